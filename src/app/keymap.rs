@@ -1,0 +1,357 @@
+//! Actions are data: keys map to an [`Action`], the help screen and the hint
+//! bar are generated from the same table, and config can rebind any action.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+
+/// Everything a key can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    Filter,
+    Open,
+    Back,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Refresh,
+}
+
+/// Where an action applies, for the hint bar and the help screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// The services table.
+    List,
+    /// A service's detail view.
+    Detail,
+    /// Everywhere.
+    Global,
+}
+
+/// One row of the binding table: the action, its default keys, what it does.
+pub struct Binding {
+    pub action: Action,
+    pub keys: &'static [&'static str],
+    pub help: &'static str,
+    /// Shown in the footer hint bar.
+    pub hint: Option<&'static str>,
+    pub contexts: &'static [Context],
+}
+
+/// The default keymap. The help screen and hint bar are generated from this.
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        action: Action::Up,
+        keys: &["k", "up"],
+        help: "move up",
+        hint: None,
+        contexts: &[Context::List, Context::Detail],
+    },
+    Binding {
+        action: Action::Down,
+        keys: &["j", "down"],
+        help: "move down",
+        hint: None,
+        contexts: &[Context::List, Context::Detail],
+    },
+    Binding {
+        action: Action::Top,
+        keys: &["g", "home"],
+        help: "go to the top",
+        hint: None,
+        contexts: &[Context::List, Context::Detail],
+    },
+    Binding {
+        action: Action::Bottom,
+        keys: &["G", "end"],
+        help: "go to the bottom",
+        hint: None,
+        contexts: &[Context::List, Context::Detail],
+    },
+    Binding {
+        action: Action::PageUp,
+        keys: &["pgup", "ctrl-b"],
+        help: "page up",
+        hint: None,
+        contexts: &[Context::List, Context::Detail],
+    },
+    Binding {
+        action: Action::PageDown,
+        keys: &["pgdn", "ctrl-f"],
+        help: "page down",
+        hint: None,
+        contexts: &[Context::List, Context::Detail],
+    },
+    Binding {
+        action: Action::Filter,
+        keys: &["/"],
+        help: "filter services by name",
+        hint: Some("filter"),
+        contexts: &[Context::List],
+    },
+    Binding {
+        action: Action::Open,
+        keys: &["enter"],
+        help: "open the selected service",
+        hint: Some("details"),
+        contexts: &[Context::List],
+    },
+    Binding {
+        action: Action::Back,
+        keys: &["esc"],
+        help: "back / clear filter",
+        hint: Some("back"),
+        contexts: &[Context::Detail],
+    },
+    Binding {
+        action: Action::Refresh,
+        keys: &["ctrl-r", "f5"],
+        help: "poll now (selected service in detail view)",
+        hint: Some("poll now"),
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::Help,
+        keys: &["?"],
+        help: "show or hide this help",
+        hint: Some("help"),
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::Quit,
+        keys: &["q", "ctrl-c"],
+        help: "quit",
+        hint: Some("quit"),
+        contexts: &[Context::Global],
+    },
+];
+
+/// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyChord {
+    pub code: KeyCode,
+    pub ctrl: bool,
+    pub alt: bool,
+}
+
+impl KeyChord {
+    pub fn parse(spec: &str) -> Result<KeyChord, String> {
+        let mut ctrl = false;
+        let mut alt = false;
+        let mut rest = spec;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if rest.len() > 1 && (lower.starts_with("ctrl-") || lower.starts_with("ctrl+")) {
+                ctrl = true;
+                rest = &rest[5..];
+            } else if rest.len() > 1 && (lower.starts_with("alt-") || lower.starts_with("alt+")) {
+                alt = true;
+                rest = &rest[4..];
+            } else {
+                break;
+            }
+        }
+        let lower = rest.to_ascii_lowercase();
+        let code = match lower.as_str() {
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdn" | "pagedown" => KeyCode::PageDown,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "backspace" => KeyCode::Backspace,
+            "delete" | "del" => KeyCode::Delete,
+            "space" => KeyCode::Char(' '),
+            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
+                let n: u8 = f[1..].parse().unwrap_or(0);
+                if !(1..=12).contains(&n) {
+                    return Err(format!(
+                        "`{spec}` is not a key: function keys are f1 to f12"
+                    ));
+                }
+                KeyCode::F(n)
+            }
+            _ => {
+                let mut chars = rest.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => KeyCode::Char(if ctrl { c.to_ascii_lowercase() } else { c }),
+                    _ => {
+                        return Err(format!(
+                            "`{spec}` is not a key; write e.g. \"q\", \"G\", \"ctrl-r\", \"enter\", \"pgdn\", \"f5\""
+                        ));
+                    }
+                }
+            }
+        };
+        Ok(KeyChord { code, ctrl, alt })
+    }
+
+    pub fn from_event(ev: &KeyEvent) -> KeyChord {
+        let code = match ev.code {
+            // Terminals report Ctrl-letters as lower case with CONTROL.
+            KeyCode::Char(c) if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                KeyCode::Char(c.to_ascii_lowercase())
+            }
+            c => c,
+        };
+        KeyChord {
+            code,
+            ctrl: ev.modifiers.contains(KeyModifiers::CONTROL),
+            alt: ev.modifiers.contains(KeyModifiers::ALT),
+        }
+    }
+}
+
+impl fmt::Display for KeyChord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("Ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("Alt-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) if self.ctrl => write!(f, "{}", c.to_ascii_uppercase()),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Delete => f.write_str("Del"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// The effective keymap: defaults with config overrides applied.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    by_action: BTreeMap<Action, Vec<KeyChord>>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::new(&BTreeMap::new())
+    }
+}
+
+impl Keymap {
+    /// Defaults, with the listed actions' keys replaced.
+    pub fn new(overrides: &BTreeMap<Action, Vec<KeyChord>>) -> Keymap {
+        let mut by_action = BTreeMap::new();
+        for b in BINDINGS {
+            let keys = match overrides.get(&b.action) {
+                Some(k) => k.clone(),
+                None => b
+                    .keys
+                    .iter()
+                    .filter_map(|k| KeyChord::parse(k).ok())
+                    .collect(),
+            };
+            by_action.insert(b.action, keys);
+        }
+        Keymap { by_action }
+    }
+
+    /// The action a key triggers, if any.
+    pub fn action_for(&self, ev: &KeyEvent) -> Option<Action> {
+        let chord = KeyChord::from_event(ev);
+        self.by_action
+            .iter()
+            .find(|(_, keys)| keys.contains(&chord))
+            .map(|(a, _)| *a)
+    }
+
+    pub fn keys_for(&self, action: Action) -> &[KeyChord] {
+        self.by_action.get(&action).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first key of an action, for hints, e.g. "/".
+    pub fn primary_key(&self, action: Action) -> Option<String> {
+        self.keys_for(action).first().map(ToString::to_string)
+    }
+
+    /// All keys of an action joined, for the help screen, e.g. "k ↑".
+    pub fn keys_label(&self, action: Action) -> String {
+        self.keys_for(action)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_specs() {
+        assert_eq!(KeyChord::parse("q").unwrap().code, KeyCode::Char('q'));
+        let c = KeyChord::parse("ctrl-R").unwrap();
+        assert!(c.ctrl);
+        assert_eq!(c.code, KeyCode::Char('r'));
+        assert_eq!(KeyChord::parse("G").unwrap().code, KeyCode::Char('G'));
+        assert_eq!(KeyChord::parse("pgdn").unwrap().code, KeyCode::PageDown);
+        assert_eq!(KeyChord::parse("f5").unwrap().code, KeyCode::F(5));
+        assert!(KeyChord::parse("f13").is_err());
+        assert!(KeyChord::parse("hello").unwrap_err().contains("not a key"));
+        assert!(KeyChord::parse("-").is_ok());
+    }
+
+    #[test]
+    fn default_bindings_resolve() {
+        let km = Keymap::default();
+        let ev = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(km.action_for(&ev), Some(Action::Quit));
+        let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(km.action_for(&ev), Some(Action::Bottom));
+        assert_eq!(km.keys_label(Action::Up), "k ↑");
+    }
+
+    #[test]
+    fn overrides_replace_defaults() {
+        let mut o = BTreeMap::new();
+        o.insert(Action::Quit, vec![KeyChord::parse("x").unwrap()]);
+        let km = Keymap::new(&o);
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(km.action_for(&q), None);
+        assert_eq!(km.action_for(&x), Some(Action::Quit));
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_by_default() {
+        let mut seen = std::collections::HashSet::new();
+        for b in BINDINGS {
+            for k in b.keys {
+                assert!(seen.insert(*k), "{k} bound twice");
+            }
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! `State`: the one owner of everything the board shows.
+
+use std::time::SystemTime;
+
+use super::keymap::{Context, Keymap};
+use super::layout;
+use crate::model::{Health, Service};
+
+/// Which screen is showing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Services,
+    /// Detail of `services[service]`, scrolled down by `scroll` lines.
+    Detail {
+        service: usize,
+        scroll: u16,
+    },
+}
+
+/// What the header says about how the board is running.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Banner {
+    pub demo: bool,
+    pub read_only: bool,
+    /// A line shown under the header (e.g. no config file found).
+    pub notice: Option<String>,
+}
+
+/// The `/` filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    /// Keys go to the filter input rather than the keymap.
+    pub editing: bool,
+}
+
+/// Selection and scroll of the services table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListPos {
+    /// Index into `State::order`.
+    pub selected: usize,
+    /// First visible row.
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub services: Vec<Service>,
+    /// Indices into `services`: filtered, worst status first, then by name.
+    pub order: Vec<usize>,
+    pub list: ListPos,
+    pub view: View,
+    pub help_open: bool,
+    pub filter: Filter,
+    pub now: SystemTime,
+    /// Time of the newest probe result.
+    pub last_poll: Option<SystemTime>,
+    pub banner: Banner,
+    pub keymap: Keymap,
+    pub width: u16,
+    pub height: u16,
+    /// Config generation; probe results of older generations are dropped.
+    pub generation: u64,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    pub should_quit: bool,
+}
+
+impl State {
+    pub fn new(services: Vec<Service>, keymap: Keymap, banner: Banner, now: SystemTime) -> State {
+        let mut s = State {
+            services,
+            order: Vec::new(),
+            list: ListPos::default(),
+            view: View::Services,
+            help_open: false,
+            filter: Filter::default(),
+            now,
+            last_poll: None,
+            banner,
+            keymap,
+            width: 80,
+            height: 24,
+            generation: 0,
+            dirty: true,
+            should_quit: false,
+        };
+        s.reorder();
+        s
+    }
+
+    pub fn notice_rows(&self) -> u16 {
+        u16::from(self.banner.notice.is_some())
+    }
+
+    /// Service rows that fit in the table.
+    pub fn list_rows(&self) -> usize {
+        layout::list_rows(self.height, self.notice_rows())
+    }
+
+    /// The service under the cursor.
+    pub fn selected_service(&self) -> Option<usize> {
+        self.order.get(self.list.selected).copied()
+    }
+
+    /// The keymap contexts that apply right now.
+    pub fn context(&self) -> Context {
+        match self.view {
+            View::Services => Context::List,
+            View::Detail { .. } => Context::Detail,
+        }
+    }
+
+    /// Counts per status, in the order Down, Degraded, Unknown, Up.
+    pub fn counts(&self) -> [(Health, usize); 4] {
+        let mut c = [
+            (Health::Down, 0),
+            (Health::Degraded, 0),
+            (Health::Unknown, 0),
+            (Health::Up, 0),
+        ];
+        for s in &self.services {
+            let i = match s.status() {
+                Health::Down => 0,
+                Health::Degraded => 1,
+                Health::Unknown => 2,
+                Health::Up => 3,
+            };
+            c[i].1 += 1;
+        }
+        c
+    }
+
+    /// Rebuilds `order` from the filter and statuses, keeping the cursor
+    /// on the same service when it is still listed.
+    pub fn reorder(&mut self) {
+        let keep = self.selected_service();
+        let needle = self.filter.text.to_lowercase();
+        let mut order: Vec<(crate::model::Health, usize)> = self
+            .services
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| needle.is_empty() || s.name.to_lowercase().contains(&needle))
+            .map(|(i, s)| (s.status(), i))
+            .collect();
+        order.sort_by(|(ha, a), (hb, b)| {
+            ha.cmp(hb)
+                .then_with(|| self.services[*a].name.cmp(&self.services[*b].name))
+        });
+        self.order = order.into_iter().map(|(_, i)| i).collect();
+        self.list.selected = keep
+            .and_then(|k| self.order.iter().position(|&i| i == k))
+            .unwrap_or(0)
+            .min(self.order.len().saturating_sub(1));
+        self.keep_selection_visible();
+    }
+
+    pub fn keep_selection_visible(&mut self) {
+        self.list.offset = layout::scroll_to_show(
+            self.list.selected,
+            self.list.offset,
+            self.list_rows(),
+            self.order.len(),
+        );
+    }
+
+    /// Whether `service` is drawn on the current screen.
+    pub fn is_on_screen(&self, service: usize) -> bool {
+        match self.view {
+            View::Detail { service: s, .. } => s == service,
+            View::Services => {
+                let end = (self.list.offset + self.list_rows()).min(self.order.len());
+                self.order[self.list.offset.min(end)..end].contains(&service)
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "opsboard",
+    version,
+    about = "A terminal operations board for on-call engineers"
+)]
+pub struct Cli {
+    /// Config file (default: $OPSBOARD_CONFIG, then ~/.config/opsboard/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Theme: default, light, high-contrast, mono, or a path to a theme file.
+    /// NO_COLOR in the environment always wins (mono).
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Refuse every action (enforced in the action layer, not just hidden).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Log filter (`info`, `debug`, `opsboard=trace`); overrides $OPSBOARD_LOG.
+    /// Logs go to a file in the XDG state dir, never to the terminal.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The whole board on a built-in simulated world; nothing to install.
+    Demo,
+    /// Run every probe once, print the result, exit 0 (all up), 1 (degraded)
+    /// or 2 (down, unknown or error). For cron and CI.
+    Check {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Check the simulated demo world instead of the config.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Poll once, then print the board as plain text (for an incident channel).
+    Snapshot {
+        #[arg(long, default_value_t = 100)]
+        width: u16,
+        #[arg(long, default_value_t = 30)]
+        height: u16,
+        /// Snapshot the simulated demo world instead of the config.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Config file tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config and print the resolved services (exit 2 if invalid).
+    Check,
+    /// Print which config file is in effect and why.
+    Path,
+}

@@ -1,0 +1,238 @@
+//! Configuration: where the file is, what it says, and errors that point at
+//! the exact line and key.
+
+pub mod diagnostic;
+pub mod schema;
+pub mod secret;
+
+use std::path::{Path, PathBuf};
+
+pub use diagnostic::{ConfigError, Diagnostic};
+pub use schema::{
+    BasicAuth, Config, Defaults, EnvironmentConfig, HeaderValue, ProbeConfig, ProbeUrl,
+    ServiceConfig,
+};
+pub use secret::Secret;
+
+/// Where the config was looked for and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigLocation {
+    /// `--config PATH`
+    Flag(PathBuf),
+    /// `$OPSBOARD_CONFIG`
+    Env(PathBuf),
+    /// The XDG config dir (`~/.config/opsboard/config.toml`).
+    Default(PathBuf),
+    /// No config dir could be determined (no home directory).
+    Nowhere,
+}
+
+impl ConfigLocation {
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            ConfigLocation::Flag(p) | ConfigLocation::Env(p) | ConfigLocation::Default(p) => {
+                Some(p)
+            }
+            ConfigLocation::Nowhere => None,
+        }
+    }
+}
+
+/// The config file in effect, in lookup order: `--config`, `$OPSBOARD_CONFIG`,
+/// then the XDG config dir.
+pub fn locate(flag: Option<&Path>) -> ConfigLocation {
+    if let Some(p) = flag {
+        return ConfigLocation::Flag(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("OPSBOARD_CONFIG").filter(|v| !v.is_empty()) {
+        return ConfigLocation::Env(PathBuf::from(p));
+    }
+    match directories::ProjectDirs::from("", "", "opsboard") {
+        Some(dirs) => ConfigLocation::Default(dirs.config_dir().join("config.toml")),
+        None => ConfigLocation::Nowhere,
+    }
+}
+
+/// A loaded config and what the board should say about where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+    /// Shown on screen, e.g. that no config file exists.
+    pub notice: Option<String>,
+}
+
+/// Loads the config at `location`. A file named explicitly must exist; a
+/// missing default file means "discovery only", which is said on screen.
+pub fn load(location: &ConfigLocation) -> Result<Loaded, ConfigError> {
+    match location {
+        ConfigLocation::Flag(p) | ConfigLocation::Env(p) => {
+            let config = load_file(p)?;
+            Ok(Loaded {
+                config,
+                path: Some(p.clone()),
+                notice: None,
+            })
+        }
+        ConfigLocation::Default(p) => match std::fs::read_to_string(p) {
+            Ok(text) => Ok(Loaded {
+                config: parse(p, &text)?,
+                path: Some(p.clone()),
+                notice: None,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Loaded {
+                config: Config::default(),
+                path: None,
+                notice: Some(format!(
+                    "no config file ({} not found): discovery only",
+                    p.display()
+                )),
+            }),
+            Err(source) => Err(ConfigError::Io {
+                path: p.clone(),
+                source,
+            }),
+        },
+        ConfigLocation::Nowhere => Ok(Loaded {
+            config: Config::default(),
+            path: None,
+            notice: Some("no config directory (no home): discovery only".into()),
+        }),
+    }
+}
+
+pub fn load_file(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Parses and validates config text. `path` is only used in messages.
+pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let de = toml::Deserializer::new(text);
+    let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        let inner = e.into_inner();
+        let key = (key != ".").then_some(key);
+        ConfigError::Invalid(Box::new(Diagnostic::new(
+            path,
+            text,
+            inner.span(),
+            key,
+            inner.message().trim().to_string(),
+        )))
+    })?;
+    validate(path, text, &config)?;
+    Ok(config)
+}
+
+/// Checks that serde cannot express: unique names, known environments,
+/// sensible numbers.
+fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
+    let fail = |needle: Option<(&str, &str, usize)>, key: String, msg: String| {
+        let span = needle.and_then(|(k, v, nth)| find_assignment(text, k, v, nth));
+        ConfigError::Invalid(Box::new(Diagnostic::new(path, text, span, Some(key), msg)))
+    };
+    let mut seen = std::collections::HashMap::new();
+    for (i, s) in c.services.iter().enumerate() {
+        if s.name.trim().is_empty() {
+            return Err(fail(
+                Some(("name", &s.name, 0)),
+                format!("services[{i}].name"),
+                "service name is empty".into(),
+            ));
+        }
+        let count = seen.entry(s.name.as_str()).or_insert(0usize);
+        *count += 1;
+        if *count > 1 {
+            return Err(fail(
+                Some(("name", &s.name, *count - 1)),
+                format!("services[{i}].name"),
+                format!("service `{}` is defined more than once", s.name),
+            ));
+        }
+        if let Some(env) = &s.environment
+            && !c.environments.contains_key(env)
+        {
+            let known: Vec<&str> = c.environments.keys().map(String::as_str).collect();
+            let hint = if known.is_empty() {
+                "no [environments] are defined".to_string()
+            } else {
+                format!("defined: {}", known.join(", "))
+            };
+            return Err(fail(
+                Some(("environment", env, 0)),
+                format!("services[{i}].environment"),
+                format!("unknown environment `{env}` ({hint})"),
+            ));
+        }
+        for (j, p) in s.health.iter().enumerate() {
+            if p.failure_threshold == Some(0) {
+                return Err(fail(
+                    Some(("failure_threshold", "0", 0)),
+                    format!("services[{i}].health[{j}].failure_threshold"),
+                    "failure_threshold must be at least 1".into(),
+                ));
+            }
+            if let Some(code) = p.expect_status.iter().find(|c| !(100..=599).contains(*c)) {
+                return Err(fail(
+                    Some(("expect_status", "", 0)),
+                    format!("services[{i}].health[{j}].expect_status"),
+                    format!("{code} is not an HTTP status code"),
+                ));
+            }
+            if matches!(p.url, ProbeUrl::Tcp { .. })
+                && (p.bearer.is_some() || p.basic.is_some() || !p.headers.is_empty())
+            {
+                return Err(fail(
+                    Some(("url", &p.url.display(), 0)),
+                    format!("services[{i}].health[{j}]"),
+                    "a tcp:// probe cannot have headers or HTTP auth".into(),
+                ));
+            }
+        }
+    }
+    if c.defaults.failure_threshold == 0 {
+        return Err(fail(
+            Some(("failure_threshold", "0", 0)),
+            "defaults.failure_threshold".into(),
+            "failure_threshold must be at least 1".into(),
+        ));
+    }
+    if c.defaults.max_concurrent_probes == 0 {
+        return Err(fail(
+            Some(("max_concurrent_probes", "0", 0)),
+            "defaults.max_concurrent_probes".into(),
+            "max_concurrent_probes must be at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Byte span of the `nth` line assigning `key` a value containing `value`.
+fn find_assignment(
+    text: &str,
+    key: &str,
+    value: &str,
+    nth: usize,
+) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    let mut hits = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+            && rest.contains(value)
+        {
+            if hits == nth {
+                let start = offset + (line.len() - trimmed.len());
+                return Some(start..start + key.len());
+            }
+            hits += 1;
+        }
+        offset += line.len();
+    }
+    None
+}

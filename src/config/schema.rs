@@ -1,0 +1,332 @@
+//! The TOML schema. Every struct denies unknown keys so a typo is an error
+//! that names the key, not a silently ignored setting.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use super::secret::Secret;
+use crate::app::keymap::{Action, KeyChord};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Refuse every action (enforced in the action layer).
+    #[serde(default)]
+    pub read_only: bool,
+    /// Theme name (`default`, `light`, `high-contrast`, `mono`) or a path to
+    /// a theme TOML file.
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+    #[serde(default)]
+    pub services: Vec<ServiceConfig>,
+    /// Key bindings that replace the defaults for the named actions.
+    #[serde(default)]
+    pub keys: BTreeMap<Action, KeyList>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default = "default_interval", with = "duration")]
+    pub interval: Duration,
+    #[serde(default = "default_timeout", with = "duration")]
+    pub timeout: Duration,
+    #[serde(default = "default_threshold")]
+    pub failure_threshold: u32,
+    /// Probes in flight at once, across all services.
+    #[serde(default = "default_concurrency")]
+    pub max_concurrent_probes: usize,
+    /// Health bodies past this size are refused (bytes).
+    #[serde(default = "default_body_limit")]
+    pub body_limit_bytes: usize,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            interval: default_interval(),
+            timeout: default_timeout(),
+            failure_threshold: default_threshold(),
+            max_concurrent_probes: default_concurrency(),
+            body_limit_bytes: default_body_limit(),
+        }
+    }
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_threshold() -> u32 {
+    3
+}
+fn default_concurrency() -> usize {
+    64
+}
+fn default_body_limit() -> usize {
+    64 * 1024
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    /// Actions on targets here need the target's name typed to confirm.
+    #[serde(default)]
+    pub protected: bool,
+    /// Refuse every action on targets in this environment.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: String,
+    /// Name of an entry in `[environments]`.
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub health: Vec<ProbeConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// `http://…`, `https://…` or `tcp://host:port`.
+    pub url: ProbeUrl,
+    /// HTTP statuses that count as success (default: any 2xx).
+    #[serde(default)]
+    pub expect_status: Vec<u16>,
+    #[serde(default, with = "opt_duration")]
+    pub interval: Option<Duration>,
+    #[serde(default, with = "opt_duration")]
+    pub timeout: Option<Duration>,
+    pub failure_threshold: Option<u32>,
+    /// Verify the server's TLS certificate (on by default; turning it off is
+    /// shown as a warning on the board).
+    #[serde(default = "yes")]
+    pub tls_verify: bool,
+    #[serde(default)]
+    pub headers: BTreeMap<String, HeaderValue>,
+    pub bearer: Option<Secret>,
+    pub basic: Option<BasicAuth>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// A header value: plain text, or a secret reference for values that are
+/// credentials (`"${API_KEY}"`, `"file:…"`).
+#[derive(Debug, Clone)]
+pub enum HeaderValue {
+    Plain(String),
+    Secret(Secret),
+}
+
+impl HeaderValue {
+    pub fn expose(&self) -> &str {
+        match self {
+            HeaderValue::Plain(s) => s,
+            HeaderValue::Secret(s) => s.expose(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.starts_with("${") || s.starts_with("file:") {
+            Secret::resolve(&s)
+                .map(HeaderValue::Secret)
+                .map_err(serde::de::Error::custom)
+        } else {
+            if s.contains(['\r', '\n']) {
+                return Err(serde::de::Error::custom(
+                    "header values cannot contain line breaks",
+                ));
+            }
+            Ok(HeaderValue::Plain(s))
+        }
+    }
+}
+
+/// A validated probe target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeUrl {
+    Http(url::Url),
+    Tcp { host: String, port: u16 },
+}
+
+impl ProbeUrl {
+    pub fn parse(s: &str) -> Result<ProbeUrl, String> {
+        let u = url::Url::parse(s).map_err(|e| format!("`{s}` is not a valid URL: {e}"))?;
+        match u.scheme() {
+            "http" | "https" => {
+                if u.host_str().is_none_or(str::is_empty) {
+                    return Err(format!("`{s}` has no host"));
+                }
+                if !u.username().is_empty() || u.password().is_some() {
+                    return Err(format!(
+                        "`{}` carries credentials in the URL; use `basic` or `bearer` with a secret reference",
+                        redact_url(&u)
+                    ));
+                }
+                Ok(ProbeUrl::Http(u))
+            }
+            "tcp" => {
+                let host = u
+                    .host_str()
+                    .filter(|h| !h.is_empty())
+                    .ok_or_else(|| format!("`{s}` has no host"))?;
+                let port = u
+                    .port()
+                    .ok_or_else(|| format!("`{s}` needs a port, e.g. tcp://{host}:5432"))?;
+                Ok(ProbeUrl::Tcp {
+                    host: host.trim_matches(['[', ']']).to_string(),
+                    port,
+                })
+            }
+            other => Err(format!(
+                "`{s}` has scheme `{other}`; expected http, https or tcp"
+            )),
+        }
+    }
+
+    /// The target as shown on the board.
+    pub fn display(&self) -> String {
+        match self {
+            ProbeUrl::Http(u) => redact_url(u),
+            ProbeUrl::Tcp { host, port } if host.contains(':') => format!("tcp://[{host}]:{port}"),
+            ProbeUrl::Tcp { host, port } => format!("tcp://{host}:{port}"),
+        }
+    }
+}
+
+/// A URL without userinfo or query string values, safe to draw or log.
+pub fn redact_url(u: &url::Url) -> String {
+    let mut u = u.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    let keys: Option<Vec<String>> = u
+        .query()
+        .map(|_| u.query_pairs().map(|(k, _)| format!("{k}=…")).collect());
+    u.set_query(None);
+    let fragment_free = {
+        u.set_fragment(None);
+        u.to_string()
+    };
+    match keys {
+        Some(k) if !k.is_empty() => format!("{fragment_free}?{}", k.join("&")),
+        _ => fragment_free,
+    }
+}
+
+impl<'de> Deserialize<'de> for ProbeUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ProbeUrl::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One key or a list of keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyList(pub Vec<KeyChord>);
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        let raw = match OneOrMany::deserialize(d)? {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        };
+        raw.iter()
+            .map(|s| KeyChord::parse(s).map_err(serde::de::Error::custom))
+            .collect::<Result<Vec<_>, _>>()
+            .map(KeyList)
+    }
+}
+
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
+        format!("`{s}` is not a duration ({e}); write e.g. \"500ms\", \"10s\", \"5m\"")
+    })?;
+    if d.is_zero() {
+        return Err(format!("`{s}` is zero; a duration here must be positive"));
+    }
+    Ok(d)
+}
+
+mod duration {
+    use super::*;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+mod opt_duration {
+    use super::*;
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_urls() {
+        assert!(matches!(
+            ProbeUrl::parse("http://127.0.0.1:8080/health"),
+            Ok(ProbeUrl::Http(_))
+        ));
+        assert_eq!(
+            ProbeUrl::parse("tcp://db:5432"),
+            Ok(ProbeUrl::Tcp {
+                host: "db".into(),
+                port: 5432
+            })
+        );
+        assert!(
+            ProbeUrl::parse("tcp://db")
+                .unwrap_err()
+                .contains("needs a port")
+        );
+        assert!(
+            ProbeUrl::parse("ftp://x")
+                .unwrap_err()
+                .contains("scheme `ftp`")
+        );
+        let e = ProbeUrl::parse("https://u:pw@x/health").unwrap_err();
+        assert!(e.contains("credentials") && !e.contains("pw"), "{e}");
+    }
+
+    #[test]
+    fn redacts_query_values() {
+        let u = url::Url::parse("https://x/health?token=abc&v=1").unwrap();
+        assert_eq!(redact_url(&u), "https://x/health?token=…&v=…");
+    }
+}

@@ -1,0 +1,19 @@
+//! opsboard: a terminal operations board for on-call engineers.
+//!
+//! Data flows one way: `sources` → `Msg` → `app::update` → `State` → `ui`.
+//! See `ARCHITECTURE.md` for the layers.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod board;
+pub mod cli;
+pub mod config;
+pub mod headless;
+pub mod logging;
+pub mod model;
+pub mod runtime;
+pub mod sim;
+pub mod sources;
+pub mod terminal;
+pub mod ui;

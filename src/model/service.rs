@@ -1,0 +1,95 @@
+//! A service: what an on-call engineer thinks in, joined from its bindings.
+
+use super::health::Health;
+use super::probe::ProbeState;
+
+/// Where a service came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceOrigin {
+    Config,
+    Discovered,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub environment: Option<String>,
+    pub origin: ServiceOrigin,
+    pub probes: Vec<ProbeState>,
+}
+
+impl Service {
+    pub fn new(name: impl Into<String>) -> Self {
+        Service {
+            name: name.into(),
+            environment: None,
+            origin: ServiceOrigin::Config,
+            probes: Vec::new(),
+        }
+    }
+
+    /// The worst status among the service's probes; Unknown with none.
+    pub fn status(&self) -> Health {
+        self.probes
+            .iter()
+            .map(ProbeState::effective_status)
+            .min()
+            .unwrap_or(Health::Unknown)
+    }
+
+    /// Latest latency of the slowest probe.
+    pub fn last_latency(&self) -> Option<std::time::Duration> {
+        self.probes.iter().filter_map(|p| p.last_latency).max()
+    }
+
+    pub fn latency_p95(&self) -> Option<std::time::Duration> {
+        self.probes.iter().filter_map(ProbeState::latency_p95).max()
+    }
+
+    /// Uptime of the least available probe.
+    pub fn uptime_percent(&self) -> Option<f64> {
+        self.probes
+            .iter()
+            .filter_map(ProbeState::uptime_percent)
+            .min_by(|a, b| a.total_cmp(b))
+    }
+
+    /// The reasons the service is not Up, one per probe that has one,
+    /// joined for a table cell.
+    pub fn reason(&self) -> Option<String> {
+        let reasons: Vec<String> = self.probes.iter().filter_map(ProbeState::reason).collect();
+        if reasons.is_empty() {
+            if self.probes.is_empty() {
+                return Some("no probes configured".into());
+            }
+            if self.probes.iter().all(|p| p.last_at.is_none()) {
+                return Some("not polled yet".into());
+            }
+            None
+        } else {
+            Some(reasons.join("; "))
+        }
+    }
+
+    pub fn any_insecure_tls(&self) -> bool {
+        self.probes.iter().any(|p| p.insecure_tls)
+    }
+
+    /// Latencies of the probe with the most history, oldest first, in
+    /// milliseconds (failed samples as 0), for a sparkline.
+    pub fn latency_series_ms(&self) -> impl Iterator<Item = u64> + '_ {
+        self.probes
+            .iter()
+            .max_by_key(|p| p.history.len())
+            .into_iter()
+            .flat_map(|p| p.history.iter())
+            .map(|s| {
+                if s.ok {
+                    s.latency.as_millis() as u64
+                } else {
+                    0
+                }
+            })
+    }
+}

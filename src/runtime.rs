@@ -1,0 +1,130 @@
+//! The event loop: one `tokio::select!` over terminal events, source
+//! messages, the clock and a render deadline. Drain, then draw once.
+
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::app::{Effect, Msg, State, update};
+use crate::sources::health::{HealthSource, ProbeSpec};
+use crate::terminal::TerminalGuard;
+use crate::ui::{self, Theme};
+
+/// At most ~60 frames per second.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// What the loop needs to start.
+pub struct Board {
+    pub state: State,
+    pub specs: Vec<ProbeSpec>,
+    pub theme: Theme,
+    pub max_concurrent_probes: usize,
+}
+
+/// Runs the interactive board until the user quits or a signal arrives.
+pub async fn run(board: Board) -> color_eyre::Result<()> {
+    let Board {
+        mut state,
+        specs,
+        theme,
+        max_concurrent_probes,
+    } = board;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+    let health = HealthSource::spawn(
+        specs,
+        state.services.len(),
+        state.generation,
+        max_concurrent_probes,
+        tx,
+    )
+    .map_err(|e| color_eyre::eyre::eyre!(e))?;
+
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    state.now = SystemTime::now();
+    update(
+        &mut state,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
+    guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
+    state.dirty = false;
+    tracing::info!(services = state.services.len(), "board started");
+
+    let mut events = EventStream::new();
+    let mut tick = clock_ticks();
+    let mut last_draw = Instant::now();
+
+    while !state.should_quit {
+        let deadline = last_draw + FRAME;
+        let mut effects = Vec::new();
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(key))) => effects = update(&mut state, Msg::Key(key)),
+                Some(Ok(Event::Resize(width, height))) => {
+                    effects = update(&mut state, Msg::Resize { width, height });
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::error!("terminal input failed: {e}");
+                    break;
+                }
+                // stdin closed: nobody is left to look at the board.
+                None => break,
+            },
+            Some(msg) = rx.recv() => {
+                effects = update(&mut state, msg);
+                // Drain whatever else is queued before drawing once.
+                while let Ok(m) = rx.try_recv() {
+                    effects.extend(update(&mut state, m));
+                }
+            }
+            _ = tick.tick() => { update(&mut state, Msg::Tick(SystemTime::now())); }
+            _ = sigterm.recv() => {
+                tracing::info!("SIGTERM: leaving");
+                update(&mut state, Msg::Shutdown);
+            }
+            _ = sighup.recv() => {
+                tracing::info!("SIGHUP (terminal gone): leaving");
+                update(&mut state, Msg::Shutdown);
+            }
+            _ = tokio::time::sleep_until(deadline), if state.dirty => {
+                guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
+                state.dirty = false;
+                last_draw = Instant::now();
+            }
+        }
+        for effect in effects {
+            match effect {
+                Effect::PollNow(services) => health.poll_now(services.as_deref()),
+            }
+        }
+    }
+    drop(health);
+    drop(guard);
+    tracing::info!("board stopped");
+    Ok(())
+}
+
+/// A 1 s tick aligned to the wall clock's second, so the header clock
+/// changes on the second.
+fn clock_ticks() -> tokio::time::Interval {
+    let subsec = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let first = Instant::now()
+        + Duration::from_nanos(1_000_000_000 - u64::from(subsec))
+        + Duration::from_millis(5);
+    let mut t = tokio::time::interval_at(first, Duration::from_secs(1));
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    t
+}

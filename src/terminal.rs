@@ -1,0 +1,32 @@
+//! Entering and, whatever happens, leaving the terminal's UI mode.
+//!
+//! The guard restores on drop (normal return and `?` errors); ratatui's
+//! panic hook (chained before the previous hook) restores on panic; the
+//! runtime turns SIGTERM/SIGHUP into a clean return.
+
+use std::io::{self, Stdout};
+
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+
+pub struct TerminalGuard {
+    pub terminal: Tui,
+}
+
+impl TerminalGuard {
+    pub fn enter() -> io::Result<TerminalGuard> {
+        // try_init installs a panic hook that restores the terminal and then
+        // calls the previous hook (color-eyre's), so a panic prints readably.
+        let terminal = ratatui::try_init()?;
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        // Errors are ignored: on SIGHUP the terminal may already be gone.
+        let _ = ratatui::try_restore();
+    }
+}

@@ -1,0 +1,229 @@
+//! A service's detail view: every probe, its last error verbatim, the
+//! per-check breakdown and its history.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{Theme, ago, clock, sparkline};
+use crate::app::State;
+use crate::model::{ProbeState, Service, fmt_duration};
+
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    service: usize,
+    scroll: u16,
+    theme: &Theme,
+) {
+    let Some(s) = state.services.get(service) else {
+        frame.render_widget(
+            Line::styled(" service no longer exists — Esc", theme.error),
+            area,
+        );
+        return;
+    };
+    let body = lines(s, state, theme, area.width);
+    let max_scroll = (body.len() as u16).saturating_sub(area.height);
+    frame.render_widget(
+        Paragraph::new(body)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll.min(max_scroll), 0)),
+        area,
+    );
+}
+
+pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let status = s.status();
+    let mut out = vec![Line::from(vec![
+        Span::styled(format!(" {} ", s.name), theme.title),
+        Span::styled(
+            format!("{} {}", status.glyph(), status.badge()),
+            theme.status(status),
+        ),
+        Span::styled(
+            s.environment
+                .as_ref()
+                .map(|e| format!("   env {e}"))
+                .unwrap_or_default(),
+            theme.dim,
+        ),
+    ])];
+    if let Some(r) = s.reason() {
+        out.push(Line::styled(format!(" {r}"), theme.status(status)));
+    }
+    if s.probes.is_empty() {
+        out.push(Line::styled(
+            " No health probes configured for this service.",
+            theme.dim,
+        ));
+    }
+    for (i, p) in s.probes.iter().enumerate() {
+        out.push(Line::raw(""));
+        probe_lines(&mut out, i, p, state, theme, width);
+    }
+    out
+}
+
+fn label(text: &str, theme: &Theme) -> Span<'static> {
+    Span::styled(format!("   {text:<9}"), theme.dim)
+}
+
+fn probe_lines(
+    out: &mut Vec<Line<'_>>,
+    i: usize,
+    p: &ProbeState,
+    state: &State,
+    theme: &Theme,
+    width: u16,
+) {
+    let h = p.effective_status();
+    out.push(Line::from(vec![
+        Span::styled(format!(" probe {} ", i + 1), theme.title),
+        Span::styled(format!("{} {} ", h.glyph(), h.badge()), theme.status(h)),
+        Span::styled(p.target.clone(), theme.text),
+    ]));
+    out.push(Line::from(vec![
+        label("schedule", theme),
+        Span::styled(
+            format!(
+                "every {}, down after {} failure{}",
+                fmt_duration(p.interval),
+                p.failure_threshold,
+                if p.failure_threshold == 1 { "" } else { "s" }
+            ),
+            theme.text,
+        ),
+    ]));
+    if p.insecure_tls {
+        out.push(Line::from(vec![
+            label("warning", theme),
+            Span::styled(
+                "⚠ TLS certificate verification is OFF for this probe",
+                theme.warning,
+            ),
+        ]));
+    }
+    match p.last_at {
+        None => out.push(Line::from(vec![
+            label("last", theme),
+            Span::styled("not polled yet", theme.dim),
+        ])),
+        Some(at) => {
+            let code = p
+                .last_http_status
+                .map(|c| format!("HTTP {c} "))
+                .unwrap_or_default();
+            let lat = p
+                .last_latency
+                .map(fmt_duration)
+                .unwrap_or_else(|| "-".into());
+            let stale = if p.stale { "  (stale)" } else { "" };
+            out.push(Line::from(vec![
+                label("last", theme),
+                Span::styled(
+                    format!(
+                        "{code}in {lat} at {} ({}){stale}",
+                        clock(at),
+                        ago(state.now, at)
+                    ),
+                    theme.text,
+                ),
+            ]));
+        }
+    }
+    if let Some(f) = &p.failing {
+        out.push(Line::from(vec![
+            label("failing", theme),
+            Span::styled(
+                format!(
+                    "{} of {} failures before down",
+                    p.consecutive_failures, p.failure_threshold
+                ),
+                theme.warning,
+            ),
+        ]));
+        let _ = f;
+    }
+    if let Some((at, f)) = &p.last_failure {
+        out.push(Line::from(vec![
+            label("error", theme),
+            Span::styled(format!("{f}"), theme.error),
+            Span::styled(
+                format!("  at {} ({})", clock(*at), ago(state.now, *at)),
+                theme.dim,
+            ),
+        ]));
+    }
+    let lat = |d: Option<std::time::Duration>| d.map(fmt_duration).unwrap_or_else(|| "-".into());
+    out.push(Line::from(vec![
+        label("latency", theme),
+        Span::styled(
+            format!(
+                "last {}  p95 {}  uptime {} of {} samples",
+                lat(p.last_latency),
+                lat(p.latency_p95()),
+                p.uptime_percent()
+                    .map(super::services::fmt_percent)
+                    .unwrap_or_else(|| "-".into()),
+                p.history.len()
+            ),
+            theme.text,
+        ),
+    ]));
+    if !p.history.is_empty() {
+        let w = (width as usize).saturating_sub(14).clamp(10, 120);
+        out.push(Line::from(vec![
+            label("history", theme),
+            Span::styled(
+                sparkline::render(
+                    p.history
+                        .iter()
+                        .map(|s| s.ok.then_some(s.latency.as_millis() as u64)),
+                    w,
+                ),
+                theme.sparkline,
+            ),
+        ]));
+    }
+    if let Some(r) = &p.last_report {
+        if let Some(v) = &r.version {
+            out.push(Line::from(vec![
+                label("version", theme),
+                Span::styled(v.clone(), theme.text),
+            ]));
+        }
+        if let Some(stated) = r.stated {
+            out.push(Line::from(vec![
+                label("body says", theme),
+                Span::styled(stated.word(), theme.status(stated)),
+            ]));
+        }
+        let name_w = r
+            .checks
+            .iter()
+            .map(|c| c.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(28);
+        for (n, c) in r.checks.iter().enumerate() {
+            let mut spans = vec![
+                label(if n == 0 { "checks" } else { "" }, theme),
+                Span::styled(
+                    format!("{} {:<6} ", c.status.glyph(), c.status.badge()),
+                    theme.status(c.status),
+                ),
+                Span::styled(
+                    format!("{:<name_w$} ", super::truncate(&c.name, name_w)),
+                    theme.text,
+                ),
+            ];
+            if let Some(d) = &c.detail {
+                spans.push(Span::styled(d.clone(), theme.dim));
+            }
+            out.push(Line::from(spans));
+        }
+    }
+}

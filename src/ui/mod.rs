@@ -1,0 +1,83 @@
+//! Drawing. Reads `&State`, never writes it.
+
+pub mod detail;
+pub mod footer;
+pub mod header;
+pub mod help;
+pub mod services;
+pub mod sparkline;
+pub mod text;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::text::Line;
+
+use crate::app::layout::{FOOTER_ROWS, HEADER_ROWS};
+use crate::app::{State, View};
+pub use theme::Theme;
+
+/// Draws the whole board.
+pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    let [head, notice, body, foot] = Layout::vertical([
+        Constraint::Length(HEADER_ROWS),
+        Constraint::Length(state.notice_rows()),
+        Constraint::Min(0),
+        Constraint::Length(FOOTER_ROWS),
+    ])
+    .areas(area);
+    header::render(frame, head, state, theme);
+    if let Some(n) = &state.banner.notice {
+        frame.render_widget(Line::styled(format!(" ⚠ {n}"), theme.warning), notice);
+    }
+    match state.view {
+        View::Services => services::render(frame, body, state, theme),
+        View::Detail { service, scroll } => {
+            detail::render(frame, body, state, service, scroll, theme)
+        }
+    }
+    footer::render(frame, foot, state, theme);
+    if state.help_open {
+        help::render(frame, area, state, theme);
+    }
+}
+
+/// Truncates `s` to `width` display columns, marking the cut with `…`.
+pub fn truncate(s: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let total: usize = s.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `12:04:05Z` for a wall-clock time (UTC: what incident channels use).
+pub fn clock(t: std::time::SystemTime) -> String {
+    let dt: chrono::DateTime<chrono::Utc> = t.into();
+    dt.format("%H:%M:%SZ").to_string()
+}
+
+/// `3s ago`, `5m ago`.
+pub fn ago(now: std::time::SystemTime, then: std::time::SystemTime) -> String {
+    let d = now.duration_since(then).unwrap_or_default();
+    format!(
+        "{} ago",
+        crate::model::fmt_duration(std::time::Duration::from_secs(d.as_secs()))
+    )
+}
