@@ -107,14 +107,14 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         action: Action::Back,
         keys: &["esc"],
-        help: "back / clear filter",
+        help: "back to the list",
         hint: Some("back"),
         contexts: &[Context::Detail],
     },
     Binding {
         action: Action::Refresh,
         keys: &["ctrl-r", "f5"],
-        help: "poll now (selected service in detail view)",
+        help: "poll now (in detail: that service)",
         hint: Some("poll now"),
         contexts: &[Context::Global],
     },

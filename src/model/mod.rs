@@ -13,7 +13,9 @@ use std::time::Duration;
 /// Formats a duration compactly for tables: `850ms`, `1.2s`, `12s`, `3m`, `2h`, `4d`.
 pub fn fmt_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms < 1000 {
+    if ms == 0 {
+        "<1ms".into()
+    } else if ms < 1000 {
         format!("{ms}ms")
     } else if ms < 10_000 {
         format!("{:.1}s", ms as f64 / 1000.0)
@@ -34,6 +36,7 @@ mod tests {
 
     #[test]
     fn durations() {
+        assert_eq!(fmt_duration(Duration::from_micros(300)), "<1ms");
         assert_eq!(fmt_duration(Duration::from_millis(850)), "850ms");
         assert_eq!(fmt_duration(Duration::from_millis(1234)), "1.2s");
         assert_eq!(fmt_duration(Duration::from_secs(42)), "42s");

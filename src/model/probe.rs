@@ -150,9 +150,9 @@ impl ProbeState {
         self.last_at = Some(o.at);
         self.stale = false;
         self.last_http_status = o.http_status;
-        if o.report.is_some() {
-            self.last_report = o.report;
-        }
+        // The body of this answer (none for a timeout or refusal): an old
+        // body must not explain a new failure.
+        self.last_report = o.report;
         let ok = o.result.is_ok();
         self.last_latency = Some(o.latency);
         match o.result {
@@ -241,7 +241,22 @@ impl ProbeState {
         }
         if let Some(f) = &self.failing {
             if self.status == Health::Down {
-                return Some(f.short());
+                // A failing body often names the broken dependency.
+                let failing: Vec<String> = self
+                    .last_report
+                    .iter()
+                    .flat_map(|r| r.failing_checks())
+                    .map(|c| format!("{} {}", c.name, c.status))
+                    .collect();
+                if failing.is_empty()
+                    || !matches!(
+                        f,
+                        ProbeFailure::HttpStatus { .. } | ProbeFailure::BodyUnhealthy { .. }
+                    )
+                {
+                    return Some(f.short());
+                }
+                return Some(format!("{} · {}", f.short(), failing.join(", ")));
             }
             return Some(format!(
                 "{} ({}/{})",
@@ -251,11 +266,11 @@ impl ProbeState {
             ));
         }
         if self.status == Health::Degraded {
-            let failing: Vec<&str> = self
+            let failing: Vec<String> = self
                 .last_report
                 .iter()
                 .flat_map(|r| r.failing_checks())
-                .map(|c| c.name.as_str())
+                .map(|c| format!("{} {}", c.name, c.status))
                 .collect();
             if failing.is_empty() {
                 return Some("body says degraded".into());

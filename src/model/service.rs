@@ -77,19 +77,13 @@ impl Service {
     }
 
     /// Latencies of the probe with the most history, oldest first, in
-    /// milliseconds (failed samples as 0), for a sparkline.
-    pub fn latency_series_ms(&self) -> impl Iterator<Item = u64> + '_ {
+    /// microseconds (`None` for a failed sample), for a sparkline.
+    pub fn latency_series_us(&self) -> impl Iterator<Item = Option<u64>> + '_ {
         self.probes
             .iter()
             .max_by_key(|p| p.history.len())
             .into_iter()
             .flat_map(|p| p.history.iter())
-            .map(|s| {
-                if s.ok {
-                    s.latency.as_millis() as u64
-                } else {
-                    0
-                }
-            })
+            .map(|s| s.ok.then_some(s.latency.as_micros() as u64))
     }
 }

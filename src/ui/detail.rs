@@ -68,7 +68,7 @@ pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Ve
 }
 
 fn label(text: &str, theme: &Theme) -> Span<'static> {
-    Span::styled(format!("   {text:<9}"), theme.dim)
+    Span::styled(format!("   {text:<10}"), theme.dim)
 }
 
 fn probe_lines(
@@ -90,7 +90,7 @@ fn probe_lines(
         Span::styled(
             format!(
                 "every {}, down after {} failure{}",
-                fmt_duration(p.interval),
+                humantime::format_duration(p.interval),
                 p.failure_threshold,
                 if p.failure_threshold == 1 { "" } else { "s" }
             ),

@@ -12,30 +12,33 @@ use crate::app::keymap::{BINDINGS, Context};
 /// The help text lines (also used by tests).
 pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
     let mut out = Vec::new();
-    for (title, ctx) in [
-        ("Everywhere", Context::Global),
-        ("Services list", Context::List),
-        ("Service detail", Context::Detail),
-    ] {
+    // Each action is listed once, in the section of the contexts it has.
+    let sections: [(&str, fn(&[Context]) -> bool); 4] = [
+        ("Moving (list and detail)", |c| {
+            c.contains(&Context::List) && c.contains(&Context::Detail)
+        }),
+        ("Services list", |c| c == [Context::List]),
+        ("Service detail", |c| c == [Context::Detail]),
+        ("Everywhere", |c| c.contains(&Context::Global)),
+    ];
+    for (title, belongs) in sections {
         out.push(Line::styled(title.to_string(), theme.title));
-        for b in BINDINGS.iter().filter(|b| b.contexts.contains(&ctx)) {
+        for b in BINDINGS.iter().filter(|b| belongs(b.contexts)) {
             out.push(Line::from(vec![
                 Span::styled(
-                    format!("  {:<16}", state.keymap.keys_label(b.action)),
+                    format!("  {:<14}", state.keymap.keys_label(b.action)),
                     theme.key,
                 ),
                 Span::styled(b.help.to_string(), theme.text),
             ]));
         }
-        out.push(Line::raw(""));
     }
     out.push(Line::styled(
-        "While filtering: type to narrow, ↑/↓ move, Enter keeps, Esc clears.".to_string(),
+        "Filter: type to narrow, ↑/↓ move, Enter keeps, Esc clears.".to_string(),
         theme.dim,
     ));
     out.push(Line::styled(
-        "Status: ● UP  ◐ DEGR degraded  ✖ DOWN  ? UNKN never polled or stale  ⚠ TLS unverified"
-            .to_string(),
+        "● UP  ◐ DEGR degraded  ✖ DOWN  ? UNKN not polled/stale  ⚠ TLS unverified".to_string(),
         theme.dim,
     ));
     out

@@ -76,8 +76,12 @@ pub fn clock(t: std::time::SystemTime) -> String {
 /// `3s ago`, `5m ago`.
 pub fn ago(now: std::time::SystemTime, then: std::time::SystemTime) -> String {
     let d = now.duration_since(then).unwrap_or_default();
-    format!(
-        "{} ago",
-        crate::model::fmt_duration(std::time::Duration::from_secs(d.as_secs()))
-    )
+    if d.as_secs() == 0 {
+        return "just now".into();
+    }
+    let secs = d.as_secs();
+    if secs < 120 {
+        return format!("{secs}s ago");
+    }
+    format!("{} ago", crate::model::fmt_duration(d))
 }

@@ -33,7 +33,7 @@ impl Column {
             Column::Latency => "LAT",
             Column::P95 => "P95",
             Column::Uptime => "UPTIME",
-            Column::Trend => "LATENCY TREND",
+            Column::Trend => "TREND",
             Column::Reason => "FAILING / REASON",
         }
     }
@@ -49,7 +49,7 @@ const COLUMNS: &[(Column, u16, u8)] = &[
     (Column::P95, 6, 4),
     (Column::Uptime, 6, 3),
     (Column::Trend, 10, 5),
-    (Column::Reason, 16, 1),
+    (Column::Reason, 22, 1),
 ];
 
 /// The columns that fit in `width`, with their widths.
@@ -77,6 +77,12 @@ pub fn fit_columns(
         else {
             break;
         };
+        if cols[worst].0 == Column::Reason {
+            // The reason is worth more than any number: shrink it instead.
+            let others = total(&cols) - cols[worst].1;
+            cols[worst].1 = width.saturating_sub(others).max(8);
+            break;
+        }
         cols.remove(worst);
     }
     // Spare room: the name grows to fit names, the env to its values, the
@@ -202,7 +208,7 @@ fn row<'a>(s: &'a Service, cols: &[(Column, u16)], theme: &Theme) -> Row<'a> {
                 w,
             )),
             Column::Trend => Cell::from(Span::styled(
-                sparkline::render(s.latency_series_ms().map(|v| (v > 0).then_some(v)), w),
+                sparkline::render(s.latency_series_us(), w),
                 theme.sparkline,
             )),
             Column::Reason => {
@@ -266,22 +272,26 @@ mod tests {
                 Column::Status,
                 Column::Name,
                 Column::Latency,
-                Column::P95,
-                Column::Uptime,
-                Column::Reason
-            ]
-        );
-        assert_eq!(
-            at(56),
-            vec![
-                Column::Status,
-                Column::Name,
-                Column::Latency,
                 Column::Uptime,
                 Column::Reason
             ]
         );
         assert_eq!(at(40), vec![Column::Status, Column::Name, Column::Reason]);
+        assert_eq!(
+            fit_columns(40, 14, false, 0).last(),
+            Some(&(Column::Reason, 20))
+        );
+        // With environments shown, 80 columns trade ENV for the reason.
+        let with_env: Vec<Column> = fit_columns(80, 14, true, 10)
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
+        assert!(!with_env.contains(&Column::Env));
+        assert!(
+            fit_columns(120, 14, true, 10)
+                .iter()
+                .any(|c| c.0 == Column::Env)
+        );
         for w in [30u16, 40, 60, 80, 120, 200] {
             let used: u16 = fit_columns(w, 14, true, 10)
                 .iter()
