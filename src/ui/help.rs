@@ -9,11 +9,14 @@ use super::Theme;
 use crate::app::State;
 use crate::app::keymap::{BINDINGS, Context};
 
+/// Whether a binding with these contexts belongs in a help section.
+type SectionTest = fn(&[Context]) -> bool;
+
 /// The help text lines (also used by tests).
 pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     // Each action is listed once, in the section of the contexts it has.
-    let sections: [(&str, fn(&[Context]) -> bool); 4] = [
+    let sections: [(&str, SectionTest); 4] = [
         ("Moving (list and detail)", |c| {
             c.contains(&Context::List) && c.contains(&Context::Detail)
         }),
