@@ -106,6 +106,8 @@ pub struct ProbeState {
     pub interval: Duration,
     pub failure_threshold: u32,
     pub status: Health,
+    /// When `status` last changed.
+    pub status_since: Option<SystemTime>,
     /// No result for longer than [`ProbeState::stale_after`].
     pub stale: bool,
     pub consecutive_failures: u32,
@@ -127,6 +129,7 @@ impl ProbeState {
             interval,
             failure_threshold: failure_threshold.max(1),
             status: Health::Unknown,
+            status_since: None,
             stale: false,
             consecutive_failures: 0,
             last_at: None,
@@ -154,6 +157,7 @@ impl ProbeState {
         // body must not explain a new failure.
         self.last_report = o.report;
         let ok = o.result.is_ok();
+        let before = self.status;
         self.last_latency = Some(o.latency);
         match o.result {
             Ok(h) => {
@@ -171,6 +175,9 @@ impl ProbeState {
                 self.last_failure = Some((o.at, f.clone()));
                 self.failing = Some(f);
             }
+        }
+        if self.status != before || self.status_since.is_none() {
+            self.status_since = Some(o.at);
         }
         if self.history.len() == HISTORY_LEN {
             self.history.pop_front();

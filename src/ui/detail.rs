@@ -134,18 +134,38 @@ fn probe_lines(
             ]));
         }
     }
-    if let Some(f) = &p.failing {
+    if let Some(since) = p.status_since {
         out.push(Line::from(vec![
-            label("failing", theme),
+            label("status", theme),
+            Span::styled(format!("{} ", h.word()), theme.status(h)),
             Span::styled(
                 format!(
-                    "{} of {} failures before down",
-                    p.consecutive_failures, p.failure_threshold
+                    "since {} ({})",
+                    clock(since),
+                    ago(state.now, since).trim_end_matches(" ago")
                 ),
-                theme.warning,
+                theme.text,
             ),
         ]));
-        let _ = f;
+    }
+    if p.failing.is_some() {
+        let text = if p.status == crate::model::Health::Down {
+            format!(
+                "{} consecutive failure{} (down after {})",
+                p.consecutive_failures,
+                if p.consecutive_failures == 1 { "" } else { "s" },
+                p.failure_threshold
+            )
+        } else {
+            format!(
+                "{} of {} failures before down",
+                p.consecutive_failures, p.failure_threshold
+            )
+        };
+        out.push(Line::from(vec![
+            label("failing", theme),
+            Span::styled(text, theme.warning),
+        ]));
     }
     if let Some((at, f)) = &p.last_failure {
         out.push(Line::from(vec![

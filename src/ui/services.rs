@@ -49,7 +49,7 @@ const COLUMNS: &[(Column, u16, u8)] = &[
     (Column::P95, 6, 4),
     (Column::Uptime, 6, 3),
     (Column::Trend, 10, 5),
-    (Column::Reason, 22, 1),
+    (Column::Reason, 24, 1),
 ];
 
 /// The columns that fit in `width`, with their widths.

@@ -1,0 +1,227 @@
+//! The config loader against real files: the documented example loads, and
+//! every kind of mistake is reported with file, line, column and key.
+
+use std::path::Path;
+
+use opsboard::config::{self, ConfigError, ConfigLocation, ProbeUrl};
+
+fn error_for(text: &str) -> opsboard::config::Diagnostic {
+    match config::parse(Path::new("/etc/opsboard/config.toml"), text) {
+        Err(ConfigError::Invalid(d)) => *d,
+        Err(e) => panic!("expected a diagnostic, got {e}"),
+        Ok(_) => panic!("expected an error for:\n{text}"),
+    }
+}
+
+#[test]
+fn the_example_config_loads_and_documents_every_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("pw");
+    std::fs::write(&secret, "hunter2\n").unwrap();
+    // The example references secrets; point them at things this test owns.
+    let text = std::fs::read_to_string("config.example.toml")
+        .unwrap()
+        .replace("${API_HEALTH_KEY}", "${PATH}")
+        .replace("${API_HEALTH_TOKEN}", "${PATH}")
+        .replace(
+            "file:/etc/opsboard/web-probe-password",
+            &format!("file:{}", secret.display()),
+        );
+    let c = config::parse(Path::new("config.example.toml"), &text).unwrap();
+    assert_eq!(c.services.len(), 4);
+    let api = &c.services[0];
+    assert_eq!(api.name, "api");
+    assert_eq!(api.health[0].expect_status, vec![200]);
+    assert_eq!(
+        api.health[0].interval,
+        Some(std::time::Duration::from_secs(15))
+    );
+    assert!(api.health[0].bearer.is_some());
+    assert_eq!(c.services[1].health.len(), 2);
+    assert_eq!(
+        c.services[1].health[1]
+            .basic
+            .as_ref()
+            .unwrap()
+            .password
+            .expose(),
+        "hunter2"
+    );
+    assert!(matches!(
+        c.services[2].health[0].url,
+        ProbeUrl::Tcp { port: 6379, .. }
+    ));
+    assert!(c.environments["production"].protected);
+    // Every key the schema knows appears in the example (so it documents
+    // them all): compare against the keys of the Rust structs by name.
+    for key in [
+        "read_only",
+        "theme",
+        "[defaults]",
+        "interval",
+        "timeout",
+        "failure_threshold",
+        "max_concurrent_probes",
+        "body_limit_bytes",
+        "[environments.",
+        "protected",
+        "[keys]",
+        "[[services]]",
+        "name",
+        "environment",
+        "[[services.health]]",
+        "url",
+        "expect_status",
+        "tls_verify",
+        "headers",
+        "bearer",
+        "basic",
+    ] {
+        assert!(
+            text.contains(key),
+            "config.example.toml does not document `{key}`"
+        );
+    }
+}
+
+#[test]
+fn unknown_key_names_line_column_and_suggests() {
+    let d = error_for("[defaults]\ninterval = \"10s\"\nfailure_treshold = 3\n");
+    assert_eq!((d.line, d.column), (3, 1));
+    assert_eq!(d.key.as_deref(), Some("defaults.failure_treshold"));
+    assert_eq!(d.suggestion.as_deref(), Some("failure_threshold"));
+    let shown = d.to_string();
+    assert!(shown.contains("/etc/opsboard/config.toml:3:1"), "{shown}");
+    assert!(
+        shown.contains("did you mean `failure_threshold`?"),
+        "{shown}"
+    );
+    assert!(shown.contains("failure_treshold = 3"), "{shown}");
+}
+
+#[test]
+fn nested_unknown_key_in_a_probe() {
+    let text = "[[services]]\nname = \"api\"\n[[services.health]]\nurl = \"http://127.0.0.1:1/health\"\ntimout = \"1s\"\n";
+    let d = error_for(text);
+    assert_eq!(d.line, 5);
+    assert_eq!(d.key.as_deref(), Some("services[0].health[0].timout"));
+    assert_eq!(d.suggestion.as_deref(), Some("timeout"));
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let d = error_for("[defaults]\nfailure_threshold = \"three\"\n");
+    assert_eq!(d.line, 2);
+    assert_eq!(d.key.as_deref(), Some("defaults.failure_threshold"));
+    assert!(d.message.contains("invalid type"), "{}", d.message);
+}
+
+#[test]
+fn bad_duration_quotes_the_value() {
+    let d = error_for("[defaults]\ninterval = \"10 parsecs\"\n");
+    assert_eq!((d.line, d.column), (2, 12));
+    assert!(
+        d.message.contains("`10 parsecs` is not a duration"),
+        "{}",
+        d.message
+    );
+    let d = error_for("[defaults]\ntimeout = \"0s\"\n");
+    assert!(d.message.contains("zero"), "{}", d.message);
+}
+
+#[test]
+fn bad_urls_are_explained() {
+    let probe =
+        |url: &str| format!("[[services]]\nname = \"x\"\n[[services.health]]\nurl = \"{url}\"\n");
+    let d = error_for(&probe("gopher://h/health"));
+    assert_eq!(d.line, 4);
+    assert_eq!(d.key.as_deref(), Some("services[0].health[0].url"));
+    assert!(d.message.contains("scheme `gopher`"), "{}", d.message);
+    assert!(
+        error_for(&probe("tcp://db"))
+            .message
+            .contains("needs a port")
+    );
+    assert!(
+        error_for(&probe("not a url"))
+            .message
+            .contains("not a valid URL")
+    );
+    let d = error_for(&probe("https://user:secretpw@h/health"));
+    assert!(
+        !d.message.contains("secretpw"),
+        "password leaked: {}",
+        d.message
+    );
+}
+
+#[test]
+fn inline_secrets_are_refused() {
+    let text = "[[services]]\nname = \"x\"\n[[services.health]]\nurl = \"http://h/\"\nbearer = \"abc123\"\n";
+    let d = error_for(text);
+    assert_eq!(d.line, 5);
+    assert!(d.message.contains("never written inline"), "{}", d.message);
+    assert!(!d.to_string().contains("help:"));
+}
+
+#[test]
+fn unset_secret_env_is_named() {
+    let text = "[[services]]\nname = \"x\"\n[[services.health]]\nurl = \"http://h/\"\nbearer = \"${OPSBOARD_TEST_UNSET_TOKEN}\"\n";
+    let d = error_for(text);
+    assert!(
+        d.message.contains("OPSBOARD_TEST_UNSET_TOKEN"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn duplicate_service_points_at_the_second_definition() {
+    let text = "[[services]]\nname = \"api\"\n\n[[services]]\nname = \"web\"\n\n[[services]]\nname = \"api\"\n";
+    let d = error_for(text);
+    assert_eq!(d.line, 8);
+    assert!(d.message.contains("`api` is defined more than once"));
+}
+
+#[test]
+fn unknown_environment_lists_known_ones() {
+    let text = "[environments.production]\nprotected = true\n[[services]]\nname = \"api\"\nenvironment = \"prod\"\n";
+    let d = error_for(text);
+    assert_eq!(d.line, 5);
+    assert!(d.message.contains("unknown environment `prod`"));
+    assert!(d.message.contains("production"));
+}
+
+#[test]
+fn syntax_error_is_located() {
+    let d = error_for("[defaults\ninterval = 1\n");
+    assert_eq!(d.line, 1);
+}
+
+#[test]
+fn unknown_action_in_keys_suggests() {
+    let d = error_for("[keys]\nqiut = \"x\"\n");
+    assert_eq!(d.line, 2);
+    assert_eq!(d.suggestion.as_deref(), Some("quit"));
+    let d = error_for("[keys]\nquit = \"hyper-q\"\n");
+    assert!(d.message.contains("not a key"), "{}", d.message);
+}
+
+#[test]
+fn missing_default_file_means_discovery_only_but_missing_explicit_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("nope.toml");
+    let loaded = config::load(&ConfigLocation::Default(absent.clone())).unwrap();
+    assert!(loaded.config.services.is_empty());
+    assert!(loaded.notice.unwrap().contains("discovery only"));
+    match config::load(&ConfigLocation::Flag(absent.clone())) {
+        Err(ConfigError::Io { path, .. }) => assert_eq!(path, absent),
+        other => panic!("expected an IO error, got {other:?}"),
+    }
+}
+
+#[test]
+fn flag_wins_over_env_and_default() {
+    let l = config::locate(Some(Path::new("/tmp/x.toml")));
+    assert_eq!(l, ConfigLocation::Flag("/tmp/x.toml".into()));
+}

@@ -1,0 +1,158 @@
+//! Snapshots of every screen, rendered into ratatui's TestBackend at 80×24
+//! and at a wide size, as plain text.
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use opsboard::app::{Banner, Keymap, Msg, State, update};
+use opsboard::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn draw(state: &State, theme: &Theme) -> ratatui::buffer::Buffer {
+    let mut term = Terminal::new(TestBackend::new(state.width, state.height)).unwrap();
+    term.draw(|f| ui::render(f, state, theme)).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(state: &State) -> String {
+    ui::text::buffer_to_text(&draw(state, &Theme::default()))
+}
+
+fn key(state: &mut State, code: KeyCode) {
+    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn typed(state: &mut State, s: &str) {
+    for c in s.chars() {
+        key(state, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn services_80x24() {
+    insta::assert_snapshot!(text(&fixtures::state(80, 24)));
+}
+
+#[test]
+fn services_160x48() {
+    insta::assert_snapshot!(text(&fixtures::state(160, 48)));
+}
+
+#[test]
+fn services_demo_read_only_with_notice_100x30() {
+    let mut s = fixtures::state(100, 30);
+    s.banner = Banner {
+        demo: true,
+        read_only: true,
+        notice: Some(
+            "no config file (~/.config/opsboard/config.toml not found): discovery only".into(),
+        ),
+    };
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn filter_while_typing_80x24() {
+    let mut s = fixtures::state(80, 24);
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "WEB");
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn filter_matching_nothing_80x24() {
+    let mut s = fixtures::state(80, 24);
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "zzz");
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn detail_of_a_down_service_80x24() {
+    let mut s = fixtures::state(80, 24);
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn detail_of_a_two_probe_service_160x48() {
+    let mut s = fixtures::state(160, 48);
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "web");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn help_80x24() {
+    let mut s = fixtures::state(80, 24);
+    key(&mut s, KeyCode::Char('?'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn no_services_80x24() {
+    let mut s = State::new(vec![], Keymap::default(), Banner::default(), fixtures::t(0));
+    s.width = 80;
+    s.height = 24;
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn tiny_terminal_does_not_panic_and_keeps_status() {
+    for (w, h) in [(20, 5), (40, 10), (1, 1), (0, 0)] {
+        let s = fixtures::state(w, h);
+        let t = text(&s);
+        if w >= 20 && h >= 3 {
+            assert!(t.contains("DOWN"), "{w}x{h}:\n{t}");
+        }
+    }
+}
+
+#[test]
+fn no_line_exceeds_the_width_and_nothing_wraps() {
+    for (w, h) in [(80, 24), (100, 30), (160, 48), (60, 20)] {
+        let s = fixtures::state(w, h);
+        let buf = draw(&s, &Theme::default());
+        assert_eq!(buf.area.width, w);
+        let t = ui::text::buffer_to_text(&buf);
+        // Every service row starts with its badge: a wrapped row would not.
+        for line in t.lines().skip(2).take_while(|l| !l.is_empty()) {
+            assert!(
+                ["✖ DOWN", "◐ DEGR", "? UNKN", "● UP"]
+                    .iter()
+                    .any(|b| line.starts_with(b)),
+                "{w}x{h}: unexpected row {line:?}\n{t}"
+            );
+        }
+    }
+}
+
+#[test]
+fn status_is_coloured_by_theme_and_mono_has_no_colour() {
+    let s = fixtures::state(80, 24);
+    let theme = Theme::default();
+    let buf = draw(&s, &theme);
+    // Row 2 is the first service: worker, DOWN.
+    let badge = &buf[(0, 2)];
+    assert_eq!(badge.symbol(), "✖");
+    assert_eq!(badge.fg, theme.down.fg.unwrap());
+    let mono = Theme::select(Some("default"), true).unwrap();
+    let buf = draw(&s, &mono);
+    for cell in buf.content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "colour under NO_COLOR"
+        );
+        assert_eq!(
+            cell.bg,
+            ratatui::style::Color::Reset,
+            "colour under NO_COLOR"
+        );
+    }
+}

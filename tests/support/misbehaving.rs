@@ -1,0 +1,243 @@
+//! Deliberately misbehaving HTTP servers on 127.0.0.1:0, written on raw
+//! `tokio::net::TcpListener` so every byte on the wire is under the test's
+//! control. Only loopback addresses are ever bound or targeted.
+//!
+//! Include with `#[path = "support/misbehaving.rs"] mod misbehaving;`.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// A running server. Dropping it stops the accept loop and every connection
+/// task (a hanging connection is closed when the test is done with it).
+pub struct Server {
+    pub addr: SocketAddr,
+    /// Connections accepted so far.
+    pub accepted: Arc<AtomicUsize>,
+    /// Request heads read by the helpers (`read_head`) of this server.
+    pub heads: Arc<Mutex<Vec<String>>>,
+    handle: JoinHandle<()>,
+}
+
+impl Server {
+    /// `http://127.0.0.1:PORT{path}`
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+/// What a connection handler gets: the stream, the 0-based index of the
+/// connection, and the shared list of request heads to record into.
+pub struct Conn<S> {
+    pub stream: S,
+    pub index: usize,
+    pub heads: Arc<Mutex<Vec<String>>>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    /// Reads the request head (up to and including the blank line) and
+    /// records it. Returns `None` if the peer closed first.
+    pub async fn read_head(&mut self) -> Option<String> {
+        let head = read_head(&mut self.stream).await?;
+        self.heads.lock().unwrap().push(head.clone());
+        Some(head)
+    }
+
+    pub async fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await?;
+        self.stream.flush().await
+    }
+
+    /// Reads the head, then writes a complete response and closes.
+    pub async fn answer(&mut self, status: &str, headers: &[(&str, &str)], body: &[u8]) {
+        if self.read_head().await.is_none() {
+            return;
+        }
+        let _ = self.write(&response(status, headers, body)).await;
+        let _ = self.stream.shutdown().await;
+    }
+}
+
+/// Starts a server on 127.0.0.1:0 that runs `handler` for every connection.
+pub async fn serve<F, Fut>(handler: F) -> Server
+where
+    F: Fn(Conn<TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let (acc, hd) = (accepted.clone(), heads.clone());
+    let handle = tokio::spawn(async move {
+        // Owned here so aborting the accept loop aborts every connection.
+        let mut conns = JoinSet::new();
+        loop {
+            tokio::select! {
+                r = listener.accept() => {
+                    let Ok((stream, _)) = r else { continue };
+                    let index = acc.fetch_add(1, Ordering::SeqCst);
+                    conns.spawn(handler(Conn { stream, index, heads: hd.clone() }));
+                }
+                Some(_) = conns.join_next(), if !conns.is_empty() => {}
+            }
+        }
+    });
+    Server {
+        addr,
+        accepted,
+        heads,
+        handle,
+    }
+}
+
+/// A server that reads the request and answers with one fixed response.
+pub async fn fixed(
+    status: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    body: &'static [u8],
+) -> Server {
+    serve(move |mut c| async move { c.answer(status, headers, body).await }).await
+}
+
+/// A complete HTTP/1.1 response with `Content-Length` and `Connection: close`.
+/// `status` is the status line after the version, e.g. `"200 OK"`.
+pub fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\n");
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// Reads until the blank line ending a request head (at most 64 KiB).
+pub async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1024];
+    loop {
+        if let Some(end) = find(&buf, b"\r\n\r\n") {
+            buf.truncate(end + 4);
+            return Some(String::from_utf8_lossy(&buf).into_owned());
+        }
+        if buf.len() > 64 * 1024 {
+            return None;
+        }
+        let n = s.read(&mut byte).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&byte[..n]);
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+pub async fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    port
+}
+
+/// Counts requests in flight and remembers the highest count seen.
+#[derive(Default)]
+pub struct InFlight {
+    now: AtomicUsize,
+    pub max: AtomicUsize,
+    pub total: AtomicUsize,
+}
+
+impl InFlight {
+    pub fn enter(self: &Arc<Self>) -> InFlightGuard {
+        let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max.fetch_max(n, Ordering::SeqCst);
+        self.total.fetch_add(1, Ordering::SeqCst);
+        InFlightGuard(self.clone())
+    }
+}
+
+pub struct InFlightGuard(Arc<InFlight>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A TLS server on 127.0.0.1:0 with a fresh self-signed certificate for
+/// `localhost` and `127.0.0.1`, answering every request with a healthy
+/// JSON body. Handshake failures (a verifying client refusing the
+/// certificate) are counted in `accepted` but otherwise ignored.
+pub async fn tls_healthy() -> Server {
+    use tokio_rustls::rustls;
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let cert = ck.cert.der().clone();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(ck.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    serve(move |c| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(tls) = acceptor.accept(c.stream).await else {
+                return;
+            };
+            let mut c = Conn {
+                stream: tls,
+                index: c.index,
+                heads: c.heads,
+            };
+            c.answer(
+                "200 OK",
+                &[("Content-Type", "application/json")],
+                br#"{"status":"healthy"}"#,
+            )
+            .await;
+        }
+    })
+    .await
+}
+
+/// Sleeps "forever" from the point of view of a test (longer than any test).
+pub async fn hang() {
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+}
