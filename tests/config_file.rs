@@ -225,3 +225,21 @@ fn flag_wins_over_env_and_default() {
     let l = config::locate(Some(Path::new("/tmp/x.toml")));
     assert_eq!(l, ConfigLocation::Flag("/tmp/x.toml".into()));
 }
+
+#[test]
+fn one_authorization_per_probe() {
+    let text = "[[services]]\nname = \"x\"\n[[services.health]]\nurl = \"http://h/\"\nbearer = \"${PATH}\"\nbasic = { username = \"u\", password = \"${PATH}\" }\n";
+    let d = error_for(text);
+    assert_eq!(d.line, 5);
+    assert!(
+        d.message.contains("one Authorization header"),
+        "{}",
+        d.message
+    );
+    let text = "[[services]]\nname = \"x\"\n[[services.health]]\nurl = \"http://h/\"\nheaders = { \"bad header\" = \"v\" }\n";
+    assert!(
+        error_for(text)
+            .message
+            .contains("not a valid HTTP header name")
+    );
+}

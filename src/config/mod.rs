@@ -183,6 +183,28 @@ fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
                     format!("{code} is not an HTTP status code"),
                 ));
             }
+            let auth_header = p
+                .headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("authorization"));
+            if p.bearer.is_some() && p.basic.is_some()
+                || (auth_header && (p.bearer.is_some() || p.basic.is_some()))
+            {
+                return Err(fail(
+                    Some(("bearer", "", 0)).filter(|_| p.bearer.is_some()).or(Some(("basic", "", 0))),
+                    format!("services[{i}].health[{j}]"),
+                    "a probe sends one Authorization header: use only one of `bearer`, `basic` or an `Authorization` entry in `headers`".into(),
+                ));
+            }
+            for k in p.headers.keys() {
+                if reqwest::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
+                    return Err(fail(
+                        Some(("headers", "", 0)),
+                        format!("services[{i}].health[{j}].headers"),
+                        format!("`{k}` is not a valid HTTP header name"),
+                    ));
+                }
+            }
             if matches!(p.url, ProbeUrl::Tcp { .. })
                 && (p.bearer.is_some() || p.basic.is_some() || !p.headers.is_empty())
             {

@@ -30,9 +30,38 @@ pub fn fmt_duration(d: Duration) -> String {
     }
 }
 
+/// Formats a byte count: `900 B`, `64 KiB`, `1.5 MiB`, `2.0 GiB`.
+pub fn fmt_bytes(n: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = n as f64;
+    if n < 1024 {
+        format!("{n} B")
+    } else if f < K * K {
+        let k = f / K;
+        if k < 10.0 {
+            format!("{k:.1} KiB")
+        } else {
+            format!("{k:.0} KiB")
+        }
+    } else if f < K * K * K {
+        format!("{:.1} MiB", f / (K * K))
+    } else {
+        format!("{:.1} GiB", f / (K * K * K))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes() {
+        assert_eq!(fmt_bytes(1000), "1000 B");
+        assert_eq!(fmt_bytes(64 * 1024), "64 KiB");
+        assert_eq!(fmt_bytes(1536), "1.5 KiB");
+        assert_eq!(fmt_bytes(3 * 1024 * 1024 / 2), "1.5 MiB");
+        assert_eq!(fmt_bytes(2 * 1024 * 1024 * 1024), "2.0 GiB");
+    }
 
     #[test]
     fn durations() {

@@ -15,17 +15,43 @@ pub const HISTORY_LEN: usize = 120;
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProbeFailure {
-    Timeout { after_ms: u64 },
-    Refused { detail: String },
-    Reset { detail: String },
-    Dns { detail: String },
-    Tls { detail: String },
-    Connect { detail: String },
-    HttpStatus { code: u16 },
-    BodyUnhealthy { stated: Health },
-    UnparsableBody { detail: String },
-    BodyTooLarge { limit: usize },
-    Other { detail: String },
+    Timeout {
+        after_ms: u64,
+    },
+    Refused {
+        detail: String,
+    },
+    Reset {
+        detail: String,
+    },
+    Dns {
+        detail: String,
+    },
+    Tls {
+        detail: String,
+    },
+    Connect {
+        detail: String,
+    },
+    HttpStatus {
+        code: u16,
+    },
+    BodyUnhealthy {
+        stated: Health,
+    },
+    UnparsableBody {
+        detail: String,
+    },
+    BodyTooLarge {
+        limit: usize,
+    },
+    /// The peer answered, but not in HTTP (e.g. plain HTTP to a TLS port).
+    NotHttp {
+        detail: String,
+    },
+    Other {
+        detail: String,
+    },
 }
 
 impl ProbeFailure {
@@ -46,7 +72,10 @@ impl ProbeFailure {
             ProbeFailure::HttpStatus { code } => format!("HTTP {code}"),
             ProbeFailure::BodyUnhealthy { stated } => format!("body says {stated}"),
             ProbeFailure::UnparsableBody { .. } => "unparsable body".into(),
-            ProbeFailure::BodyTooLarge { limit } => format!("body over {} KiB", limit / 1024),
+            ProbeFailure::BodyTooLarge { limit } => {
+                format!("body over {}", crate::model::fmt_bytes(*limit as u64))
+            }
+            ProbeFailure::NotHttp { .. } => "not an HTTP response".into(),
             ProbeFailure::Other { .. } => "error".into(),
         }
     }
@@ -60,6 +89,7 @@ impl ProbeFailure {
             | ProbeFailure::Tls { detail }
             | ProbeFailure::Connect { detail }
             | ProbeFailure::UnparsableBody { detail }
+            | ProbeFailure::NotHttp { detail }
             | ProbeFailure::Other { detail } => Some(detail),
             _ => None,
         }

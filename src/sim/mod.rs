@@ -43,7 +43,7 @@ impl DemoWorld {
                     (Script::Steady { latency: MS(25) }, "2.3.1", 120.0),
                     (
                         Script::Flapping {
-                            up: S(14),
+                            up: S(10),
                             down: S(8),
                         },
                         "2.3.1",

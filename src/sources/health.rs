@@ -142,7 +142,7 @@ impl Prober {
 
     async fn attempt(&self, spec: &ProbeSpec) -> Attempt {
         match &spec.url {
-            ProbeUrl::Tcp { host, port } => tcp(host, *port).await,
+            ProbeUrl::Tcp { host, port } => tcp(host, *port, spec.timeout).await,
             ProbeUrl::Http(url) => self.http(spec, url).await,
         }
     }
@@ -153,16 +153,21 @@ impl Prober {
         } else {
             &self.unverified
         };
-        let mut req = client.get(url.clone()).headers(spec.headers.clone());
+        // Exactly one Authorization header: bearer, else basic, else a
+        // configured header (config validation refuses combinations).
+        let mut headers = spec.headers.clone();
+        if spec.bearer.is_some() || spec.basic.is_some() {
+            headers.remove(reqwest::header::AUTHORIZATION);
+        }
+        let mut req = client.get(url.clone()).headers(headers);
         if let Some(token) = &spec.bearer {
             req = req.bearer_auth(token.expose());
-        }
-        if let Some((user, pw)) = &spec.basic {
+        } else if let Some((user, pw)) = &spec.basic {
             req = req.basic_auth(user, Some(pw.expose()));
         }
         let mut resp = match req.send().await {
             Ok(r) => r,
-            Err(e) => return Attempt::failed(classify(&e)),
+            Err(e) => return Attempt::failed(classify(&e, spec.timeout)),
         };
         let code = resp.status().as_u16();
         let content_type = resp
@@ -202,7 +207,7 @@ impl Prober {
                     return Attempt {
                         http_status: Some(code),
                         report: None,
-                        result: Err(classify(&e)),
+                        result: Err(classify(&e, spec.timeout)),
                     };
                 }
             }
@@ -261,18 +266,18 @@ impl Attempt {
     }
 }
 
-async fn tcp(host: &str, port: u16) -> Attempt {
+async fn tcp(host: &str, port: u16, timeout: Duration) -> Attempt {
     match tokio::net::TcpStream::connect((host, port)).await {
         Ok(_) => Attempt {
             http_status: None,
             report: None,
             result: Ok(Health::Up),
         },
-        Err(e) => Attempt::failed(classify_io(&e, host)),
+        Err(e) => Attempt::failed(classify_io(&e, host, timeout)),
     }
 }
 
-fn classify_io(e: &std::io::Error, host: &str) -> ProbeFailure {
+fn classify_io(e: &std::io::Error, host: &str, timeout: Duration) -> ProbeFailure {
     use std::io::ErrorKind as K;
     let detail = e.to_string();
     match e.kind() {
@@ -280,7 +285,9 @@ fn classify_io(e: &std::io::Error, host: &str) -> ProbeFailure {
         K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
             ProbeFailure::Reset { detail }
         }
-        K::TimedOut => ProbeFailure::Timeout { after_ms: 0 },
+        K::TimedOut => ProbeFailure::Timeout {
+            after_ms: timeout.as_millis() as u64,
+        },
         _ if looks_like_dns(&detail) => ProbeFailure::Dns {
             detail: format!("{host}: {detail}"),
         },
@@ -298,10 +305,21 @@ fn looks_like_dns(s: &str) -> bool {
         || s.contains("nodename nor servname")
 }
 
-/// The whole error chain as one line, without repeated links.
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// The causes of a reqwest error as one line, without repeated links and
+/// without the URL (the board shows the target already, and words in a URL
+/// such as `/tls-terminator/` must not decide the classification).
+fn chain(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    if cur.is_none() {
+        let mut top = e.to_string();
+        if let Some(u) = e.url() {
+            top = top
+                .replace(&format!(" for url ({})", u.as_str()), "")
+                .replace(u.as_str(), "");
+        }
+        return top;
+    }
     while let Some(err) = cur {
         let s = err.to_string();
         if !parts.iter().any(|p| p.contains(&s)) {
@@ -313,9 +331,11 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// Names a reqwest failure the way an on-call engineer would.
-fn classify(e: &reqwest::Error) -> ProbeFailure {
+fn classify(e: &reqwest::Error, timeout: Duration) -> ProbeFailure {
     if e.is_timeout() {
-        return ProbeFailure::Timeout { after_ms: 0 };
+        return ProbeFailure::Timeout {
+            after_ms: timeout.as_millis() as u64,
+        };
     }
     let detail = chain(e);
     // The most specific cause is an io::Error down the chain, if any.
@@ -352,7 +372,14 @@ fn classify(e: &reqwest::Error) -> ProbeFailure {
     if e.is_connect() {
         return ProbeFailure::Connect { detail };
     }
-    if lower.contains("invalid http") || lower.contains("parse") || e.is_decode() {
+    if lower.contains("invalid http")
+        || lower.contains("invalid status")
+        || lower.contains("invalid header")
+        || lower.contains("parse")
+    {
+        return ProbeFailure::NotHttp { detail };
+    }
+    if e.is_decode() || e.is_body() {
         return ProbeFailure::UnparsableBody { detail };
     }
     ProbeFailure::Other { detail }
@@ -369,15 +396,18 @@ fn is_tls_text(s: &str) -> bool {
 
 /// Handle to the running probe tasks.
 pub struct HealthSource {
-    /// One wake-up per service, for "poll now".
-    wake: Vec<Arc<Notify>>,
+    /// Per service, one wake-up per probe, for "poll now". `notify_one`
+    /// keeps a press that arrives mid-probe, so it is never lost.
+    wake: Vec<Vec<Arc<Notify>>>,
     tasks: JoinSet<()>,
 }
 
 impl HealthSource {
     /// Starts one task per probe. Each probes at once, then every interval
     /// (spread by a small per-probe offset so a thousand probes do not fire
-    /// in the same millisecond).
+    /// in the same millisecond). A probe holds one of `max_concurrent`
+    /// permits only while it runs; a hung endpoint holds its permit until
+    /// its timeout, never longer.
     pub fn spawn(
         specs: Vec<ProbeSpec>,
         services: usize,
@@ -387,17 +417,19 @@ impl HealthSource {
     ) -> Result<HealthSource, String> {
         let prober = Prober::new()?;
         let limit = Arc::new(Semaphore::new(max_concurrent.max(1)));
-        let wake: Vec<Arc<Notify>> = (0..services).map(|_| Arc::new(Notify::new())).collect();
+        let mut wake: Vec<Vec<Arc<Notify>>> = vec![Vec::new(); services];
         let mut tasks = JoinSet::new();
         let count = specs.len().max(1) as u32;
         for (n, spec) in specs.into_iter().enumerate() {
-            let Some(notify) = wake.get(spec.id.service).cloned() else {
+            let Some(slot) = wake.get_mut(spec.id.service) else {
                 continue;
             };
+            let notify = Arc::new(Notify::new());
+            slot.push(notify.clone());
             let prober = prober.clone();
             let limit = limit.clone();
             let tx = tx.clone();
-            // Spread later rounds over the first tenth of the interval.
+            // Spread rounds over the first tenth of the interval.
             let offset = spec.interval.min(Duration::from_secs(10)) / 10 * n as u32 / count;
             tasks.spawn(async move {
                 let mut next = tokio::time::Instant::now();
@@ -420,7 +452,7 @@ impl HealthSource {
                     let now = tokio::time::Instant::now();
                     if next < now {
                         // Fell behind (slow endpoint): do not burst to catch up.
-                        next = now + offset;
+                        next = now;
                     }
                     tokio::select! {
                         _ = tokio::time::sleep_until(next + offset) => {}
@@ -434,15 +466,10 @@ impl HealthSource {
 
     /// Probes the given services (or all) now.
     pub fn poll_now(&self, services: Option<&[usize]>) {
+        let wake = |probes: &Vec<Arc<Notify>>| probes.iter().for_each(|n| n.notify_one());
         match services {
-            Some(list) => {
-                for &s in list {
-                    if let Some(n) = self.wake.get(s) {
-                        n.notify_waiters();
-                    }
-                }
-            }
-            None => self.wake.iter().for_each(|n| n.notify_waiters()),
+            Some(list) => list.iter().filter_map(|&s| self.wake.get(s)).for_each(wake),
+            None => self.wake.iter().for_each(wake),
         }
     }
 
