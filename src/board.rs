@@ -1,9 +1,15 @@
-//! Assembling a board from config: the services the state starts with and
-//! the probe specs the health source runs.
+//! Assembling a board from config: the services the state starts with, the
+//! probe specs the health source runs, and what the action layer needs.
 
-use crate::app::ProbeId;
+use std::path::PathBuf;
+
+use crate::app::{Banner, Keymap, ProbeId, RunbookEntry, State};
 use crate::config::Config;
 use crate::model::{ProbeState, Service, ServiceOrigin};
+use crate::ops::OpsContext;
+use crate::ops::audit::AuditLog;
+use crate::ops::catalog::{self, Catalog};
+use crate::ops::policy::Policy;
 use crate::sources::health::ProbeSpec;
 
 /// Services and their probe specs, indices matching.
@@ -40,4 +46,92 @@ pub fn assemble(config: &Config) -> Result<Assembly, String> {
         services.push(svc);
     }
     Ok(Assembly { services, specs })
+}
+
+/// Where the board keeps its files when config does not say: overrides
+/// for the demo (which must never touch the user's real data).
+#[derive(Debug, Clone, Default)]
+pub struct Locations {
+    pub audit_log: Option<PathBuf>,
+    pub backup_base: Option<PathBuf>,
+}
+
+/// Everything a board (interactive or headless) runs with.
+pub struct Built {
+    pub assembly: Assembly,
+    pub catalog: Catalog,
+    pub policy: Policy,
+    pub audit: Option<AuditLog>,
+}
+
+pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<Built, String> {
+    let assembly = assemble(config)?;
+    let catalog = catalog::from_config(config, &assembly.specs, locations.backup_base.as_deref())?;
+    let policy = Policy {
+        read_only: read_only || config.read_only,
+        environments: config.environments.clone(),
+    };
+    let audit = config
+        .audit
+        .path
+        .clone()
+        .or_else(|| locations.audit_log.clone())
+        .or_else(AuditLog::default_path)
+        .map(AuditLog::new);
+    Ok(Built {
+        assembly,
+        catalog,
+        policy,
+        audit,
+    })
+}
+
+impl Built {
+    /// The initial state and the action layer's context. Runbook keys that
+    /// collide with built-in keys are dropped and named in the notice.
+    pub fn into_board(
+        self,
+        keymap: Keymap,
+        mut banner: Banner,
+        now: std::time::SystemTime,
+    ) -> (State, Vec<ProbeSpec>, OpsContext) {
+        let mut keys: Vec<_> = Vec::new();
+        for r in &self.catalog.runbooks {
+            for k in r.key.iter().flat_map(|k| k.0.iter()) {
+                // A service runbook and a global one may share name and key.
+                if !keys.contains(&(*k, r.name.clone())) {
+                    keys.push((*k, r.name.clone()));
+                }
+            }
+        }
+        let (keymap, shadowed) = keymap.with_runbooks(keys);
+        if !shadowed.is_empty() {
+            let note = shadowed.join("; ");
+            banner.notice = Some(match banner.notice.take() {
+                Some(n) => format!("{n} · {note}"),
+                None => note,
+            });
+        }
+        let mut state = State::new(self.assembly.services, keymap, banner, now);
+        state.backups = self.catalog.backup_jobs();
+        state.runbooks = self
+            .catalog
+            .runbooks
+            .iter()
+            .map(|r| RunbookEntry {
+                name: r.name.clone(),
+                description: r.description.clone(),
+                service: r.service.clone(),
+                dangerous: r.dangerous,
+            })
+            .collect();
+        state.audit_path = self.audit.as_ref().map(|a| a.path().display().to_string());
+        state.banner.read_only = self.policy.read_only;
+        let ctx = OpsContext {
+            catalog: self.catalog,
+            policy: self.policy,
+            audit: self.audit,
+        };
+        (state, self.assembly.specs, ctx)
+    }
 }

@@ -58,6 +58,72 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Run an action from a script: the same plans, read-only and protection
+    /// rules, confirmation and audit log as the board. Exit 0 done, 1 not.
+    Do {
+        #[command(subcommand)]
+        verb: DoVerb,
+    },
+    /// The tamper-evident audit log of every action.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// Flags every `do` verb takes.
+#[derive(Debug, clap::Args)]
+pub struct DoFlags {
+    /// Run without asking (protected targets still need --confirm NAME).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Show the plan, record it as a dry run, do nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The target's name, required for targets in a protected environment.
+    #[arg(long, value_name = "NAME")]
+    pub confirm: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DoVerb {
+    /// Take a backup now: `opsboard do backup redis-nightly --yes`.
+    Backup {
+        job: String,
+        #[command(flatten)]
+        flags: DoFlags,
+    },
+    /// Re-verify a job's newest backup.
+    Verify {
+        job: String,
+        #[command(flatten)]
+        flags: DoFlags,
+    },
+    /// Run a configured runbook: `opsboard do run flush-cache --service api --yes`.
+    Run {
+        runbook: String,
+        /// The service to run it for (fills `{service}`).
+        #[arg(long)]
+        service: Option<String>,
+        #[command(flatten)]
+        flags: DoFlags,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exit 1 and name the lines if anything was
+    /// modified, deleted, inserted or reordered.
+    Verify,
+    /// Print the log.
+    Show {
+        /// Only entries newer than this: a duration (`2h`, `7d`) or an RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Print the raw JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

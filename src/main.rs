@@ -5,11 +5,13 @@ use std::time::SystemTime;
 
 use clap::Parser;
 use color_eyre::eyre::eyre;
-use opsboard::app::{Banner, Keymap, State};
-use opsboard::cli::{Cli, Command, ConfigCommand};
+use opsboard::app::{Banner, Keymap};
+use opsboard::cli::{AuditCommand, Cli, Command, ConfigCommand, DoVerb};
 use opsboard::config::{self, Config, ConfigError, ConfigLocation};
+use opsboard::model::ActionRequest;
+use opsboard::ops::audit::{self, AuditLog};
 use opsboard::ui::Theme;
-use opsboard::{board, headless, logging, runtime, sim};
+use opsboard::{board, headless, headless_do, logging, runtime, sim};
 
 fn main() -> ExitCode {
     let _ = color_eyre::install();
@@ -88,9 +90,89 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 read_only: cli.read_only,
                 notice: None,
             };
-            interactive(&cli.theme, config, banner).await?;
+            interactive(&cli.theme, config, banner, &world.locations()).await?;
             drop(world);
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Do { verb }) => {
+            let loaded = match config::load(&location) {
+                Ok(l) => l,
+                Err(e) => return Ok(config_failure(&e)),
+            };
+            let (request, flags) = match verb {
+                DoVerb::Backup { job, flags } => (ActionRequest::Backup { job }, flags),
+                DoVerb::Verify { job, flags } => (ActionRequest::Verify { job }, flags),
+                DoVerb::Run {
+                    runbook,
+                    service,
+                    flags,
+                } => (ActionRequest::Runbook { runbook, service }, flags),
+            };
+            let built = board::build(&loaded.config, cli.read_only, &board::Locations::default())
+                .map_err(|e| eyre!(e))?;
+            let opts = headless_do::DoOptions {
+                yes: flags.yes,
+                dry_run: flags.dry_run,
+                confirm: flags.confirm,
+            };
+            let code = headless_do::run(built, request, opts).await;
+            Ok(ExitCode::from(code as u8))
+        }
+        Some(Command::Audit { command }) => {
+            let loaded = match config::load(&location) {
+                Ok(l) => l,
+                Err(e) => return Ok(config_failure(&e)),
+            };
+            let Some(path) = loaded
+                .config
+                .audit
+                .path
+                .clone()
+                .or_else(AuditLog::default_path)
+            else {
+                eprintln!(
+                    "opsboard: no audit log location (no home directory and no [audit] path)"
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let log = AuditLog::new(path);
+            match command {
+                AuditCommand::Verify => match log.verify() {
+                    Ok(report) => {
+                        print!("{}", audit::format_report(log.path(), &report));
+                        Ok(ExitCode::from(if report.is_ok() { 0 } else { 1 }))
+                    }
+                    Err(e) => {
+                        eprintln!("opsboard: {e}");
+                        Ok(ExitCode::from(2))
+                    }
+                },
+                AuditCommand::Show { since, json } => {
+                    let since = match since.as_deref().map(parse_since).transpose() {
+                        Ok(s) => s,
+                        Err(e) => {
+                            eprintln!("opsboard: {e}");
+                            return Ok(ExitCode::from(2));
+                        }
+                    };
+                    match log.read(since) {
+                        Ok(entries) if json => {
+                            for e in &entries {
+                                println!("{}", e.to_line());
+                            }
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Ok(entries) => {
+                            print!("{}", audit::format_entries(&entries));
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Err(e) => {
+                            eprintln!("opsboard: {e}");
+                            Ok(ExitCode::from(2))
+                        }
+                    }
+                }
+            }
         }
         Some(Command::Check { json, demo }) => {
             let (_world, config) = match headless_config(demo, &location).await? {
@@ -143,7 +225,13 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 read_only: cli.read_only || loaded.config.read_only,
                 notice: loaded.notice.clone(),
             };
-            interactive(&cli.theme, loaded.config, banner).await?;
+            interactive(
+                &cli.theme,
+                loaded.config,
+                banner,
+                &board::Locations::default(),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -169,25 +257,35 @@ async fn interactive(
     theme: &Option<String>,
     config: Config,
     banner: Banner,
+    locations: &board::Locations,
 ) -> color_eyre::Result<()> {
     let theme = Theme::select(theme.as_deref().or(config.theme.as_deref()), no_color())
         .map_err(|e| eyre!(e))?;
     let overrides = config.keys.iter().map(|(a, k)| (*a, k.0.clone())).collect();
-    let assembly = board::assemble(&config).map_err(|e| eyre!(e))?;
-    let mut state = State::new(
-        assembly.services,
-        Keymap::new(&overrides),
-        banner,
-        SystemTime::now(),
-    );
+    let built = board::build(&config, banner.read_only, locations).map_err(|e| eyre!(e))?;
+    let (mut state, specs, ops) =
+        built.into_board(Keymap::new(&overrides), banner, SystemTime::now());
     state.generation = 1;
     runtime::run(runtime::Board {
         state,
-        specs: assembly.specs,
+        specs,
         theme,
         max_concurrent_probes: config.defaults.max_concurrent_probes,
+        ops,
     })
     .await
+}
+
+/// `--since 2h` or `--since 2026-11-21T09:00:00Z`.
+fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let d = humantime::parse_duration(s).map_err(|_| {
+        format!("--since `{s}` is neither a duration (2h, 7d) nor an RFC 3339 time")
+    })?;
+    let d = chrono::Duration::from_std(d).map_err(|e| format!("--since `{s}`: {e}"))?;
+    Ok(chrono::Utc::now() - d)
 }
 
 fn print_location(location: &ConfigLocation) {

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::app::{Effect, Msg, State, update};
+use crate::ops::{Command, OpsContext};
 use crate::sources::health::{HealthSource, ProbeSpec};
 use crate::terminal::TerminalGuard;
 use crate::ui::{self, Theme};
@@ -23,6 +24,7 @@ pub struct Board {
     pub specs: Vec<ProbeSpec>,
     pub theme: Theme,
     pub max_concurrent_probes: usize,
+    pub ops: OpsContext,
 }
 
 /// Runs the interactive board until the user quits or a signal arrives.
@@ -32,10 +34,12 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         specs,
         theme,
         max_concurrent_probes,
+        ops,
     } = board;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+    let ops = crate::ops::spawn(ops, tx.clone());
     let health = HealthSource::spawn(
         specs,
         state.services.len(),
@@ -105,6 +109,10 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         for effect in effects {
             match effect {
                 Effect::PollNow(services) => health.poll_now(services.as_deref()),
+                Effect::Plan(request) => ops.send(Command::Plan(request)),
+                Effect::Execute { plan, typed } => ops.send(Command::Execute { plan, typed }),
+                Effect::Decline(plan) => ops.send(Command::Decline(plan)),
+                Effect::CancelJob(job) => ops.send(Command::Cancel(job)),
             }
         }
     }

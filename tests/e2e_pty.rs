@@ -300,6 +300,21 @@ fn no_color_draws_no_colour_but_status_reads() {
         coloured.len(),
         &coloured[..coloured.len().min(5)]
     );
+    // Emphasis without colour comes from the app's mono theme (reverse
+    // video header), not merely from crossterm dropping colour codes,
+    // which it also does under NO_COLOR.
+    pty.with_screen(|s| {
+        let cell = s.cell(0, 1).expect("header cell");
+        assert_eq!(
+            cell.contents(),
+            "o",
+            "header starts \" opsboard\":\n{screen}"
+        );
+        assert!(
+            cell.inverse(),
+            "the header is not in reverse video under NO_COLOR"
+        );
+    });
 }
 
 #[test]

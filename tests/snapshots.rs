@@ -121,7 +121,7 @@ fn no_line_exceeds_the_width_and_nothing_wraps() {
         assert_eq!(buf.area.width, w);
         let t = ui::text::buffer_to_text(&buf);
         // Every service row starts with its badge: a wrapped row would not.
-        for line in t.lines().skip(2).take_while(|l| !l.is_empty()) {
+        for line in t.lines().skip(3).take_while(|l| !l.is_empty()) {
             assert!(
                 ["✖ DOWN", "◐ DEGR", "? UNKN", "● UP"]
                     .iter()
@@ -137,8 +137,8 @@ fn status_is_coloured_by_theme_and_mono_has_no_colour() {
     let s = fixtures::state(80, 24);
     let theme = Theme::default();
     let buf = draw(&s, &theme);
-    // Row 2 is the first service: worker, DOWN.
-    let badge = &buf[(0, 2)];
+    // Row 3 is the first service: worker, DOWN.
+    let badge = &buf[(0, 3)];
     assert_eq!(badge.symbol(), "✖");
     assert_eq!(badge.fg, theme.down.fg.unwrap());
     let mono = Theme::select(Some("default"), true).unwrap();
@@ -155,4 +155,73 @@ fn status_is_coloured_by_theme_and_mono_has_no_colour() {
             "colour under NO_COLOR"
         );
     }
+}
+
+#[test]
+fn backups_80x24() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    key(&mut s, KeyCode::Char('2'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn backups_160x48() {
+    let mut s = fixtures::state_with_actions(160, 48);
+    key(&mut s, KeyCode::Char('2'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn backup_files_80x24() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('j'));
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn actions_80x24() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    key(&mut s, KeyCode::Char('3'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn job_output_80x24() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    key(&mut s, KeyCode::Char('3'));
+    key(&mut s, KeyCode::Char('G'));
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn confirm_protected_80x24() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    s.jobs.clear();
+    update(&mut s, Msg::Ops(opsboard::app::OpsEvent::Planned(fixtures::protected_plan())));
+    typed(&mut s, "redis-ni");
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn palette_80x24() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    s.runbooks = vec![
+        opsboard::app::RunbookEntry { name: "flush-cache".into(), description: Some("Evict the response cache".into()), service: Some("worker".into()), dangerous: false },
+        opsboard::app::RunbookEntry { name: "drop-sessions".into(), description: Some("FLUSHDB sessions".into()), service: Some("worker".into()), dangerous: true },
+        opsboard::app::RunbookEntry { name: "disk-usage".into(), description: None, service: None, dangerous: false },
+    ];
+    key(&mut s, KeyCode::Char(':'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn read_only_palette_hides_dangerous_runbooks() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    s.banner.read_only = true;
+    s.runbooks = vec![opsboard::app::RunbookEntry { name: "drop-sessions".into(), description: None, service: Some("worker".into()), dangerous: true }];
+    key(&mut s, KeyCode::Char(':'));
+    assert!(!text(&s).contains("drop-sessions"));
 }

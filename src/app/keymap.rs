@@ -23,6 +23,16 @@ pub enum Action {
     PageUp,
     PageDown,
     Refresh,
+    NextPane,
+    PrevPane,
+    ShowServices,
+    ShowBackups,
+    ShowActions,
+    Palette,
+    Backup,
+    Verify,
+    CancelJob,
+    Dismiss,
 }
 
 /// Where an action applies, for the hint bar and the help screen.
@@ -32,6 +42,10 @@ pub enum Context {
     List,
     /// A service's detail view.
     Detail,
+    /// The backups pane (jobs list and a job's files).
+    Backups,
+    /// The actions pane (jobs list and a job's output).
+    Actions,
     /// Everywhere.
     Global,
 }
@@ -53,42 +67,72 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["k", "up"],
         help: "move up",
         hint: None,
-        contexts: &[Context::List, Context::Detail],
+        contexts: &[
+            Context::List,
+            Context::Detail,
+            Context::Backups,
+            Context::Actions,
+        ],
     },
     Binding {
         action: Action::Down,
         keys: &["j", "down"],
         help: "move down",
         hint: None,
-        contexts: &[Context::List, Context::Detail],
+        contexts: &[
+            Context::List,
+            Context::Detail,
+            Context::Backups,
+            Context::Actions,
+        ],
     },
     Binding {
         action: Action::Top,
         keys: &["g", "home"],
         help: "go to the top",
         hint: None,
-        contexts: &[Context::List, Context::Detail],
+        contexts: &[
+            Context::List,
+            Context::Detail,
+            Context::Backups,
+            Context::Actions,
+        ],
     },
     Binding {
         action: Action::Bottom,
         keys: &["G", "end"],
         help: "go to the bottom",
         hint: None,
-        contexts: &[Context::List, Context::Detail],
+        contexts: &[
+            Context::List,
+            Context::Detail,
+            Context::Backups,
+            Context::Actions,
+        ],
     },
     Binding {
         action: Action::PageUp,
         keys: &["pgup", "ctrl-b"],
         help: "page up",
         hint: None,
-        contexts: &[Context::List, Context::Detail],
+        contexts: &[
+            Context::List,
+            Context::Detail,
+            Context::Backups,
+            Context::Actions,
+        ],
     },
     Binding {
         action: Action::PageDown,
         keys: &["pgdn", "ctrl-f"],
         help: "page down",
         hint: None,
-        contexts: &[Context::List, Context::Detail],
+        contexts: &[
+            Context::List,
+            Context::Detail,
+            Context::Backups,
+            Context::Actions,
+        ],
     },
     Binding {
         action: Action::Filter,
@@ -100,9 +144,9 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         action: Action::Open,
         keys: &["enter"],
-        help: "open the selected service",
-        hint: Some("details"),
-        contexts: &[Context::List],
+        help: "open: service detail, backup files, job output",
+        hint: Some("open"),
+        contexts: &[Context::List, Context::Backups, Context::Actions],
     },
     Binding {
         action: Action::Back,
@@ -110,6 +154,76 @@ pub const BINDINGS: &[Binding] = &[
         help: "back to the list",
         hint: Some("back"),
         contexts: &[Context::Detail],
+    },
+    Binding {
+        action: Action::Backup,
+        keys: &["b"],
+        help: "back up now (the selected job or service)",
+        hint: Some("backup"),
+        contexts: &[Context::List, Context::Detail, Context::Backups],
+    },
+    Binding {
+        action: Action::Verify,
+        keys: &["v"],
+        help: "re-verify the newest backup",
+        hint: Some("verify"),
+        contexts: &[Context::Backups],
+    },
+    Binding {
+        action: Action::Palette,
+        keys: &[":"],
+        help: "command palette: runbooks and actions",
+        hint: Some("actions"),
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::CancelJob,
+        keys: &["c"],
+        help: "cancel the running job",
+        hint: None,
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::Dismiss,
+        keys: &["x"],
+        help: "dismiss finished job results",
+        hint: None,
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::NextPane,
+        keys: &["tab"],
+        help: "next pane",
+        hint: None,
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::PrevPane,
+        keys: &["backtab"],
+        help: "previous pane",
+        hint: None,
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::ShowServices,
+        keys: &["1"],
+        help: "Services pane",
+        hint: None,
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::ShowBackups,
+        keys: &["2"],
+        help: "Backups pane",
+        hint: None,
+        contexts: &[Context::Global],
+    },
+    Binding {
+        action: Action::ShowActions,
+        keys: &["3"],
+        help: "Actions pane (history, output)",
+        hint: None,
+        contexts: &[Context::Global],
     },
     Binding {
         action: Action::Refresh,
@@ -252,6 +366,8 @@ impl fmt::Display for KeyChord {
 #[derive(Debug, Clone)]
 pub struct Keymap {
     by_action: BTreeMap<Action, Vec<KeyChord>>,
+    /// Keys that plan a runbook on the selected service, from config.
+    runbooks: Vec<(KeyChord, String)>,
 }
 
 impl Default for Keymap {
@@ -275,7 +391,39 @@ impl Keymap {
             };
             by_action.insert(b.action, keys);
         }
-        Keymap { by_action }
+        Keymap {
+            by_action,
+            runbooks: Vec::new(),
+        }
+    }
+
+    /// Adds runbook keys. A runbook key never shadows a built-in binding;
+    /// the returned list names the ones that were dropped for that reason.
+    pub fn with_runbooks(mut self, keys: Vec<(KeyChord, String)>) -> (Keymap, Vec<String>) {
+        let mut shadowed = Vec::new();
+        for (chord, name) in keys {
+            let taken = self.by_action.values().any(|k| k.contains(&chord))
+                || self.runbooks.iter().any(|(c, _)| *c == chord);
+            if taken {
+                shadowed.push(format!("runbook `{name}`: key {chord} is already bound"));
+            } else {
+                self.runbooks.push((chord, name));
+            }
+        }
+        (self, shadowed)
+    }
+
+    /// The runbook a key plans, if any.
+    pub fn runbook_for(&self, ev: &KeyEvent) -> Option<&str> {
+        let chord = KeyChord::from_event(ev);
+        self.runbooks
+            .iter()
+            .find(|(c, _)| *c == chord)
+            .map(|(_, n)| n.as_str())
+    }
+
+    pub fn runbook_keys(&self) -> &[(KeyChord, String)] {
+        &self.runbooks
     }
 
     /// The action a key triggers, if any.

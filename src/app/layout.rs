@@ -2,7 +2,8 @@
 //! and the renderer (to draw it). Plain numbers, no drawing.
 
 /// Rows of the header bar.
-pub const HEADER_ROWS: u16 = 1;
+/// Rows of the header: the title bar and the tabs/status row.
+pub const HEADER_ROWS: u16 = 2;
 /// Rows of the footer hint bar.
 pub const FOOTER_ROWS: u16 = 1;
 /// The services table's column-title row.

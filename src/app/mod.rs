@@ -1,13 +1,15 @@
 //! The reducer layer: `State`, `Msg`, `update`, and the keymap.
 //! No IO, no `.await`, no drawing.
 
+pub mod dialogs;
 pub mod keymap;
+pub mod keys;
 pub mod layout;
 pub mod msg;
 pub mod state;
 pub mod update;
 
 pub use keymap::{Action, Keymap};
-pub use msg::{Effect, Msg, ProbeId};
-pub use state::{Banner, Filter, ListPos, State, View};
+pub use msg::{Effect, Msg, OpsEvent, ProbeId};
+pub use state::{Banner, Dialog, Filter, Flash, ListPos, Pane, RunbookEntry, State, View};
 pub use update::update;

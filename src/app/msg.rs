@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use crossterm::event::KeyEvent;
 
-use crate::model::ProbeOutcome;
+use crate::model::{ActionPlan, BackupFile, JobId, JobResult, ProbeOutcome, Progress};
 
 /// Identifies one probe of one service for the lifetime of a config
 /// generation.
@@ -33,6 +33,46 @@ pub enum Msg {
     },
     /// SIGTERM / SIGHUP: leave cleanly.
     Shutdown,
+    /// News from the action layer.
+    Ops(OpsEvent),
+    /// A backup job's directory was (re)read.
+    BackupsScanned {
+        job: String,
+        files: Result<Vec<BackupFile>, String>,
+    },
+}
+
+/// What the action layer reports back.
+#[derive(Debug, Clone)]
+pub enum OpsEvent {
+    /// A request became a plan; nothing runs until it is confirmed.
+    Planned(ActionPlan),
+    /// A request or plan was refused (read-only, busy target, protection,
+    /// unknown target…). The refusal is already in the audit log.
+    Refused {
+        what: String,
+        reason: String,
+    },
+    JobStarted {
+        job: JobId,
+        plan: ActionPlan,
+        at: SystemTime,
+    },
+    JobProgress {
+        job: JobId,
+        progress: Progress,
+    },
+    JobOutput {
+        job: JobId,
+        line: String,
+    },
+    JobFinished {
+        job: JobId,
+        at: SystemTime,
+        result: JobResult,
+    },
+    /// Writing the audit log failed: actions are stopped until it works.
+    AuditFailed(String),
 }
 
 /// Work the reducer asks the runtime to do.
@@ -41,4 +81,15 @@ pub enum Effect {
     /// Run these services' probes now instead of waiting for the interval
     /// (`None`: every service).
     PollNow(Option<Vec<usize>>),
+    /// Turn a request into a plan (or a refusal).
+    Plan(crate::model::ActionRequest),
+    /// The operator confirmed; `typed` is what they typed for a protected
+    /// target. The action layer checks it again.
+    Execute {
+        plan: Box<ActionPlan>,
+        typed: Option<String>,
+    },
+    /// The operator said no at the confirm dialog (audited).
+    Decline(Box<ActionPlan>),
+    CancelJob(JobId),
 }

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use super::keymap::{Context, Keymap};
 use super::layout;
-use crate::model::{Health, Service};
+use crate::model::{ActionPlan, BackupJob, Health, Job, JobId, Service};
 
 /// Which screen is showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +15,96 @@ pub enum View {
         service: usize,
         scroll: u16,
     },
+    Backups,
+    /// The files of `backups[job]`.
+    BackupFiles {
+        job: usize,
+        scroll: u16,
+    },
+    Actions,
+    /// A job's output; `follow` keeps the newest line in view.
+    JobOutput {
+        job: JobId,
+        scroll: u16,
+        follow: bool,
+    },
 }
+
+/// The panes, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Services,
+    Backups,
+    Actions,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 3] = [Pane::Services, Pane::Backups, Pane::Actions];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Services => "Services",
+            Pane::Backups => "Backups",
+            Pane::Actions => "Actions",
+        }
+    }
+
+    /// The pane's list view.
+    pub fn view(self) -> View {
+        match self {
+            Pane::Services => View::Services,
+            Pane::Backups => View::Backups,
+            Pane::Actions => View::Actions,
+        }
+    }
+}
+
+impl View {
+    pub fn pane(self) -> Pane {
+        match self {
+            View::Services | View::Detail { .. } => Pane::Services,
+            View::Backups | View::BackupFiles { .. } => Pane::Backups,
+            View::Actions | View::JobOutput { .. } => Pane::Actions,
+        }
+    }
+}
+
+/// A modal dialog over the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    /// A plan waiting for the operator's yes (or the typed target name).
+    Confirm {
+        plan: Box<ActionPlan>,
+        typed: String,
+    },
+    /// The `:` command palette for `service` (or global).
+    Palette {
+        service: Option<usize>,
+        query: String,
+        selected: usize,
+    },
+}
+
+/// A short message in the status line (a refusal, a hint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+    pub at: SystemTime,
+}
+
+/// A runbook as the palette lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunbookEntry {
+    pub name: String,
+    pub description: Option<String>,
+    /// `None` for a global runbook.
+    pub service: Option<String>,
+    pub dangerous: bool,
+}
+
+/// Jobs kept on the board; older ones live on in the audit log.
+pub const JOB_HISTORY: usize = 200;
 
 /// What the header says about how the board is running.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,6 +153,16 @@ pub struct State {
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub should_quit: bool,
+    pub backups: Vec<BackupJob>,
+    pub backup_list: ListPos,
+    /// Jobs, oldest first, at most [`JOB_HISTORY`].
+    pub jobs: Vec<Job>,
+    pub job_list: ListPos,
+    pub dialog: Option<Dialog>,
+    pub flash: Option<Flash>,
+    pub runbooks: Vec<RunbookEntry>,
+    /// Where the audit log is written, for the Actions pane.
+    pub audit_path: Option<String>,
 }
 
 impl State {
@@ -84,6 +183,14 @@ impl State {
             generation: 0,
             dirty: true,
             should_quit: false,
+            backups: Vec::new(),
+            backup_list: ListPos::default(),
+            jobs: Vec::new(),
+            job_list: ListPos::default(),
+            dialog: None,
+            flash: None,
+            runbooks: Vec::new(),
+            audit_path: None,
         };
         s.reorder();
         s
@@ -108,6 +215,39 @@ impl State {
         match self.view {
             View::Services => Context::List,
             View::Detail { .. } => Context::Detail,
+            View::Backups | View::BackupFiles { .. } => Context::Backups,
+            View::Actions | View::JobOutput { .. } => Context::Actions,
+        }
+    }
+
+    pub fn pane(&self) -> Pane {
+        self.view.pane()
+    }
+
+    pub fn job(&self, id: JobId) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.id == id)
+    }
+
+    pub fn job_mut(&mut self, id: JobId) -> Option<&mut Job> {
+        self.jobs.iter_mut().find(|j| j.id == id)
+    }
+
+    pub fn running_jobs(&self) -> impl Iterator<Item = &Job> {
+        self.jobs.iter().filter(|j| j.is_running())
+    }
+
+    /// The job under the cursor in the Actions pane (newest first there).
+    pub fn selected_job(&self) -> Option<&Job> {
+        self.jobs.iter().rev().nth(self.job_list.selected)
+    }
+
+    /// The service an action from the current view applies to: the
+    /// selected or open service.
+    pub fn focused_service(&self) -> Option<usize> {
+        match self.view {
+            View::Detail { service, .. } => Some(service),
+            View::Services => self.selected_service(),
+            _ => None,
         }
     }
 
@@ -172,6 +312,7 @@ impl State {
                 let end = (self.list.offset + self.list_rows()).min(self.order.len());
                 self.order[self.list.offset.min(end)..end].contains(&service)
             }
+            _ => false,
         }
     }
 }

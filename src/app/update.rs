@@ -1,15 +1,19 @@
 //! `update(&mut State, Msg) -> Vec<Effect>`: the whole behaviour of the
-//! board, pure and synchronous.
+//! board, pure and synchronous. Keys are handled in `keys.rs`, dialogs in
+//! `dialogs.rs`.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::time::Duration;
 
-use super::keymap::Action;
-use super::msg::{Effect, Msg};
-use super::state::{State, View};
+use super::msg::{Effect, Msg, OpsEvent};
+use super::state::{Dialog, Flash, JOB_HISTORY, State};
+use crate::model::{Confirmation, Job, LastRun, Outcome};
+
+/// How long a flash message stays in the status line.
+const FLASH_FOR: Duration = Duration::from_secs(8);
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Key(key) => on_key(state, key),
+        Msg::Key(key) => super::keys::on_key(state, key),
         Msg::Resize { width, height } => {
             state.width = width;
             state.height = height;
@@ -27,6 +31,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             if status_changed {
                 state.reorder();
+            }
+            if let Some(f) = &state.flash
+                && now.duration_since(f.at).unwrap_or_default() >= FLASH_FOR
+            {
+                state.flash = None;
             }
             // The header clock and "ago" ages move every second.
             state.dirty = true;
@@ -63,144 +72,109 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.should_quit = true;
             vec![]
         }
-    }
-}
-
-fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    // Key release/repeat events (kitty protocol) must not act twice.
-    if key.kind == KeyEventKind::Release {
-        return vec![];
-    }
-    // Ctrl-C always quits, whatever has focus.
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        state.should_quit = true;
-        return vec![];
-    }
-    if state.filter.editing {
-        edit_filter(state, key);
-        return vec![];
-    }
-    let Some(action) = state.keymap.action_for(&key) else {
-        return vec![];
-    };
-    if state.help_open {
-        // Help is modal: only closing it (or quitting) does anything.
-        match action {
-            Action::Help | Action::Back => {
-                state.help_open = false;
+        Msg::Ops(event) => on_ops(state, event),
+        Msg::BackupsScanned { job, files } => {
+            if let Some(j) = state.backups.iter_mut().find(|j| j.name == job) {
+                match files {
+                    Ok(f) => {
+                        j.files = f;
+                        j.scan_error = None;
+                    }
+                    Err(e) => j.scan_error = Some(e),
+                }
                 state.dirty = true;
             }
-            Action::Quit => state.should_quit = true,
-            _ => {}
+            vec![]
         }
-        return vec![];
     }
+}
+
+/// Shows a message in the status line.
+pub fn flash(state: &mut State, text: impl Into<String>, error: bool) {
+    state.flash = Some(Flash {
+        text: text.into(),
+        error,
+        at: state.now,
+    });
     state.dirty = true;
-    match action {
-        Action::Quit => state.should_quit = true,
-        Action::Help => state.help_open = true,
-        Action::Refresh => {
-            return match state.view {
-                View::Detail { service, .. } => vec![Effect::PollNow(Some(vec![service]))],
-                View::Services => vec![Effect::PollNow(None)],
-            };
+}
+
+fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
+    state.dirty = true;
+    match event {
+        OpsEvent::Planned(plan) => {
+            if plan.confirmation == Confirmation::None {
+                // The runbook asked not to be confirmed; still audited.
+                return vec![Effect::Execute {
+                    plan: Box::new(plan),
+                    typed: None,
+                }];
+            }
+            state.dialog = Some(Dialog::Confirm {
+                plan: Box::new(plan),
+                typed: String::new(),
+            });
         }
-        _ => match state.view {
-            View::Services => list_action(state, action),
-            View::Detail { .. } => detail_action(state, action),
-        },
+        OpsEvent::Refused { what, reason } => {
+            flash(state, format!("refused: {what}: {reason}"), true);
+        }
+        OpsEvent::JobStarted { job, plan, at } => {
+            if state.jobs.len() >= JOB_HISTORY
+                && let Some(i) = state.jobs.iter().position(|j| !j.is_running())
+            {
+                state.jobs.remove(i);
+            }
+            state.jobs.push(Job::new(job, plan, at));
+        }
+        OpsEvent::JobProgress { job, progress } => {
+            if let Some(j) = state.job_mut(job) {
+                j.progress = progress;
+            }
+        }
+        OpsEvent::JobOutput { job, line } => {
+            if let Some(j) = state.job_mut(job) {
+                j.push_output(line);
+            }
+        }
+        OpsEvent::JobFinished { job, at, result } => {
+            let mut backup_run = None;
+            if let Some(j) = state.job_mut(job) {
+                let duration = at.duration_since(j.started).unwrap_or_default();
+                if matches!(j.plan.verb, crate::model::Verb::Backup) {
+                    backup_run = Some((
+                        j.plan.target.name.clone(),
+                        LastRun {
+                            at,
+                            ok: result.outcome == Outcome::Succeeded,
+                            duration,
+                            message: result.message.clone(),
+                        },
+                    ));
+                }
+                j.finished = Some((at, result));
+            }
+            if let Some((name, run)) = backup_run
+                && let Some(b) = state.backups.iter_mut().find(|b| b.name == name)
+            {
+                b.last_run = Some(run);
+            }
+        }
+        OpsEvent::AuditFailed(e) => {
+            flash(state, format!("audit log: {e}"), true);
+        }
     }
     vec![]
-}
-
-fn list_action(state: &mut State, action: Action) {
-    let len = state.order.len();
-    let page = state.list_rows().max(1);
-    let sel = &mut state.list.selected;
-    match action {
-        Action::Up => *sel = sel.saturating_sub(1),
-        Action::Down => *sel = (*sel + 1).min(len.saturating_sub(1)),
-        Action::Top => *sel = 0,
-        Action::Bottom => *sel = len.saturating_sub(1),
-        Action::PageUp => *sel = sel.saturating_sub(page),
-        Action::PageDown => *sel = (*sel + page).min(len.saturating_sub(1)),
-        Action::Filter => state.filter.editing = true,
-        Action::Open => {
-            if let Some(service) = state.selected_service() {
-                state.view = View::Detail { service, scroll: 0 };
-            }
-        }
-        Action::Back => {
-            if !state.filter.text.is_empty() {
-                state.filter.text.clear();
-                state.reorder();
-            }
-        }
-        Action::Quit | Action::Help | Action::Refresh => {}
-    }
-    state.keep_selection_visible();
-}
-
-fn detail_action(state: &mut State, action: Action) {
-    let View::Detail { service, scroll } = &mut state.view else {
-        return;
-    };
-    let page = state.height.saturating_sub(4).max(1);
-    match action {
-        Action::Back => state.view = View::Services,
-        Action::Up => *scroll = scroll.saturating_sub(1),
-        Action::Down => *scroll = scroll.saturating_add(1),
-        Action::Top => *scroll = 0,
-        Action::Bottom => *scroll = u16::MAX,
-        Action::PageUp => *scroll = scroll.saturating_sub(page),
-        Action::PageDown => *scroll = scroll.saturating_add(page),
-        Action::Open | Action::Filter => {
-            let _ = service;
-        }
-        Action::Quit | Action::Help | Action::Refresh => {}
-    }
-}
-
-fn edit_filter(state: &mut State, key: KeyEvent) {
-    match key.code {
-        KeyCode::Esc => {
-            state.filter.text.clear();
-            state.filter.editing = false;
-        }
-        KeyCode::Enter => state.filter.editing = false,
-        KeyCode::Backspace => {
-            state.filter.text.pop();
-        }
-        KeyCode::Up => {
-            state.list.selected = state.list.selected.saturating_sub(1);
-            state.keep_selection_visible();
-        }
-        KeyCode::Down => {
-            state.list.selected =
-                (state.list.selected + 1).min(state.order.len().saturating_sub(1));
-            state.keep_selection_visible();
-        }
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            state.filter.text.clear();
-        }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            if state.filter.text.chars().count() < 64 {
-                state.filter.text.push(c);
-            }
-        }
-        _ => return,
-    }
-    state.list.selected = 0;
-    state.reorder();
-    state.dirty = true;
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, SystemTime};
 
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
     use super::*;
     use crate::app::keymap::Keymap;
+    use crate::app::state::View;
     use crate::app::msg::ProbeId;
     use crate::app::state::Banner;
     use crate::model::{Health, ProbeFailure, ProbeOutcome, ProbeState, Service};
@@ -369,7 +343,7 @@ mod tests {
             },
         );
         let rows = s.list_rows();
-        assert_eq!(rows, 21);
+        assert_eq!(rows, 20);
         update(&mut s, code(KeyCode::PageDown));
         assert_eq!(s.list.selected, rows);
         assert!(s.list.offset <= s.list.selected && s.list.selected < s.list.offset + rows);

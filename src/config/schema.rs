@@ -27,6 +27,102 @@ pub struct Config {
     /// Key bindings that replace the defaults for the named actions.
     #[serde(default)]
     pub keys: BTreeMap<Action, KeyList>,
+    #[serde(default)]
+    pub backup: BackupDefaults,
+    #[serde(default)]
+    pub audit: AuditConfig,
+    /// Runbooks available on every service.
+    #[serde(default)]
+    pub runbooks: Vec<RunbookConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupDefaults {
+    /// Where backup files go (each job in its own subdirectory). Default:
+    /// `backups/` in the XDG data dir.
+    pub dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The audit log file. Default: `audit.jsonl` in the XDG data dir.
+    pub path: Option<std::path::PathBuf>,
+}
+
+/// A backup job. Which keys apply depends on `kind`; validation says which
+/// one is missing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupJobConfig {
+    /// Unique across all services; names the subdirectory and the files.
+    pub name: String,
+    pub kind: crate::model::BackupKind,
+    /// Overrides `[backup] dir` for this job.
+    pub dir: Option<std::path::PathBuf>,
+    /// Recovery point objective: a job whose newest verified backup is
+    /// older is flagged and raises an alert.
+    #[serde(default, with = "opt_duration")]
+    pub rpo: Option<Duration>,
+    /// Keep the newest N backups.
+    pub keep_last: Option<u32>,
+    /// Delete backups older than this (never the newest verified one).
+    #[serde(default, with = "opt_duration")]
+    pub max_age: Option<Duration>,
+    /// Give up after this long (default 1h).
+    #[serde(default, with = "opt_duration")]
+    pub timeout: Option<Duration>,
+    /// redis: `host:port` of the server.
+    pub address: Option<String>,
+    /// redis: ACL user name, when not `default`.
+    pub username: Option<String>,
+    /// redis: password (secret reference).
+    pub password: Option<Secret>,
+    /// postgres: connection string `postgres://user:pw@host:port/db` (secret
+    /// reference, since it carries the password).
+    pub url: Option<Secret>,
+    /// files: the directory to archive.
+    pub path: Option<std::path::PathBuf>,
+    /// command: argv (no shell) whose stdout is the backup.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// command: file extension of the output (default "out").
+    pub extension: Option<String>,
+    /// command: gzip the output (default true).
+    pub compress: Option<bool>,
+}
+
+/// A named command an operator can run from the board or `opsboard do`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookConfig {
+    pub name: String,
+    pub description: Option<String>,
+    /// argv template, no shell. Placeholders `{service}`, `{namespace}`,
+    /// `{context}`, `{container}` are substituted inside each element and
+    /// never split it.
+    pub command: Vec<String>,
+    /// A key that plans this runbook directly (besides the `:` palette).
+    pub key: Option<KeyList>,
+    /// Kill the command after this long (default 5m).
+    #[serde(default, with = "opt_duration")]
+    pub timeout: Option<Duration>,
+    /// Working directory.
+    pub cwd: Option<std::path::PathBuf>,
+    /// Extra environment; values may be secret references.
+    #[serde(default)]
+    pub env: BTreeMap<String, HeaderValue>,
+    /// Ask before running (default true).
+    #[serde(default = "yes")]
+    pub confirm: bool,
+    /// Hidden and refused in read-only mode.
+    #[serde(default)]
+    pub dangerous: bool,
+    /// Follow-up: the service's health must be Up within this long after
+    /// the command succeeds.
+    #[serde(default, with = "opt_duration")]
+    pub verify_health_within: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +189,11 @@ pub struct ServiceConfig {
     pub environment: Option<String>,
     #[serde(default)]
     pub health: Vec<ProbeConfig>,
+    #[serde(default)]
+    pub backups: Vec<BackupJobConfig>,
+    /// Runbooks for this service only.
+    #[serde(default)]
+    pub runbooks: Vec<RunbookConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,9 +1,16 @@
 //! Domain data. Plain structs and enums: no IO, no drawing.
 
+pub mod action;
+pub mod backup;
 pub mod health;
 pub mod probe;
 pub mod service;
 
+pub use action::{
+    ActionPlan, ActionRequest, Confirmation, DryRun, FollowUp, FollowUpResult, Job, JobId,
+    JobResult, Outcome, Progress, Risk, Target, Verb,
+};
+pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use health::{DependencyCheck, Health, HealthReport};
 pub use probe::{HISTORY_LEN, ProbeFailure, ProbeOutcome, ProbeSample, ProbeState};
 pub use service::{Service, ServiceOrigin};
@@ -21,7 +28,7 @@ pub fn fmt_duration(d: Duration) -> String {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else if ms < 120_000 {
         format!("{}s", ms / 1000)
-    } else if ms < 2 * 3_600_000 {
+    } else if ms < 3_600_000 || (ms < 2 * 3_600_000 && !ms.is_multiple_of(3_600_000)) {
         format!("{}m", ms / 60_000)
     } else if ms < 48 * 3_600_000 {
         format!("{}h", ms / 3_600_000)
@@ -44,9 +51,11 @@ pub fn fmt_bytes(n: u64) -> String {
             format!("{k:.0} KiB")
         }
     } else if f < K * K * K {
-        format!("{:.1} MiB", f / (K * K))
+        let m = f / (K * K);
+        if m < 10.0 { format!("{m:.1} MiB") } else { format!("{m:.0} MiB") }
     } else {
-        format!("{:.1} GiB", f / (K * K * K))
+        let g = f / (K * K * K);
+        if g < 10.0 { format!("{g:.1} GiB") } else { format!("{g:.0} GiB") }
     }
 }
 
@@ -61,6 +70,7 @@ mod tests {
         assert_eq!(fmt_bytes(1536), "1.5 KiB");
         assert_eq!(fmt_bytes(3 * 1024 * 1024 / 2), "1.5 MiB");
         assert_eq!(fmt_bytes(2 * 1024 * 1024 * 1024), "2.0 GiB");
+        assert_eq!(fmt_bytes(310 * 1024 * 1024), "310 MiB");
     }
 
     #[test]
@@ -71,6 +81,8 @@ mod tests {
         assert_eq!(fmt_duration(Duration::from_secs(42)), "42s");
         assert_eq!(fmt_duration(Duration::from_secs(600)), "10m");
         assert_eq!(fmt_duration(Duration::from_secs(3 * 3600)), "3h");
+        assert_eq!(fmt_duration(Duration::from_secs(3600)), "1h");
+        assert_eq!(fmt_duration(Duration::from_secs(5400)), "90m");
         assert_eq!(fmt_duration(Duration::from_secs(3 * 86400)), "3d");
     }
 }

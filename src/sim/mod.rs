@@ -3,11 +3,16 @@
 //! Used by `opsboard demo` and by tests, never by the layers above.
 
 pub mod http;
+pub mod redis;
 pub mod script;
 
 use std::time::Duration;
 
-use crate::config::{Config, Defaults, EnvironmentConfig, ProbeConfig, ProbeUrl, ServiceConfig};
+use crate::config::{
+    BackupJobConfig, Config, Defaults, EnvironmentConfig, ProbeConfig, ProbeUrl, RunbookConfig,
+    ServiceConfig,
+};
+use crate::model::BackupKind;
 use http::{Instance, RunningInstance};
 use script::Script;
 
@@ -16,6 +21,11 @@ pub struct DemoWorld {
     /// `(service, environment, probe URLs)` in display order.
     pub services: Vec<(String, Option<String>, Vec<String>)>,
     instances: Vec<RunningInstance>,
+    /// The simulated redis (speaks RESP and SYNC).
+    redis: std::net::SocketAddr,
+    /// Scratch space for the demo's backups, uploads and audit log; removed
+    /// on drop so the demo never touches the user's real data.
+    pub dir: std::path::PathBuf,
 }
 
 impl Drop for DemoWorld {
@@ -23,6 +33,7 @@ impl Drop for DemoWorld {
         for i in &self.instances {
             i.task.abort();
         }
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -116,7 +127,15 @@ impl DemoWorld {
             }
             services.push((name.to_string(), Some(env.to_string()), urls));
         }
-        for (name, greeting) in [("redis", &b"+PONG\r\n"[..]), ("postgres", &b""[..])] {
+        let redis = redis::serve().await?;
+        let redis_addr = redis.addr;
+        services.push((
+            "redis".to_string(),
+            Some("production".into()),
+            vec![format!("tcp://{}", redis.addr)],
+        ));
+        instances.push(redis);
+        for (name, greeting) in [("postgres", &b""[..])] {
             let running = http::serve_tcp(greeting).await?;
             services.push((
                 name.to_string(),
@@ -125,9 +144,13 @@ impl DemoWorld {
             ));
             instances.push(running);
         }
+        let dir = std::env::temp_dir().join(format!("opsboard-demo-{}", std::process::id()));
+        make_uploads(&dir.join("uploads"))?;
         Ok(DemoWorld {
             services,
             instances,
+            redis: redis_addr,
+            dir,
         })
     }
 
@@ -172,9 +195,133 @@ impl DemoWorld {
                             basic: None,
                         })
                         .collect(),
+                    backups: self.backups_of(name),
+                    runbooks: self.runbooks_of(name),
                 })
                 .collect(),
+            runbooks: vec![runbook(
+                "disk-usage",
+                "Show disk usage of this host",
+                &["df", "-h"],
+                |r| r.confirm = false,
+            )],
             ..Config::default()
         }
     }
+
+    /// Where the demo writes its audit log and backups.
+    pub fn locations(&self) -> crate::board::Locations {
+        crate::board::Locations {
+            audit_log: Some(self.dir.join("audit.jsonl")),
+            backup_base: Some(self.dir.join("backups")),
+        }
+    }
+
+    fn backups_of(&self, service: &str) -> Vec<BackupJobConfig> {
+        let job = |name: &str, kind: BackupKind, rpo: u64| BackupJobConfig {
+            name: name.into(),
+            kind,
+            dir: None,
+            rpo: Some(S(rpo)),
+            keep_last: Some(5),
+            max_age: None,
+            timeout: Some(S(120)),
+            address: None,
+            username: None,
+            password: None,
+            url: None,
+            path: None,
+            command: vec![],
+            extension: None,
+            compress: None,
+        };
+        match service {
+            "redis" => vec![BackupJobConfig {
+                address: Some(self.redis.to_string()),
+                ..job("redis-snapshot", BackupKind::Redis, 3600)
+            }],
+            "web-client" => vec![BackupJobConfig {
+                path: Some(self.dir.join("uploads")),
+                ..job("uploads", BackupKind::Files, 24 * 3600)
+            }],
+            "postgres" => vec![BackupJobConfig {
+                command: [
+                    "sh",
+                    "-c",
+                    "echo 'CREATE TABLE orders (id int, total numeric);'; i=0; while [ $i -lt 3000 ]; do echo \"INSERT INTO orders VALUES ($i, $((i * 7 % 500)).99);\"; i=$((i+1)); done",
+                ]
+                .map(str::to_string)
+                .to_vec(),
+                extension: Some("sql".into()),
+                compress: Some(true),
+                ..job("orders-db", BackupKind::Command, 26 * 3600)
+            }],
+            _ => vec![],
+        }
+    }
+
+    fn runbooks_of(&self, service: &str) -> Vec<RunbookConfig> {
+        match service {
+            "api" => vec![runbook(
+                "flush-cache",
+                "Evict the API's response cache, shard by shard",
+                &[
+                    "sh",
+                    "-c",
+                    "echo \"flushing cache of $1\"; for i in 1 2 3 4; do echo \"evicted shard $i\"; sleep 0.5; done; echo done",
+                    "flush-cache",
+                    "{service}",
+                ],
+                |r| r.verify_health_within = Some(S(15)),
+            )],
+            "redis" => vec![runbook(
+                "drop-sessions",
+                "FLUSHDB on the sessions database (simulated)",
+                &[
+                    "sh",
+                    "-c",
+                    "echo 'FLUSHDB sessions (simulated)'; sleep 1; echo 'OK'",
+                ],
+                |r| r.dangerous = true,
+            )],
+            _ => vec![],
+        }
+    }
+}
+
+fn runbook(
+    name: &str,
+    description: &str,
+    argv: &[&str],
+    tweak: impl FnOnce(&mut RunbookConfig),
+) -> RunbookConfig {
+    let mut r = RunbookConfig {
+        name: name.into(),
+        description: Some(description.into()),
+        command: argv.iter().map(|s| s.to_string()).collect(),
+        key: None,
+        timeout: Some(S(60)),
+        cwd: None,
+        env: Default::default(),
+        confirm: true,
+        dangerous: false,
+        verify_health_within: None,
+    };
+    tweak(&mut r);
+    r
+}
+
+/// A small uploads tree for the demo's `files` backup.
+fn make_uploads(dir: &std::path::Path) -> std::io::Result<()> {
+    for sub in ["avatars", "invoices/2026-10", "invoices/2026-11"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    for i in 0..24u64 {
+        let sub = ["avatars", "invoices/2026-10", "invoices/2026-11"][(i % 3) as usize];
+        let body: Vec<u8> = (0..32 * 1024u64)
+            .map(|n| (script::jitter(i, n) * 255.0) as u8)
+            .collect();
+        std::fs::write(dir.join(sub).join(format!("file-{i:03}.bin")), body)?;
+    }
+    std::fs::write(dir.join("README.txt"), "customer uploads (demo data)\n")
 }

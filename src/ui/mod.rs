@@ -1,11 +1,15 @@
 //! Drawing. Reads `&State`, never writes it.
 
+pub mod actions;
+pub mod backups;
 pub mod detail;
+pub mod dialogs;
 pub mod footer;
 pub mod header;
 pub mod help;
 pub mod services;
 pub mod sparkline;
+pub mod tabs;
 pub mod text;
 pub mod theme;
 
@@ -27,7 +31,10 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Constraint::Length(FOOTER_ROWS),
     ])
     .areas(area);
+    let [head, tab_row] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(head);
     header::render(frame, head, state, theme);
+    tabs::render(frame, tab_row, state, theme);
     if let Some(n) = &state.banner.notice {
         frame.render_widget(Line::styled(format!(" ⚠ {n}"), theme.warning), notice);
     }
@@ -36,8 +43,19 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Detail { service, scroll } => {
             detail::render(frame, body, state, service, scroll, theme)
         }
+        View::Backups => backups::render(frame, body, state, theme),
+        View::BackupFiles { job, scroll } => {
+            backups::render_files(frame, body, state, job, scroll, theme)
+        }
+        View::Actions => actions::render(frame, body, state, theme),
+        View::JobOutput {
+            job,
+            scroll,
+            follow,
+        } => actions::render_output(frame, body, state, job, scroll, follow, theme),
     }
     footer::render(frame, foot, state, theme);
+    dialogs::render(frame, area, state, theme);
     if state.help_open {
         help::render(frame, area, state, theme);
     }

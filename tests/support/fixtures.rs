@@ -203,3 +203,94 @@ pub fn state(width: u16, height: u16) -> State {
     s.reorder();
     s
 }
+
+use opsboard::model::{
+    ActionPlan, BackupFile, BackupJob, BackupKind, Confirmation, FollowUp, FollowUpResult, Job,
+    JobId, JobResult, LastRun, Outcome, Progress, Risk, Target, Verb,
+};
+
+fn backup_file(job: &str, age: u64, size: u64, verified: Option<bool>) -> BackupFile {
+    BackupFile {
+        path: format!("/var/backups/opsboard/{job}/{job}_2026112{}T0{}0000Z.bak", age % 9, age % 7).into(),
+        taken: t(195) - Duration::from_secs(age),
+        size,
+        verified,
+    }
+}
+
+/// Four jobs: RPO met, breached (old), never run, and a failed last run.
+pub fn backups() -> Vec<BackupJob> {
+    let job = |name: &str, service: &str, kind: BackupKind, rpo: Option<u64>| BackupJob {
+        name: name.into(),
+        service: service.into(),
+        kind,
+        dir: format!("/var/backups/opsboard/{name}").into(),
+        rpo: rpo.map(Duration::from_secs),
+        keep_last: Some(7),
+        max_age: Some(Duration::from_secs(30 * 86400)),
+        files: vec![],
+        scan_error: None,
+        last_run: None,
+    };
+    let mut redis = job("redis-nightly", "redis", BackupKind::Redis, Some(26 * 3600));
+    redis.files = vec![
+        backup_file("redis-nightly", 3 * 3600, 48 * 1024 * 1024, Some(true)),
+        backup_file("redis-nightly", 27 * 3600, 47 * 1024 * 1024, Some(true)),
+    ];
+    redis.last_run = Some(LastRun { at: t(195) - Duration::from_secs(3 * 3600), ok: true, duration: Duration::from_secs(12), message: "wrote …".into() });
+    let mut pg = job("orders-db", "postgres", BackupKind::Postgres, Some(3600));
+    pg.files = vec![backup_file("orders-db", 5 * 3600, 310 * 1024 * 1024, Some(true)), backup_file("orders-db", 600, 300 * 1024 * 1024, Some(false))];
+    pg.last_run = Some(LastRun { at: t(195) - Duration::from_secs(600), ok: false, duration: Duration::from_secs(95), message: "pg_restore --list failed: unexpected EOF".into() });
+    let uploads = job("uploads", "web-client", BackupKind::Files, Some(24 * 3600));
+    let mut export = job("audit-export", "api", BackupKind::Command, None);
+    export.files = vec![backup_file("audit-export", 2 * 86400, 1200, None)];
+    vec![redis, pg, uploads, export]
+}
+
+fn plan(id: u64, verb: Verb, name: &str, service: &str, env: &str) -> ActionPlan {
+    ActionPlan {
+        id,
+        target: Target { key: format!("backup/{name}"), name: name.into(), service: Some(service.into()), environment: Some(env.into()) },
+        verb,
+        parameters: [("kind".to_string(), "redis".to_string()), ("address".to_string(), "10.0.2.5:6379".to_string()), ("password".to_string(), "${REDIS_PASSWORD}".to_string())].into_iter().collect(),
+        what_will_happen: vec![
+            "connect to redis at 10.0.2.5:6379 and stream an RDB snapshot (as `redis-cli --rdb` does)".into(),
+            "write /var/backups/opsboard/redis-nightly/redis-nightly_<UTC time>.rdb via a temp file, fsync, rename; SHA-256 beside it".into(),
+            "verify it: checksum, redis-check-rdb".into(),
+        ],
+        risk: Risk::Low,
+        confirmation: Confirmation::TypeName(name.into()),
+        dry_run: None,
+        follow_up: None,
+        cancellable: true,
+    }
+}
+
+/// A protected backup plan, as the confirm dialog shows it.
+pub fn protected_plan() -> ActionPlan {
+    plan(7, Verb::Backup, "redis-nightly", "redis", "production")
+}
+
+/// Three jobs: one running with progress, one succeeded with a follow-up,
+/// one failed with output.
+pub fn jobs() -> Vec<Job> {
+    let mut ok = Job::new(JobId(1), plan(1, Verb::Runbook("flush-cache".into()), "api", "api", "production"), t(100));
+    ok.plan.follow_up = Some(FollowUp::HealthUp { service: "api".into(), within: Duration::from_secs(30) });
+    for l in ["flushing cache of api", "evicted shard 1", "evicted shard 2", "done"] {
+        ok.push_output(l.into());
+    }
+    ok.finished = Some((t(103), JobResult { outcome: Outcome::Succeeded, message: "completed".into(), follow_up: Some(FollowUpResult { passed: true, detail: "api health Up after 1.2s".into() }), exit_code: Some(0) }));
+    let mut failed = Job::new(JobId(2), plan(2, Verb::Backup, "orders-db", "postgres", "production"), t(150));
+    failed.finished = Some((t(160), JobResult { outcome: Outcome::Failed, message: "pg_dump exited with status 1: connection refused".into(), follow_up: None, exit_code: Some(1) }));
+    let mut running = Job::new(JobId(3), plan(3, Verb::Backup, "redis-nightly", "redis", "production"), t(190));
+    running.progress = Progress { bytes: Some(12 * 1024 * 1024 + 300_000), step: None, phase: Some("streaming".into()) };
+    vec![ok, failed, running]
+}
+
+pub fn state_with_actions(width: u16, height: u16) -> State {
+    let mut s = state(width, height);
+    s.backups = backups();
+    s.jobs = jobs();
+    s.audit_path = Some("/home/oncall/.local/share/opsboard/audit.jsonl".into());
+    s
+}

@@ -1,0 +1,256 @@
+//! The modal dialogs: the confirm dialog that carries a plan, and the `:`
+//! command palette.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::msg::Effect;
+use super::state::{Dialog, State, View};
+use super::update::flash;
+use crate::model::{ActionRequest, Confirmation};
+
+/// Longest text accepted in a dialog input.
+const MAX_INPUT: usize = 128;
+
+pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    match state.dialog.take() {
+        Some(Dialog::Confirm { plan, typed }) => confirm_key(state, key, plan, typed),
+        Some(Dialog::Palette {
+            service,
+            query,
+            selected,
+        }) => palette_key(state, key, service, query, selected),
+        None => vec![],
+    }
+}
+
+fn confirm_key(
+    state: &mut State,
+    key: KeyEvent,
+    plan: Box<crate::model::ActionPlan>,
+    mut typed: String,
+) -> Vec<Effect> {
+    let needs_name = match &plan.confirmation {
+        Confirmation::TypeName(name) => Some(name.clone()),
+        _ => None,
+    };
+    match (key.code, &needs_name) {
+        (KeyCode::Esc, _) => return vec![Effect::Decline(plan)],
+        (KeyCode::Char('n'), None) => return vec![Effect::Decline(plan)],
+        (KeyCode::Enter, None) | (KeyCode::Char('y'), None) => {
+            return vec![Effect::Execute { plan, typed: None }];
+        }
+        (KeyCode::Enter, Some(name)) => {
+            if typed == *name {
+                return vec![Effect::Execute {
+                    plan,
+                    typed: Some(typed),
+                }];
+            }
+            flash(
+                state,
+                format!("type `{name}` to confirm · Esc cancels"),
+                true,
+            );
+        }
+        (KeyCode::Backspace, Some(_)) => {
+            typed.pop();
+        }
+        (KeyCode::Char('u'), Some(_)) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            typed.clear()
+        }
+        (KeyCode::Char(c), Some(_))
+            if !key.modifiers.contains(KeyModifiers::CONTROL)
+                && typed.chars().count() < MAX_INPUT =>
+        {
+            typed.push(c);
+        }
+        _ => {}
+    }
+    state.dialog = Some(Dialog::Confirm { plan, typed });
+    vec![]
+}
+
+/// One line of the palette.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaletteEntry {
+    pub label: String,
+    pub detail: String,
+    pub request: ActionRequest,
+    pub dangerous: bool,
+}
+
+/// Opens the palette for the focused service (or the selected backup job's
+/// service), or globally.
+pub fn open_palette(state: &mut State) {
+    let service = match state.view {
+        View::Backups => state
+            .backups
+            .get(state.backup_list.selected)
+            .and_then(|b| state.services.iter().position(|s| s.name == b.service)),
+        View::BackupFiles { job, .. } => state
+            .backups
+            .get(job)
+            .and_then(|b| state.services.iter().position(|s| s.name == b.service)),
+        _ => state.focused_service(),
+    };
+    state.dialog = Some(Dialog::Palette {
+        service,
+        query: String::new(),
+        selected: 0,
+    });
+}
+
+/// Everything the palette offers for `service` (or, without one, every
+/// backup job and the global runbooks). Dangerous runbooks are hidden in
+/// read-only mode (the action layer refuses them anyway).
+pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntry> {
+    let name = service
+        .and_then(|i| state.services.get(i))
+        .map(|s| s.name.clone());
+    let mut out = Vec::new();
+    for r in &state.runbooks {
+        let applies = match (&r.service, &name) {
+            (None, _) => true,
+            (Some(rs), Some(n)) => rs == n,
+            (Some(_), None) => false,
+        };
+        if !applies || (r.dangerous && state.banner.read_only) {
+            continue;
+        }
+        let scope = match &name {
+            Some(n) => format!(" on {n}"),
+            None => String::new(),
+        };
+        out.push(PaletteEntry {
+            label: format!("run {}{scope}", r.name),
+            detail: r.description.clone().unwrap_or_default(),
+            request: ActionRequest::Runbook {
+                runbook: r.name.clone(),
+                service: name.clone(),
+            },
+            dangerous: r.dangerous,
+        });
+    }
+    for b in &state.backups {
+        if name.as_ref().is_some_and(|n| *n != b.service) {
+            continue;
+        }
+        out.push(PaletteEntry {
+            label: format!("backup {}", b.name),
+            detail: format!("{} backup of {}", b.kind.word(), b.service),
+            request: ActionRequest::Backup {
+                job: b.name.clone(),
+            },
+            dangerous: false,
+        });
+        out.push(PaletteEntry {
+            label: format!("verify {}", b.name),
+            detail: "re-check the newest backup file".into(),
+            request: ActionRequest::Verify {
+                job: b.name.clone(),
+            },
+            dangerous: false,
+        });
+    }
+    out
+}
+
+/// Entries matching `query`, best first.
+pub fn filtered(entries: Vec<PaletteEntry>, query: &str) -> Vec<PaletteEntry> {
+    let mut scored: Vec<(i64, usize, PaletteEntry)> = entries
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, e)| fuzzy_score(&e.label, query).map(|s| (s, i, e)))
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, _, e)| e).collect()
+}
+
+/// Subsequence match, case-insensitive: consecutive and word-start matches
+/// score higher. `None` when `query` is not a subsequence of `text`.
+pub fn fuzzy_score(text: &str, query: &str) -> Option<i64> {
+    if query.is_empty() {
+        return Some(0);
+    }
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    let mut score = 0i64;
+    let mut ti = 0usize;
+    let mut last: Option<usize> = None;
+    for qc in query.to_lowercase().chars().filter(|c| !c.is_whitespace()) {
+        let found = (ti..t.len()).find(|&i| t[i] == qc)?;
+        score += 1;
+        if last.is_some_and(|l| l + 1 == found) {
+            score += 5;
+        }
+        if found == 0 || !t[found - 1].is_alphanumeric() {
+            score += 3;
+        }
+        last = Some(found);
+        ti = found + 1;
+    }
+    Some(score * 100 - t.len() as i64)
+}
+
+fn palette_key(
+    state: &mut State,
+    key: KeyEvent,
+    service: Option<usize>,
+    mut query: String,
+    mut selected: usize,
+) -> Vec<Effect> {
+    let count = filtered(palette_entries(state, service), &query).len();
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc => return vec![],
+        KeyCode::Enter => {
+            let entries = filtered(palette_entries(state, service), &query);
+            return match entries.into_iter().nth(selected) {
+                Some(e) => vec![Effect::Plan(e.request)],
+                None => {
+                    flash(state, "nothing matches", false);
+                    vec![]
+                }
+            };
+        }
+        KeyCode::Up => selected = selected.saturating_sub(1),
+        KeyCode::Char('p') if ctrl => selected = selected.saturating_sub(1),
+        KeyCode::Down | KeyCode::Tab => selected = (selected + 1).min(count.saturating_sub(1)),
+        KeyCode::Char('n') if ctrl => selected = (selected + 1).min(count.saturating_sub(1)),
+        KeyCode::Backspace => {
+            query.pop();
+            selected = 0;
+        }
+        KeyCode::Char('u') if ctrl => {
+            query.clear();
+            selected = 0;
+        }
+        KeyCode::Char(c) if !ctrl => {
+            if query.chars().count() < MAX_INPUT {
+                query.push(c);
+            }
+            selected = 0;
+        }
+        _ => {}
+    }
+    state.dialog = Some(Dialog::Palette {
+        service,
+        query,
+        selected,
+    });
+    vec![]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fuzzy_prefers_consecutive_and_word_starts() {
+        assert!(fuzzy_score("backup redis-nightly", "bkp").is_some());
+        assert!(fuzzy_score("backup redis-nightly", "xyz").is_none());
+        let a = fuzzy_score("run flush-cache on api", "flush").unwrap();
+        let b = fuzzy_score("run fetch-logs-using-history on api", "flush").unwrap();
+        assert!(a > b, "{a} <= {b}");
+        assert_eq!(fuzzy_score("anything", ""), Some(0));
+    }
+}

@@ -1,0 +1,151 @@
+//! `opsboard do`: the same plans, policy, confirmation and audit as the
+//! board, from a script.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use tokio::sync::mpsc;
+
+use crate::app::{Msg, OpsEvent};
+use crate::board::Built;
+use crate::model::{ActionRequest, Confirmation, Outcome, fmt_bytes};
+use crate::ops::{self, Command};
+
+pub struct DoOptions {
+    pub yes: bool,
+    pub dry_run: bool,
+    /// The target's name, for a protected target.
+    pub confirm: Option<String>,
+}
+
+/// Plans, confirms, runs and follows one action. Returns the exit code:
+/// 0 done, 1 refused/failed/not confirmed.
+pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let ctx = ops::OpsContext {
+        catalog: built.catalog,
+        policy: built.policy,
+        audit: built.audit,
+    };
+    let ops = ops::spawn(ctx, tx);
+    ops.send(Command::Plan(request));
+    let plan = loop {
+        match rx.recv().await {
+            Some(Msg::Ops(OpsEvent::Planned(p))) => break p,
+            Some(Msg::Ops(OpsEvent::Refused { what, reason })) => {
+                eprintln!("refused: {what}: {reason}");
+                return 1;
+            }
+            Some(Msg::Ops(OpsEvent::AuditFailed(e))) => eprintln!("warning: audit log: {e}"),
+            Some(_) => {}
+            None => return 1,
+        }
+    };
+    println!("plan: {}   (risk: {})", plan.summary(), plan.risk.word());
+    for w in &plan.what_will_happen {
+        println!("  • {w}");
+    }
+    for (k, v) in &plan.parameters {
+        println!("  {k}: {v}");
+    }
+    if let Some(f) = &plan.follow_up {
+        println!("  afterwards: checks that {f}");
+    }
+    if opts.dry_run {
+        ops.send(Command::DryRun(Box::new(plan)));
+        flush(&ops).await;
+        println!("dry run: nothing was done");
+        return 0;
+    }
+    let typed = match &plan.confirmation {
+        Confirmation::TypeName(name) => match (&opts.confirm, opts.yes) {
+            (Some(c), _) => Some(c.clone()),
+            (None, _) if std::io::stdin().is_terminal() => {
+                ask(&format!("protected target: type `{name}` to run: "))
+            }
+            (None, _) => {
+                eprintln!("not run: `{name}` is protected; pass --confirm {name}");
+                ops.send(Command::Decline(Box::new(plan)));
+                flush(&ops).await;
+                return 1;
+            }
+        },
+        Confirmation::YesNo if !opts.yes => {
+            let yes = std::io::stdin().is_terminal()
+                && ask("run it? [y/N] ")
+                    .is_some_and(|a| a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes"));
+            if !yes {
+                eprintln!("not run (pass --yes to run without asking)");
+                ops.send(Command::Decline(Box::new(plan)));
+                flush(&ops).await;
+                return 1;
+            }
+            None
+        }
+        _ => None,
+    };
+    ops.send(Command::Execute {
+        plan: Box::new(plan),
+        typed,
+    });
+    let mut last_progress = std::time::Instant::now();
+    loop {
+        match rx.recv().await {
+            Some(Msg::Ops(OpsEvent::Refused { what, reason })) => {
+                eprintln!("refused: {what}: {reason}");
+                return 1;
+            }
+            Some(Msg::Ops(OpsEvent::JobStarted { job, .. })) => eprintln!("started job {job}"),
+            Some(Msg::Ops(OpsEvent::JobOutput { line, .. })) => println!("{line}"),
+            Some(Msg::Ops(OpsEvent::JobProgress { progress, .. })) => {
+                if last_progress.elapsed().as_millis() >= 1000 {
+                    last_progress = std::time::Instant::now();
+                    let mut parts = Vec::new();
+                    if let Some(p) = progress.phase {
+                        parts.push(p);
+                    }
+                    if let Some(b) = progress.bytes {
+                        parts.push(fmt_bytes(b));
+                    }
+                    eprintln!("… {}", parts.join(" · "));
+                }
+            }
+            Some(Msg::Ops(OpsEvent::JobFinished { result, .. })) => {
+                let code = result
+                    .exit_code
+                    .map(|c| format!(" (exit {c})"))
+                    .unwrap_or_default();
+                println!("{}{code}: {}", result.outcome.word(), result.message);
+                if let Some(f) = &result.follow_up {
+                    println!(
+                        "follow-up {}: {}",
+                        if f.passed { "passed" } else { "FAILED" },
+                        f.detail
+                    );
+                }
+                return if result.outcome == Outcome::Succeeded {
+                    0
+                } else {
+                    1
+                };
+            }
+            Some(Msg::Ops(OpsEvent::AuditFailed(e))) => eprintln!("warning: audit log: {e}"),
+            Some(_) => {}
+            None => return 1,
+        }
+    }
+}
+
+/// Waits until the action layer has handled (and audited) everything sent.
+async fn flush(ops: &ops::Ops) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    ops.send(Command::Flush(tx));
+    let _ = rx.await;
+}
+
+fn ask(prompt: &str) -> Option<String> {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).ok()?;
+    Some(line.trim().to_string())
+}

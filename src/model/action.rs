@@ -1,0 +1,283 @@
+//! Actions as data: what an operator asked for, the plan that says what
+//! will happen, and the jobs that carry plans out.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+/// What an action acts on. `key` identifies it for "one in flight per
+/// target" and for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Target {
+    /// Stable identity, e.g. `backup/redis-nightly`, `service/api`.
+    pub key: String,
+    /// The name an operator types to confirm a protected target.
+    pub name: String,
+    pub service: Option<String>,
+    pub environment: Option<String>,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key)
+    }
+}
+
+/// What is done to the target.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verb {
+    /// Run a backup job now.
+    Backup,
+    /// Re-verify a backup job's newest file.
+    Verify,
+    /// Run a configured runbook command.
+    Runbook(String),
+}
+
+impl Verb {
+    pub fn word(&self) -> String {
+        match self {
+            Verb::Backup => "backup".into(),
+            Verb::Verify => "verify".into(),
+            Verb::Runbook(name) => format!("run {name}"),
+        }
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.word())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// Reads or copies; changes nothing that serves traffic.
+    Low,
+    /// Changes something, recoverably.
+    Medium,
+    /// Could take something down or lose data.
+    High,
+}
+
+impl Risk {
+    pub fn word(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+}
+
+/// What confirming a plan takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confirmation {
+    /// Runs without asking (a runbook with `confirm = false`).
+    None,
+    /// Enter / `y`.
+    YesNo,
+    /// The target is protected: its name must be typed.
+    TypeName(String),
+}
+
+/// How an action proves it worked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUp {
+    /// The service's health probes all return Up within the duration.
+    HealthUp { service: String, within: Duration },
+}
+
+impl fmt::Display for FollowUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FollowUp::HealthUp { service, within } => write!(
+                f,
+                "{service} health returns to Up within {}",
+                humantime::format_duration(*within)
+            ),
+        }
+    }
+}
+
+/// A backend's dry run of a plan, shown in the confirm dialog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DryRun {
+    pub ok: bool,
+    pub text: String,
+}
+
+/// A key press produces a plan; nothing runs until it is confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionPlan {
+    pub id: u64,
+    pub target: Target,
+    pub verb: Verb,
+    /// Secrets never appear here: only their references.
+    pub parameters: BTreeMap<String, String>,
+    pub what_will_happen: Vec<String>,
+    pub risk: Risk,
+    pub confirmation: Confirmation,
+    pub dry_run: Option<DryRun>,
+    pub follow_up: Option<FollowUp>,
+    /// Whether a running job can be cancelled.
+    pub cancellable: bool,
+}
+
+impl ActionPlan {
+    /// One line: `backup redis-nightly`, `run flush-cache on api`.
+    pub fn summary(&self) -> String {
+        match (&self.verb, &self.target.service) {
+            (Verb::Runbook(_), Some(s)) => format!("{} on {s}", self.verb),
+            _ => format!("{} {}", self.verb, self.target.name),
+        }
+    }
+}
+
+/// A confirmed plan being carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct JobId(pub u64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Progress of a running job; each field is shown when present.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes: Option<u64>,
+    /// `(done, total)` steps.
+    pub step: Option<(u32, u32)>,
+    /// What the job is doing now, e.g. "verifying checksum".
+    pub phase: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl Outcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// The result of a follow-up check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowUpResult {
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobResult {
+    pub outcome: Outcome,
+    /// On success what was done (e.g. the file written); on failure the
+    /// exact error.
+    pub message: String,
+    pub follow_up: Option<FollowUpResult>,
+    /// Exit status of a command, when there was one.
+    pub exit_code: Option<i32>,
+}
+
+/// Lines of output kept per job.
+pub const OUTPUT_LINES: usize = 2000;
+
+/// A job as the board shows it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: JobId,
+    pub plan: ActionPlan,
+    pub started: SystemTime,
+    pub progress: Progress,
+    /// Bounded output (stdout and stderr interleaved), oldest dropped first.
+    pub output: std::collections::VecDeque<String>,
+    pub dropped_lines: u64,
+    pub finished: Option<(SystemTime, JobResult)>,
+    /// The operator has acknowledged the result.
+    pub dismissed: bool,
+}
+
+impl Job {
+    pub fn new(id: JobId, plan: ActionPlan, started: SystemTime) -> Job {
+        Job {
+            id,
+            plan,
+            started,
+            progress: Progress::default(),
+            output: std::collections::VecDeque::new(),
+            dropped_lines: 0,
+            finished: None,
+            dismissed: false,
+        }
+    }
+
+    pub fn push_output(&mut self, line: String) {
+        if self.output.len() == OUTPUT_LINES {
+            self.output.pop_front();
+            self.dropped_lines += 1;
+        }
+        self.output.push_back(line);
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.finished.is_none()
+    }
+
+    pub fn elapsed(&self, now: SystemTime) -> Duration {
+        let end = self.finished.as_ref().map_or(now, |(t, _)| *t);
+        end.duration_since(self.started).unwrap_or_default()
+    }
+}
+
+/// What an operator asked for, before any planning. Made by the reducer
+/// from a key press; `ops` turns it into an [`ActionPlan`] or a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verb", rename_all = "snake_case")]
+pub enum ActionRequest {
+    Backup {
+        job: String,
+    },
+    Verify {
+        job: String,
+    },
+    Runbook {
+        runbook: String,
+        service: Option<String>,
+    },
+}
+
+impl ActionRequest {
+    /// One line for messages: `backup redis-nightly`.
+    pub fn summary(&self) -> String {
+        match self {
+            ActionRequest::Backup { job } => format!("backup {job}"),
+            ActionRequest::Verify { job } => format!("verify {job}"),
+            ActionRequest::Runbook {
+                runbook,
+                service: Some(s),
+            } => format!("run {runbook} on {s}"),
+            ActionRequest::Runbook {
+                runbook,
+                service: None,
+            } => format!("run {runbook}"),
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! A tar.gz of a directory, built in-process on a blocking thread and
+//! streamed through a bounded channel: memory stays constant whatever the
+//! size of the tree.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use tar::{Builder, EntryType, Header, HeaderMode};
+use tokio::sync::mpsc;
+
+use super::store::Partial;
+use super::{BackupError, CHUNK};
+
+/// Chunks in flight between the archiver and the file writer.
+const IN_FLIGHT: usize = 8;
+
+pub(super) async fn archive(root: &Path, out: &mut Partial<'_>) -> Result<(), BackupError> {
+    let meta = tokio::fs::metadata(root)
+        .await
+        .map_err(|e| BackupError::io(root, e))?;
+    if !meta.is_dir() {
+        return Err(BackupError::Config(format!(
+            "files backup path {} is not a directory",
+            root.display()
+        )));
+    }
+    out.phase("archiving");
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(IN_FLIGHT);
+    let owned = root.to_path_buf();
+    // Dropping `rx` (error, cancel, timeout) makes the archiver's next send
+    // fail, which ends it.
+    let task = tokio::task::spawn_blocking(move || build(&owned, tx));
+    while let Some(chunk) = rx.recv().await {
+        out.write(&chunk).await?;
+    }
+    task.await
+        .map_err(|e| BackupError::io(root, io::Error::other(e.to_string())))?
+}
+
+fn build(root: &Path, tx: mpsc::Sender<Vec<u8>>) -> Result<(), BackupError> {
+    let sink = ChannelWriter {
+        tx,
+        buf: Vec::with_capacity(CHUNK),
+    };
+    let mut tar = Builder::new(GzEncoder::new(sink, Compression::default()));
+    tar.mode(HeaderMode::Complete);
+    tar.follow_symlinks(false);
+    walk(&mut tar, root, Path::new(""))?;
+    let gz = tar.into_inner().map_err(|e| BackupError::io(root, e))?;
+    let mut sink = gz.finish().map_err(|e| BackupError::io(root, e))?;
+    sink.flush().map_err(|e| BackupError::io(root, e))
+}
+
+type Tar = Builder<GzEncoder<ChannelWriter>>;
+
+/// Appends the contents of `dir` (not `dir` itself) under `rel`, sorted by
+/// name. Symlinks are stored as symlinks; sockets are skipped.
+fn walk(tar: &mut Tar, dir: &Path, rel: &Path) -> Result<(), BackupError> {
+    let read = fs::read_dir(dir).map_err(|e| BackupError::io(dir, e))?;
+    let mut names = Vec::new();
+    for entry in read {
+        names.push(entry.map_err(|e| BackupError::io(dir, e))?.file_name());
+    }
+    names.sort();
+    for name in names {
+        let abs = dir.join(&name);
+        let rel = rel.join(&name);
+        let err = |e| BackupError::io(&abs, e);
+        let meta = fs::symlink_metadata(&abs).map_err(err)?;
+        let ft = meta.file_type();
+        if ft.is_socket() {
+            continue;
+        }
+        let mut header = Header::new_gnu();
+        header.set_metadata_in_mode(&meta, HeaderMode::Complete);
+        if ft.is_dir() {
+            tar.append_data(&mut header, &rel, io::empty())
+                .map_err(err)?;
+            walk(tar, &abs, &rel)?;
+        } else if ft.is_file() {
+            append_file(tar, &abs, &rel)?;
+        } else if ft.is_symlink() {
+            let target = fs::read_link(&abs).map_err(err)?;
+            header.set_entry_type(EntryType::Symlink);
+            tar.append_link(&mut header, &rel, target).map_err(err)?;
+        } else {
+            // FIFOs and device nodes: a header, no data.
+            let dev = meta.rdev();
+            if ft.is_char_device() || ft.is_block_device() {
+                let major = ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0x0000_0fff);
+                let minor = ((dev >> 12) & 0xffff_ff00) | (dev & 0x0000_00ff);
+                header.set_device_major(major as u32).map_err(err)?;
+                header.set_device_minor(minor as u32).map_err(err)?;
+            }
+            header.set_size(0);
+            tar.append_data(&mut header, &rel, io::empty())
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends exactly the size the header states, even if the file changes
+/// while it is read (shorter: padded with zeros; longer: cut).
+fn append_file(tar: &mut Tar, abs: &Path, rel: &Path) -> Result<(), BackupError> {
+    let err = |e| BackupError::io(abs, e);
+    let file = fs::File::open(abs).map_err(err)?;
+    let meta = file.metadata().map_err(err)?;
+    let mut header = Header::new_gnu();
+    header.set_metadata_in_mode(&meta, HeaderMode::Complete);
+    let data = Exact {
+        file,
+        left: meta.len(),
+        path: abs.to_path_buf(),
+    };
+    tar.append_data(&mut header, rel, data).map_err(err)
+}
+
+struct Exact {
+    file: fs::File,
+    left: u64,
+    path: PathBuf,
+}
+
+impl Read for Exact {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = match self.file.read(&mut buf[..want]) {
+            Ok(0) => {
+                // Shrunk while read: keep the archive well-formed.
+                buf[..want].fill(0);
+                want
+            }
+            Ok(n) => n,
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("reading {}: {e}", self.path.display()),
+                ));
+            }
+        };
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Sends fixed-size chunks to the async writer; fails once it is gone.
+struct ChannelWriter {
+    tx: mpsc::Sender<Vec<u8>>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx
+            .blocking_send(chunk)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "backup writer stopped"))
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = CHUNK - self.buf.len();
+        let n = data.len().min(room);
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio_util::sync::CancellationToken;
+
+    use super::super::{BackupError, BackupSource, BackupSpec, run};
+
+    fn spec(dir: &std::path::Path, path: std::path::PathBuf) -> BackupSpec {
+        BackupSpec {
+            name: "f".into(),
+            service: "files".into(),
+            source: BackupSource::Files { path },
+            dir: dir.to_path_buf(),
+            keep_last: None,
+            max_age: None,
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    #[tokio::test]
+    async fn sockets_are_skipped_and_fifos_kept() {
+        let src = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        std::fs::write(src.path().join("a.txt"), b"abc").unwrap();
+        let _sock = std::os::unix::net::UnixListener::bind(src.path().join("s.sock")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(src.path().join("pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let w = run(
+            &spec(out.path(), src.path().into()),
+            &|_| {},
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        let gz = flate2::read::GzDecoder::new(std::fs::File::open(&w.path).unwrap());
+        let mut ar = tar::Archive::new(gz);
+        let names: Vec<(String, tar::EntryType)> = ar
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().entry_type(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ("a.txt".into(), tar::EntryType::Regular),
+                ("pipe".into(), tar::EntryType::Fifo)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_or_non_directory_source_is_named() {
+        let out = tempfile::tempdir().unwrap();
+        let missing = out.path().join("nope");
+        let e = run(
+            &spec(out.path(), missing.clone()),
+            &|_| {},
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, BackupError::Io { .. }), "{e}");
+        assert!(
+            e.to_string().contains(&missing.display().to_string()),
+            "{e}"
+        );
+        let file = out.path().join("plain");
+        std::fs::write(&file, b"x").unwrap();
+        let e = run(&spec(out.path(), file), &|_| {}, CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("is not a directory"), "{e}");
+    }
+}

@@ -1,0 +1,287 @@
+//! The backup engine: takes a backup of one job into its own directory,
+//! verifies files, lists what opsboard wrote and applies retention.
+//!
+//! Every run writes `<dir>/<job>_<YYYYMMDDTHHMMSSZ>[-N].<ext>` through a
+//! dot-named `.partial` temp file that is fsynced and renamed into place,
+//! with a `sha256sum`-format `<file>.sha256` sidecar written first. A file
+//! without a sidecar naming it was not written by opsboard (or never
+//! completed) and is neither listed nor deleted.
+
+mod command;
+mod files;
+mod postgres;
+mod redis;
+mod retention;
+mod store;
+mod verify;
+
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Secret;
+use crate::model::{BackupKind, Progress};
+
+pub use retention::apply_retention;
+pub use store::scan;
+pub use verify::verify;
+
+/// One configured backup job, resolved (secrets already read).
+#[derive(Debug, Clone)]
+pub struct BackupSpec {
+    pub name: String,
+    pub service: String,
+    pub source: BackupSource,
+    /// The job's own directory: `<base>/<job name>`.
+    pub dir: PathBuf,
+    pub keep_last: Option<u32>,
+    pub max_age: Option<Duration>,
+    /// Applies to the whole run, connection included (and to each external
+    /// verification tool).
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum BackupSource {
+    /// An RDB snapshot over the replication protocol, like `redis-cli --rdb`.
+    Redis {
+        /// `host:port`.
+        address: String,
+        username: Option<String>,
+        password: Option<Secret>,
+    },
+    /// `pg_dump --format=custom`.
+    Postgres {
+        /// `postgres://user:pw@host:port/db`.
+        url: Secret,
+    },
+    /// A tar.gz of a directory, paths relative to it.
+    Files { path: PathBuf },
+    /// Any argv (no shell) whose stdout is the backup.
+    Command {
+        argv: Vec<String>,
+        extension: String,
+        compress: bool,
+    },
+}
+
+impl BackupSpec {
+    pub fn kind(&self) -> BackupKind {
+        match self.source {
+            BackupSource::Redis { .. } => BackupKind::Redis,
+            BackupSource::Postgres { .. } => BackupKind::Postgres,
+            BackupSource::Files { .. } => BackupKind::Files,
+            BackupSource::Command { .. } => BackupKind::Command,
+        }
+    }
+
+    /// The file extension without the leading dot: `rdb`, `dump`, `tar.gz`,
+    /// `<ext>` or `<ext>.gz`.
+    pub fn extension(&self) -> String {
+        match &self.source {
+            BackupSource::Redis { .. } => "rdb".into(),
+            BackupSource::Postgres { .. } => "dump".into(),
+            BackupSource::Files { .. } => "tar.gz".into(),
+            BackupSource::Command {
+                extension,
+                compress,
+                ..
+            } => {
+                let ext = extension.trim_start_matches('.');
+                if *compress {
+                    format!("{ext}.gz")
+                } else {
+                    ext.to_string()
+                }
+            }
+        }
+    }
+
+    /// Refuses names that would escape the directory or hide the file.
+    fn check(&self) -> Result<(), BackupError> {
+        let name_ok = !self.name.is_empty()
+            && !self.name.starts_with('.')
+            && !self.name.contains(['/', '\0', '\\']);
+        if !name_ok {
+            return Err(BackupError::Config(format!(
+                "backup job name {:?} must be non-empty, must not start with `.` and must not contain `/`",
+                self.name
+            )));
+        }
+        let ext = self.extension();
+        let ext_ok = !ext.is_empty()
+            && !ext.starts_with('.')
+            && !ext.ends_with('.')
+            && !ext.contains(['/', '\0', '\\', ' ']);
+        if !ext_ok {
+            return Err(BackupError::Config(format!(
+                "backup extension {ext:?} for job {:?} is not a usable file extension",
+                self.name
+            )));
+        }
+        if self.timeout.is_zero() {
+            return Err(BackupError::Config(format!(
+                "backup job {:?} has a zero timeout",
+                self.name
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A completed backup file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// No check failed (skipped checks do not fail a verification).
+    pub ok: bool,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// `checksum`, `gzip`, `tar listing`, `redis-check-rdb`,
+    /// `pg_restore --list`, `record`.
+    pub name: String,
+    pub outcome: CheckOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckOutcome {
+    Passed(String),
+    Failed(String),
+    /// The tool is not installed.
+    Skipped(String),
+}
+
+impl CheckOutcome {
+    pub fn word(&self) -> &'static str {
+        match self {
+            CheckOutcome::Passed(_) => "passed",
+            CheckOutcome::Failed(_) => "failed",
+            CheckOutcome::Skipped(_) => "skipped",
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        match self {
+            CheckOutcome::Passed(d) | CheckOutcome::Failed(d) | CheckOutcome::Skipped(d) => d,
+        }
+    }
+}
+
+/// Why a backup run failed. Messages name the thing and quote the bad
+/// value; they never contain a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("cannot connect to {target}: {reason}")]
+    Connect { target: String, reason: String },
+    #[error("authentication to {target} failed: {message}")]
+    Auth { target: String, message: String },
+    #[error("unexpected reply from {target}: {message}")]
+    Protocol { target: String, message: String },
+    #[error("`{program}` failed ({status}){}", tail_suffix(stderr_tail))]
+    Command {
+        program: String,
+        status: ExitStatus,
+        /// The last lines of its stderr.
+        stderr_tail: String,
+    },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("backup timed out after {}; the partial file was removed", humantime::format_duration(*.0))]
+    Timeout(Duration),
+    #[error("backup cancelled; the partial file was removed")]
+    Cancelled,
+    #[error("{0}")]
+    Config(String),
+}
+
+fn tail_suffix(tail: &str) -> String {
+    if tail.trim().is_empty() {
+        " with no stderr output".into()
+    } else {
+        format!(": {}", tail.trim_end())
+    }
+}
+
+impl BackupError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> BackupError {
+        BackupError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The exit code of a failed command, when there was one.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            BackupError::Command { status, .. } => status.code(),
+            _ => None,
+        }
+    }
+}
+
+/// Receives progress; called from the task running the backup.
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
+
+/// Takes one backup of `spec` into `spec.dir`.
+///
+/// On any error, timeout or cancellation the partial file is removed and
+/// nothing that looks like a complete backup is left behind.
+pub async fn run(
+    spec: &BackupSpec,
+    progress: ProgressFn<'_>,
+    cancel: CancellationToken,
+) -> Result<Written, BackupError> {
+    spec.check()?;
+    let started = Instant::now();
+    let mut out = store::Partial::create(spec, progress).await?;
+    let work = async {
+        match &spec.source {
+            BackupSource::Redis {
+                address,
+                username,
+                password,
+            } => redis::dump(address, username.as_deref(), password.as_ref(), &mut out).await,
+            BackupSource::Postgres { url } => postgres::dump(url, &mut out).await,
+            BackupSource::Files { path } => files::archive(path, &mut out).await,
+            BackupSource::Command {
+                argv,
+                compress,
+                extension: _,
+            } => command::capture(argv, *compress, &mut out).await,
+        }
+    };
+    let result = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(BackupError::Cancelled),
+        r = tokio::time::timeout(spec.timeout, work) => {
+            r.unwrap_or(Err(BackupError::Timeout(spec.timeout)))
+        }
+    };
+    match result {
+        Ok(()) => out.finish(started).await,
+        Err(e) => {
+            out.abandon().await;
+            Err(e)
+        }
+    }
+}
+
+/// Fixed-size chunks for streaming.
+pub(crate) const CHUNK: usize = 64 * 1024;

@@ -1,0 +1,192 @@
+//! What the action layer can act on, resolved from config: backup jobs,
+//! runbooks, and each service's environment and probes (for follow-ups).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::backup::{BackupSource, BackupSpec};
+use crate::config::{Config, HeaderValue, RunbookConfig};
+use crate::model::BackupJob;
+use crate::sources::health::ProbeSpec;
+
+/// A backup job and where it belongs.
+#[derive(Debug, Clone)]
+pub struct BackupEntry {
+    pub spec: BackupSpec,
+    pub environment: Option<String>,
+    pub rpo: Option<Duration>,
+}
+
+/// A runbook, global (`service: None`) or for one service.
+#[derive(Debug, Clone)]
+pub struct RunbookDef {
+    pub name: String,
+    pub description: Option<String>,
+    pub service: Option<String>,
+    pub command: Vec<String>,
+    pub timeout: Duration,
+    pub cwd: Option<PathBuf>,
+    pub env: Vec<(String, HeaderValue)>,
+    pub confirm: bool,
+    pub dangerous: bool,
+    pub verify_health_within: Option<Duration>,
+    /// Keys that plan this runbook directly.
+    pub key: Option<crate::config::schema::KeyList>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceInfo {
+    pub name: String,
+    pub environment: Option<String>,
+    pub probes: Vec<ProbeSpec>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub backups: Vec<BackupEntry>,
+    pub runbooks: Vec<RunbookDef>,
+    pub services: Vec<ServiceInfo>,
+}
+
+impl Catalog {
+    pub fn backup(&self, job: &str) -> Option<&BackupEntry> {
+        self.backups.iter().find(|b| b.spec.name == job)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&ServiceInfo> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// A runbook by name: the service's own first, then a global one.
+    pub fn runbook(&self, name: &str, service: Option<&str>) -> Option<&RunbookDef> {
+        self.runbooks
+            .iter()
+            .find(|r| r.name == name && r.service.is_some() && r.service.as_deref() == service)
+            .or_else(|| {
+                self.runbooks
+                    .iter()
+                    .find(|r| r.name == name && r.service.is_none())
+            })
+    }
+
+    /// The board's view of the backup jobs (files arrive from scans).
+    pub fn backup_jobs(&self) -> Vec<BackupJob> {
+        self.backups
+            .iter()
+            .map(|b| BackupJob {
+                name: b.spec.name.clone(),
+                service: b.spec.service.clone(),
+                kind: b.spec.kind(),
+                dir: b.spec.dir.clone(),
+                rpo: b.rpo,
+                keep_last: b.spec.keep_last,
+                max_age: b.spec.max_age,
+                files: Vec::new(),
+                scan_error: None,
+                last_run: None,
+            })
+            .collect()
+    }
+}
+
+/// Where backups go when neither the job nor `[backup] dir` says.
+pub fn default_backup_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "opsboard").map(|d| d.data_dir().join("backups"))
+}
+
+fn runbook(r: &RunbookConfig, service: Option<&str>) -> RunbookDef {
+    RunbookDef {
+        name: r.name.clone(),
+        description: r.description.clone(),
+        service: service.map(str::to_string),
+        command: r.command.clone(),
+        timeout: r.timeout.unwrap_or(Duration::from_secs(300)),
+        cwd: r.cwd.clone(),
+        env: r.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        confirm: r.confirm,
+        dangerous: r.dangerous,
+        verify_health_within: r.verify_health_within,
+        key: r.key.clone(),
+    }
+}
+
+/// Resolves config into a catalog. `probes` are the health specs of each
+/// service in config order (from `board::assemble`).
+pub fn from_config(
+    config: &Config,
+    probes: &[ProbeSpec],
+    backup_base: Option<&Path>,
+) -> Result<Catalog, String> {
+    let base = config
+        .backup
+        .dir
+        .clone()
+        .or_else(|| backup_base.map(Path::to_path_buf))
+        .or_else(default_backup_dir);
+    let mut catalog = Catalog::default();
+    for (si, s) in config.services.iter().enumerate() {
+        catalog.services.push(ServiceInfo {
+            name: s.name.clone(),
+            environment: s.environment.clone(),
+            probes: probes
+                .iter()
+                .filter(|p| p.id.service == si)
+                .cloned()
+                .collect(),
+        });
+        for b in &s.backups {
+            let dir = b
+                .dir
+                .clone()
+                .or_else(|| base.clone())
+                .ok_or_else(|| {
+                    format!(
+                        "backup job `{}`: no backup directory (set [backup] dir)",
+                        b.name
+                    )
+                })?
+                .join(&b.name);
+            let source = match b.kind {
+                crate::model::BackupKind::Redis => BackupSource::Redis {
+                    address: b.address.clone().unwrap_or_default(),
+                    username: b.username.clone(),
+                    password: b.password.clone(),
+                },
+                crate::model::BackupKind::Postgres => BackupSource::Postgres {
+                    url: b
+                        .url
+                        .clone()
+                        .ok_or_else(|| format!("backup job `{}` needs url", b.name))?,
+                },
+                crate::model::BackupKind::Files => BackupSource::Files {
+                    path: b.path.clone().unwrap_or_default(),
+                },
+                crate::model::BackupKind::Command => BackupSource::Command {
+                    argv: b.command.clone(),
+                    extension: b.extension.clone().unwrap_or_else(|| "out".into()),
+                    compress: b.compress.unwrap_or(true),
+                },
+            };
+            catalog.backups.push(BackupEntry {
+                spec: BackupSpec {
+                    name: b.name.clone(),
+                    service: s.name.clone(),
+                    source,
+                    dir,
+                    keep_last: b.keep_last,
+                    max_age: b.max_age,
+                    timeout: b.timeout.unwrap_or(Duration::from_secs(3600)),
+                },
+                environment: s.environment.clone(),
+                rpo: b.rpo,
+            });
+        }
+        for r in &s.runbooks {
+            catalog.runbooks.push(runbook(r, Some(&s.name)));
+        }
+    }
+    for r in &config.runbooks {
+        catalog.runbooks.push(runbook(r, None));
+    }
+    Ok(catalog)
+}

@@ -1,0 +1,631 @@
+//! The action layer's single owner: plans requests, enforces the policy
+//! and "one in flight per target", runs jobs, follows them up, and writes
+//! every step to the audit log before reporting it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use futures::FutureExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::audit::{AuditLog, AuditOutcome, AuditRecord};
+use super::catalog::Catalog;
+use super::policy::Policy;
+use super::{backup, follow, plan, runbook};
+use crate::app::{Msg, OpsEvent};
+use crate::model::{
+    ActionPlan, ActionRequest, FollowUpResult, JobId, JobResult, Outcome, Progress, Target, Verb,
+    fmt_bytes,
+};
+
+/// Requests to the action layer.
+#[derive(Debug)]
+pub enum Command {
+    Plan(ActionRequest),
+    Execute {
+        plan: Box<ActionPlan>,
+        typed: Option<String>,
+    },
+    Decline(Box<ActionPlan>),
+    Cancel(JobId),
+    /// Re-read every backup job's directory.
+    Rescan,
+    /// `--dry-run`: record that the plan was shown and not run.
+    DryRun(Box<ActionPlan>),
+    /// Answers once every earlier command is handled (and audited).
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Handle to the action layer.
+#[derive(Clone)]
+pub struct Ops {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl Ops {
+    pub fn send(&self, c: Command) {
+        // The actor lives as long as the runtime; a closed channel means we
+        // are shutting down and there is nothing left to do.
+        let _ = self.tx.send(c);
+    }
+}
+
+/// What the action layer needs.
+pub struct OpsContext {
+    pub catalog: Catalog,
+    pub policy: Policy,
+    /// `None` only when no audit location exists; then every action is
+    /// refused rather than run unrecorded.
+    pub audit: Option<AuditLog>,
+}
+
+struct Done {
+    job: JobId,
+    plan: Box<ActionPlan>,
+    started: Instant,
+    result: JobResult,
+}
+
+struct Actor {
+    catalog: Arc<Catalog>,
+    policy: Policy,
+    audit: Option<Arc<AuditLog>>,
+    out: mpsc::Sender<Msg>,
+    /// Plans handed out and not yet executed or declined: only these run.
+    issued: HashMap<u64, ActionPlan>,
+    /// Target key → the job running on it.
+    busy: HashMap<String, JobId>,
+    cancels: HashMap<JobId, CancellationToken>,
+    next_plan: u64,
+    next_job: u64,
+    done_tx: mpsc::UnboundedSender<Done>,
+}
+
+/// Starts the action layer; events come back on `out` as `Msg::Ops`.
+pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let mut actor = Actor {
+        catalog: Arc::new(ctx.catalog),
+        policy: ctx.policy,
+        audit: ctx.audit.map(Arc::new),
+        out,
+        issued: HashMap::new(),
+        busy: HashMap::new(),
+        cancels: HashMap::new(),
+        next_plan: 1,
+        next_job: 1,
+        done_tx,
+    };
+    tokio::spawn(async move {
+        actor.rescan().await;
+        let mut rescan = tokio::time::interval(std::time::Duration::from_secs(60));
+        rescan.tick().await;
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(c) => actor.handle(c).await,
+                    None => break,
+                },
+                Some(done) = done_rx.recv() => actor.finish(done).await,
+                _ = rescan.tick() => actor.rescan().await,
+            }
+        }
+        // The UI is gone: stop running jobs rather than orphan them.
+        for c in actor.cancels.values() {
+            c.cancel();
+        }
+    });
+    Ops { tx }
+}
+
+fn record(
+    target: &Target,
+    verb: &Verb,
+    plan: Option<&ActionPlan>,
+    outcome: AuditOutcome,
+) -> AuditRecord {
+    AuditRecord {
+        target: target.key.clone(),
+        verb: verb.word(),
+        parameters: plan.map(|p| p.parameters.clone()).unwrap_or_default(),
+        outcome,
+        duration_ms: None,
+        message: None,
+        job: None,
+    }
+}
+
+impl Actor {
+    async fn emit(&self, e: OpsEvent) {
+        let _ = self.out.send(Msg::Ops(e)).await;
+    }
+
+    /// Appends to the audit log (fsynced) off the async threads.
+    async fn audit(&self, rec: AuditRecord) -> Result<(), String> {
+        let Some(log) = self.audit.clone() else {
+            return Err("no audit log location (no home directory and no [audit] path)".into());
+        };
+        match tokio::task::spawn_blocking(move || log.append(&rec)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(format!("audit writer failed: {e}")),
+        }
+    }
+
+    async fn refuse(
+        &self,
+        what: String,
+        target: Option<&Target>,
+        verb: Option<&Verb>,
+        plan: Option<&ActionPlan>,
+        reason: String,
+    ) {
+        if let (Some(t), Some(v)) = (target, verb) {
+            let mut rec = record(t, v, plan, AuditOutcome::Refused);
+            rec.message = Some(reason.clone());
+            if let Err(e) = self.audit(rec).await {
+                self.emit(OpsEvent::AuditFailed(e)).await;
+            }
+        }
+        tracing::info!(%what, %reason, "action refused");
+        self.emit(OpsEvent::Refused { what, reason }).await;
+    }
+
+    async fn handle(&mut self, c: Command) {
+        match c {
+            Command::Plan(req) => {
+                let id = self.next_plan;
+                self.next_plan += 1;
+                match plan::plan(&self.catalog, &self.policy, &req, id) {
+                    Ok(p) => {
+                        if let Some(job) = self.busy.get(&p.target.key) {
+                            let reason =
+                                format!("{} is busy: job {job} is still running on it", p.target);
+                            self.refuse(
+                                req.summary(),
+                                Some(&p.target),
+                                Some(&p.verb),
+                                Some(&p),
+                                reason,
+                            )
+                            .await;
+                            return;
+                        }
+                        self.issued.insert(id, p.clone());
+                        self.emit(OpsEvent::Planned(p)).await;
+                    }
+                    Err((target, reason)) => {
+                        let verb = match &req {
+                            ActionRequest::Backup { .. } => Verb::Backup,
+                            ActionRequest::Verify { .. } => Verb::Verify,
+                            ActionRequest::Runbook { runbook, .. } => {
+                                Verb::Runbook(runbook.clone())
+                            }
+                        };
+                        let target = target.unwrap_or_else(|| Target {
+                            key: req.summary(),
+                            name: req.summary(),
+                            service: None,
+                            environment: None,
+                        });
+                        self.refuse(req.summary(), Some(&target), Some(&verb), None, reason)
+                            .await;
+                    }
+                }
+            }
+            Command::Decline(p) => {
+                if let Some(issued) = self.issued.remove(&p.id) {
+                    let mut rec = record(
+                        &issued.target,
+                        &issued.verb,
+                        Some(&issued),
+                        AuditOutcome::Cancelled,
+                    );
+                    rec.message = Some("declined at confirmation".into());
+                    if let Err(e) = self.audit(rec).await {
+                        self.emit(OpsEvent::AuditFailed(e)).await;
+                    }
+                }
+            }
+            Command::Execute { plan, typed } => self.execute(plan, typed).await,
+            Command::Cancel(job) => match self.cancels.get(&job) {
+                Some(c) => c.cancel(),
+                None => {
+                    self.emit(OpsEvent::Refused {
+                        what: format!("cancel {job}"),
+                        reason: "not running".into(),
+                    })
+                    .await
+                }
+            },
+            Command::Rescan => self.rescan().await,
+            Command::Flush(done) => {
+                let _ = done.send(());
+            }
+            Command::DryRun(p) => {
+                if let Some(issued) = self.issued.remove(&p.id) {
+                    let rec = record(
+                        &issued.target,
+                        &issued.verb,
+                        Some(&issued),
+                        AuditOutcome::DryRun,
+                    );
+                    if let Err(e) = self.audit(rec).await {
+                        self.emit(OpsEvent::AuditFailed(e)).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs a confirmed plan, after checking everything again: the plan
+    /// must be one this layer issued, the policy must still allow it, a
+    /// protected target's name must have been typed, the target must be
+    /// idle, and the "confirmed" line must be in the audit log.
+    async fn execute(&mut self, asked: Box<ActionPlan>, typed: Option<String>) {
+        let what = asked.summary();
+        // Only the plan as issued runs, whatever the caller holds.
+        let Some(plan) = self.issued.remove(&asked.id).filter(|p| *p == *asked) else {
+            self.refuse(
+                what,
+                Some(&asked.target),
+                Some(&asked.verb),
+                Some(&asked),
+                "this plan was not issued by the action layer, or was already used".into(),
+            )
+            .await;
+            return;
+        };
+        if let Err(reason) = self.policy.allows(&plan.target) {
+            self.refuse(
+                what,
+                Some(&plan.target),
+                Some(&plan.verb),
+                Some(&plan),
+                reason,
+            )
+            .await;
+            return;
+        }
+        if let Err(reason) = self.policy.check_typed(&plan.target, typed.as_deref()) {
+            self.refuse(
+                what,
+                Some(&plan.target),
+                Some(&plan.verb),
+                Some(&plan),
+                reason,
+            )
+            .await;
+            return;
+        }
+        if let Some(job) = self.busy.get(&plan.target.key) {
+            let reason = format!("{} is busy: job {job} is still running on it", plan.target);
+            self.refuse(
+                what,
+                Some(&plan.target),
+                Some(&plan.verb),
+                Some(&plan),
+                reason,
+            )
+            .await;
+            return;
+        }
+        let job = JobId(self.next_job);
+        self.next_job += 1;
+        let mut rec = record(
+            &plan.target,
+            &plan.verb,
+            Some(&plan),
+            AuditOutcome::Confirmed,
+        );
+        rec.job = Some(job.0);
+        if let Err(e) = self.audit(rec).await {
+            self.refuse(
+                what,
+                None,
+                None,
+                None,
+                format!("not run: cannot write the audit log: {e}"),
+            )
+            .await;
+            return;
+        }
+        self.busy.insert(plan.target.key.clone(), job);
+        let cancel = CancellationToken::new();
+        self.cancels.insert(job, cancel.clone());
+        let at = SystemTime::now();
+        self.emit(OpsEvent::JobStarted {
+            job,
+            plan: plan.clone(),
+            at,
+        })
+        .await;
+        let started = Instant::now();
+        let catalog = self.catalog.clone();
+        let out = self.out.clone();
+        let done = self.done_tx.clone();
+        tokio::spawn(async move {
+            let result = run_job(&catalog, &plan, job, &out, cancel).await;
+            let _ = done.send(Done {
+                job,
+                plan: Box::new(plan),
+                started,
+                result,
+            });
+        });
+    }
+
+    /// Records the result, then reports it: the audit line is on disk
+    /// before the operator sees "done".
+    async fn finish(&mut self, d: Done) {
+        self.busy.remove(&d.plan.target.key);
+        self.cancels.remove(&d.job);
+        let outcome = match d.result.outcome {
+            Outcome::Succeeded => AuditOutcome::Succeeded,
+            Outcome::Failed => AuditOutcome::Failed,
+            Outcome::Cancelled => AuditOutcome::Cancelled,
+        };
+        let mut rec = record(&d.plan.target, &d.plan.verb, Some(&d.plan), outcome);
+        rec.job = Some(d.job.0);
+        rec.duration_ms = Some(d.started.elapsed().as_millis() as u64);
+        let mut message = d.result.message.clone();
+        if let Some(f) = &d.result.follow_up {
+            message.push_str(&format!(
+                "; follow-up {}: {}",
+                if f.passed { "passed" } else { "FAILED" },
+                f.detail
+            ));
+        }
+        rec.message = Some(message);
+        if let Err(e) = self.audit(rec).await {
+            self.emit(OpsEvent::AuditFailed(e)).await;
+        }
+        if matches!(d.plan.verb, Verb::Backup | Verb::Verify)
+            && let Some(entry) = self.catalog.backup(&d.plan.target.name)
+        {
+            let spec = entry.spec.clone();
+            let files = tokio::task::spawn_blocking(move || backup::scan(&spec))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let _ = self
+                .out
+                .send(Msg::BackupsScanned {
+                    job: d.plan.target.name.clone(),
+                    files,
+                })
+                .await;
+        }
+        self.emit(OpsEvent::JobFinished {
+            job: d.job,
+            at: SystemTime::now(),
+            result: d.result,
+        })
+        .await;
+    }
+
+    async fn rescan(&self) {
+        for b in &self.catalog.backups {
+            let spec = b.spec.clone();
+            let files = tokio::task::spawn_blocking(move || backup::scan(&spec))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let _ = self
+                .out
+                .send(Msg::BackupsScanned {
+                    job: b.spec.name.clone(),
+                    files,
+                })
+                .await;
+        }
+    }
+}
+
+/// Carries out one plan and its follow-up.
+async fn run_job(
+    catalog: &Catalog,
+    plan: &ActionPlan,
+    job: JobId,
+    out: &mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> JobResult {
+    let progress = {
+        let out = out.clone();
+        move |p: Progress| {
+            // Progress is lossy: a full channel drops an update, never blocks.
+            let _ = out.try_send(Msg::Ops(OpsEvent::JobProgress { job, progress: p }));
+        }
+    };
+    let mut result = match &plan.verb {
+        Verb::Backup => run_backup(catalog, plan, &progress, cancel.clone()).await,
+        Verb::Verify => run_verify(catalog, plan, &progress).await,
+        Verb::Runbook(name) => {
+            let Some(def) = catalog.runbook(name, plan.target.service.as_deref()) else {
+                return failed(format!("runbook `{name}` is no longer configured"));
+            };
+            let argv = match runbook::render_argv(def, plan.target.service.as_deref()) {
+                Ok(a) => a,
+                Err(e) => return failed(e),
+            };
+            let line = {
+                let out = out.clone();
+                move |l: String| {
+                    let out = out.clone();
+                    async move {
+                        let _ = out
+                            .send(Msg::Ops(OpsEvent::JobOutput { job, line: l }))
+                            .await;
+                    }
+                    .boxed()
+                }
+            };
+            let end = runbook::run(def, &argv, line, cancel.clone()).await;
+            JobResult {
+                outcome: end.outcome,
+                message: end.message,
+                follow_up: None,
+                exit_code: end.exit_code,
+            }
+        }
+    };
+    if result.outcome == Outcome::Succeeded
+        && let Some(f) = &plan.follow_up
+    {
+        progress(Progress {
+            phase: Some(format!("checking: {f}")),
+            ..Progress::default()
+        });
+        let probes = match f {
+            crate::model::FollowUp::HealthUp { service, .. } => catalog
+                .service(service)
+                .map(|s| s.probes.clone())
+                .unwrap_or_default(),
+        };
+        let checked: FollowUpResult = follow::check(f, &probes, &cancel).await;
+        if !checked.passed {
+            result.outcome = Outcome::Failed;
+            result.message = format!("{}, but the follow-up check failed", result.message);
+        }
+        result.follow_up = Some(checked);
+    }
+    result
+}
+
+fn failed(message: String) -> JobResult {
+    JobResult {
+        outcome: Outcome::Failed,
+        message,
+        follow_up: None,
+        exit_code: None,
+    }
+}
+
+async fn run_backup(
+    catalog: &Catalog,
+    plan: &ActionPlan,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    cancel: CancellationToken,
+) -> JobResult {
+    let Some(entry) = catalog.backup(&plan.target.name) else {
+        return failed(format!(
+            "backup job `{}` is no longer configured",
+            plan.target.name
+        ));
+    };
+    let spec = &entry.spec;
+    let written = match backup::run(spec, progress, cancel).await {
+        Ok(w) => w,
+        Err(backup::BackupError::Cancelled) => {
+            return JobResult {
+                outcome: Outcome::Cancelled,
+                message: "cancelled; the partial file was removed".into(),
+                follow_up: None,
+                exit_code: None,
+            };
+        }
+        Err(e) => {
+            return JobResult {
+                outcome: Outcome::Failed,
+                exit_code: e.exit_code(),
+                message: e.to_string(),
+                follow_up: None,
+            };
+        }
+    };
+    let name = written
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    progress(Progress {
+        phase: Some("verifying".into()),
+        bytes: Some(written.size),
+        ..Progress::default()
+    });
+    let v = backup::verify(spec, &written.path, progress).await;
+    let checks = summarize_checks(&v);
+    let mut message = format!(
+        "wrote {name} ({}, sha256 {}…) · {checks}",
+        fmt_bytes(written.size),
+        &written.sha256[..written.sha256.len().min(12)]
+    );
+    if !v.ok {
+        return JobResult {
+            outcome: Outcome::Failed,
+            message: format!("{message} · VERIFICATION FAILED"),
+            follow_up: None,
+            exit_code: None,
+        };
+    }
+    let spec2 = spec.clone();
+    match tokio::task::spawn_blocking(move || backup::apply_retention(&spec2, SystemTime::now()))
+        .await
+    {
+        Ok(Ok(deleted)) if !deleted.is_empty() => {
+            message.push_str(&format!(" · retention removed {}", deleted.len()))
+        }
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => message.push_str(&format!(" · retention failed: {e}")),
+        Err(e) => message.push_str(&format!(" · retention failed: {e}")),
+    }
+    JobResult {
+        outcome: Outcome::Succeeded,
+        message,
+        follow_up: None,
+        exit_code: None,
+    }
+}
+
+fn summarize_checks(v: &backup::Verification) -> String {
+    v.checks
+        .iter()
+        .map(|c| format!("{} {}", c.name, c.outcome.word()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn run_verify(
+    catalog: &Catalog,
+    plan: &ActionPlan,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> JobResult {
+    let Some(entry) = catalog.backup(&plan.target.name) else {
+        return failed(format!(
+            "backup job `{}` is no longer configured",
+            plan.target.name
+        ));
+    };
+    let spec = entry.spec.clone();
+    let files = match tokio::task::spawn_blocking({
+        let spec = spec.clone();
+        move || backup::scan(&spec)
+    })
+    .await
+    {
+        Ok(Ok(f)) => f,
+        Ok(Err(e)) => return failed(e),
+        Err(e) => return failed(e.to_string()),
+    };
+    let Some(newest) = files.first() else {
+        return failed(format!("no backup files in {}", spec.dir.display()));
+    };
+    let v = backup::verify(&spec, &newest.path, progress).await;
+    let name = newest
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let checks = summarize_checks(&v);
+    if v.ok {
+        JobResult {
+            outcome: Outcome::Succeeded,
+            message: format!("{name}: {checks}"),
+            follow_up: None,
+            exit_code: None,
+        }
+    } else {
+        failed(format!("{name}: VERIFICATION FAILED: {checks}"))
+    }
+}

@@ -1,0 +1,15 @@
+//! The action layer. Every keybound action goes plan → confirm → execute →
+//! follow → record, through [`executor`]; read-only mode, protected
+//! environments and "one in flight per target" are enforced here, not in
+//! the UI.
+
+pub mod audit;
+pub mod backup;
+pub mod catalog;
+pub mod executor;
+pub mod follow;
+pub mod plan;
+pub mod policy;
+pub mod runbook;
+
+pub use executor::{Command, Ops, OpsContext, spawn};

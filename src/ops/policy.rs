@@ -1,0 +1,134 @@
+//! Safety rules enforced by the action layer itself, whatever the UI shows:
+//! read-only mode, read-only environments, protected targets.
+
+use std::collections::BTreeMap;
+
+use crate::config::EnvironmentConfig;
+use crate::model::{Confirmation, Target};
+
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// `--read-only` or `read_only = true`: every plan is refused.
+    pub read_only: bool,
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+}
+
+impl Policy {
+    /// Whether anything may be done to `target` at all.
+    pub fn allows(&self, target: &Target) -> Result<(), String> {
+        if self.read_only {
+            return Err(
+                "opsboard is read-only (--read-only or read_only = true): no actions run".into(),
+            );
+        }
+        if let Some(env) = &target.environment
+            && self.environments.get(env).is_some_and(|e| e.read_only)
+        {
+            return Err(format!(
+                "environment `{env}` is read-only: no actions run on its targets"
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn is_protected(&self, target: &Target) -> bool {
+        target
+            .environment
+            .as_ref()
+            .and_then(|e| self.environments.get(e))
+            .is_some_and(|e| e.protected)
+    }
+
+    /// The confirmation a plan needs: protection always asks for the
+    /// target's name, even for a runbook with `confirm = false`.
+    pub fn confirmation(&self, target: &Target, wanted: Confirmation) -> Confirmation {
+        if self.is_protected(target) {
+            Confirmation::TypeName(target.name.clone())
+        } else {
+            wanted
+        }
+    }
+
+    /// Checks, at execution, that a protected target's name was typed.
+    pub fn check_typed(&self, target: &Target, typed: Option<&str>) -> Result<(), String> {
+        if self.is_protected(target) && typed != Some(target.name.as_str()) {
+            let env = target.environment.as_deref().unwrap_or("?");
+            return Err(format!(
+                "`{}` is in protected environment `{env}`: confirm by typing its name (`--confirm {}` from the command line)",
+                target.name, target.name
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(env: Option<&str>) -> Target {
+        Target {
+            key: "backup/db".into(),
+            name: "db".into(),
+            service: Some("postgres".into()),
+            environment: env.map(str::to_string),
+        }
+    }
+
+    fn policy() -> Policy {
+        let mut environments = BTreeMap::new();
+        environments.insert(
+            "production".into(),
+            EnvironmentConfig {
+                protected: true,
+                read_only: false,
+            },
+        );
+        environments.insert(
+            "frozen".into(),
+            EnvironmentConfig {
+                protected: false,
+                read_only: true,
+            },
+        );
+        Policy {
+            read_only: false,
+            environments,
+        }
+    }
+
+    #[test]
+    fn read_only_refuses_everything() {
+        let p = Policy {
+            read_only: true,
+            ..policy()
+        };
+        assert!(p.allows(&target(None)).unwrap_err().contains("read-only"));
+        assert!(p.allows(&target(Some("production"))).is_err());
+    }
+
+    #[test]
+    fn read_only_environment_refuses_its_targets_only() {
+        let p = policy();
+        assert!(
+            p.allows(&target(Some("frozen")))
+                .unwrap_err()
+                .contains("`frozen` is read-only")
+        );
+        assert!(p.allows(&target(Some("production"))).is_ok());
+    }
+
+    #[test]
+    fn protected_needs_the_name_typed() {
+        let p = policy();
+        let t = target(Some("production"));
+        assert_eq!(
+            p.confirmation(&t, Confirmation::None),
+            Confirmation::TypeName("db".into())
+        );
+        assert!(p.check_typed(&t, None).is_err());
+        assert!(p.check_typed(&t, Some("DB")).is_err());
+        assert!(p.check_typed(&t, Some("db")).is_ok());
+        assert!(p.check_typed(&target(None), None).is_ok());
+    }
+}

@@ -1,0 +1,213 @@
+//! Runbook commands: argv templates with placeholders (substituted inside
+//! one element, never split: no shell), run with streamed output, a
+//! timeout and cancellation of the whole process group.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio_util::sync::CancellationToken;
+
+use super::catalog::RunbookDef;
+use crate::config::placeholders;
+use crate::model::Outcome;
+
+/// Substitutes placeholders. A service named `x; rm -rf /` stays one
+/// argument: there is no shell to interpret it.
+pub fn render_argv(def: &RunbookDef, service: Option<&str>) -> Result<Vec<String>, String> {
+    let mut out = Vec::with_capacity(def.command.len());
+    for arg in &def.command {
+        let mut rendered = arg.clone();
+        for ph in placeholders(arg) {
+            let value = match ph {
+                "service" => service.map(str::to_string).ok_or_else(|| {
+                    format!(
+                        "runbook `{}` uses {{service}}: select a service first",
+                        def.name
+                    )
+                })?,
+                "namespace" | "context" | "container" | "host" => {
+                    return Err(format!(
+                        "runbook `{}` uses {{{ph}}}, but {} has no binding that provides it",
+                        def.name,
+                        service.unwrap_or("this target")
+                    ));
+                }
+                other => {
+                    return Err(format!(
+                        "runbook `{}`: unknown placeholder {{{other}}}",
+                        def.name
+                    ));
+                }
+            };
+            rendered = rendered.replace(&format!("{{{ph}}}"), &value);
+        }
+        out.push(rendered);
+    }
+    Ok(out)
+}
+
+/// How a runbook run ended.
+pub struct RunEnd {
+    pub outcome: Outcome,
+    pub message: String,
+    pub exit_code: Option<i32>,
+}
+
+/// Runs `argv`, sending each output line to `line` (stderr lines marked).
+/// On timeout or cancel the process group gets SIGTERM, then SIGKILL after
+/// a grace period.
+pub async fn run(
+    def: &RunbookDef,
+    argv: &[String],
+    line: impl Fn(String) -> futures::future::BoxFuture<'static, ()> + Send + Sync,
+    cancel: CancellationToken,
+) -> RunEnd {
+    let Some((program, args)) = argv.split_first() else {
+        return RunEnd {
+            outcome: Outcome::Failed,
+            message: "empty command".into(),
+            exit_code: None,
+        };
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    if let Some(cwd) = &def.cwd {
+        cmd.current_dir(cwd);
+    }
+    for (k, v) in &def.env {
+        cmd.env(k, v.expose());
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return RunEnd {
+                outcome: Outcome::Failed,
+                message: format!("cannot start `{program}`: {e}"),
+                exit_code: None,
+            };
+        }
+    };
+    let pid = child.id();
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let line = std::sync::Arc::new(line);
+    let out_task = {
+        let line = line.clone();
+        async move {
+            if let Some(s) = stdout {
+                let mut r = BufReader::new(s).lines();
+                while let Ok(Some(l)) = r.next_line().await {
+                    line(l).await;
+                }
+            }
+        }
+    };
+    let err_task = {
+        let line = line.clone();
+        async move {
+            if let Some(s) = stderr {
+                let mut r = BufReader::new(s).lines();
+                while let Ok(Some(l)) = r.next_line().await {
+                    line(format!("[stderr] {l}")).await;
+                }
+            }
+        }
+    };
+    let streams = async { tokio::join!(out_task, err_task) };
+    let waited = async {
+        let (_, status) = tokio::join!(streams, child.wait());
+        status
+    };
+    let stop = |why: &str| -> RunEnd {
+        terminate_group(pid);
+        RunEnd {
+            outcome: if why == "cancelled" {
+                Outcome::Cancelled
+            } else {
+                Outcome::Failed
+            },
+            message: why.to_string(),
+            exit_code: None,
+        }
+    };
+    tokio::select! {
+        status = waited => match status {
+            Ok(s) if s.success() => RunEnd { outcome: Outcome::Succeeded, message: "completed".into(), exit_code: Some(0) },
+            Ok(s) => match s.code() {
+                Some(c) => RunEnd { outcome: Outcome::Failed, message: format!("`{program}` exited with status {c}"), exit_code: Some(c) },
+                None => RunEnd { outcome: Outcome::Failed, message: format!("`{program}` was killed by a signal ({s})"), exit_code: None },
+            },
+            Err(e) => RunEnd { outcome: Outcome::Failed, message: format!("waiting for `{program}`: {e}"), exit_code: None },
+        },
+        _ = tokio::time::sleep(def.timeout) => {
+            stop(&format!("timed out after {}", humantime::format_duration(def.timeout)))
+        }
+        _ = cancel.cancelled() => stop("cancelled"),
+    }
+}
+
+/// SIGTERM to the runbook's process group, SIGKILL 5 s later if needed.
+fn terminate_group(pid: Option<u32>) {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) else {
+        return;
+    };
+    let pgid = Pid::from_raw(pid);
+    let _ = killpg(pgid, Signal::SIGTERM);
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let _ = killpg(pgid, Signal::SIGKILL);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(command: &[&str]) -> RunbookDef {
+        RunbookDef {
+            name: "rb".into(),
+            description: None,
+            service: None,
+            command: command.iter().map(|s| s.to_string()).collect(),
+            timeout: Duration::from_secs(5),
+            cwd: None,
+            env: vec![],
+            confirm: true,
+            dangerous: false,
+            verify_health_within: None,
+            key: None,
+        }
+    }
+
+    #[test]
+    fn placeholders_never_split_an_argument() {
+        let d = def(&["echo", "deploy/{service}", "{service}"]);
+        let argv = render_argv(&d, Some("x; rm -rf /")).unwrap();
+        assert_eq!(argv, vec!["echo", "deploy/x; rm -rf /", "x; rm -rf /"]);
+    }
+
+    #[test]
+    fn missing_values_are_refusals() {
+        let d = def(&["kubectl", "-n", "{namespace}", "get", "pods"]);
+        assert!(
+            render_argv(&d, Some("api"))
+                .unwrap_err()
+                .contains("{namespace}")
+        );
+        let d = def(&["echo", "{service}"]);
+        assert!(
+            render_argv(&d, None)
+                .unwrap_err()
+                .contains("select a service")
+        );
+    }
+}

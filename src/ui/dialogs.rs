@@ -1,0 +1,233 @@
+//! Modal dialogs: the confirm dialog (the plan in words) and the command
+//! palette.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+use super::Theme;
+use crate::app::dialogs::{filtered, palette_entries};
+use crate::app::{Dialog, State};
+use crate::model::{ActionPlan, Confirmation, Risk};
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    match &state.dialog {
+        Some(Dialog::Confirm { plan, typed }) => confirm(frame, area, plan, typed, state, theme),
+        Some(Dialog::Palette {
+            service,
+            query,
+            selected,
+        }) => palette(frame, area, state, *service, query, *selected, theme),
+        None => {}
+    }
+}
+
+fn popup(area: Rect, width: u16, height: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    r
+}
+
+/// The plan in words: what will happen, risk, dry run and follow-up
+/// (`body`), the parameters (`extra`, shown when there is room), and how to
+/// confirm (`prompt`, always shown).
+pub struct ConfirmText {
+    pub body: Vec<Line<'static>>,
+    pub extra: Vec<Line<'static>>,
+    pub prompt: Vec<Line<'static>>,
+}
+
+pub fn confirm_text(plan: &ActionPlan, typed: &str, theme: &Theme) -> ConfirmText {
+    let risk_style = match plan.risk {
+        Risk::Low => theme.up,
+        Risk::Medium => theme.warning,
+        Risk::High => theme.down,
+    };
+    let mut body = vec![Line::from(vec![
+        Span::styled(plan.summary(), theme.title),
+        Span::styled(format!("   risk: {}", plan.risk.word()), risk_style),
+        Span::styled(
+            plan.target
+                .environment
+                .as_ref()
+                .map(|e| format!("   env: {e}"))
+                .unwrap_or_default(),
+            theme.dim,
+        ),
+    ])];
+    body.push(Line::styled("What will happen:", theme.text));
+    for w in &plan.what_will_happen {
+        body.push(Line::styled(format!("  • {w}"), theme.text));
+    }
+    if let Some(d) = &plan.dry_run {
+        let (g, s) = if d.ok {
+            ("✔ dry run:", theme.up)
+        } else {
+            ("✖ dry run failed:", theme.error)
+        };
+        body.push(Line::from(vec![
+            Span::styled(format!("{g} "), s),
+            Span::styled(d.text.clone(), theme.text),
+        ]));
+    }
+    if let Some(f) = &plan.follow_up {
+        body.push(Line::styled(
+            format!("Afterwards, checks that {f}."),
+            theme.dim,
+        ));
+    }
+    let extra = plan
+        .parameters
+        .iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("  {k}: "), theme.dim),
+                Span::styled(v.clone(), theme.text),
+            ])
+        })
+        .collect();
+    let prompt = match &plan.confirmation {
+        Confirmation::TypeName(name) => vec![
+            Line::styled(
+                format!("Protected: type `{name}`, then Enter.  Esc cancels."),
+                theme.warning,
+            ),
+            Line::from(vec![
+                Span::styled("> ", theme.key),
+                Span::styled(format!("{typed}█"), theme.text),
+            ]),
+        ],
+        _ => vec![Line::from(vec![
+            Span::styled("Enter", theme.key),
+            Span::styled("/", theme.dim),
+            Span::styled("y", theme.key),
+            Span::styled(" run    ", theme.text),
+            Span::styled("Esc", theme.key),
+            Span::styled("/", theme.dim),
+            Span::styled("n", theme.key),
+            Span::styled(" cancel", theme.text),
+        ])],
+    };
+    ConfirmText {
+        body,
+        extra,
+        prompt,
+    }
+}
+
+/// Rows `lines` take when wrapped at `width` (word wrapping can take a
+/// little more; callers keep a row of slack).
+fn rows(lines: &[Line], width: u16) -> u16 {
+    let w = width.max(1) as usize;
+    lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(w) as u16)
+        .sum()
+}
+
+fn confirm(
+    frame: &mut Frame,
+    area: Rect,
+    plan: &ActionPlan,
+    typed: &str,
+    _state: &State,
+    theme: &Theme,
+) {
+    let t = confirm_text(plan, typed, theme);
+    let widest = t
+        .body
+        .iter()
+        .chain(&t.extra)
+        .chain(&t.prompt)
+        .map(Line::width)
+        .max()
+        .unwrap_or(40) as u16;
+    let width = (widest + 4).clamp(40, 100).min(area.width);
+    let inner_w = width.saturating_sub(2);
+    let prompt_rows = rows(&t.prompt, inner_w);
+    let body_rows = rows(&t.body, inner_w);
+    let extra_rows = rows(&t.extra, inner_w);
+    let max_inner = area.height.saturating_sub(2);
+    let with_extra = body_rows + 1 + extra_rows + 1 + prompt_rows <= max_inner;
+    let wanted = body_rows + 1 + prompt_rows + if with_extra { extra_rows + 1 } else { 0 };
+    let r = popup(area, width, wanted.min(max_inner) + 2);
+    frame.render_widget(Clear, r);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border)
+        .title(Span::styled(" Confirm ", theme.title))
+        .style(theme.popup);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(prompt_rows)]).areas(inner);
+    let mut lines = t.body;
+    if with_extra {
+        lines.push(Line::raw(""));
+        lines.extend(t.extra);
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
+    frame.render_widget(Paragraph::new(t.prompt).wrap(Wrap { trim: false }), bottom);
+}
+
+fn palette(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    service: Option<usize>,
+    query: &str,
+    selected: usize,
+    theme: &Theme,
+) {
+    let entries = filtered(palette_entries(state, service), query);
+    let scope = service
+        .and_then(|i| state.services.get(i))
+        .map(|s| format!(" Actions for {} ", s.name))
+        .unwrap_or_else(|| " Actions ".into());
+    let height = (entries.len() as u16 + 4).clamp(6, area.height.saturating_sub(2).max(6));
+    let width = 72.min(area.width);
+    let r = popup(area, width, height);
+    frame.render_widget(Clear, r);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border)
+        .title(Span::styled(scope, theme.title))
+        .title_bottom(Span::styled(
+            " ↑↓ choose · Enter plan · Esc close ",
+            theme.dim,
+        ))
+        .style(theme.popup);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(": ", theme.key),
+        Span::styled(format!("{query}█"), theme.text),
+    ])];
+    if entries.is_empty() {
+        lines.push(Line::styled(
+            "  nothing matches (no runbooks or backups here?)",
+            theme.dim,
+        ));
+    }
+    let visible = inner.height.saturating_sub(1) as usize;
+    let first = selected.saturating_sub(visible.saturating_sub(1));
+    for (i, e) in entries.iter().enumerate().skip(first).take(visible) {
+        let style = if i == selected {
+            theme.selected
+        } else {
+            theme.text
+        };
+        let mut spans = vec![Span::styled(format!(" {} ", e.label), style)];
+        if e.dangerous {
+            spans.push(Span::styled("⚠ dangerous ", theme.warning));
+        }
+        spans.push(Span::styled(e.detail.clone(), theme.dim));
+        lines.push(Line::from(spans));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
