@@ -14,6 +14,7 @@ pub mod headless_do;
 pub mod logging;
 pub mod model;
 pub mod ops;
+pub mod rules;
 pub mod runtime;
 pub mod sim;
 pub mod sources;

@@ -163,6 +163,8 @@ pub struct State {
     pub runbooks: Vec<RunbookEntry>,
     /// Where the audit log is written, for the Actions pane.
     pub audit_path: Option<String>,
+    /// Alerts raised by local rules, recomputed as their inputs change.
+    pub alerts: Vec<crate::model::Alert>,
 }
 
 impl State {
@@ -191,6 +193,7 @@ impl State {
             flash: None,
             runbooks: Vec::new(),
             audit_path: None,
+            alerts: Vec::new(),
         };
         s.reorder();
         s

@@ -37,6 +37,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             {
                 state.flash = None;
             }
+            evaluate_rules(state);
             // The header clock and "ago" ages move every second.
             state.dirty = true;
             vec![]
@@ -84,9 +85,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 state.dirty = true;
             }
+            evaluate_rules(state);
             vec![]
         }
     }
+}
+
+/// Recomputes the alerts of local rules from the state they watch.
+fn evaluate_rules(state: &mut State) {
+    state.alerts = crate::rules::backup::rpo_alerts(&state.backups, state.now);
 }
 
 /// Shows a message in the status line.

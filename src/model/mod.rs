@@ -1,6 +1,7 @@
 //! Domain data. Plain structs and enums: no IO, no drawing.
 
 pub mod action;
+pub mod alert;
 pub mod backup;
 pub mod health;
 pub mod probe;
@@ -10,6 +11,7 @@ pub use action::{
     ActionPlan, ActionRequest, Confirmation, DryRun, FollowUp, FollowUpResult, Job, JobId,
     JobResult, Outcome, Progress, Risk, Target, Verb,
 };
+pub use alert::{Alert, AlertSource, Severity};
 pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use health::{DependencyCheck, Health, HealthReport};
 pub use probe::{HISTORY_LEN, ProbeFailure, ProbeOutcome, ProbeSample, ProbeState};

@@ -375,19 +375,16 @@ impl AuditLog {
 // ---------------------------------------------------------------------------
 // Writing
 
-// `File::lock*` are stable since Rust 1.89; Cargo.toml still says
-// `rust-version = "1.88"`. Drop these allows once it says 1.89.
-#[allow(clippy::incompatible_msrv)]
+// Advisory locks (`File::lock*`, Rust 1.89) serialise writers across
+// processes: the board and `opsboard do` may append at the same time.
 fn lock_exclusive(file: &File) -> io::Result<()> {
     file.lock()
 }
 
-#[allow(clippy::incompatible_msrv)]
 fn lock_shared(file: &File) -> io::Result<()> {
     file.lock_shared()
 }
 
-#[allow(clippy::incompatible_msrv)]
 fn unlock(file: &File) -> io::Result<()> {
     file.unlock()
 }

@@ -1,60 +1,105 @@
-//! The top bar: mode tags, counts by status, last poll and the clock.
+//! The top bar: mode tags, counts by status, alerts, last poll and the
+//! clock. It degrades in steps on narrow terminals rather than clipping.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::Theme;
 use crate::app::State;
-use crate::model::Health;
+use crate::model::{Health, Severity};
+
+/// How much room the counts get.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Density {
+    /// `✖ 1 down  ◐ 1 degraded`
+    Words,
+    /// `✖ 1 down  ◐ 1 degr`
+    Short,
+    /// `✖1 ◐1`
+    Glyphs,
+}
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut left: Vec<Span> = vec![Span::styled(
-        " opsboard ",
-        theme.header.add_modifier(ratatui::style::Modifier::BOLD),
-    )];
+    let width = area.width as usize;
+    let mut tags: Vec<Span> = vec![Span::styled(" opsboard ", theme.header.add_modifier(Modifier::BOLD))];
     if state.banner.demo {
-        left.push(Span::styled(" DEMO ", theme.header_tag));
-        left.push(Span::styled(" ", theme.header));
+        tags.push(Span::styled(" DEMO ", theme.header_tag));
+        tags.push(Span::styled(" ", theme.header));
     }
     if state.banner.read_only {
-        left.push(Span::styled(" READ-ONLY ", theme.header_tag));
-        left.push(Span::styled(" ", theme.header));
+        tags.push(Span::styled(" READ-ONLY ", theme.header_tag));
+        tags.push(Span::styled(" ", theme.header));
     }
-    let wide = area.width >= 100;
+    let clock = super::clock(state.now);
+    let rights: Vec<String> = match state.last_poll {
+        Some(t) => vec![
+            format!("last poll {} ({})  {clock} ", super::clock(t), super::ago(state.now, t)),
+            format!("polled {}  {clock} ", super::ago(state.now, t)),
+            format!("{}  {clock} ", super::ago(state.now, t)),
+            format!("{clock} "),
+        ],
+        None => vec![format!("waiting for first poll  {clock} "), format!("{clock} ")],
+    };
+    let tag_width: usize = tags.iter().map(Span::width).sum();
+    // Prefer the poll age over long count labels; the clock alone is last.
+    let mut candidates = Vec::new();
+    for right in &rights[..rights.len() - 1] {
+        candidates.push((Density::Words, right));
+        candidates.push((Density::Short, right));
+    }
+    for right in &rights {
+        candidates.push((Density::Glyphs, right));
+    }
+    let mut chosen: Option<(Vec<Span>, String)> = None;
+    for (density, right) in candidates {
+        let counts = counts(state, theme, density);
+        let used = tag_width + counts.iter().map(Span::width).sum::<usize>();
+        if used + right.chars().count() < width {
+            chosen = Some((counts, right.clone()));
+            break;
+        }
+    }
+    let (counts, right) = chosen.unwrap_or_else(|| (counts(state, theme, Density::Glyphs), String::new()));
+    let mut spans = tags;
+    spans.extend(counts);
+    let used: usize = spans.iter().map(Span::width).sum();
+    let space = width.saturating_sub(used + right.chars().count());
+    spans.push(Span::styled(" ".repeat(space), theme.header));
+    spans.push(Span::styled(right, theme.header));
+    frame.render_widget(Line::from(spans).style(theme.header), area);
+}
+
+fn counts<'a>(state: &State, theme: &Theme, density: Density) -> Vec<Span<'a>> {
+    let bg = badge_bg(theme);
+    let gap = if density == Density::Glyphs { " " } else { "  " };
+    let mut out = Vec::new();
     for (h, n) in state.counts() {
         if n == 0 && h != Health::Down {
             continue;
         }
-        let label = if wide { h.word() } else { short(h) };
-        left.push(Span::styled(
-            format!("{} {n} {label}", h.glyph()),
-            theme.status(h).patch(badge_bg(theme)),
-        ));
-        left.push(Span::styled("  ", theme.header));
+        let text = match density {
+            Density::Words => format!("{} {n} {}", h.glyph(), h.word()),
+            Density::Short => format!("{} {n} {}", h.glyph(), short(h)),
+            Density::Glyphs => format!("{}{n}", h.glyph()),
+        };
+        out.push(Span::styled(text, theme.status(h).patch(bg)));
+        out.push(Span::styled(gap, theme.header));
     }
-    let right = match state.last_poll {
-        Some(t) if wide => format!(
-            "last poll {} ({})  {} ",
-            super::clock(t),
-            super::ago(state.now, t),
-            super::clock(state.now)
-        ),
-        Some(t) => format!(
-            "polled {}  {} ",
-            super::ago(state.now, t),
-            super::clock(state.now)
-        ),
-        None => format!("waiting for first poll  {} ", super::clock(state.now)),
-    };
-    let used: usize = left.iter().map(|s| s.width()).sum();
-    let space = (area.width as usize).saturating_sub(used + right.chars().count());
-    let mut spans = left;
-    if space > 0 {
-        spans.push(Span::styled(" ".repeat(space), theme.header));
-        spans.push(Span::styled(right, theme.header));
+    for (sev, word, style) in [(Severity::Critical, "crit", theme.down), (Severity::Warning, "warn", theme.warning)] {
+        let n = state.alerts.iter().filter(|a| a.severity == sev).count();
+        if n == 0 {
+            continue;
+        }
+        let text = match density {
+            Density::Glyphs => format!("▲{n}{}", &word[..1]),
+            _ => format!("▲ {n} {word}"),
+        };
+        out.push(Span::styled(text, style.patch(bg)));
+        out.push(Span::styled(gap, theme.header));
     }
-    frame.render_widget(Line::from(spans).style(theme.header), area);
+    out
 }
 
 fn short(h: Health) -> &'static str {
@@ -67,8 +112,8 @@ fn short(h: Health) -> &'static str {
 }
 
 /// Status spans keep the header's background unless the theme gives them one.
-fn badge_bg(theme: &Theme) -> ratatui::style::Style {
-    let mut s = ratatui::style::Style::default();
+fn badge_bg(theme: &Theme) -> Style {
+    let mut s = Style::default();
     if let Some(bg) = theme.header.bg {
         s = s.bg(bg);
     }

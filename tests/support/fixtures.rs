@@ -292,5 +292,7 @@ pub fn state_with_actions(width: u16, height: u16) -> State {
     s.backups = backups();
     s.jobs = jobs();
     s.audit_path = Some("/home/oncall/.local/share/opsboard/audit.jsonl".into());
+    // A tick evaluates the local rules (backup RPO alerts).
+    opsboard::app::update(&mut s, opsboard::app::Msg::Tick(t(195)));
     s
 }

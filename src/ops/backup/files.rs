@@ -28,12 +28,20 @@ pub(super) async fn archive(root: &Path, out: &mut Partial<'_>) -> Result<(), Ba
             root.display()
         )));
     }
+    // The job's own directory is never archived into itself.
+    let skip = fs::metadata(out.dir()).ok().map(|m| (m.dev(), m.ino()));
+    if skip == Some((meta.dev(), meta.ino())) {
+        return Err(BackupError::Config(format!(
+            "files backup path {} is the backup directory itself",
+            root.display()
+        )));
+    }
     out.phase("archiving");
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(IN_FLIGHT);
     let owned = root.to_path_buf();
     // Dropping `rx` (error, cancel, timeout) makes the archiver's next send
     // fail, which ends it.
-    let task = tokio::task::spawn_blocking(move || build(&owned, tx));
+    let task = tokio::task::spawn_blocking(move || build(&owned, skip, tx));
     while let Some(chunk) = rx.recv().await {
         out.write(&chunk).await?;
     }
@@ -41,7 +49,11 @@ pub(super) async fn archive(root: &Path, out: &mut Partial<'_>) -> Result<(), Ba
         .map_err(|e| BackupError::io(root, io::Error::other(e.to_string())))?
 }
 
-fn build(root: &Path, tx: mpsc::Sender<Vec<u8>>) -> Result<(), BackupError> {
+fn build(
+    root: &Path,
+    skip: Option<(u64, u64)>,
+    tx: mpsc::Sender<Vec<u8>>,
+) -> Result<(), BackupError> {
     let sink = ChannelWriter {
         tx,
         buf: Vec::with_capacity(CHUNK),
@@ -49,7 +61,7 @@ fn build(root: &Path, tx: mpsc::Sender<Vec<u8>>) -> Result<(), BackupError> {
     let mut tar = Builder::new(GzEncoder::new(sink, Compression::default()));
     tar.mode(HeaderMode::Complete);
     tar.follow_symlinks(false);
-    walk(&mut tar, root, Path::new(""))?;
+    walk(&mut tar, root, Path::new(""), skip)?;
     let gz = tar.into_inner().map_err(|e| BackupError::io(root, e))?;
     let mut sink = gz.finish().map_err(|e| BackupError::io(root, e))?;
     sink.flush().map_err(|e| BackupError::io(root, e))
@@ -58,8 +70,14 @@ fn build(root: &Path, tx: mpsc::Sender<Vec<u8>>) -> Result<(), BackupError> {
 type Tar = Builder<GzEncoder<ChannelWriter>>;
 
 /// Appends the contents of `dir` (not `dir` itself) under `rel`, sorted by
-/// name. Symlinks are stored as symlinks; sockets are skipped.
-fn walk(tar: &mut Tar, dir: &Path, rel: &Path) -> Result<(), BackupError> {
+/// name. Symlinks are stored as symlinks; sockets and the directory `skip`
+/// (device, inode) are skipped.
+fn walk(
+    tar: &mut Tar,
+    dir: &Path,
+    rel: &Path,
+    skip: Option<(u64, u64)>,
+) -> Result<(), BackupError> {
     let read = fs::read_dir(dir).map_err(|e| BackupError::io(dir, e))?;
     let mut names = Vec::new();
     for entry in read {
@@ -72,7 +90,7 @@ fn walk(tar: &mut Tar, dir: &Path, rel: &Path) -> Result<(), BackupError> {
         let err = |e| BackupError::io(&abs, e);
         let meta = fs::symlink_metadata(&abs).map_err(err)?;
         let ft = meta.file_type();
-        if ft.is_socket() {
+        if ft.is_socket() || (ft.is_dir() && skip == Some((meta.dev(), meta.ino()))) {
             continue;
         }
         let mut header = Header::new_gnu();
@@ -80,7 +98,7 @@ fn walk(tar: &mut Tar, dir: &Path, rel: &Path) -> Result<(), BackupError> {
         if ft.is_dir() {
             tar.append_data(&mut header, &rel, io::empty())
                 .map_err(err)?;
-            walk(tar, &abs, &rel)?;
+            walk(tar, &abs, &rel, skip)?;
         } else if ft.is_file() {
             append_file(tar, &abs, &rel)?;
         } else if ft.is_symlink() {
@@ -244,6 +262,34 @@ mod tests {
                 ("a.txt".into(), tar::EntryType::Regular),
                 ("pipe".into(), tar::EntryType::Fifo)
             ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_backup_directory_is_not_archived_into_itself() {
+        let src = tempfile::tempdir().unwrap();
+        std::fs::write(src.path().join("data"), b"d").unwrap();
+        let dir = src.path().join("backups").join("f");
+        let w = run(
+            &spec(&dir, src.path().into()),
+            &|_| {},
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        let gz = flate2::read::GzDecoder::new(std::fs::File::open(&w.path).unwrap());
+        let names: Vec<String> = tar::Archive::new(gz)
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["backups", "data"]);
+        let e = run(&spec(&dir, dir.clone()), &|_| {}, CancellationToken::new())
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("is the backup directory itself"),
+            "{e}"
         );
     }
 

@@ -12,6 +12,7 @@ mod files;
 mod postgres;
 mod redis;
 mod retention;
+mod scan;
 mod store;
 mod verify;
 
@@ -26,7 +27,7 @@ use crate::config::Secret;
 use crate::model::{BackupKind, Progress};
 
 pub use retention::apply_retention;
-pub use store::scan;
+pub use scan::scan;
 pub use verify::verify;
 
 /// One configured backup job, resolved (secrets already read).
@@ -90,7 +91,7 @@ impl BackupSpec {
                 compress,
                 ..
             } => {
-                let ext = extension.trim_start_matches('.');
+                let ext = extension.strip_prefix('.').unwrap_or(extension);
                 if *compress {
                     format!("{ext}.gz")
                 } else {
@@ -117,8 +118,12 @@ impl BackupSpec {
             && !ext.ends_with('.')
             && !ext.contains(['/', '\0', '\\', ' ']);
         if !ext_ok {
+            let configured = match &self.source {
+                BackupSource::Command { extension, .. } => extension.clone(),
+                _ => ext,
+            };
             return Err(BackupError::Config(format!(
-                "backup extension {ext:?} for job {:?} is not a usable file extension",
+                "backup extension {configured:?} for job {:?} is not a usable file extension",
                 self.name
             )));
         }
@@ -285,3 +290,48 @@ pub async fn run(
 
 /// Fixed-size chunks for streaming.
 pub(crate) const CHUNK: usize = 64 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The executor spawns these futures.
+    #[allow(dead_code)]
+    fn futures_are_send(spec: &BackupSpec, progress: ProgressFn<'_>) {
+        fn send<T: Send>(_: T) {}
+        send(run(spec, progress, CancellationToken::new()));
+        send(verify(spec, std::path::Path::new("x"), progress));
+    }
+
+    #[test]
+    fn extensions_and_names_are_checked() {
+        let mut spec = BackupSpec {
+            name: "job".into(),
+            service: "svc".into(),
+            source: BackupSource::Command {
+                argv: vec!["true".into()],
+                extension: ".sql".into(),
+                compress: true,
+            },
+            dir: "/b/job".into(),
+            keep_last: None,
+            max_age: None,
+            timeout: Duration::from_secs(1),
+        };
+        assert_eq!(spec.extension(), "sql.gz");
+        assert_eq!(spec.kind(), BackupKind::Command);
+        assert!(spec.check().is_ok());
+        for bad in ["", ".hidden", "a/b"] {
+            spec.name = bad.into();
+            let e = spec.check().unwrap_err().to_string();
+            assert!(e.contains(&format!("{bad:?}")), "{e}");
+        }
+        spec.name = "job".into();
+        spec.source = BackupSource::Command {
+            argv: vec!["true".into()],
+            extension: "../x".into(),
+            compress: false,
+        };
+        assert!(spec.check().unwrap_err().to_string().contains("\"../x\""));
+    }
+}

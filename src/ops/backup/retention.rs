@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::BackupSpec;
-use super::store::{entries, parse_name, sidecar_path, verified_path};
+use super::scan::entries;
+use super::store::{parse_name, sidecar_path, verified_path};
 
 /// Partial files and orphaned sidecars younger than this may belong to a
 /// run in progress.

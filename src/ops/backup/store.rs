@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::{BackupError, BackupSpec, ProgressFn, Written};
-use crate::model::{BackupFile, Progress};
+use crate::model::Progress;
 
 /// `YYYYMMDDTHHMMSSZ`.
 const TS_FORMAT: &str = "%Y%m%dT%H%M%SZ";
@@ -242,6 +242,11 @@ impl<'a> Partial<'a> {
         &self.partial
     }
 
+    /// The job's backup directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub(crate) async fn write(&mut self, buf: &[u8]) -> Result<(), BackupError> {
         if buf.is_empty() {
             return Ok(());
@@ -320,78 +325,6 @@ fn place(dir: &Path, name: &str, partial: &Path, hex: &str) -> Result<PathBuf, B
         return Err(BackupError::io(&final_path, e));
     }
     Ok(final_path)
-}
-
-/// A file opsboard wrote.
-#[derive(Debug, Clone)]
-pub(crate) struct Entry {
-    pub path: PathBuf,
-    pub taken: SystemTime,
-    pub n: u32,
-    pub size: u64,
-    pub verified: Option<bool>,
-}
-
-/// The files opsboard wrote for `spec`, newest first. A missing directory
-/// has none.
-pub(crate) fn entries(spec: &BackupSpec) -> Result<Vec<Entry>, String> {
-    let ext = spec.extension();
-    let read = match fs::read_dir(&spec.dir) {
-        Ok(r) => r,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(format!(
-                "cannot read backup directory {}: {e}",
-                spec.dir.display()
-            ));
-        }
-    };
-    let mut out = Vec::new();
-    for entry in read {
-        let entry = entry
-            .map_err(|e| format!("cannot read backup directory {}: {e}", spec.dir.display()))?;
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-            continue;
-        };
-        let Some((taken, n)) = parse_name(&spec.name, &ext, &name) else {
-            continue;
-        };
-        let path = entry.path();
-        let Ok(meta) = fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if !meta.is_file() {
-            continue;
-        }
-        match read_sidecar(&sidecar_path(&path)) {
-            Ok(Some((_, named))) if named == name => {}
-            _ => continue,
-        }
-        out.push(Entry {
-            verified: super::verify::read_record(&path),
-            path,
-            taken,
-            n,
-            size: meta.len(),
-        });
-    }
-    out.sort_by_key(|e| std::cmp::Reverse((e.taken, e.n)));
-    Ok(out)
-}
-
-/// Backup files opsboard wrote for this job, newest first. Files without a
-/// `.sha256` sidecar naming them, partial files and foreign files are not
-/// listed.
-pub fn scan(spec: &BackupSpec) -> Result<Vec<BackupFile>, String> {
-    Ok(entries(spec)?
-        .into_iter()
-        .map(|e| BackupFile {
-            path: e.path,
-            taken: e.taken,
-            size: e.size,
-            verified: e.verified,
-        })
-        .collect())
 }
 
 #[cfg(test)]
