@@ -248,6 +248,46 @@ fn bench_update(c: &mut Criterion) {
         b.iter(|| update(&mut s, Msg::Tick(black_box(at))))
     });
     g.finish();
+
+    // Start-up: the first result of each of 1,000 probes moves its service
+    // from Unknown to Up, so each of the 1,000 messages re-sorts the list.
+    let mut g = c.benchmark_group("update_1000_first_round");
+    g.sample_size(10);
+    let fresh = {
+        let services = (0..SERVICES)
+            .map(|n| {
+                let mut s = Service::new(format!("svc-{n:04}"));
+                s.probes.push(ProbeState::new(
+                    format!("http://127.0.0.1/health/{n}"),
+                    Duration::from_secs(10),
+                    3,
+                ));
+                s
+            })
+            .collect();
+        let mut s = State::new(services, Keymap::default(), Banner::default(), t0());
+        s.width = 160;
+        s.height = 48;
+        s.generation = 1;
+        s.reorder();
+        s
+    };
+    let round: Vec<Msg> = (0..SERVICES)
+        .map(|n| msg(n, ok_outcome(at, Duration::from_millis(3), Health::Up)))
+        .collect();
+    g.bench_function("all_unknown_to_up", |b| {
+        b.iter_batched(
+            || (fresh.clone(), round.clone()),
+            |(mut s, msgs)| {
+                for m in msgs {
+                    update(&mut s, m);
+                }
+                s
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench_render, bench_update);

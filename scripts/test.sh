@@ -14,6 +14,10 @@ say() { printf '\n==> %s\n' "$*"; }
 # Debian packages the test suite drives for real. Each entry: command package.
 APT_NEEDS=(
   "tmux tmux"
+  "redis-server redis-server"
+  "redis-check-rdb redis-tools"
+  "pg_dump postgresql-client"
+  "pg_restore postgresql-client"
 )
 
 apt_updated=0
@@ -42,6 +46,12 @@ for entry in "${APT_NEEDS[@]}"; do
   pkg=${entry#* }
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# The PostgreSQL server (initdb, postgres) lives outside PATH on Debian.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  missing+=("postgresql")
+fi
+# Deduplicate.
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk 'NF && !seen[$0]++')
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing missing packages: ${missing[*]}"
   if ! apt_install "${missing[@]}"; then

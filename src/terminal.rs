@@ -5,6 +5,7 @@
 //! runtime turns SIGTERM/SIGHUP into a clean return.
 
 use std::io::{self, Stdout};
+use std::mem::ManuallyDrop;
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -12,7 +13,11 @@ use ratatui::backend::CrosstermBackend;
 pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
 pub struct TerminalGuard {
-    pub terminal: Tui,
+    /// Never dropped: ratatui's `Terminal::drop` shows the cursor and, when
+    /// that fails (the SSH connection is gone), prints to a dead stderr,
+    /// which panics inside a drop and aborts. The guard restores instead,
+    /// ignoring errors.
+    pub terminal: ManuallyDrop<Tui>,
 }
 
 impl TerminalGuard {
@@ -20,7 +25,9 @@ impl TerminalGuard {
         // try_init installs a panic hook that restores the terminal and then
         // calls the previous hook (color-eyre's), so a panic prints readably.
         let terminal = ratatui::try_init()?;
-        Ok(TerminalGuard { terminal })
+        Ok(TerminalGuard {
+            terminal: ManuallyDrop::new(terminal),
+        })
     }
 }
 
@@ -28,5 +35,6 @@ impl Drop for TerminalGuard {
     fn drop(&mut self) {
         // Errors are ignored: on SIGHUP the terminal may already be gone.
         let _ = ratatui::try_restore();
+        let _ = crossterm::execute!(io::stdout(), crossterm::cursor::Show);
     }
 }

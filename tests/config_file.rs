@@ -39,7 +39,10 @@ fn the_example_config_loads_and_documents_every_key() {
     );
     assert_eq!(c.runbooks[0].name, "disk-usage");
     assert!(!c.runbooks[0].confirm);
-    assert_eq!(c.services[3].backups[1].kind, opsboard::model::BackupKind::Files);
+    assert_eq!(
+        c.services[3].backups[1].kind,
+        opsboard::model::BackupKind::Files
+    );
     let api = &c.services[0];
     assert_eq!(api.name, "api");
     assert_eq!(api.health[0].expect_status, vec![200]);
@@ -83,10 +86,34 @@ fn the_example_config_loads_and_documents_every_key() {
         "[[services.health]]",
         "url",
         "expect_status",
-        "tls_verify", "headers", "bearer", "basic", "[backup]", "[audit]", "[[runbooks]]",
-        "[[services.backups]]", "kind", "rpo", "keep_last", "max_age", "address", "username",
-        "password", "command", "extension", "compress", "dir", "path", "[[services.runbooks]]",
-        "description", "key", "cwd", "env", "confirm", "dangerous", "verify_health_within",
+        "tls_verify",
+        "headers",
+        "bearer",
+        "basic",
+        "[backup]",
+        "[audit]",
+        "[[runbooks]]",
+        "[[services.backups]]",
+        "kind",
+        "rpo",
+        "keep_last",
+        "max_age",
+        "address",
+        "username",
+        "password",
+        "command",
+        "extension",
+        "compress",
+        "dir",
+        "path",
+        "[[services.runbooks]]",
+        "description",
+        "key",
+        "cwd",
+        "env",
+        "confirm",
+        "dangerous",
+        "verify_health_within",
     ] {
         assert!(
             text.contains(key),
@@ -257,23 +284,39 @@ fn one_authorization_per_probe() {
 
 #[test]
 fn backup_jobs_are_validated_per_kind() {
-    let job = |body: &str| format!("[[services]]\nname = \"redis\"\n[[services.backups]]\nname = \"nightly\"\n{body}\n");
+    let job = |body: &str| {
+        format!(
+            "[[services]]\nname = \"redis\"\n[[services.backups]]\nname = \"nightly\"\n{body}\n"
+        )
+    };
     let d = error_for(&job("kind = \"redis\""));
     assert_eq!(d.line, 4);
     assert!(d.message.contains("needs `address"), "{}", d.message);
     let d = error_for(&job("kind = \"redis\"\naddress = \"db\""));
     assert!(d.message.contains("`db` is not host:port"), "{}", d.message);
     let d = error_for(&job("kind = \"files\"\npath = \"/srv\"\ncommand = [\"x\"]"));
-    assert!(d.message.contains("`command` does not apply to a `files` backup job"), "{}", d.message);
+    assert!(
+        d.message
+            .contains("`command` does not apply to a `files` backup job"),
+        "{}",
+        d.message
+    );
     let d = error_for(&job("kind = \"tape\""));
-    assert!(d.message.contains("unknown variant `tape`"), "{}", d.message);
+    assert!(
+        d.message.contains("unknown variant `tape`"),
+        "{}",
+        d.message
+    );
     let d = error_for(&job("kind = \"files\"\npath = \"/srv\"\nkeep_last = 0"));
     assert!(d.message.contains("at least 1"), "{}", d.message);
     let text = "[[services]]\nname = \"a\"\n[[services.backups]]\nname = \"n\"\nkind = \"files\"\npath = \"/a\"\n[[services]]\nname = \"b\"\n[[services.backups]]\nname = \"n\"\nkind = \"files\"\npath = \"/b\"\n";
     let d = error_for(text);
     assert_eq!(d.line, 10);
     assert!(d.message.contains("more than once"));
-    let d = error_for(&job("kind = \"files\"\npath = \"/srv\"").replace("name = \"nightly\"", "name = \"../etc\""));
+    let d = error_for(
+        &job("kind = \"files\"\npath = \"/srv\"")
+            .replace("name = \"nightly\"", "name = \"../etc\""),
+    );
     assert!(d.message.contains("may only use"), "{}", d.message);
 }
 
@@ -282,9 +325,17 @@ fn runbooks_are_validated() {
     let rb = |command: &str| format!("[[runbooks]]\nname = \"x\"\ncommand = {command}\n");
     let d = error_for(&rb("[\"kubectl\", \"-n\", \"{nmespace}\"]"));
     assert_eq!(d.line, 3);
-    assert!(d.message.contains("unknown placeholder `{nmespace}`"), "{}", d.message);
+    assert!(
+        d.message.contains("unknown placeholder `{nmespace}`"),
+        "{}",
+        d.message
+    );
     assert!(error_for(&rb("[]")).message.contains("needs `command"));
-    assert!(error_for(&rb("[\"{service}\"]")).message.contains("cannot be a placeholder"));
+    assert!(
+        error_for(&rb("[\"{service}\"]"))
+            .message
+            .contains("cannot be a placeholder")
+    );
     let c = config::parse(Path::new("t.toml"), &rb("[\"echo\", \"deploy/{service}\"]")).unwrap();
     assert_eq!(c.runbooks[0].command[1], "deploy/{service}");
 }

@@ -200,7 +200,10 @@ fn job_output_80x24() {
 fn confirm_protected_80x24() {
     let mut s = fixtures::state_with_actions(80, 24);
     s.jobs.clear();
-    update(&mut s, Msg::Ops(opsboard::app::OpsEvent::Planned(fixtures::protected_plan())));
+    update(
+        &mut s,
+        Msg::Ops(opsboard::app::OpsEvent::Planned(fixtures::protected_plan())),
+    );
     typed(&mut s, "redis-ni");
     insta::assert_snapshot!(text(&s));
 }
@@ -209,9 +212,24 @@ fn confirm_protected_80x24() {
 fn palette_80x24() {
     let mut s = fixtures::state_with_actions(80, 24);
     s.runbooks = vec![
-        opsboard::app::RunbookEntry { name: "flush-cache".into(), description: Some("Evict the response cache".into()), service: Some("worker".into()), dangerous: false },
-        opsboard::app::RunbookEntry { name: "drop-sessions".into(), description: Some("FLUSHDB sessions".into()), service: Some("worker".into()), dangerous: true },
-        opsboard::app::RunbookEntry { name: "disk-usage".into(), description: None, service: None, dangerous: false },
+        opsboard::app::RunbookEntry {
+            name: "flush-cache".into(),
+            description: Some("Evict the response cache".into()),
+            service: Some("worker".into()),
+            dangerous: false,
+        },
+        opsboard::app::RunbookEntry {
+            name: "drop-sessions".into(),
+            description: Some("FLUSHDB sessions".into()),
+            service: Some("worker".into()),
+            dangerous: true,
+        },
+        opsboard::app::RunbookEntry {
+            name: "disk-usage".into(),
+            description: None,
+            service: None,
+            dangerous: false,
+        },
     ];
     key(&mut s, KeyCode::Char(':'));
     insta::assert_snapshot!(text(&s));
@@ -221,7 +239,12 @@ fn palette_80x24() {
 fn read_only_palette_hides_dangerous_runbooks() {
     let mut s = fixtures::state_with_actions(80, 24);
     s.banner.read_only = true;
-    s.runbooks = vec![opsboard::app::RunbookEntry { name: "drop-sessions".into(), description: None, service: Some("worker".into()), dangerous: true }];
+    s.runbooks = vec![opsboard::app::RunbookEntry {
+        name: "drop-sessions".into(),
+        description: None,
+        service: Some("worker".into()),
+        dangerous: true,
+    }];
     key(&mut s, KeyCode::Char(':'));
     assert!(!text(&s).contains("drop-sessions"));
 }

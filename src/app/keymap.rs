@@ -50,6 +50,24 @@ pub enum Context {
     Global,
 }
 
+/// Where the help screen lists a binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Move,
+    Lists,
+    Everywhere,
+}
+
+impl Section {
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Move => "Move",
+            Section::Lists => "Lists and panes",
+            Section::Everywhere => "Everywhere",
+        }
+    }
+}
+
 /// One row of the binding table: the action, its default keys, what it does.
 pub struct Binding {
     pub action: Action,
@@ -58,6 +76,7 @@ pub struct Binding {
     /// Shown in the footer hint bar.
     pub hint: Option<&'static str>,
     pub contexts: &'static [Context],
+    pub section: Section,
 }
 
 /// The default keymap. The help screen and hint bar are generated from this.
@@ -73,6 +92,7 @@ pub const BINDINGS: &[Binding] = &[
             Context::Backups,
             Context::Actions,
         ],
+        section: Section::Move,
     },
     Binding {
         action: Action::Down,
@@ -85,6 +105,7 @@ pub const BINDINGS: &[Binding] = &[
             Context::Backups,
             Context::Actions,
         ],
+        section: Section::Move,
     },
     Binding {
         action: Action::Top,
@@ -97,6 +118,7 @@ pub const BINDINGS: &[Binding] = &[
             Context::Backups,
             Context::Actions,
         ],
+        section: Section::Move,
     },
     Binding {
         action: Action::Bottom,
@@ -109,6 +131,7 @@ pub const BINDINGS: &[Binding] = &[
             Context::Backups,
             Context::Actions,
         ],
+        section: Section::Move,
     },
     Binding {
         action: Action::PageUp,
@@ -121,6 +144,7 @@ pub const BINDINGS: &[Binding] = &[
             Context::Backups,
             Context::Actions,
         ],
+        section: Section::Move,
     },
     Binding {
         action: Action::PageDown,
@@ -133,6 +157,7 @@ pub const BINDINGS: &[Binding] = &[
             Context::Backups,
             Context::Actions,
         ],
+        section: Section::Move,
     },
     Binding {
         action: Action::Filter,
@@ -140,13 +165,15 @@ pub const BINDINGS: &[Binding] = &[
         help: "filter services by name",
         hint: Some("filter"),
         contexts: &[Context::List],
+        section: Section::Lists,
     },
     Binding {
         action: Action::Open,
         keys: &["enter"],
-        help: "open: service detail, backup files, job output",
+        help: "open the selected row",
         hint: Some("open"),
         contexts: &[Context::List, Context::Backups, Context::Actions],
+        section: Section::Lists,
     },
     Binding {
         action: Action::Back,
@@ -154,27 +181,31 @@ pub const BINDINGS: &[Binding] = &[
         help: "back to the list",
         hint: Some("back"),
         contexts: &[Context::Detail],
+        section: Section::Lists,
     },
     Binding {
         action: Action::Backup,
         keys: &["b"],
-        help: "back up now (the selected job or service)",
+        help: "back up now",
         hint: Some("backup"),
         contexts: &[Context::List, Context::Detail, Context::Backups],
+        section: Section::Lists,
     },
     Binding {
         action: Action::Verify,
         keys: &["v"],
-        help: "re-verify the newest backup",
+        help: "verify newest backup",
         hint: Some("verify"),
         contexts: &[Context::Backups],
+        section: Section::Lists,
     },
     Binding {
         action: Action::Palette,
         keys: &[":"],
-        help: "command palette: runbooks and actions",
+        help: "runbooks & actions",
         hint: Some("actions"),
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::CancelJob,
@@ -182,13 +213,15 @@ pub const BINDINGS: &[Binding] = &[
         help: "cancel the running job",
         hint: None,
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::Dismiss,
         keys: &["x"],
-        help: "dismiss finished job results",
+        help: "dismiss results",
         hint: None,
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::NextPane,
@@ -196,6 +229,7 @@ pub const BINDINGS: &[Binding] = &[
         help: "next pane",
         hint: None,
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::PrevPane,
@@ -203,6 +237,7 @@ pub const BINDINGS: &[Binding] = &[
         help: "previous pane",
         hint: None,
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::ShowServices,
@@ -210,6 +245,7 @@ pub const BINDINGS: &[Binding] = &[
         help: "Services pane",
         hint: None,
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::ShowBackups,
@@ -217,20 +253,23 @@ pub const BINDINGS: &[Binding] = &[
         help: "Backups pane",
         hint: None,
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::ShowActions,
         keys: &["3"],
-        help: "Actions pane (history, output)",
+        help: "Actions pane",
         hint: None,
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::Refresh,
         keys: &["ctrl-r", "f5"],
-        help: "poll now (in detail: that service)",
+        help: "poll now",
         hint: Some("poll now"),
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::Help,
@@ -238,6 +277,7 @@ pub const BINDINGS: &[Binding] = &[
         help: "show or hide this help",
         hint: Some("help"),
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
     Binding {
         action: Action::Quit,
@@ -245,6 +285,7 @@ pub const BINDINGS: &[Binding] = &[
         help: "quit",
         hint: Some("quit"),
         contexts: &[Context::Global],
+        section: Section::Everywhere,
     },
 ];
 

@@ -181,9 +181,9 @@ mod tests {
 
     use super::*;
     use crate::app::keymap::Keymap;
-    use crate::app::state::View;
     use crate::app::msg::ProbeId;
     use crate::app::state::Banner;
+    use crate::app::state::View;
     use crate::model::{Health, ProbeFailure, ProbeOutcome, ProbeState, Service};
 
     fn t(s: u64) -> SystemTime {

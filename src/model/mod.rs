@@ -54,10 +54,18 @@ pub fn fmt_bytes(n: u64) -> String {
         }
     } else if f < K * K * K {
         let m = f / (K * K);
-        if m < 10.0 { format!("{m:.1} MiB") } else { format!("{m:.0} MiB") }
+        if m < 10.0 {
+            format!("{m:.1} MiB")
+        } else {
+            format!("{m:.0} MiB")
+        }
     } else {
         let g = f / (K * K * K);
-        if g < 10.0 { format!("{g:.1} GiB") } else { format!("{g:.0} GiB") }
+        if g < 10.0 {
+            format!("{g:.1} GiB")
+        } else {
+            format!("{g:.0} GiB")
+        }
     }
 }
 

@@ -13,7 +13,11 @@ pub fn rpo_alerts(jobs: &[BackupJob], now: SystemTime) -> Vec<Alert> {
     for j in jobs {
         let (severity, summary, since) = match j.rpo_status(now) {
             RpoStatus::Breached { age, rpo } => (
-                if age > rpo * 2 { Severity::Critical } else { Severity::Warning },
+                if age > rpo * 2 {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
                 format!(
                     "newest verified backup of {} is {} old (RPO {})",
                     j.name,
@@ -24,7 +28,11 @@ pub fn rpo_alerts(jobs: &[BackupJob], now: SystemTime) -> Vec<Alert> {
             ),
             RpoStatus::NoBackup { rpo } => (
                 Severity::Critical,
-                format!("{} has no verified backup (RPO {})", j.name, fmt_duration(rpo)),
+                format!(
+                    "{} has no verified backup (RPO {})",
+                    j.name,
+                    fmt_duration(rpo)
+                ),
                 None,
             ),
             RpoStatus::NotSet | RpoStatus::Met { .. } => continue,
@@ -64,7 +72,12 @@ mod tests {
             keep_last: None,
             max_age: None,
             files: age
-                .map(|a| BackupFile { path: "/b/f".into(), taken: now - Duration::from_secs(a), size: 1, verified: Some(true) })
+                .map(|a| BackupFile {
+                    path: "/b/f".into(),
+                    taken: now - Duration::from_secs(a),
+                    size: 1,
+                    verified: Some(true),
+                })
                 .into_iter()
                 .collect(),
             scan_error: None,

@@ -1,28 +1,47 @@
 //! The bottom bar: the filter, and the keys that apply right now
-//! (generated from the keymap table).
+//! (generated from the keymap table). When space is short the least useful
+//! hints go first; quit and help stay.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::Theme;
-use crate::app::State;
-use crate::app::keymap::{BINDINGS, Context};
+use crate::app::keymap::{Action, BINDINGS, Context};
+use crate::app::{Dialog, State, View};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut spans: Vec<Span> = Vec::new();
-    if state.filter.editing {
-        spans.push(Span::styled(" filter: ", theme.key));
-        spans.push(Span::styled(format!("{}█", state.filter.text), theme.text));
-        spans.push(Span::styled(
+    let mut prefix: Vec<Span> = Vec::new();
+    // (key, what, rank): lower rank survives longer.
+    let mut hints: Vec<(String, String, u32)> = Vec::new();
+    if let Some(d) = &state.dialog {
+        match d {
+            Dialog::Confirm { .. } => {
+                hints.push(("Enter".into(), "confirm".into(), 0));
+                hints.push(("Esc".into(), "cancel".into(), 0));
+            }
+            Dialog::Palette { .. } => {
+                hints.push(("↑↓".into(), "choose".into(), 1));
+                hints.push(("Enter".into(), "plan".into(), 0));
+                hints.push(("Esc".into(), "close".into(), 0));
+            }
+        }
+    } else if state.filter.editing {
+        prefix.push(Span::styled(" filter: ", theme.key));
+        prefix.push(Span::styled(format!("{}█", state.filter.text), theme.text));
+        prefix.push(Span::styled(
             format!("  {} of {}  ", state.order.len(), state.services.len()),
             theme.dim,
         ));
-        push_hint(&mut spans, "Enter", "keep", theme);
-        push_hint(&mut spans, "Esc", "clear", theme);
+        hints.push(("Enter".into(), "keep".into(), 0));
+        hints.push(("Esc".into(), "clear".into(), 0));
+    } else if state.help_open {
+        hints.push(("?".into(), "close help".into(), 0));
     } else {
-        if !state.filter.text.is_empty() {
-            spans.push(Span::styled(
+        if !state.filter.text.is_empty()
+            && matches!(state.view, View::Services | View::Detail { .. })
+        {
+            prefix.push(Span::styled(
                 format!(
                     " filter “{}” {}/{} ",
                     state.filter.text,
@@ -31,32 +50,43 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 ),
                 theme.warning,
             ));
-            push_hint(&mut spans, "Esc", "clear", theme);
+            if state.view == View::Services {
+                hints.push(("Esc".into(), "clear".into(), 2));
+            }
         }
-        if state.help_open {
-            push_hint(&mut spans, "?", "close help", theme);
-        } else {
-            let ctx = state.context();
-            for b in BINDINGS {
-                let Some(hint) = b.hint else { continue };
-                if !(b.contexts.contains(&ctx) || b.contexts.contains(&Context::Global)) {
-                    continue;
-                }
-                if let Some(key) = state.keymap.primary_key(b.action) {
-                    push_hint(&mut spans, &key, hint, theme);
-                }
+        let ctx = state.context();
+        for (i, b) in BINDINGS.iter().enumerate() {
+            let Some(hint) = b.hint else { continue };
+            if !(b.contexts.contains(&ctx) || b.contexts.contains(&Context::Global)) {
+                continue;
+            }
+            let rank = match b.action {
+                Action::Quit => 0,
+                Action::Help => 1,
+                _ if b.contexts.contains(&Context::Global) => 100 + i as u32,
+                _ => 10 + i as u32,
+            };
+            if let Some(key) = state.keymap.primary_key(b.action) {
+                hints.push((key, hint.to_string(), rank));
             }
         }
     }
-    // Drop hints from the right until the bar fits; never wrap.
     let width = area.width as usize;
-    while spans.iter().map(Span::width).sum::<usize>() > width && spans.len() > 2 {
-        spans.truncate(spans.len() - 2);
+    let prefix_w: usize = prefix.iter().map(Span::width).sum();
+    let hint_w = |h: &(String, String, u32)| h.0.chars().count() + h.1.chars().count() + 3;
+    while prefix_w + hints.iter().map(hint_w).sum::<usize>() > width && !hints.is_empty() {
+        let worst = hints
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, h)| h.2)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        hints.remove(worst);
+    }
+    let mut spans = prefix;
+    for (key, what, _) in hints {
+        spans.push(Span::styled(format!(" {key}"), theme.key));
+        spans.push(Span::styled(format!(" {what} "), theme.footer));
     }
     frame.render_widget(Line::from(spans).style(theme.footer), area);
-}
-
-fn push_hint<'a>(spans: &mut Vec<Span<'a>>, key: &str, what: &str, theme: &Theme) {
-    spans.push(Span::styled(format!(" {key}"), theme.key));
-    spans.push(Span::styled(format!(" {what} "), theme.footer));
 }

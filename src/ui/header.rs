@@ -23,7 +23,10 @@ enum Density {
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let width = area.width as usize;
-    let mut tags: Vec<Span> = vec![Span::styled(" opsboard ", theme.header.add_modifier(Modifier::BOLD))];
+    let mut tags: Vec<Span> = vec![Span::styled(
+        " opsboard ",
+        theme.header.add_modifier(Modifier::BOLD),
+    )];
     if state.banner.demo {
         tags.push(Span::styled(" DEMO ", theme.header_tag));
         tags.push(Span::styled(" ", theme.header));
@@ -35,12 +38,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let clock = super::clock(state.now);
     let rights: Vec<String> = match state.last_poll {
         Some(t) => vec![
-            format!("last poll {} ({})  {clock} ", super::clock(t), super::ago(state.now, t)),
+            format!(
+                "last poll {} ({})  {clock} ",
+                super::clock(t),
+                super::ago(state.now, t)
+            ),
             format!("polled {}  {clock} ", super::ago(state.now, t)),
             format!("{}  {clock} ", super::ago(state.now, t)),
             format!("{clock} "),
         ],
-        None => vec![format!("waiting for first poll  {clock} "), format!("{clock} ")],
+        None => vec![
+            format!("waiting for first poll  {clock} "),
+            format!("{clock} "),
+        ],
     };
     let tag_width: usize = tags.iter().map(Span::width).sum();
     // Prefer the poll age over long count labels; the clock alone is last.
@@ -61,7 +71,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             break;
         }
     }
-    let (counts, right) = chosen.unwrap_or_else(|| (counts(state, theme, Density::Glyphs), String::new()));
+    let (counts, right) =
+        chosen.unwrap_or_else(|| (counts(state, theme, Density::Glyphs), String::new()));
     let mut spans = tags;
     spans.extend(counts);
     let used: usize = spans.iter().map(Span::width).sum();
@@ -73,7 +84,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn counts<'a>(state: &State, theme: &Theme, density: Density) -> Vec<Span<'a>> {
     let bg = badge_bg(theme);
-    let gap = if density == Density::Glyphs { " " } else { "  " };
+    let gap = if density == Density::Glyphs {
+        " "
+    } else {
+        "  "
+    };
     let mut out = Vec::new();
     for (h, n) in state.counts() {
         if n == 0 && h != Health::Down {
@@ -87,7 +102,10 @@ fn counts<'a>(state: &State, theme: &Theme, density: Density) -> Vec<Span<'a>> {
         out.push(Span::styled(text, theme.status(h).patch(bg)));
         out.push(Span::styled(gap, theme.header));
     }
-    for (sev, word, style) in [(Severity::Critical, "crit", theme.down), (Severity::Warning, "warn", theme.warning)] {
+    for (sev, word, style) in [
+        (Severity::Critical, "crit", theme.down),
+        (Severity::Warning, "warn", theme.warning),
+    ] {
         let n = state.alerts.iter().filter(|a| a.severity == sev).count();
         if n == 0 {
             continue;

@@ -1,4 +1,5 @@
-//! The help screen, generated from the keymap table.
+//! The help screen, generated from the keymap table: two columns when the
+//! terminal is short, so every binding shows at 80×24.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -7,54 +8,78 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::Theme;
 use crate::app::State;
-use crate::app::keymap::{BINDINGS, Context};
+use crate::app::keymap::{BINDINGS, Section};
 
-/// Whether a binding with these contexts belongs in a help section.
-type SectionTest = fn(&[Context]) -> bool;
-
-/// The help text lines (also used by tests).
-pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
-    let mut out = Vec::new();
-    // Each action is listed once, in the section of the contexts it has.
-    let sections: [(&str, SectionTest); 4] = [
-        ("Moving (list and detail)", |c| {
-            c.contains(&Context::List) && c.contains(&Context::Detail)
-        }),
-        ("Services list", |c| c == [Context::List]),
-        ("Service detail", |c| c == [Context::Detail]),
-        ("Everywhere", |c| c.contains(&Context::Global)),
-    ];
-    for (title, belongs) in sections {
-        out.push(Line::styled(title.to_string(), theme.title));
-        for b in BINDINGS.iter().filter(|b| belongs(b.contexts)) {
+/// The lines of one help section: a title, then one line per binding.
+pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<Line<'a>> {
+    let mut out = vec![Line::styled(section.title().to_string(), theme.title)];
+    for b in BINDINGS.iter().filter(|b| b.section == section) {
+        out.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<11} ", state.keymap.keys_label(b.action)),
+                theme.key,
+            ),
+            Span::styled(b.help.to_string(), theme.text),
+        ]));
+    }
+    if section == Section::Lists {
+        for (key, name) in state.keymap.runbook_keys() {
             out.push(Line::from(vec![
-                Span::styled(
-                    format!("  {:<14}", state.keymap.keys_label(b.action)),
-                    theme.key,
-                ),
-                Span::styled(b.help.to_string(), theme.text),
+                Span::styled(format!("  {:<11} ", key.to_string()), theme.key),
+                Span::styled(format!("runbook {name}"), theme.text),
             ]));
         }
     }
-    out.push(Line::styled(
-        "Filter: type to narrow, ↑/↓ move, Enter keeps, Esc clears.".to_string(),
-        theme.dim,
-    ));
-    out.push(Line::styled(
-        "● UP  ◐ DEGR degraded  ✖ DOWN  ? UNKN not polled/stale  ⚠ TLS unverified".to_string(),
-        theme.dim,
-    ));
     out
 }
 
+/// Every help line in one column (also used by tests).
+pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
+    let mut out = Vec::new();
+    for s in [Section::Move, Section::Lists, Section::Everywhere] {
+        out.extend(section_lines(state, theme, s));
+    }
+    out.extend(legend(theme));
+    out
+}
+
+fn legend<'a>(theme: &Theme) -> Vec<Line<'a>> {
+    vec![
+        Line::styled(
+            "Filter: type to narrow, ↑/↓ move, Enter keeps, Esc clears.".to_string(),
+            theme.dim,
+        ),
+        Line::styled(
+            "● UP  ◐ DEGR degraded  ✖ DOWN  ? UNKN not polled/stale  ⚠ TLS unverified".to_string(),
+            theme.dim,
+        ),
+    ]
+}
+
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let body = lines(state, theme);
-    let want_w = body.iter().map(Line::width).max().unwrap_or(40) as u16 + 4;
-    let want_h = body.len() as u16 + 2;
-    let [popup] = Layout::horizontal([Constraint::Length(want_w.min(area.width))])
+    let mut left = section_lines(state, theme, Section::Move);
+    left.extend(section_lines(state, theme, Section::Lists));
+    let right = section_lines(state, theme, Section::Everywhere);
+    let legend = legend(theme);
+    let col_w = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let one_column = left.len() + right.len() + legend.len() + 2 <= area.height as usize;
+    let (body_h, body_w) = if one_column {
+        (
+            (left.len() + right.len()) as u16,
+            col_w(&left).max(col_w(&right)),
+        )
+    } else {
+        (
+            left.len().max(right.len()) as u16,
+            col_w(&left) + 2 + col_w(&right),
+        )
+    };
+    let width = (body_w.max(col_w(&legend)) + 4).min(area.width);
+    let height = (body_h + legend.len() as u16 + 2).min(area.height);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
         .flex(Flex::Center)
         .areas(area);
-    let [popup] = Layout::vertical([Constraint::Length(want_h.min(area.height))])
+    let [popup] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(popup);
     frame.render_widget(Clear, popup);
@@ -63,10 +88,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .border_style(theme.border)
         .title(Span::styled(" Keys — ? or Esc to close ", theme.title))
         .style(theme.popup);
-    frame.render_widget(
-        Paragraph::new(body)
-            .block(block)
-            .wrap(ratatui::widgets::Wrap { trim: false }),
-        popup,
-    );
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [body, foot] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(legend.len() as u16)])
+            .areas(inner);
+    if one_column {
+        let mut all = left;
+        all.extend(right);
+        frame.render_widget(Paragraph::new(all), body);
+    } else {
+        let [l, r] = Layout::horizontal([Constraint::Length(col_w(&left) + 2), Constraint::Min(0)])
+            .areas(body);
+        frame.render_widget(Paragraph::new(left), l);
+        frame.render_widget(Paragraph::new(right), r);
+    }
+    frame.render_widget(Paragraph::new(legend), foot);
 }

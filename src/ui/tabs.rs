@@ -120,7 +120,12 @@ pub fn status(state: &State, theme: &Theme) -> Option<(String, ratatui::style::S
 
 /// `#3 backup redis-nightly · writing · 12.3 MiB · 4s`.
 pub fn job_progress(j: &Job, now: std::time::SystemTime) -> String {
-    format!("{} {} · {}", j.id, j.plan.summary(), progress_detail(j, now))
+    format!(
+        "{} {} · {}",
+        j.id,
+        j.plan.summary(),
+        progress_detail(j, now)
+    )
 }
 
 /// `writing · 12.3 MiB · “last line” · 4s`.

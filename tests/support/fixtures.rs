@@ -211,7 +211,12 @@ use opsboard::model::{
 
 fn backup_file(job: &str, age: u64, size: u64, verified: Option<bool>) -> BackupFile {
     BackupFile {
-        path: format!("/var/backups/opsboard/{job}/{job}_2026112{}T0{}0000Z.bak", age % 9, age % 7).into(),
+        path: format!(
+            "/var/backups/opsboard/{job}/{job}_2026112{}T0{}0000Z.bak",
+            age % 9,
+            age % 7
+        )
+        .into(),
         taken: t(195) - Duration::from_secs(age),
         size,
         verified,
@@ -237,10 +242,23 @@ pub fn backups() -> Vec<BackupJob> {
         backup_file("redis-nightly", 3 * 3600, 48 * 1024 * 1024, Some(true)),
         backup_file("redis-nightly", 27 * 3600, 47 * 1024 * 1024, Some(true)),
     ];
-    redis.last_run = Some(LastRun { at: t(195) - Duration::from_secs(3 * 3600), ok: true, duration: Duration::from_secs(12), message: "wrote …".into() });
+    redis.last_run = Some(LastRun {
+        at: t(195) - Duration::from_secs(3 * 3600),
+        ok: true,
+        duration: Duration::from_secs(12),
+        message: "wrote …".into(),
+    });
     let mut pg = job("orders-db", "postgres", BackupKind::Postgres, Some(3600));
-    pg.files = vec![backup_file("orders-db", 5 * 3600, 310 * 1024 * 1024, Some(true)), backup_file("orders-db", 600, 300 * 1024 * 1024, Some(false))];
-    pg.last_run = Some(LastRun { at: t(195) - Duration::from_secs(600), ok: false, duration: Duration::from_secs(95), message: "pg_restore --list failed: unexpected EOF".into() });
+    pg.files = vec![
+        backup_file("orders-db", 5 * 3600, 310 * 1024 * 1024, Some(true)),
+        backup_file("orders-db", 600, 300 * 1024 * 1024, Some(false)),
+    ];
+    pg.last_run = Some(LastRun {
+        at: t(195) - Duration::from_secs(600),
+        ok: false,
+        duration: Duration::from_secs(95),
+        message: "pg_restore --list failed: unexpected EOF".into(),
+    });
     let uploads = job("uploads", "web-client", BackupKind::Files, Some(24 * 3600));
     let mut export = job("audit-export", "api", BackupKind::Command, None);
     export.files = vec![backup_file("audit-export", 2 * 86400, 1200, None)];
@@ -274,16 +292,65 @@ pub fn protected_plan() -> ActionPlan {
 /// Three jobs: one running with progress, one succeeded with a follow-up,
 /// one failed with output.
 pub fn jobs() -> Vec<Job> {
-    let mut ok = Job::new(JobId(1), plan(1, Verb::Runbook("flush-cache".into()), "api", "api", "production"), t(100));
-    ok.plan.follow_up = Some(FollowUp::HealthUp { service: "api".into(), within: Duration::from_secs(30) });
-    for l in ["flushing cache of api", "evicted shard 1", "evicted shard 2", "done"] {
+    let mut ok = Job::new(
+        JobId(1),
+        plan(
+            1,
+            Verb::Runbook("flush-cache".into()),
+            "api",
+            "api",
+            "production",
+        ),
+        t(100),
+    );
+    ok.plan.follow_up = Some(FollowUp::HealthUp {
+        service: "api".into(),
+        within: Duration::from_secs(30),
+    });
+    for l in [
+        "flushing cache of api",
+        "evicted shard 1",
+        "evicted shard 2",
+        "done",
+    ] {
         ok.push_output(l.into());
     }
-    ok.finished = Some((t(103), JobResult { outcome: Outcome::Succeeded, message: "completed".into(), follow_up: Some(FollowUpResult { passed: true, detail: "api health Up after 1.2s".into() }), exit_code: Some(0) }));
-    let mut failed = Job::new(JobId(2), plan(2, Verb::Backup, "orders-db", "postgres", "production"), t(150));
-    failed.finished = Some((t(160), JobResult { outcome: Outcome::Failed, message: "pg_dump exited with status 1: connection refused".into(), follow_up: None, exit_code: Some(1) }));
-    let mut running = Job::new(JobId(3), plan(3, Verb::Backup, "redis-nightly", "redis", "production"), t(190));
-    running.progress = Progress { bytes: Some(12 * 1024 * 1024 + 300_000), step: None, phase: Some("streaming".into()) };
+    ok.finished = Some((
+        t(103),
+        JobResult {
+            outcome: Outcome::Succeeded,
+            message: "completed".into(),
+            follow_up: Some(FollowUpResult {
+                passed: true,
+                detail: "api health Up after 1.2s".into(),
+            }),
+            exit_code: Some(0),
+        },
+    ));
+    let mut failed = Job::new(
+        JobId(2),
+        plan(2, Verb::Backup, "orders-db", "postgres", "production"),
+        t(150),
+    );
+    failed.finished = Some((
+        t(160),
+        JobResult {
+            outcome: Outcome::Failed,
+            message: "pg_dump exited with status 1: connection refused".into(),
+            follow_up: None,
+            exit_code: Some(1),
+        },
+    ));
+    let mut running = Job::new(
+        JobId(3),
+        plan(3, Verb::Backup, "redis-nightly", "redis", "production"),
+        t(190),
+    );
+    running.progress = Progress {
+        bytes: Some(12 * 1024 * 1024 + 300_000),
+        step: None,
+        phase: Some("streaming".into()),
+    };
     vec![ok, failed, running]
 }
 
