@@ -1114,6 +1114,57 @@ path = {src}
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_runs_without_an_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker");
+    let text = format!(
+        r#"
+[[runbooks]]
+name = "touch"
+command = ["touch", {marker}]
+"#,
+        marker = q(&marker),
+    );
+    let cfg = config::parse(Path::new("test.toml"), &text).unwrap();
+    let built = board::build(&cfg, false, &Locations::default()).unwrap();
+    let (tx, mut rx) = mpsc::channel(64);
+    let ops = ops::spawn(
+        ops::OpsContext {
+            catalog: built.catalog,
+            policy: built.policy,
+            audit: None,
+        },
+        tx,
+    );
+    ops.send(Command::Plan(ActionRequest::Runbook {
+        runbook: "touch".into(),
+        service: None,
+    }));
+    let plan = loop {
+        match tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap() {
+            Msg::Ops(OpsEvent::Planned(p)) => break p,
+            Msg::BackupsScanned { .. } => {}
+            m => panic!("unexpected {m:?}"),
+        }
+    };
+    ops.send(Command::Execute {
+        plan: Box::new(plan),
+        typed: None,
+    });
+    match tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap() {
+        Msg::Ops(OpsEvent::Refused { reason, .. }) => {
+            assert!(reason.contains("cannot write the audit log"), "{reason}")
+        }
+        m => panic!("expected a refusal, got {m:?}"),
+    }
+    let (done, flushed) = oneshot::channel();
+    ops.send(Command::Flush(done));
+    flushed.await.unwrap();
+    assert!(rx.try_recv().is_err(), "nothing else happens");
+    assert!(!marker.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_is_audited_and_runs_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let src = source_tree(dir.path());

@@ -15,7 +15,8 @@ trap 'rm -rf "$tmp"' EXIT
 echo "== machine"
 echo "cpus: $(nproc) ($(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo))"
 echo "kernel: $(uname -r)   $(rustc --version)"
-echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' (+ uncommitted changes in src/Cargo.toml)')"
+# PERF_COMMIT names the source when measuring an exported tree (no .git).
+echo "commit: ${PERF_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' (+ uncommitted changes in src/ or Cargo.toml)')}"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== build"

@@ -123,7 +123,7 @@ fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
             });
         }
         OpsEvent::Refused { what, reason } => {
-            flash(state, format!("refused: {what}: {reason}"), true);
+            flash(state, format!("refused {what}: {reason}"), true);
         }
         OpsEvent::JobStarted { job, plan, at } => {
             if state.jobs.len() >= JOB_HISTORY

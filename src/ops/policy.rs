@@ -17,16 +17,12 @@ impl Policy {
     /// Whether anything may be done to `target` at all.
     pub fn allows(&self, target: &Target) -> Result<(), String> {
         if self.read_only {
-            return Err(
-                "opsboard is read-only (--read-only or read_only = true): no actions run".into(),
-            );
+            return Err("read-only mode (--read-only or read_only = true)".into());
         }
         if let Some(env) = &target.environment
             && self.environments.get(env).is_some_and(|e| e.read_only)
         {
-            return Err(format!(
-                "environment `{env}` is read-only: no actions run on its targets"
-            ));
+            return Err(format!("environment `{env}` is read-only"));
         }
         Ok(())
     }

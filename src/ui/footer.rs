@@ -11,6 +11,18 @@ use crate::app::keymap::{Action, BINDINGS, Context};
 use crate::app::{Dialog, State, View};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    // A flash message (a refusal, a hint) takes the whole bar: it is what
+    // the operator needs to read now.
+    if let Some(f) = &state.flash {
+        let (glyph, style) = if f.error {
+            ("✖", theme.error)
+        } else {
+            ("ℹ", theme.warning)
+        };
+        let text = super::truncate(&format!(" {glyph} {}", f.text), area.width as usize);
+        frame.render_widget(Line::styled(text, style), area);
+        return;
+    }
     let mut prefix: Vec<Span> = Vec::new();
     // (key, what, rank): lower rank survives longer.
     let mut hints: Vec<(String, String, u32)> = Vec::new();

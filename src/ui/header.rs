@@ -47,6 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("{}  {clock} ", super::ago(state.now, t)),
             format!("{clock} "),
         ],
+        None if state.services.iter().all(|s| s.probes.is_empty()) => vec![format!("{clock} ")],
         None => vec![
             format!("waiting for first poll  {clock} "),
             format!("{clock} "),
@@ -55,7 +56,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let tag_width: usize = tags.iter().map(Span::width).sum();
     // Prefer the poll age over long count labels; the clock alone is last.
     let mut candidates = Vec::new();
-    for right in &rights[..rights.len() - 1] {
+    for right in &rights[..rights.len().saturating_sub(1).max(1)] {
         candidates.push((Density::Words, right));
         candidates.push((Density::Short, right));
     }

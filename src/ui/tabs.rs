@@ -71,12 +71,6 @@ fn badge(state: &State, pane: Pane) -> String {
 /// What the status line says now: a flash, else the running jobs, else the
 /// newest result not yet dismissed.
 pub fn status(state: &State, theme: &Theme) -> Option<(String, ratatui::style::Style)> {
-    if let Some(f) = &state.flash {
-        return Some((
-            f.text.clone(),
-            if f.error { theme.error } else { theme.warning },
-        ));
-    }
     let running: Vec<&Job> = state.running_jobs().collect();
     if let Some(j) = running.last() {
         let more = if running.len() > 1 {
