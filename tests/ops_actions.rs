@@ -1052,8 +1052,21 @@ path = {src}
         run.progress
     );
 
-    let (job, files) = run.scans.last().expect("a scan after the backup");
-    assert_eq!(job, "docs");
+    // The job's directory is re-read when the job ends (today just before
+    // `JobFinished`; either order is fine).
+    let files = match run.scans.iter().rev().find(|(j, _)| j == "docs") {
+        Some((_, files)) => files.clone(),
+        None => match b
+            .next(
+                "a scan of docs",
+                |m| matches!(m, Msg::BackupsScanned { job, .. } if job == "docs"),
+            )
+            .await
+        {
+            Msg::BackupsScanned { files, .. } => files,
+            _ => unreachable!(),
+        },
+    };
     let files = files.as_ref().unwrap();
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(files[0].verified, Some(true), "{files:?}");
@@ -1141,7 +1154,11 @@ command = ["touch", {marker}]
         service: None,
     }));
     let plan = loop {
-        match tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap() {
+        match tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
             Msg::Ops(OpsEvent::Planned(p)) => break p,
             Msg::BackupsScanned { .. } => {}
             m => panic!("unexpected {m:?}"),
@@ -1151,7 +1168,11 @@ command = ["touch", {marker}]
         plan: Box::new(plan),
         typed: None,
     });
-    match tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap() {
+    match tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .unwrap()
+        .unwrap()
+    {
         Msg::Ops(OpsEvent::Refused { reason, .. }) => {
             assert!(reason.contains("cannot write the audit log"), "{reason}")
         }

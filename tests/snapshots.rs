@@ -248,3 +248,19 @@ fn read_only_palette_hides_dangerous_runbooks() {
     key(&mut s, KeyCode::Char(':'));
     assert!(!text(&s).contains("drop-sessions"));
 }
+
+#[test]
+fn detail_with_backups_and_runbooks_80x24() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    s.runbooks = vec![opsboard::app::RunbookEntry {
+        name: "drop-sessions".into(),
+        description: None,
+        service: Some("redis".into()),
+        dangerous: true,
+    }];
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "redis");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
+}

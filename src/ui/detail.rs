@@ -60,11 +60,51 @@ pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Ve
             theme.dim,
         ));
     }
+    actions_lines(&mut out, s, state, theme);
     for (i, p) in s.probes.iter().enumerate() {
         out.push(Line::raw(""));
         probe_lines(&mut out, i, p, state, theme, width);
     }
     out
+}
+
+/// The service's backup jobs (with RPO state) and runbooks, so the
+/// on-call engineer sees what can be done from here.
+fn actions_lines(out: &mut Vec<Line<'_>>, s: &Service, state: &State, theme: &Theme) {
+    let jobs: Vec<&crate::model::BackupJob> = state.backups.iter().filter(|b| b.service == s.name).collect();
+    for b in &jobs {
+        let status = b.rpo_status(state.now);
+        let (mark, style) = match status {
+            crate::model::RpoStatus::Breached { .. } => ("✖ RPO breached", theme.down),
+            crate::model::RpoStatus::NoBackup { .. } => ("✖ no backup", theme.down),
+            crate::model::RpoStatus::Met { .. } => ("● RPO ok", theme.up),
+            crate::model::RpoStatus::NotSet => ("  no RPO", theme.dim),
+        };
+        let newest = b
+            .newest_verified()
+            .map(|f| format!("newest verified {}", ago(state.now, f.taken)))
+            .unwrap_or_else(|| "no verified backup".into());
+        out.push(Line::from(vec![
+            label("backup", theme),
+            Span::styled(format!("{} ({}) ", b.name, b.kind.word()), theme.text),
+            Span::styled(format!("{mark} "), style),
+            Span::styled(format!("{newest} · b to back up"), theme.dim),
+        ]));
+    }
+    let runbooks: Vec<String> = state
+        .runbooks
+        .iter()
+        .filter(|r| r.service.as_deref() == Some(s.name.as_str()))
+        .filter(|r| !(r.dangerous && state.banner.read_only))
+        .map(|r| if r.dangerous { format!("{} ⚠", r.name) } else { r.name.clone() })
+        .collect();
+    if !runbooks.is_empty() {
+        out.push(Line::from(vec![
+            label("runbooks", theme),
+            Span::styled(runbooks.join(", "), theme.text),
+            Span::styled("  (: to run)", theme.dim),
+        ]));
+    }
 }
 
 fn label(text: &str, theme: &Theme) -> Span<'static> {
