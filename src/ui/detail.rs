@@ -88,7 +88,7 @@ fn actions_lines(out: &mut Vec<Line<'_>>, s: &Service, state: &State, theme: &Th
             label("backup", theme),
             Span::styled(format!("{} ({}) ", b.name, b.kind.word()), theme.text),
             Span::styled(format!("{mark} "), style),
-            Span::styled(format!("{newest} · b to back up"), theme.dim),
+            Span::styled(newest, theme.dim),
         ]));
     }
     let runbooks: Vec<String> = state
