@@ -53,6 +53,10 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
     if opts.dry_run {
         ops.send(Command::DryRun(Box::new(plan)));
         flush(&ops).await;
+        if let Some(e) = audit_failure(&mut rx) {
+            eprintln!("dry run NOT recorded: audit log: {e}");
+            return 1;
+        }
         println!("dry run: nothing was done");
         return 0;
     }
@@ -66,6 +70,9 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
                 eprintln!("not run: `{name}` is protected; pass --confirm {name}");
                 ops.send(Command::Decline(Box::new(plan)));
                 flush(&ops).await;
+                if let Some(e) = audit_failure(&mut rx) {
+                    eprintln!("warning: the decline was not recorded: audit log: {e}");
+                }
                 return 1;
             }
         },
@@ -77,6 +84,9 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
                 eprintln!("not run (pass --yes to run without asking)");
                 ops.send(Command::Decline(Box::new(plan)));
                 flush(&ops).await;
+                if let Some(e) = audit_failure(&mut rx) {
+                    eprintln!("warning: the decline was not recorded: audit log: {e}");
+                }
                 return 1;
             }
             None
@@ -133,6 +143,16 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
             None => return 1,
         }
     }
+}
+
+/// An audit failure reported by the action layer, if any is queued.
+fn audit_failure(rx: &mut mpsc::Receiver<Msg>) -> Option<String> {
+    while let Ok(m) = rx.try_recv() {
+        if let Msg::Ops(OpsEvent::AuditFailed(e)) = m {
+            return Some(e);
+        }
+    }
+    None
 }
 
 /// Waits until the action layer has handled (and audited) everything sent.

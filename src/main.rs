@@ -139,7 +139,7 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             match command {
                 AuditCommand::Verify => match log.verify() {
                     Ok(report) => {
-                        print!("{}", audit::format_report(log.path(), &report));
+                        println!("{}", audit::format_report(log.path(), &report));
                         Ok(ExitCode::from(if report.is_ok() { 0 } else { 1 }))
                     }
                     Err(e) => {

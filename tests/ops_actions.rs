@@ -1235,9 +1235,6 @@ command = ["touch", {marker}]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: src/ops/runbook.rs stops reading a stream at the first non-UTF-8 line \
-            (`while let Ok(Some(l)) = r.next_line()`), drops the pipe, and the runbook \
-            dies of SIGPIPE: Failed with no output"]
 async fn a_line_that_is_not_utf8_does_not_cut_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let text = r#"
@@ -1261,9 +1258,6 @@ timeout = "20s"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: src/ops/runbook.rs waits for stdout/stderr EOF as well as the exit; a \
-            command that exits 0 but leaves a background child holding its output (a \
-            daemon it started) is reported `timed out` (Failed) and its group killed"]
 async fn a_command_that_exits_is_done_even_if_a_child_keeps_its_output_open() {
     let dir = tempfile::tempdir().unwrap();
     let bg = dir.path().join("bg.pid");

@@ -6,6 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
+
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
@@ -98,31 +99,16 @@ pub async fn run(
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let line = std::sync::Arc::new(line);
-    let out_task = {
-        let line = line.clone();
-        async move {
-            if let Some(s) = stdout {
-                let mut r = BufReader::new(s).lines();
-                while let Ok(Some(l)) = r.next_line().await {
-                    line(l).await;
-                }
-            }
-        }
-    };
-    let err_task = {
-        let line = line.clone();
-        async move {
-            if let Some(s) = stderr {
-                let mut r = BufReader::new(s).lines();
-                while let Ok(Some(l)) = r.next_line().await {
-                    line(format!("[stderr] {l}")).await;
-                }
-            }
-        }
-    };
+    let out_task = pump(stdout, "", line.clone());
+    let err_task = pump(stderr, "[stderr] ", line.clone());
     let streams = async { tokio::join!(out_task, err_task) };
+    // The job ends when the command exits. Something it left running in the
+    // background may hold the pipes open: read what is already there for a
+    // moment, then stop reading rather than wait for it.
     let waited = async {
-        let (_, status) = tokio::join!(streams, child.wait());
+        tokio::pin!(streams);
+        let status = child.wait().await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), &mut streams).await;
         status
     };
     let stop = |why: &str| -> RunEnd {
@@ -153,6 +139,30 @@ pub async fn run(
     }
 }
 
+/// Sends each line of `pipe` (lossily decoded: a stray non-UTF-8 byte
+/// must not end the stream) to `line`, prefixed.
+async fn pump<R, F>(pipe: Option<R>, prefix: &'static str, line: std::sync::Arc<F>)
+where
+    R: tokio::io::AsyncRead + Unpin,
+    F: Fn(String) -> futures::future::BoxFuture<'static, ()> + Send + Sync,
+{
+    let Some(pipe) = pipe else { return };
+    let mut r = BufReader::new(pipe);
+    let mut buf = Vec::with_capacity(256);
+    loop {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    buf.pop();
+                }
+                line(format!("{prefix}{}", String::from_utf8_lossy(&buf))).await;
+            }
+        }
+    }
+}
+
 /// SIGTERM to the runbook's process group, SIGKILL 5 s later if needed.
 fn terminate_group(pid: Option<u32>) {
     use nix::sys::signal::{Signal, killpg};
@@ -163,7 +173,14 @@ fn terminate_group(pid: Option<u32>) {
     let pgid = Pid::from_raw(pid);
     let _ = killpg(pgid, Signal::SIGTERM);
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        // Watch the group go away; only a group still alive after the grace
+        // period gets SIGKILL (never a recycled id long after).
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if killpg(pgid, None).is_err() {
+                return;
+            }
+        }
         let _ = killpg(pgid, Signal::SIGKILL);
     });
 }

@@ -71,7 +71,11 @@ pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Ve
 /// The service's backup jobs (with RPO state) and runbooks, so the
 /// on-call engineer sees what can be done from here.
 fn actions_lines(out: &mut Vec<Line<'_>>, s: &Service, state: &State, theme: &Theme) {
-    let jobs: Vec<&crate::model::BackupJob> = state.backups.iter().filter(|b| b.service == s.name).collect();
+    let jobs: Vec<&crate::model::BackupJob> = state
+        .backups
+        .iter()
+        .filter(|b| b.service == s.name)
+        .collect();
     for b in &jobs {
         let status = b.rpo_status(state.now);
         let (mark, style) = match status {
@@ -96,7 +100,13 @@ fn actions_lines(out: &mut Vec<Line<'_>>, s: &Service, state: &State, theme: &Th
         .iter()
         .filter(|r| r.service.as_deref() == Some(s.name.as_str()))
         .filter(|r| !(r.dangerous && state.banner.read_only))
-        .map(|r| if r.dangerous { format!("{} ⚠", r.name) } else { r.name.clone() })
+        .map(|r| {
+            if r.dangerous {
+                format!("{} ⚠", r.name)
+            } else {
+                r.name.clone()
+            }
+        })
         .collect();
     if !runbooks.is_empty() {
         out.push(Line::from(vec![
