@@ -24,6 +24,7 @@ pub fn assemble(config: &Config) -> Result<Assembly, String> {
     for (si, sc) in config.services.iter().enumerate() {
         let mut svc = Service::new(sc.name.clone());
         svc.environment = sc.environment.clone();
+        svc.kube_binding = sc.kubernetes.as_ref().map(|b| b.0.clone());
         svc.origin = ServiceOrigin::Config;
         for (pi, pc) in sc.health.iter().enumerate() {
             let id = ProbeId {
@@ -62,6 +63,30 @@ pub struct Built {
     pub catalog: Catalog,
     pub policy: Policy,
     pub audit: Option<AuditLog>,
+    /// Clusters to watch and act on; `None` when turned off.
+    pub kube: Option<crate::sources::kube::KubeSettings>,
+}
+
+/// Kubernetes settings from config and the command line.
+pub fn kube_settings(
+    config: &Config,
+    contexts: &[String],
+    namespace: Option<&str>,
+) -> Option<crate::sources::kube::KubeSettings> {
+    let k = &config.kubernetes;
+    if k.disabled {
+        return None;
+    }
+    Some(crate::sources::kube::KubeSettings {
+        kubeconfig: k.kubeconfig.clone(),
+        contexts: if contexts.is_empty() {
+            k.contexts.clone()
+        } else {
+            contexts.to_vec()
+        },
+        namespaces: k.namespaces.clone(),
+        namespace_flag: namespace.map(str::to_string),
+    })
 }
 
 pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<Built, String> {
@@ -83,6 +108,7 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         catalog,
         policy,
         audit,
+        kube: None,
     })
 }
 
@@ -131,6 +157,7 @@ impl Built {
             catalog: self.catalog,
             policy: self.policy,
             audit: self.audit,
+            kube: self.kube,
         };
         (state, self.assembly.specs, ctx)
     }

@@ -21,6 +21,13 @@ pub struct Cli {
     /// Refuse every action (enforced in the action layer, not just hidden).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Kubernetes context to show (overrides [kubernetes] contexts); repeat
+    /// for several clusters at once.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Vec<String>,
+    /// Kubernetes namespace to watch (default: [kubernetes] namespaces, else all).
+    #[arg(long, short = 'n', global = true, value_name = "NS")]
+    pub namespace: Option<String>,
     /// Log filter (`info`, `debug`, `opsboard=trace`); overrides $OPSBOARD_LOG.
     /// Logs go to a file in the XDG state dir, never to the terminal.
     #[arg(long, global = true, value_name = "FILTER")]

@@ -25,6 +25,7 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
         catalog: built.catalog,
         policy: built.policy,
         audit: built.audit,
+        kube: built.kube,
     };
     let ops = ops::spawn(ctx, tx);
     ops.send(Command::Plan(request));

@@ -90,7 +90,8 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 read_only: cli.read_only,
                 notice: None,
             };
-            interactive(&cli.theme, config, banner, &world.locations()).await?;
+            let kube = world.kube_settings();
+            interactive(&cli.theme, config, banner, &world.locations(), kube).await?;
             drop(world);
             Ok(ExitCode::SUCCESS)
         }
@@ -108,8 +109,11 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                     flags,
                 } => (ActionRequest::Runbook { runbook, service }, flags),
             };
-            let built = board::build(&loaded.config, cli.read_only, &board::Locations::default())
-                .map_err(|e| eyre!(e))?;
+            let mut built =
+                board::build(&loaded.config, cli.read_only, &board::Locations::default())
+                    .map_err(|e| eyre!(e))?;
+            built.kube =
+                board::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
             let opts = headless_do::DoOptions {
                 yes: flags.yes,
                 dry_run: flags.dry_run,
@@ -225,11 +229,13 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 read_only: cli.read_only || loaded.config.read_only,
                 notice: loaded.notice.clone(),
             };
+            let kube = board::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
             interactive(
                 &cli.theme,
                 loaded.config,
                 banner,
                 &board::Locations::default(),
+                kube,
             )
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -258,11 +264,13 @@ async fn interactive(
     config: Config,
     banner: Banner,
     locations: &board::Locations,
+    kube: Option<opsboard::sources::kube::KubeSettings>,
 ) -> color_eyre::Result<()> {
     let theme = Theme::select(theme.as_deref().or(config.theme.as_deref()), no_color())
         .map_err(|e| eyre!(e))?;
     let overrides = config.keys.iter().map(|(a, k)| (*a, k.0.clone())).collect();
-    let built = board::build(&config, banner.read_only, locations).map_err(|e| eyre!(e))?;
+    let mut built = board::build(&config, banner.read_only, locations).map_err(|e| eyre!(e))?;
+    built.kube = kube.clone();
     let (mut state, specs, ops) =
         built.into_board(Keymap::new(&overrides), banner, SystemTime::now());
     state.generation = 1;
@@ -272,6 +280,7 @@ async fn interactive(
         theme,
         max_concurrent_probes: config.defaults.max_concurrent_probes,
         ops,
+        kube,
     })
     .await
 }

@@ -25,6 +25,8 @@ pub struct Board {
     pub theme: Theme,
     pub max_concurrent_probes: usize,
     pub ops: OpsContext,
+    /// Clusters to watch, if any.
+    pub kube: Option<crate::sources::kube::KubeSettings>,
 }
 
 /// Runs the interactive board until the user quits or a signal arrives.
@@ -35,11 +37,23 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         theme,
         max_concurrent_probes,
         ops,
+        kube,
     } = board;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let ops = crate::ops::spawn(ops, tx.clone());
+    // Connecting (reading kubeconfig, exec credential plugins) must not
+    // delay the first frame: it happens in its own task.
+    let kube_task = kube.map(|settings| {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let connected = crate::sources::kube::connect(&settings).await;
+            let _source =
+                crate::sources::kube::KubeSource::spawn(connected, settings.namespaces(), tx);
+            std::future::pending::<()>().await;
+        })
+    });
     let health = HealthSource::spawn(
         specs,
         state.services.len(),
@@ -117,6 +131,9 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         }
     }
     drop(health);
+    if let Some(t) = kube_task {
+        t.abort();
+    }
     drop(guard);
     tracing::info!("board stopped");
     Ok(())

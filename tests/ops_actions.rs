@@ -104,6 +104,7 @@ impl Board {
             catalog: built.catalog,
             policy: built.policy,
             audit: built.audit,
+            kube: None,
         };
         let (tx, rx) = mpsc::channel(1024);
         let ops = ops::spawn(ctx, tx);
@@ -1146,6 +1147,7 @@ command = ["touch", {marker}]
             catalog: built.catalog,
             policy: built.policy,
             audit: None,
+            kube: None,
         },
         tx,
     );

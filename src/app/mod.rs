@@ -2,6 +2,7 @@
 //! No IO, no `.await`, no drawing.
 
 pub mod dialogs;
+pub mod join;
 pub mod keymap;
 pub mod keys;
 pub mod layout;

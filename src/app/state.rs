@@ -103,6 +103,14 @@ pub struct RunbookEntry {
     pub dangerous: bool,
 }
 
+/// What the board knows of one Kubernetes context besides its workloads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub nodes: Vec<crate::model::NodeInfo>,
+    pub resources: Vec<(String, crate::model::ResourceStatus)>,
+    pub error: Option<String>,
+}
+
 /// Jobs kept on the board; older ones live on in the audit log.
 pub const JOB_HISTORY: usize = 200;
 
@@ -165,6 +173,8 @@ pub struct State {
     pub audit_path: Option<String>,
     /// Alerts raised by local rules, recomputed as their inputs change.
     pub alerts: Vec<crate::model::Alert>,
+    /// Kubernetes contexts: nodes and how each watched resource is doing.
+    pub clusters: std::collections::BTreeMap<String, ClusterInfo>,
 }
 
 impl State {
@@ -194,6 +204,7 @@ impl State {
             runbooks: Vec::new(),
             audit_path: None,
             alerts: Vec::new(),
+            clusters: std::collections::BTreeMap::new(),
         };
         s.reorder();
         s

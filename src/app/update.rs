@@ -74,6 +74,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Ops(event) => on_ops(state, event),
+        Msg::Kube(snap) => {
+            super::join::apply_cluster(state, *snap);
+            vec![]
+        }
         Msg::BackupsScanned { job, files } => {
             if let Some(j) = state.backups.iter_mut().find(|j| j.name == job) {
                 match files {

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use schema::{
     AuditConfig, BackupDefaults, BackupJobConfig, BasicAuth, Config, Defaults, EnvironmentConfig,
-    HeaderValue, ProbeConfig, ProbeUrl, RunbookConfig, ServiceConfig,
+    HeaderValue, KubernetesConfig, ProbeConfig, ProbeUrl, RunbookConfig, ServiceConfig,
+    WorkloadBinding,
 };
 pub use secret::Secret;
 

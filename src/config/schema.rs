@@ -34,6 +34,55 @@ pub struct Config {
     /// Runbooks available on every service.
     #[serde(default)]
     pub runbooks: Vec<RunbookConfig>,
+    #[serde(default)]
+    pub kubernetes: KubernetesConfig,
+}
+
+/// Which clusters to watch. With nothing set, the current kubeconfig
+/// context (or in-cluster config) is used when one exists.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesConfig {
+    /// A kubeconfig file; default: `$KUBECONFIG`, then `~/.kube/config`.
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// Contexts shown at once, each labelled; default: the current one.
+    #[serde(default)]
+    pub contexts: Vec<String>,
+    /// Namespaces watched; default: all.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    /// Turn the Kubernetes source off even when a kubeconfig exists.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// `context/namespace/kind/name`, or `namespace/kind/name` for any context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadBinding(pub crate::model::WorkloadRef);
+
+impl WorkloadBinding {
+    /// The context `*` matches every context.
+    pub fn matches(&self, w: &crate::model::WorkloadRef) -> bool {
+        let b = &self.0;
+        (b.context == "*" || b.context == w.context)
+            && b.namespace == w.namespace
+            && b.kind == w.kind
+            && b.name == w.name
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkloadBinding {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let full = if s.split('/').count() == 3 {
+            format!("*/{s}")
+        } else {
+            s
+        };
+        crate::model::WorkloadRef::parse(&full)
+            .map(WorkloadBinding)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -179,6 +228,9 @@ pub struct EnvironmentConfig {
     /// Refuse every action on targets in this environment.
     #[serde(default)]
     pub read_only: bool,
+    /// Kubernetes contexts whose workloads belong to this environment.
+    #[serde(default)]
+    pub contexts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +246,9 @@ pub struct ServiceConfig {
     /// Runbooks for this service only.
     #[serde(default)]
     pub runbooks: Vec<RunbookConfig>,
+    /// The Kubernetes workload behind this service:
+    /// `"context/namespace/kind/name"` or `"namespace/kind/name"` (any context).
+    pub kubernetes: Option<WorkloadBinding>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

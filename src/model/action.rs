@@ -35,6 +35,14 @@ pub enum Verb {
     Verify,
     /// Run a configured runbook command.
     Runbook(String),
+    /// Scale a workload to a replica count.
+    Scale { replicas: i32 },
+    /// `kubectl rollout restart`.
+    Restart,
+    /// `kubectl rollout undo [--to-revision]`.
+    Rollback { to_revision: Option<i64> },
+    /// Delete one pod; its controller replaces it.
+    DeletePod { pod: String },
 }
 
 impl Verb {
@@ -43,6 +51,13 @@ impl Verb {
             Verb::Backup => "backup".into(),
             Verb::Verify => "verify".into(),
             Verb::Runbook(name) => format!("run {name}"),
+            Verb::Scale { replicas } => format!("scale to {replicas}"),
+            Verb::Restart => "restart".into(),
+            Verb::Rollback {
+                to_revision: Some(r),
+            } => format!("roll back to revision {r}"),
+            Verb::Rollback { to_revision: None } => "roll back".into(),
+            Verb::DeletePod { pod } => format!("delete pod {pod} of"),
         }
     }
 }
@@ -262,9 +277,52 @@ pub enum ActionRequest {
         runbook: String,
         service: Option<String>,
     },
+    Scale {
+        workload: super::WorkloadRef,
+        replicas: i32,
+    },
+    Restart {
+        workload: super::WorkloadRef,
+    },
+    Rollback {
+        workload: super::WorkloadRef,
+        to_revision: Option<i64>,
+    },
+    DeletePod {
+        workload: super::WorkloadRef,
+        pod: String,
+    },
 }
 
 impl ActionRequest {
+    /// The Kubernetes workload this request acts on, if it is one.
+    pub fn workload(&self) -> Option<&super::WorkloadRef> {
+        match self {
+            ActionRequest::Scale { workload, .. }
+            | ActionRequest::Restart { workload }
+            | ActionRequest::Rollback { workload, .. }
+            | ActionRequest::DeletePod { workload, .. } => Some(workload),
+            _ => None,
+        }
+    }
+
+    /// The verb this request asks for.
+    pub fn verb(&self) -> Verb {
+        match self {
+            ActionRequest::Backup { .. } => Verb::Backup,
+            ActionRequest::Verify { .. } => Verb::Verify,
+            ActionRequest::Runbook { runbook, .. } => Verb::Runbook(runbook.clone()),
+            ActionRequest::Scale { replicas, .. } => Verb::Scale {
+                replicas: *replicas,
+            },
+            ActionRequest::Restart { .. } => Verb::Restart,
+            ActionRequest::Rollback { to_revision, .. } => Verb::Rollback {
+                to_revision: *to_revision,
+            },
+            ActionRequest::DeletePod { pod, .. } => Verb::DeletePod { pod: pod.clone() },
+        }
+    }
+
     /// One line for messages: `backup redis-nightly`.
     pub fn summary(&self) -> String {
         match self {
@@ -278,6 +336,21 @@ impl ActionRequest {
                 runbook,
                 service: None,
             } => format!("run {runbook}"),
+            ActionRequest::Scale { workload, replicas } => {
+                format!("scale {} to {replicas}", workload.short())
+            }
+            ActionRequest::Restart { workload } => format!("restart {}", workload.short()),
+            ActionRequest::Rollback {
+                workload,
+                to_revision: Some(r),
+            } => {
+                format!("roll back {} to revision {r}", workload.short())
+            }
+            ActionRequest::Rollback {
+                workload,
+                to_revision: None,
+            } => format!("roll back {}", workload.short()),
+            ActionRequest::DeletePod { pod, .. } => format!("delete pod {pod}"),
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod action;
 pub mod alert;
 pub mod backup;
 pub mod health;
+pub mod kube;
 pub mod probe;
 pub mod service;
 
@@ -14,6 +15,10 @@ pub use action::{
 pub use alert::{Alert, AlertSource, Severity};
 pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use health::{DependencyCheck, Health, HealthReport};
+pub use kube::{
+    ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,
+    RolloutState, Workload, WorkloadKind, WorkloadRef,
+};
 pub use probe::{HISTORY_LEN, ProbeFailure, ProbeOutcome, ProbeSample, ProbeState};
 pub use service::{Service, ServiceOrigin};
 

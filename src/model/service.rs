@@ -17,6 +17,10 @@ pub struct Service {
     pub environment: Option<String>,
     pub origin: ServiceOrigin,
     pub probes: Vec<ProbeState>,
+    /// Config binding to a Kubernetes workload (`*` context = any).
+    pub kube_binding: Option<super::WorkloadRef>,
+    /// The bound or discovered workload, as last seen.
+    pub workload: Option<super::Workload>,
 }
 
 impl Service {
@@ -26,16 +30,21 @@ impl Service {
             environment: None,
             origin: ServiceOrigin::Config,
             probes: Vec::new(),
+            kube_binding: None,
+            workload: None,
         }
     }
 
-    /// The worst status among the service's probes; Unknown with none.
+    /// The worst of the probes' statuses and the workload's health;
+    /// Unknown with neither.
     pub fn status(&self) -> Health {
-        self.probes
-            .iter()
-            .map(ProbeState::effective_status)
-            .min()
-            .unwrap_or(Health::Unknown)
+        let probes = self.probes.iter().map(ProbeState::effective_status).min();
+        let workload = self.workload.as_ref().map(|w| w.health().0);
+        match (probes, workload) {
+            (Some(p), Some(w)) => p.min(w),
+            (Some(h), None) | (None, Some(h)) => h,
+            (None, None) => Health::Unknown,
+        }
     }
 
     /// Latest latency of the slowest probe.
@@ -58,7 +67,15 @@ impl Service {
     /// The reasons the service is not Up, one per probe that has one,
     /// joined for a table cell.
     pub fn reason(&self) -> Option<String> {
-        let reasons: Vec<String> = self.probes.iter().filter_map(ProbeState::reason).collect();
+        let mut reasons: Vec<String> = self.probes.iter().filter_map(ProbeState::reason).collect();
+        if let Some(w) = &self.workload {
+            if let (_, Some(r)) = w.health() {
+                reasons.push(r);
+            }
+            if reasons.is_empty() {
+                return None;
+            }
+        }
         if reasons.is_empty() {
             if self.probes.is_empty() {
                 return Some("no probes configured".into());

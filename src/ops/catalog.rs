@@ -39,6 +39,8 @@ pub struct ServiceInfo {
     pub name: String,
     pub environment: Option<String>,
     pub probes: Vec<ProbeSpec>,
+    /// The Kubernetes workload bound in config.
+    pub kube: Option<crate::config::WorkloadBinding>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -46,6 +48,8 @@ pub struct Catalog {
     pub backups: Vec<BackupEntry>,
     pub runbooks: Vec<RunbookDef>,
     pub services: Vec<ServiceInfo>,
+    /// `(environment, Kubernetes contexts in it)`.
+    pub environment_contexts: Vec<(String, Vec<String>)>,
 }
 
 impl Catalog {
@@ -55,6 +59,29 @@ impl Catalog {
 
     pub fn service(&self, name: &str) -> Option<&ServiceInfo> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The configured service bound to a workload.
+    pub fn service_of(&self, w: &crate::model::WorkloadRef) -> Option<String> {
+        self.services
+            .iter()
+            .find(|s| s.kube.as_ref().is_some_and(|b| b.matches(w)))
+            .map(|s| s.name.clone())
+    }
+
+    /// A workload's environment: its bound service's, else the environment
+    /// that lists its context.
+    pub fn environment_of(&self, w: &crate::model::WorkloadRef) -> Option<String> {
+        self.services
+            .iter()
+            .find(|s| s.kube.as_ref().is_some_and(|b| b.matches(w)))
+            .and_then(|s| s.environment.clone())
+            .or_else(|| {
+                self.environment_contexts
+                    .iter()
+                    .find(|(_, contexts)| contexts.contains(&w.context))
+                    .map(|(e, _)| e.clone())
+            })
     }
 
     /// A runbook by name: the service's own first, then a global one.
@@ -133,6 +160,7 @@ pub fn from_config(
                 .filter(|p| p.id.service == si)
                 .cloned()
                 .collect(),
+            kube: s.kubernetes.clone(),
         });
         for b in &s.backups {
             let dir = b
@@ -188,5 +216,11 @@ pub fn from_config(
     for r in &config.runbooks {
         catalog.runbooks.push(runbook(r, None));
     }
+    catalog.environment_contexts = config
+        .environments
+        .iter()
+        .filter(|(_, e)| !e.contexts.is_empty())
+        .map(|(n, e)| (n.clone(), e.contexts.clone()))
+        .collect();
     Ok(catalog)
 }

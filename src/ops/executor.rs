@@ -17,7 +17,7 @@ use super::{backup, follow, plan, runbook};
 use crate::app::{Msg, OpsEvent};
 use crate::model::{
     ActionPlan, ActionRequest, FollowUpResult, JobId, JobResult, Outcome, Progress, Target, Verb,
-    fmt_bytes,
+    WorkloadRef, fmt_bytes,
 };
 
 /// Requests to the action layer.
@@ -59,6 +59,8 @@ pub struct OpsContext {
     /// `None` only when no audit location exists; then every action is
     /// refused rather than run unrecorded.
     pub audit: Option<AuditLog>,
+    /// Clusters actions may act on.
+    pub kube: Option<crate::sources::kube::KubeSettings>,
 }
 
 struct Done {
@@ -68,13 +70,31 @@ struct Done {
     result: JobResult,
 }
 
+/// A plan handed out and not yet used, with what running it sends.
+struct Issued {
+    plan: ActionPlan,
+    kube: Option<(WorkloadRef, super::kube::plan::Change)>,
+}
+
+/// A Kubernetes plan, made off the actor (it talks to the API server).
+struct KubePlanned {
+    id: u64,
+    what: String,
+    target: Target,
+    verb: Verb,
+    workload: WorkloadRef,
+    result: Result<(ActionPlan, super::kube::plan::Change), String>,
+}
+
 struct Actor {
     catalog: Arc<Catalog>,
     policy: Policy,
     audit: Option<Arc<AuditLog>>,
     out: mpsc::Sender<Msg>,
     /// Plans handed out and not yet executed or declined: only these run.
-    issued: HashMap<u64, ActionPlan>,
+    issued: HashMap<u64, Issued>,
+    kube: super::kube::KubeClients,
+    planned_tx: mpsc::UnboundedSender<KubePlanned>,
     /// Target key → the job running on it.
     busy: HashMap<String, JobId>,
     cancels: HashMap<JobId, CancellationToken>,
@@ -87,12 +107,15 @@ struct Actor {
 pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let (planned_tx, mut planned_rx) = mpsc::unbounded_channel::<KubePlanned>();
     let mut actor = Actor {
         catalog: Arc::new(ctx.catalog),
         policy: ctx.policy,
         audit: ctx.audit.map(Arc::new),
         out,
         issued: HashMap::new(),
+        kube: super::kube::KubeClients::new(ctx.kube),
+        planned_tx,
         busy: HashMap::new(),
         cancels: HashMap::new(),
         next_plan: 1,
@@ -110,6 +133,7 @@ pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
                     None => break,
                 },
                 Some(done) = done_rx.recv() => actor.finish(done).await,
+                Some(planned) = planned_rx.recv() => actor.kube_planned(planned).await,
                 _ = rescan.tick() => actor.rescan().await,
             }
         }
@@ -176,6 +200,11 @@ impl Actor {
 
     async fn handle(&mut self, c: Command) {
         match c {
+            Command::Plan(req) if req.workload().is_some() => {
+                let id = self.next_plan;
+                self.next_plan += 1;
+                self.plan_kube(req, id).await;
+            }
             Command::Plan(req) => {
                 let id = self.next_plan;
                 self.next_plan += 1;
@@ -194,7 +223,13 @@ impl Actor {
                             .await;
                             return;
                         }
-                        self.issued.insert(id, p.clone());
+                        self.issued.insert(
+                            id,
+                            Issued {
+                                plan: p.clone(),
+                                kube: None,
+                            },
+                        );
                         self.emit(OpsEvent::Planned(p)).await;
                     }
                     Err((target, reason)) => {
@@ -204,6 +239,7 @@ impl Actor {
                             ActionRequest::Runbook { runbook, .. } => {
                                 Verb::Runbook(runbook.clone())
                             }
+                            other => other.verb(),
                         };
                         let target = target.unwrap_or_else(|| Target {
                             key: req.summary(),
@@ -217,7 +253,7 @@ impl Actor {
                 }
             }
             Command::Decline(p) => {
-                if let Some(issued) = self.issued.remove(&p.id) {
+                if let Some(Issued { plan: issued, .. }) = self.issued.remove(&p.id) {
                     let mut rec = record(
                         &issued.target,
                         &issued.verb,
@@ -246,7 +282,7 @@ impl Actor {
                 let _ = done.send(());
             }
             Command::DryRun(p) => {
-                if let Some(issued) = self.issued.remove(&p.id) {
+                if let Some(Issued { plan: issued, .. }) = self.issued.remove(&p.id) {
                     let rec = record(
                         &issued.target,
                         &issued.verb,
@@ -268,7 +304,9 @@ impl Actor {
     async fn execute(&mut self, asked: Box<ActionPlan>, typed: Option<String>) {
         let what = asked.summary();
         // Only the plan as issued runs, whatever the caller holds.
-        let Some(plan) = self.issued.remove(&asked.id).filter(|p| *p == *asked) else {
+        let Some(Issued { plan, kube }) =
+            self.issued.remove(&asked.id).filter(|i| i.plan == *asked)
+        else {
             self.refuse(
                 what,
                 Some(&asked.target),
@@ -347,8 +385,18 @@ impl Actor {
         let catalog = self.catalog.clone();
         let out = self.out.clone();
         let done = self.done_tx.clone();
+        // A Kubernetes job needs its cluster's client (connected on first use).
+        let kube = match kube {
+            Some((w, change)) => Some((self.kube.client(&w.context).await, w, change)),
+            None => None,
+        };
         tokio::spawn(async move {
-            let result = run_job(&catalog, &plan, job, &out, cancel).await;
+            let result = match kube {
+                Some((client, w, change)) => {
+                    run_kube_job(client, &w, &change, job, &out, cancel).await
+                }
+                None => run_job(&catalog, &plan, job, &out, cancel).await,
+            };
             let _ = done.send(Done {
                 job,
                 plan: Box::new(plan),
@@ -406,6 +454,109 @@ impl Actor {
         .await;
     }
 
+    /// Plans a Kubernetes request: the policy first (no network for a
+    /// refusal), then the API reads and dry run off the actor.
+    async fn plan_kube(&mut self, req: ActionRequest, id: u64) {
+        let Some(w) = req.workload().cloned() else {
+            return;
+        };
+        let verb = req.verb();
+        let environment = self.catalog.environment_of(&w);
+        let mut target = super::kube::workload_target(&w, environment);
+        target.service = self.catalog.service_of(&w);
+        if let Err(reason) = self.policy.allows(&target) {
+            self.refuse(req.summary(), Some(&target), Some(&verb), None, reason)
+                .await;
+            return;
+        }
+        if let Some(job) = self.busy.get(&target.key) {
+            let reason = format!("{target} is busy: job {job} is still running on it");
+            self.refuse(req.summary(), Some(&target), Some(&verb), None, reason)
+                .await;
+            return;
+        }
+        let client = match self.kube.client(&w.context).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.refuse(req.summary(), Some(&target), Some(&verb), None, e)
+                    .await;
+                return;
+            }
+        };
+        let tx = self.planned_tx.clone();
+        tokio::spawn(async move {
+            use super::kube::plan as kp;
+            let t = target.clone();
+            let result = match &req {
+                ActionRequest::Scale { replicas, .. } => {
+                    kp::scale(&client, &w, *replicas, id, t).await
+                }
+                ActionRequest::Restart { .. } => kp::restart(&client, &w, id, t).await,
+                ActionRequest::Rollback { to_revision, .. } => {
+                    kp::rollback(&client, &w, *to_revision, id, t).await
+                }
+                ActionRequest::DeletePod { pod, .. } => {
+                    kp::delete_pod(&client, &w, pod, id, t).await
+                }
+                _ => Err("not a Kubernetes request".into()),
+            };
+            let _ = tx.send(KubePlanned {
+                id,
+                what: req.summary(),
+                target,
+                verb,
+                workload: w,
+                result,
+            });
+        });
+    }
+
+    async fn kube_planned(&mut self, k: KubePlanned) {
+        let (mut plan, change) = match k.result {
+            Ok(x) => x,
+            Err(reason) => {
+                self.refuse(k.what, Some(&k.target), Some(&k.verb), None, reason)
+                    .await;
+                return;
+            }
+        };
+        if let Some(d) = plan.dry_run.as_ref().filter(|d| !d.ok) {
+            let reason = format!("the API server rejected a dry run: {}", d.text);
+            self.refuse(
+                k.what,
+                Some(&plan.target),
+                Some(&plan.verb),
+                Some(&plan),
+                reason,
+            )
+            .await;
+            return;
+        }
+        if let Some(job) = self.busy.get(&plan.target.key) {
+            let reason = format!("{} is busy: job {job} is still running on it", plan.target);
+            self.refuse(
+                k.what,
+                Some(&plan.target),
+                Some(&plan.verb),
+                Some(&plan),
+                reason,
+            )
+            .await;
+            return;
+        }
+        plan.confirmation = self
+            .policy
+            .confirmation(&plan.target, plan.confirmation.clone());
+        self.issued.insert(
+            k.id,
+            Issued {
+                plan: plan.clone(),
+                kube: Some((k.workload, change)),
+            },
+        );
+        self.emit(OpsEvent::Planned(plan)).await;
+    }
+
     async fn rescan(&self) {
         for b in &self.catalog.backups {
             let spec = b.spec.clone();
@@ -439,6 +590,11 @@ async fn run_job(
         }
     };
     let mut result = match &plan.verb {
+        Verb::Scale { .. } | Verb::Restart | Verb::Rollback { .. } | Verb::DeletePod { .. } => {
+            return failed(
+                "a Kubernetes plan without its change (not issued by this layer)".into(),
+            );
+        }
         Verb::Backup => run_backup(catalog, plan, &progress, cancel.clone()).await,
         Verb::Verify => run_verify(catalog, plan, &progress).await,
         Verb::Runbook(name) => {
@@ -491,6 +647,62 @@ async fn run_job(
         result.follow_up = Some(checked);
     }
     result
+}
+
+/// Applies a planned Kubernetes change, then follows the rollout.
+async fn run_kube_job(
+    client: Result<kube::Client, String>,
+    w: &WorkloadRef,
+    change: &super::kube::plan::Change,
+    job: JobId,
+    out: &mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> JobResult {
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    let progress = {
+        let out = out.clone();
+        move |p: Progress| {
+            let _ = out.try_send(Msg::Ops(OpsEvent::JobProgress { job, progress: p }));
+        }
+    };
+    progress(Progress {
+        phase: Some("sending the change".into()),
+        ..Progress::default()
+    });
+    let done = match super::kube::run::apply(&client, w, change).await {
+        Ok(d) => d,
+        Err(e) => return failed(e),
+    };
+    let _ = out
+        .send(Msg::Ops(OpsEvent::JobOutput {
+            job,
+            line: done.clone(),
+        }))
+        .await;
+    let (outcome, message) = super::kube::run::follow(
+        &client,
+        w,
+        change,
+        &progress,
+        &cancel,
+        super::kube::run::FOLLOW_TIMEOUT,
+    )
+    .await;
+    let _ = out
+        .send(Msg::Ops(OpsEvent::JobOutput {
+            job,
+            line: message.clone(),
+        }))
+        .await;
+    JobResult {
+        outcome,
+        message: format!("{done}; {message}"),
+        follow_up: None,
+        exit_code: None,
+    }
 }
 
 fn failed(message: String) -> JobResult {

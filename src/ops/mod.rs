@@ -8,6 +8,7 @@ pub mod backup;
 pub mod catalog;
 pub mod executor;
 pub mod follow;
+pub mod kube;
 pub mod plan;
 pub mod policy;
 pub mod runbook;

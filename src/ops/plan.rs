@@ -30,6 +30,12 @@ pub fn plan(
                 .ok_or_else(|| (None, unknown_job(catalog, job)))?;
             verify_plan(b, id)
         }
+        ActionRequest::Scale { .. }
+        | ActionRequest::Restart { .. }
+        | ActionRequest::Rollback { .. }
+        | ActionRequest::DeletePod { .. } => {
+            return Err((None, "Kubernetes requests are planned by ops::kube".into()));
+        }
         ActionRequest::Runbook { runbook, service } => {
             let def = catalog
                 .runbook(runbook, service.as_deref())

@@ -78,6 +78,7 @@ mod tests {
             EnvironmentConfig {
                 protected: true,
                 read_only: false,
+                contexts: vec![],
             },
         );
         environments.insert(
@@ -85,6 +86,7 @@ mod tests {
             EnvironmentConfig {
                 protected: false,
                 read_only: true,
+                contexts: vec![],
             },
         );
         Policy {

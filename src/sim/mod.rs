@@ -163,6 +163,7 @@ impl DemoWorld {
             EnvironmentConfig {
                 protected: true,
                 read_only: false,
+                contexts: vec![],
             },
         );
         environments.insert("staging".to_string(), EnvironmentConfig::default());
@@ -197,6 +198,7 @@ impl DemoWorld {
                         .collect(),
                     backups: self.backups_of(name),
                     runbooks: self.runbooks_of(name),
+                    kubernetes: None,
                 })
                 .collect(),
             runbooks: vec![runbook(
@@ -207,6 +209,11 @@ impl DemoWorld {
             )],
             ..Config::default()
         }
+    }
+
+    /// The demo's simulated cluster, once it exists (`None` until then).
+    pub fn kube_settings(&self) -> Option<crate::sources::kube::KubeSettings> {
+        None
     }
 
     /// Where the demo writes its audit log and backups.

@@ -3,3 +3,4 @@
 
 pub mod health;
 pub mod health_body;
+pub mod kube;

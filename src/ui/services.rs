@@ -10,18 +10,39 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::{Theme, sparkline, truncate};
 use crate::app::State;
-use crate::model::{Service, fmt_duration};
+use crate::model::{RolloutState, Service, fmt_duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
     Status,
     Name,
     Env,
+    Pods,
+    Rollout,
     Latency,
     P95,
     Uptime,
+    Restarts,
+    Hpa,
+    Image,
+    Revision,
     Trend,
     Reason,
+}
+
+impl Column {
+    /// Columns that only make sense when some service has a workload.
+    fn is_kube(self) -> bool {
+        matches!(
+            self,
+            Column::Pods
+                | Column::Rollout
+                | Column::Restarts
+                | Column::Hpa
+                | Column::Image
+                | Column::Revision
+        )
+    }
 }
 
 impl Column {
@@ -35,6 +56,12 @@ impl Column {
             Column::Uptime => "UPTIME",
             Column::Trend => "TREND",
             Column::Reason => "FAILING / REASON",
+            Column::Pods => "PODS",
+            Column::Rollout => "ROLLOUT",
+            Column::Restarts => "RST",
+            Column::Hpa => "HPA",
+            Column::Image => "IMAGE",
+            Column::Revision => "REV",
         }
     }
 }
@@ -44,11 +71,17 @@ impl Column {
 const COLUMNS: &[(Column, u16, u8)] = &[
     (Column::Status, 6, 0),
     (Column::Name, 12, 0),
-    (Column::Env, 8, 6),
-    (Column::Latency, 6, 2),
-    (Column::P95, 6, 4),
-    (Column::Uptime, 6, 3),
-    (Column::Trend, 10, 5),
+    (Column::Env, 8, 9),
+    (Column::Pods, 5, 2),
+    (Column::Rollout, 11, 7),
+    (Column::Latency, 6, 3),
+    (Column::P95, 6, 6),
+    (Column::Uptime, 6, 4),
+    (Column::Restarts, 4, 5),
+    (Column::Hpa, 9, 10),
+    (Column::Image, 16, 11),
+    (Column::Revision, 4, 12),
+    (Column::Trend, 10, 8),
     (Column::Reason, 24, 1),
 ];
 
@@ -58,11 +91,13 @@ pub fn fit_columns(
     name_need: u16,
     show_env: bool,
     env_need: u16,
+    show_kube: bool,
 ) -> Vec<(Column, u16)> {
     let mut cols: Vec<(Column, u16, u8)> = COLUMNS
         .iter()
         .copied()
         .filter(|(c, _, _)| show_env || *c != Column::Env)
+        .filter(|(c, _, _)| show_kube || !c.is_kube())
         .collect();
     let total = |cols: &[(Column, u16, u8)]| -> u16 {
         cols.iter().map(|c| c.1).sum::<u16>() + cols.len().saturating_sub(1) as u16
@@ -98,6 +133,7 @@ pub fn fit_columns(
     grow(&mut cols, Column::Name, name_need.min(32));
     grow(&mut cols, Column::Env, env_need.min(16));
     grow(&mut cols, Column::Trend, 24);
+    grow(&mut cols, Column::Image, 28);
     grow(&mut cols, Column::Reason, u16::MAX);
     grow(&mut cols, Column::Trend, 60);
     cols.into_iter().map(|(c, w, _)| (c, w)).collect()
@@ -141,7 +177,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .max()
         .unwrap_or(0) as u16;
     let show_env = state.services.iter().any(|s| s.environment.is_some());
-    let cols = fit_columns(area.width, name_need, show_env, env_need.max(3));
+    let show_kube = state.services.iter().any(|s| s.workload.is_some());
+    let cols = fit_columns(area.width, name_need, show_env, env_need.max(3), show_kube);
 
     let header =
         Row::new(cols.iter().map(|(c, _)| Cell::from(c.title()))).style(theme.column_title);
@@ -211,6 +248,66 @@ fn row<'a>(s: &'a Service, cols: &[(Column, u16)], theme: &Theme) -> Row<'a> {
                 sparkline::render(s.latency_series_us(), w),
                 theme.sparkline,
             )),
+            Column::Pods => Cell::from(match &s.workload {
+                Some(wl) => Span::styled(
+                    right(format!("{}/{}", wl.ready, wl.desired), w),
+                    if wl.ready < wl.desired {
+                        theme.warning
+                    } else {
+                        theme.text
+                    },
+                ),
+                None => Span::styled(right("-".into(), w), theme.dim),
+            }),
+            Column::Rollout => Cell::from(match &s.workload {
+                Some(wl) => {
+                    let style = match wl.rollout {
+                        RolloutState::Stalled(_) => theme.error,
+                        RolloutState::Progressing(_) | RolloutState::Paused => theme.warning,
+                        RolloutState::Complete => theme.dim,
+                    };
+                    Span::styled(wl.rollout.short(), style)
+                }
+                None => Span::raw(""),
+            }),
+            Column::Restarts => Cell::from(match &s.workload {
+                Some(wl) if wl.restarts() > 0 => {
+                    Span::styled(right(wl.restarts().to_string(), w), theme.warning)
+                }
+                Some(_) => Span::styled(right("0".into(), w), theme.dim),
+                None => Span::raw(""),
+            }),
+            Column::Hpa => Cell::from(match s.workload.as_ref().and_then(|wl| wl.hpa.as_ref()) {
+                Some(h) => Span::styled(format!("{}–{}:{}", h.min, h.max, h.current), theme.text),
+                None => Span::raw(""),
+            }),
+            Column::Image => Cell::from(Span::styled(
+                truncate(
+                    &s.workload
+                        .as_ref()
+                        .map(|wl| {
+                            wl.images
+                                .iter()
+                                .map(|i| short_image(i))
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        })
+                        .unwrap_or_default(),
+                    w,
+                ),
+                theme.dim,
+            )),
+            Column::Revision => Cell::from(Span::styled(
+                right(
+                    s.workload
+                        .as_ref()
+                        .and_then(|wl| wl.revision.clone())
+                        .map(|r| short_rev(&r))
+                        .unwrap_or_default(),
+                    w,
+                ),
+                theme.dim,
+            )),
             Column::Reason => {
                 let style = match status {
                     crate::model::Health::Down => theme.error,
@@ -225,6 +322,13 @@ fn row<'a>(s: &'a Service, cols: &[(Column, u16)], theme: &Theme) -> Row<'a> {
         }
     });
     Row::new(cells)
+}
+
+pub use crate::model::kube::short_image;
+
+/// A StatefulSet revision `redis-6d5f7c9b8` → `6d5f7c9b8`; numbers stay.
+fn short_rev(r: &str) -> String {
+    r.rsplit('-').next().unwrap_or(r).chars().take(8).collect()
 }
 
 fn right(s: String, w: usize) -> String {
@@ -249,7 +353,7 @@ mod tests {
     #[test]
     fn narrow_terminals_drop_columns_by_priority() {
         let at = |w| {
-            fit_columns(w, 14, false, 0)
+            fit_columns(w, 14, false, 0, false)
                 .into_iter()
                 .map(|c| c.0)
                 .collect::<Vec<_>>()
@@ -278,22 +382,22 @@ mod tests {
         );
         assert_eq!(at(40), vec![Column::Status, Column::Name, Column::Reason]);
         assert_eq!(
-            fit_columns(40, 14, false, 0).last(),
+            fit_columns(40, 14, false, 0, false).last(),
             Some(&(Column::Reason, 20))
         );
         // With environments shown, 80 columns trade ENV for the reason.
-        let with_env: Vec<Column> = fit_columns(80, 14, true, 10)
+        let with_env: Vec<Column> = fit_columns(80, 14, true, 10, false)
             .into_iter()
             .map(|c| c.0)
             .collect();
         assert!(!with_env.contains(&Column::Env));
         assert!(
-            fit_columns(120, 14, true, 10)
+            fit_columns(120, 14, true, 10, false)
                 .iter()
                 .any(|c| c.0 == Column::Env)
         );
         for w in [30u16, 40, 60, 80, 120, 200] {
-            let used: u16 = fit_columns(w, 14, true, 10)
+            let used: u16 = fit_columns(w, 14, true, 10, false)
                 .iter()
                 .map(|c| c.1 + 1)
                 .sum::<u16>()

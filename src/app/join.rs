@@ -1,0 +1,109 @@
+//! Joining source snapshots into services: a Kubernetes workload lands on
+//! the service bound to it in config, else on a discovered service of its
+//! own.
+
+use std::collections::HashSet;
+
+use super::state::{ClusterInfo, State, View};
+use crate::model::{ClusterSnapshot, Service, ServiceOrigin, WorkloadRef};
+
+fn binding_matches(b: &WorkloadRef, w: &WorkloadRef) -> bool {
+    (b.context == "*" || b.context == w.context)
+        && b.namespace == w.namespace
+        && b.kind == w.kind
+        && b.name == w.name
+}
+
+/// Applies one context's snapshot: workloads move into their services,
+/// nodes and resource status into `state.clusters`.
+pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
+    let ClusterSnapshot {
+        context,
+        workloads,
+        nodes,
+        resources,
+        error,
+    } = snap;
+    for s in &mut state.services {
+        if s.workload.as_ref().is_some_and(|w| w.id.context == context) {
+            s.workload = None;
+        }
+    }
+    let mut seen: HashSet<WorkloadRef> = HashSet::new();
+    for w in workloads {
+        seen.insert(w.id.clone());
+        let target = state
+            .services
+            .iter()
+            .position(|s| {
+                s.kube_binding
+                    .as_ref()
+                    .is_some_and(|b| binding_matches(b, &w.id))
+            })
+            .or_else(|| {
+                state.services.iter().position(|s| {
+                    s.origin == ServiceOrigin::Discovered && s.kube_binding.as_ref() == Some(&w.id)
+                })
+            });
+        match target {
+            Some(i) => state.services[i].workload = Some(w),
+            None => {
+                let name = discovered_name(state, &w.id);
+                let mut s = Service::new(name);
+                s.origin = ServiceOrigin::Discovered;
+                s.kube_binding = Some(w.id.clone());
+                s.workload = Some(w);
+                state.services.push(s);
+            }
+        }
+    }
+    // Discovered services whose workload is gone from this context leave.
+    // They have no probes, so removing them never shifts a probe's index:
+    // configured services always come first.
+    let mut i = state.services.len();
+    while i > 0 {
+        i -= 1;
+        let s = &state.services[i];
+        let gone = s.origin == ServiceOrigin::Discovered
+            && s.probes.is_empty()
+            && s.kube_binding
+                .as_ref()
+                .is_some_and(|b| b.context == context && !seen.contains(b));
+        if gone {
+            state.services.remove(i);
+            state.view = match state.view {
+                View::Detail { service, .. } if service == i => View::Services,
+                View::Detail { service, scroll } if service > i => View::Detail {
+                    service: service - 1,
+                    scroll,
+                },
+                v => v,
+            };
+        }
+    }
+    state.clusters.insert(
+        context,
+        ClusterInfo {
+            nodes,
+            resources,
+            error,
+        },
+    );
+    state.reorder();
+    state.dirty = true;
+}
+
+/// `api`, or `shop/api` when `api` is taken, or `prod/shop/api`.
+fn discovered_name(state: &State, w: &WorkloadRef) -> String {
+    let taken = |n: &str| state.services.iter().any(|s| s.name == n);
+    for candidate in [
+        w.name.clone(),
+        format!("{}/{}", w.namespace, w.name),
+        format!("{}/{}/{}", w.context, w.namespace, w.name),
+    ] {
+        if !taken(&candidate) {
+            return candidate;
+        }
+    }
+    w.to_string()
+}

@@ -1,0 +1,83 @@
+//! Kubernetes actions with kubectl's semantics: scale (the `scale`
+//! subresource), `rollout restart` (the `restartedAt` template annotation,
+//! strategic merge patch, field manager `kubectl-rollout`), `rollout undo`
+//! (ReplicaSet template + JSON patch for Deployments, ControllerRevision
+//! strategic merge patch for StatefulSets and DaemonSets), pod deletion,
+//! and following the rollout the way `kubectl rollout status` does.
+
+pub mod plan;
+pub mod run;
+
+use std::collections::HashMap;
+
+use crate::model::{Target, WorkloadRef};
+use crate::sources::kube::{KubeSettings, connect};
+
+/// Clients per context, connected on first use.
+pub struct KubeClients {
+    settings: Option<KubeSettings>,
+    clients: HashMap<String, kube::Client>,
+}
+
+impl KubeClients {
+    pub fn new(settings: Option<KubeSettings>) -> KubeClients {
+        KubeClients {
+            settings,
+            clients: HashMap::new(),
+        }
+    }
+
+    pub async fn client(&mut self, context: &str) -> Result<kube::Client, String> {
+        if let Some(c) = self.clients.get(context) {
+            return Ok(c.clone());
+        }
+        let Some(settings) = &self.settings else {
+            return Err(
+                "Kubernetes is not configured (no kubeconfig, or [kubernetes] disabled)".into(),
+            );
+        };
+        let mut wanted = settings.clone();
+        wanted.contexts = vec![context.to_string()];
+        for c in connect(&wanted).await {
+            if c.context == context {
+                let client = c.client?;
+                self.clients.insert(context.to_string(), client.clone());
+                return Ok(client);
+            }
+        }
+        Err(format!("no Kubernetes context `{context}`"))
+    }
+}
+
+/// The target of an action on a workload: one in flight per workload.
+pub fn workload_target(w: &WorkloadRef, environment: Option<String>) -> Target {
+    Target {
+        key: format!("k8s/{w}"),
+        name: w.name.clone(),
+        service: None,
+        environment,
+    }
+}
+
+/// A Kubernetes API error in an operator's words: the server's message,
+/// quoted as kubectl prints it.
+pub fn api_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if !s.message.is_empty() => {
+            format!("{} ({} {})", s.message, s.code, s.reason)
+        }
+        other => {
+            let mut msg = other.to_string();
+            let mut src = std::error::Error::source(other);
+            while let Some(s) = src {
+                let part = s.to_string();
+                if !msg.contains(&part) {
+                    msg.push_str(": ");
+                    msg.push_str(&part);
+                }
+                src = s.source();
+            }
+            msg
+        }
+    }
+}

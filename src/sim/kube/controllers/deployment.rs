@@ -1,0 +1,550 @@
+//! The Deployment controller, following `pkg/controller/deployment`: new
+//! ReplicaSet per pod template (named by its hash), revisions, rolling
+//! update within maxSurge/maxUnavailable, Recreate, pause, proportional
+//! scaling, progress conditions and history cleanup.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::deployment_util::*;
+use super::events::{self, Source};
+use super::{Controllers, get_condition, index_by_owner, remove_condition, set_condition};
+use crate::sim::kube::clock::{SimTime, format_time};
+use crate::sim::kube::errors::ApiError;
+use crate::sim::kube::resources::Res;
+use crate::sim::kube::store::Store;
+use crate::sim::kube::util;
+
+struct Sync<'a> {
+    ctl: &'a mut Controllers,
+    store: &'a mut Store,
+    now: SimTime,
+    d: Value,
+    /// The Deployment's ReplicaSets, oldest first.
+    rss: Vec<Value>,
+}
+
+pub fn sync_all(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
+    let by_owner = index_by_owner(store, Res::ReplicaSets);
+    for d in store.list(Res::Deployments, None) {
+        if util::is_deleting(&d) || d.pointer("/spec/selector").is_none() {
+            continue;
+        }
+        let rss: Vec<Value> = by_owner
+            .get(util::uid(&d))
+            .map(|v| v.iter().map(|r| (**r).clone()).collect())
+            .unwrap_or_default();
+        let mut s = Sync { ctl, store, now, d: (*d).clone(), rss };
+        s.run();
+    }
+}
+
+impl Sync<'_> {
+    fn ts(&self) -> String {
+        format_time(self.now)
+    }
+
+    fn write_d(&mut self) {
+        if let Ok(v) = self.store.update(Res::Deployments, self.d.clone()) {
+            self.d = (*v).clone();
+        }
+    }
+
+    fn write_rs(&mut self, i: usize, rs: Value) {
+        if let Ok(v) = self.store.update(Res::ReplicaSets, rs) {
+            self.rss[i] = (*v).clone();
+        }
+    }
+
+    fn event(&mut self, warning: bool, reason: &str, msg: &str) {
+        let d = self.d.clone();
+        events::record(self.ctl, self.store, self.now, &d, Res::Deployments, warning, reason, msg,
+            Source { component: "deployment-controller", host: "" }, "");
+    }
+
+    fn run(&mut self) {
+        self.check_paused_conditions();
+        if util::b(&self.d, "/spec/paused") || self.is_scaling_event() {
+            self.sync_scale();
+        } else if is_rolling(&self.d) {
+            self.rollout_rolling();
+        } else {
+            self.rollout_recreate();
+        }
+    }
+
+    fn check_paused_conditions(&mut self) {
+        if !has_progress_deadline(&self.d) {
+            return;
+        }
+        let reason = get_condition(&self.d["status"], "Progressing")
+            .map(|c| util::s(c, "/reason").to_string())
+            .unwrap_or_default();
+        if reason == "ProgressDeadlineExceeded" {
+            return;
+        }
+        let paused = util::b(&self.d, "/spec/paused");
+        let exists = reason == "DeploymentPaused";
+        let ts = self.ts();
+        if paused && !exists {
+            set_condition(&mut self.d["status"], "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", &ts, true);
+        } else if !paused && exists {
+            set_condition(&mut self.d["status"], "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed", &ts, true);
+        } else {
+            return;
+        }
+        self.write_d();
+    }
+
+    fn find_new(&self) -> Option<usize> {
+        self.rss
+            .iter()
+            .position(|rs| util::templates_equal(&rs["spec"]["template"], &self.d["spec"]["template"]))
+    }
+
+    fn olds(&self, new: Option<usize>) -> Vec<usize> {
+        (0..self.rss.len()).filter(|i| Some(*i) != new).collect()
+    }
+
+    /// `getAllReplicaSetsAndSyncRevision`.
+    fn new_and_sync_revision(&mut self, create: bool) -> Option<usize> {
+        let new = self.find_new();
+        let max_old = self.olds(new).iter().map(|i| revision(&self.rss[*i])).max().unwrap_or(0);
+        let new_revision = max_old + 1;
+        let ts = self.ts();
+        if let Some(n) = new {
+            let mut rs = self.rss[n].clone();
+            let changed = set_new_rs_annotations(&self.d, &mut rs, new_revision, true);
+            let min_ready = self.d["spec"].get("minReadySeconds").cloned();
+            let min_ready_changed = rs["spec"].get("minReadySeconds") != min_ready.as_ref();
+            if changed || min_ready_changed {
+                match min_ready {
+                    Some(m) => rs["spec"]["minReadySeconds"] = m,
+                    None => {
+                        util::remove(&mut rs, "/spec/minReadySeconds");
+                    }
+                }
+                self.write_rs(n, rs);
+                return new;
+            }
+            let rev = util::annotation(&self.rss[n], REVISION).unwrap_or("").to_string();
+            let mut needs = set_deployment_revision(&mut self.d, &rev);
+            if has_progress_deadline(&self.d) && get_condition(&self.d["status"], "Progressing").is_none() {
+                let msg = format!("Found new replica set \"{}\"", util::name(&self.rss[n]));
+                set_condition(&mut self.d["status"], "Progressing", "True", "FoundNewReplicaSet", &msg, &ts, true);
+                needs = true;
+            }
+            if needs {
+                self.write_d();
+            }
+            return new;
+        }
+        if !create {
+            return None;
+        }
+        let collision = util::i(&self.d, "/status/collisionCount");
+        let hash = util::template_hash(&self.d["spec"]["template"], collision);
+        let mut template = self.d["spec"]["template"].clone();
+        util::set(&mut template, "/metadata/labels/pod-template-hash", json!(hash));
+        let mut selector = self.d["spec"]["selector"].clone();
+        util::set(&mut selector, "/matchLabels/pod-template-hash", json!(hash));
+        let name = format!("{}-{hash}", util::name(&self.d));
+        let mut rs = json!({
+            "metadata": {
+                "name": name,
+                "namespace": util::namespace(&self.d),
+                "labels": template["metadata"]["labels"].clone(),
+                "ownerReferences": [util::owner_ref(&self.d, "Deployment", "apps/v1")],
+            },
+            "spec": {"replicas": 0, "selector": selector, "template": template},
+        });
+        if let Some(m) = self.d["spec"].get("minReadySeconds") {
+            rs["spec"]["minReadySeconds"] = m.clone();
+        }
+        let mut all: Vec<&Value> = self.rss.iter().collect();
+        all.push(&rs);
+        let count = self.new_rs_new_replicas(&all, 0);
+        rs["spec"]["replicas"] = json!(count);
+        set_new_rs_annotations(&self.d, &mut rs, new_revision, false);
+        match self.store.create(Res::ReplicaSets, rs) {
+            Ok(created) => {
+                self.rss.push((*created).clone());
+                if count > 0 {
+                    self.event(false, "ScalingReplicaSet", &format!("Scaled up replica set {name} from 0 to {count}"));
+                }
+                set_deployment_revision(&mut self.d, &new_revision.to_string());
+                if has_progress_deadline(&self.d) {
+                    let msg = format!("Created new replica set \"{name}\"");
+                    set_condition(&mut self.d["status"], "Progressing", "True", "NewReplicaSetCreated", &msg, &ts, true);
+                }
+                self.write_d();
+                Some(self.rss.len() - 1)
+            }
+            Err(ApiError { code: 409, .. }) => {
+                // A hash collision with a foreign ReplicaSet: try another name.
+                self.d["status"]["collisionCount"] = json!(collision + 1);
+                self.write_d();
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// `NewRSNewReplicas`.
+    fn new_rs_new_replicas(&self, all: &[&Value], new_replicas: i64) -> i64 {
+        let r = replicas(&self.d);
+        if !is_rolling(&self.d) {
+            return r;
+        }
+        let surge = util::int_or_percent(
+            self.d.pointer("/spec/strategy/rollingUpdate/maxSurge"),
+            r,
+            true,
+            "25%",
+        );
+        let current: i64 = all.iter().map(|x| replicas(x)).sum();
+        let max_total = r + surge;
+        if current >= max_total {
+            return new_replicas;
+        }
+        new_replicas + (max_total - current).min(r - new_replicas)
+    }
+
+    fn scale_rs(&mut self, i: usize, new_scale: i64, op: &str) -> bool {
+        let r = replicas(&self.d);
+        let max = r + max_surge(&self.d);
+        let old = replicas(&self.rss[i]);
+        let size = old != new_scale;
+        if !size && !replicas_annotations_need_update(&self.rss[i], r, max) {
+            return false;
+        }
+        let mut rs = self.rss[i].clone();
+        rs["spec"]["replicas"] = json!(new_scale);
+        set_replicas_annotations(&mut rs, r, max);
+        self.write_rs(i, rs);
+        if size {
+            let name = util::name(&self.rss[i]).to_string();
+            self.event(false, "ScalingReplicaSet", &format!("Scaled {op} replica set {name} from {old} to {new_scale}"));
+        }
+        size
+    }
+
+    fn scale_and_record(&mut self, i: usize, new_scale: i64) -> bool {
+        let old = replicas(&self.rss[i]);
+        if old == new_scale {
+            return false;
+        }
+        let op = if old < new_scale { "up" } else { "down" };
+        self.scale_rs(i, new_scale, op)
+    }
+
+    fn is_scaling_event(&mut self) -> bool {
+        let new = self.new_and_sync_revision(false);
+        let r = replicas(&self.d);
+        let mut idx = self.olds(new);
+        idx.extend(new);
+        idx.iter().any(|i| {
+            let rs = &self.rss[*i];
+            replicas(rs) > 0
+                && util::annotation(rs, DESIRED)
+                    .and_then(|d| d.parse::<i64>().ok())
+                    .is_some_and(|d| d != r)
+        })
+    }
+
+    fn all_refs(&self) -> Vec<&Value> {
+        self.rss.iter().collect()
+    }
+
+    /// `dc.sync`: scaling and status without a rollout.
+    fn sync_scale(&mut self) {
+        let new = self.new_and_sync_revision(false);
+        self.scale(new);
+        if util::b(&self.d, "/spec/paused") {
+            self.cleanup(new);
+        }
+        let ts = self.ts();
+        let status = calculate_status(&self.d, &self.all_refs(), new.map(|n| &self.rss[n]), &ts);
+        if self.d.get("status") != Some(&status) {
+            self.d["status"] = status;
+            self.write_d();
+        }
+    }
+
+    /// `dc.scale`: the active (or newest) ReplicaSet takes the new size, or
+    /// all active ones grow or shrink in proportion.
+    fn scale(&mut self, new: Option<usize>) {
+        let r = replicas(&self.d);
+        let mut olds = self.olds(new);
+        olds.reverse();
+        let mut active: Vec<usize> = olds.iter().copied().chain(new).filter(|i| replicas(&self.rss[*i]) > 0).collect();
+        let target = match active.len() {
+            0 => new.or(olds.first().copied()),
+            1 => Some(active[0]),
+            _ => None,
+        };
+        if let Some(t) = target {
+            if replicas(&self.rss[t]) != r {
+                self.scale_and_record(t, r);
+            }
+            return;
+        }
+        if let Some(n) = new {
+            let rs = &self.rss[n];
+            let saturated = replicas(rs) == r
+                && util::annotation(rs, DESIRED) == Some(r.to_string().as_str())
+                && util::i(rs, "/status/availableReplicas") == r;
+            if saturated {
+                for o in self.olds(new) {
+                    if replicas(&self.rss[o]) > 0 {
+                        self.scale_and_record(o, 0);
+                    }
+                }
+                return;
+            }
+        }
+        if !is_rolling(&self.d) {
+            return;
+        }
+        let total: i64 = active.iter().map(|i| replicas(&self.rss[*i])).sum();
+        let allowed = if r > 0 { r + max_surge(&self.d) } else { 0 };
+        let to_add = allowed - total;
+        let created = |i: &usize| util::s(&self.rss[*i], "/metadata/creationTimestamp").to_string();
+        if to_add > 0 {
+            active.sort_by(|a, b| replicas(&self.rss[*b]).cmp(&replicas(&self.rss[*a])).then(created(b).cmp(&created(a))));
+        } else {
+            active.sort_by(|a, b| replicas(&self.rss[*b]).cmp(&replicas(&self.rss[*a])).then(created(a).cmp(&created(b))));
+        }
+        let op = if to_add > 0 { "up" } else { "down" };
+        let mut added = 0;
+        let mut sizes: Vec<i64> = Vec::new();
+        for i in &active {
+            let rs = &self.rss[*i];
+            let cur = replicas(rs);
+            if to_add == 0 || cur == 0 || to_add == added {
+                sizes.push(cur);
+                continue;
+            }
+            let fraction = if r == 0 {
+                -cur
+            } else {
+                let max_now = r + max_surge(&self.d);
+                let mut before = util::annotation(rs, MAX_REPLICAS).and_then(|m| m.parse::<i64>().ok()).unwrap_or(0);
+                if before == 0 {
+                    before = util::i(&self.d, "/status/replicas");
+                    if before == 0 {
+                        before = max_now;
+                    }
+                }
+                ((cur * max_now) as f64 / before as f64).round() as i64 - cur
+            };
+            let allowed_left = to_add - added;
+            let p = if to_add > 0 { fraction.min(allowed_left) } else { fraction.max(allowed_left) };
+            sizes.push(cur + p);
+            added += p;
+        }
+        for (n, i) in active.iter().enumerate() {
+            let mut size = sizes[n];
+            if n == 0 && to_add != 0 {
+                size = (size + to_add - added).max(0);
+            }
+            self.scale_rs(*i, size, op);
+        }
+    }
+
+    fn rollout_rolling(&mut self) {
+        let Some(new) = self.new_and_sync_revision(true) else {
+            self.sync_rollout_status(None);
+            return;
+        };
+        if self.reconcile_new(new) || self.reconcile_old(new) {
+            self.sync_rollout_status(Some(new));
+            return;
+        }
+        let status = self.d.get("status").cloned().unwrap_or(json!({}));
+        if deployment_complete(&self.d, &status) {
+            self.cleanup(Some(new));
+        }
+        self.sync_rollout_status(Some(new));
+    }
+
+    fn reconcile_new(&mut self, new: usize) -> bool {
+        let r = replicas(&self.d);
+        let cur = replicas(&self.rss[new]);
+        if cur == r {
+            return false;
+        }
+        if cur > r {
+            return self.scale_and_record(new, r);
+        }
+        let count = self.new_rs_new_replicas(&self.all_refs(), cur);
+        self.scale_and_record(new, count)
+    }
+
+    fn reconcile_old(&mut self, new: usize) -> bool {
+        let olds: Vec<usize> = self.olds(Some(new)).into_iter().filter(|i| replicas(&self.rss[*i]) > 0).collect();
+        let old_count: i64 = olds.iter().map(|i| replicas(&self.rss[*i])).sum();
+        if old_count == 0 {
+            return false;
+        }
+        let all_count: i64 = self.rss.iter().map(replicas).sum();
+        let min_available = replicas(&self.d) - max_unavailable(&self.d);
+        let new_unavailable = replicas(&self.rss[new]) - util::i(&self.rss[new], "/status/availableReplicas");
+        let max_scaled_down = all_count - min_available - new_unavailable;
+        if max_scaled_down <= 0 {
+            return false;
+        }
+        // Unhealthy old replicas first, oldest ReplicaSet first.
+        let mut cleaned = 0;
+        for i in &olds {
+            if cleaned >= max_scaled_down {
+                break;
+            }
+            let rs = &self.rss[*i];
+            let (spec, avail) = (replicas(rs), util::i(rs, "/status/availableReplicas"));
+            if spec == 0 || spec == avail {
+                continue;
+            }
+            let down = (max_scaled_down - cleaned).min(spec - avail);
+            self.scale_and_record(*i, spec - down);
+            cleaned += down;
+        }
+        // Then healthy ones, keeping minAvailable.
+        let available: i64 = self.rss.iter().map(|r| util::i(r, "/status/availableReplicas")).sum();
+        let mut scaled = 0;
+        if available > min_available {
+            let total = available - min_available;
+            for i in &olds {
+                if scaled >= total {
+                    break;
+                }
+                let spec = replicas(&self.rss[*i]);
+                if spec == 0 {
+                    continue;
+                }
+                let down = spec.min(total - scaled);
+                self.scale_and_record(*i, spec - down);
+                scaled += down;
+            }
+        }
+        cleaned + scaled > 0
+    }
+
+    fn rollout_recreate(&mut self) {
+        let mut new = self.new_and_sync_revision(false);
+        let olds: Vec<usize> = self.olds(new).into_iter().filter(|i| replicas(&self.rss[*i]) > 0).collect();
+        let mut scaled_down = false;
+        for o in olds {
+            scaled_down |= self.scale_and_record(o, 0);
+        }
+        if scaled_down {
+            self.sync_rollout_status(new);
+            return;
+        }
+        let old_uids: Vec<String> = self.olds(new).iter().map(|i| util::uid(&self.rss[*i]).to_string()).collect();
+        let old_actual: i64 = self.olds(new).iter().map(|i| util::i(&self.rss[*i], "/status/replicas")).sum();
+        let old_pods = old_actual > 0
+            || self.store.list(Res::Pods, Some(util::namespace(&self.d))).iter().any(|p| {
+                util::controller_uid(p).is_some_and(|u| old_uids.iter().any(|o| o == u))
+                    && !matches!(util::s(p, "/status/phase"), "Failed" | "Succeeded")
+            });
+        if old_pods {
+            self.sync_rollout_status(new);
+            return;
+        }
+        if new.is_none() {
+            new = self.new_and_sync_revision(true);
+        }
+        if let Some(n) = new {
+            let r = replicas(&self.d);
+            self.scale_and_record(n, r);
+            let status = self.d.get("status").cloned().unwrap_or(json!({}));
+            if deployment_complete(&self.d, &status) {
+                self.cleanup(new);
+            }
+        }
+        self.sync_rollout_status(new);
+    }
+
+    /// Deletes the oldest unused ReplicaSets beyond `revisionHistoryLimit`.
+    fn cleanup(&mut self, new: Option<usize>) {
+        let Some(limit) = util::opt_i(&self.d, "/spec/revisionHistoryLimit") else {
+            return;
+        };
+        let mut alive: Vec<usize> = self.olds(new).into_iter().filter(|i| !util::is_deleting(&self.rss[*i])).collect();
+        let diff = alive.len() as i64 - limit;
+        if diff <= 0 {
+            return;
+        }
+        alive.sort_by_key(|i| revision(&self.rss[*i]));
+        let mut gone = Vec::new();
+        for i in alive.into_iter().take(diff as usize) {
+            let rs = &self.rss[i];
+            if util::i(rs, "/status/replicas") != 0
+                || replicas(rs) != 0
+                || util::i(rs, "/metadata/generation") > util::i(rs, "/status/observedGeneration")
+            {
+                continue;
+            }
+            self.store.delete(Res::ReplicaSets, util::namespace(rs), util::name(rs));
+            gone.push(i);
+        }
+        gone.sort_unstable();
+        for i in gone.into_iter().rev() {
+            self.rss.remove(i);
+        }
+    }
+
+    /// `syncRolloutStatus`: status plus the Progressing condition.
+    fn sync_rollout_status(&mut self, new: Option<usize>) {
+        let ts = self.ts();
+        let new_rs: Option<Arc<Value>> = new.and_then(|n| self.rss.get(n)).map(|v| Arc::new(v.clone()));
+        let mut status = calculate_status(&self.d, &self.all_refs(), new_rs.as_deref(), &ts);
+        let deadline = has_progress_deadline(&self.d);
+        if !deadline {
+            remove_condition(&mut status, "Progressing");
+        }
+        let current = get_condition(&self.d["status"], "Progressing").cloned();
+        let complete_before = status_i(&status, "replicas") == status_i(&status, "updatedReplicas")
+            && current.as_ref().is_some_and(|c| util::s(c, "/reason") == "NewReplicaSetAvailable");
+        let rs_name = new_rs.as_ref().map(|r| util::name(r).to_string());
+        let subject = |what: &str| match &rs_name {
+            Some(n) => format!("ReplicaSet \"{n}\" {what}"),
+            None => format!("Deployment \"{}\" {what}", util::name(&self.d)),
+        };
+        let mut timed_out_now = false;
+        if deadline && !complete_before {
+            if deployment_complete(&self.d, &status) {
+                let msg = subject("has successfully progressed.");
+                set_condition(&mut status, "Progressing", "True", "NewReplicaSetAvailable", &msg, &ts, true);
+            } else if deployment_progressing(&self.d, &status) {
+                let msg = subject("is progressing.");
+                let mut transition = ts.clone();
+                if let Some(c) = &current
+                    && util::s(c, "/status") == "True"
+                {
+                    transition = util::s(c, "/lastTransitionTime").to_string();
+                }
+                remove_condition(&mut status, "Progressing");
+                if let Some(list) = status["conditions"].as_array_mut() {
+                    list.push(json!({"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
+                        "message": msg, "lastUpdateTime": ts, "lastTransitionTime": transition}));
+                }
+            } else if deployment_timed_out(&self.d, &status, self.now) {
+                let msg = subject("has timed out progressing.");
+                timed_out_now = current.as_ref().is_none_or(|c| util::s(c, "/reason") != "ProgressDeadlineExceeded");
+                set_condition(&mut status, "Progressing", "False", "ProgressDeadlineExceeded", &msg, &ts, true);
+            }
+        }
+        if self.d.get("status") == Some(&status) {
+            return;
+        }
+        self.d["status"] = status;
+        self.write_d();
+        if timed_out_now {
+            let msg = subject("has timed out progressing.");
+            self.event(true, "ProgressDeadlineExceeded", &msg);
+        }
+    }
+}

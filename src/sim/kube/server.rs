@@ -1,0 +1,299 @@
+//! The HTTP front: routing of discovery and resource paths, content
+//! negotiation (JSON, `Table`, `PartialObjectMetadata`) and `Status`
+//! errors. Served with axum over plain HTTP/1.1.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::errors::ApiError;
+use super::resources::Res;
+use super::state::Shared;
+use super::{discovery, list_watch, objects};
+
+#[derive(Clone)]
+pub struct App {
+    pub shared: Arc<Shared>,
+    /// Cancelled when this server instance stops (ends open watches).
+    pub cancel: CancellationToken,
+    pub addr: SocketAddr,
+}
+
+pub struct Running {
+    pub task: JoinHandle<()>,
+    pub cancel: CancellationToken,
+}
+
+pub async fn start(shared: Arc<Shared>, listener: TcpListener) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let cancel = CancellationToken::new();
+    let app = App {
+        shared,
+        cancel: cancel.clone(),
+        addr,
+    };
+    let router = Router::new().fallback(handle).with_state(app);
+    let stop = cancel.clone();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
+        if let Err(e) = serve.await {
+            tracing::warn!("simulated kube-apiserver stopped: {e}");
+        }
+    });
+    Ok(Running { task, cancel })
+}
+
+/// What the client asked the response to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Table,
+    PartialMetadata,
+}
+
+impl Format {
+    fn from_accept(accept: &str) -> Format {
+        // The first acceptable alternative wins, like content negotiation.
+        for alt in accept.split(',') {
+            let alt = alt.trim();
+            if alt.contains("as=Table") {
+                return Format::Table;
+            }
+            if alt.contains("as=PartialObjectMetadata") {
+                return Format::PartialMetadata;
+            }
+            if alt.starts_with("application/json") || alt.starts_with("*/*") || alt.is_empty() {
+                return Format::Json;
+            }
+        }
+        Format::Json
+    }
+}
+
+/// A parsed request on a resource path.
+pub struct Req {
+    pub method: Method,
+    pub res: Res,
+    pub ns: Option<String>,
+    pub name: Option<String>,
+    pub sub: Option<String>,
+    pub query: HashMap<String, String>,
+    pub format: Format,
+    pub content_type: String,
+    pub body: Bytes,
+}
+
+impl Req {
+    pub fn q(&self, k: &str) -> Option<&str> {
+        self.query.get(k).map(String::as_str)
+    }
+
+    pub fn flag(&self, k: &str) -> bool {
+        matches!(self.q(k), Some("true" | "1"))
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.q("dryRun") == Some("All")
+    }
+
+    pub fn ns(&self) -> &str {
+        self.ns.as_deref().unwrap_or("")
+    }
+}
+
+pub fn json_response(code: u16, v: &Value) -> Response {
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    bytes_response(code, body)
+}
+
+pub fn bytes_response(code: u16, body: Vec<u8>) -> Response {
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+pub fn error_response(e: &ApiError) -> Response {
+    json_response(e.code, &e.to_status())
+}
+
+fn parse_query(q: Option<&str>) -> HashMap<String, String> {
+    url::form_urlencoded::parse(q.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+async fn handle(State(app): State<App>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, 64 << 20).await {
+        Ok(b) => b,
+        Err(_) => return error_response(&ApiError::bad_request("request body too large")),
+    };
+    let query = parse_query(parts.uri.query());
+    match route(&app, parts.method, parts.uri.path(), query, &parts.headers, body).await {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    }
+}
+
+fn header(h: &HeaderMap, name: header::HeaderName) -> String {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn route(
+    app: &App,
+    method: Method,
+    path: &str,
+    query: HashMap<String, String>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let get_only = |v: Value| {
+        if method == Method::GET {
+            Ok(json_response(200, &v))
+        } else {
+            Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource"))
+        }
+    };
+    let (group, version, rest): (&str, &str, &[&str]) = match segs.as_slice() {
+        ["version"] => return get_only(discovery::version()),
+        ["healthz" | "livez" | "readyz", ..] => {
+            return Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok").into_response());
+        }
+        ["api"] => return get_only(discovery::core_versions(&app.addr.to_string())),
+        ["apis"] => return get_only(discovery::group_list()),
+        ["apis", g] => return discovery::group(g).map_or_else(|| Err(ApiError::path_not_found()), get_only),
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Err(ApiError::path_not_found()),
+    };
+    if rest.is_empty() {
+        return discovery::resource_list(group, version).map_or_else(|| Err(ApiError::path_not_found()), get_only);
+    }
+    let find = |r: &str| Res::find(group, version, r);
+    let (res, ns, tail): (Res, Option<&str>, &[&str]) = match rest {
+        ["namespaces", ns, r, tail @ ..] if find(r).is_some_and(|x| x.namespaced()) => {
+            (find(r).ok_or_else(ApiError::path_not_found)?, Some(*ns), tail)
+        }
+        [r, tail @ ..] => {
+            let res = find(r).ok_or_else(ApiError::path_not_found)?;
+            if res.namespaced() && !tail.is_empty() {
+                return Err(ApiError::path_not_found());
+            }
+            (res, None, tail)
+        }
+        [] => return Err(ApiError::path_not_found()),
+    };
+    if tail.len() > 2 {
+        return Err(ApiError::path_not_found());
+    }
+    let req = Req {
+        method,
+        res,
+        ns: ns.map(str::to_string),
+        name: tail.first().map(|s| s.to_string()),
+        sub: tail.get(1).map(|s| s.to_string()),
+        query,
+        format: Format::from_accept(&header(headers, header::ACCEPT)),
+        content_type: header(headers, header::CONTENT_TYPE),
+        body,
+    };
+    if let Some(sub) = &req.sub
+        && !res.subresources().contains(&sub.as_str())
+    {
+        return Err(ApiError::path_not_found());
+    }
+    if app.shared.is_forbidden(res) {
+        return Err(ApiError::forbidden(res, verb(&req), req.ns.as_deref()));
+    }
+    dispatch(app, req).await
+}
+
+fn verb(req: &Req) -> &'static str {
+    match (&req.method, req.name.is_some()) {
+        (&Method::GET, false) if req.flag("watch") => "watch",
+        (&Method::GET, false) => "list",
+        (&Method::GET, true) => "get",
+        (&Method::POST, _) => "create",
+        (&Method::PUT, _) => "update",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, false) => "deletecollection",
+        (&Method::DELETE, true) => "delete",
+        _ => "get",
+    }
+}
+
+async fn dispatch(app: &App, req: Req) -> Result<Response, ApiError> {
+    let not_allowed = || Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource"));
+    match (req.name.is_some(), req.sub.as_deref()) {
+        (false, _) => match req.method {
+            Method::GET if req.flag("watch") => Ok(list_watch::watch(app, &req)),
+            Method::GET => list_watch::list(app, &req),
+            Method::POST => objects::create(app, &req),
+            Method::DELETE => objects::delete_collection(app, &req),
+            _ => not_allowed(),
+        },
+        (true, None) => match req.method {
+            Method::GET => objects::get(app, &req),
+            Method::PUT => objects::update(app, &req),
+            Method::PATCH => objects::patch(app, &req),
+            Method::DELETE => objects::delete(app, &req),
+            _ => not_allowed(),
+        },
+        (true, Some("scale")) => match req.method {
+            Method::GET | Method::PUT | Method::PATCH => objects::scale(app, &req),
+            _ => not_allowed(),
+        },
+        (true, Some("status")) => match req.method {
+            Method::GET => objects::get(app, &req),
+            Method::PUT | Method::PATCH => objects::status(app, &req),
+            _ => not_allowed(),
+        },
+        (true, Some("log")) if req.method == Method::GET => objects::log(app, &req),
+        _ => not_allowed(),
+    }
+}
+
+pub fn body_response(code: u16, content_type: &'static str, body: Body) -> Response {
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
+        [(header::CONTENT_TYPE, content_type)],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_negotiation() {
+        assert_eq!(
+            Format::from_accept("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"),
+            Format::Table
+        );
+        assert_eq!(Format::from_accept("application/json, */*"), Format::Json);
+        assert_eq!(Format::from_accept(""), Format::Json);
+        assert_eq!(
+            Format::from_accept("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"),
+            Format::PartialMetadata
+        );
+    }
+}

@@ -1,0 +1,584 @@
+//! Server-side printing: `meta.k8s.io/v1` `Table` responses with the same
+//! columns and cells as the real API server's printers, which is what
+//! `kubectl get` shows.
+
+use serde_json::{Value, json};
+
+use super::clock::{SimTime, human_duration, parse_time};
+use super::resources::Res;
+use super::util;
+
+/// What each row carries besides its cells (`includeObject`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Include {
+    None,
+    Metadata,
+    Object,
+}
+
+impl Include {
+    pub fn parse(s: Option<&str>) -> Include {
+        match s {
+            Some("None") => Include::None,
+            Some("Object") => Include::Object,
+            _ => Include::Metadata,
+        }
+    }
+}
+
+fn col(name: &str, ty: &str, priority: i64) -> Value {
+    let mut c = json!({"name": name, "type": ty, "format": "", "description": name, "priority": priority});
+    if name == "Name" {
+        c["format"] = json!("name");
+        c["description"] = json!("Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically.");
+    }
+    if name == "Age" {
+        c["description"] = json!("CreationTimestamp is a timestamp representing the server time when this object was created.");
+    }
+    c
+}
+
+pub fn columns(res: Res) -> Vec<Value> {
+    let cols: &[(&str, &str, i64)] = match res {
+        Res::Pods => &[
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Status", "string", 0),
+            ("Restarts", "string", 0),
+            ("Age", "string", 0),
+            ("IP", "string", 1),
+            ("Node", "string", 1),
+            ("Nominated Node", "string", 1),
+            ("Readiness Gates", "string", 1),
+        ],
+        Res::Deployments => &[
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Up-to-date", "string", 0),
+            ("Available", "string", 0),
+            ("Age", "string", 0),
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+            ("Selector", "string", 1),
+        ],
+        Res::ReplicaSets => &[
+            ("Name", "string", 0),
+            ("Desired", "integer", 0),
+            ("Current", "integer", 0),
+            ("Ready", "integer", 0),
+            ("Age", "string", 0),
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+            ("Selector", "string", 1),
+        ],
+        Res::StatefulSets => &[
+            ("Name", "string", 0),
+            ("Ready", "string", 0),
+            ("Age", "string", 0),
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+        ],
+        Res::DaemonSets => &[
+            ("Name", "string", 0),
+            ("Desired", "integer", 0),
+            ("Current", "integer", 0),
+            ("Ready", "integer", 0),
+            ("Up-to-date", "integer", 0),
+            ("Available", "integer", 0),
+            ("Node Selector", "string", 0),
+            ("Age", "string", 0),
+            ("Containers", "string", 1),
+            ("Images", "string", 1),
+            ("Selector", "string", 1),
+        ],
+        Res::Nodes => &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Roles", "string", 0),
+            ("Age", "string", 0),
+            ("Version", "string", 0),
+            ("Internal-IP", "string", 1),
+            ("External-IP", "string", 1),
+            ("OS-Image", "string", 1),
+            ("Kernel-Version", "string", 1),
+            ("Container-Runtime", "string", 1),
+        ],
+        Res::Hpas => &[
+            ("Name", "string", 0),
+            ("Reference", "string", 0),
+            ("Targets", "string", 0),
+            ("MinPods", "string", 0),
+            ("MaxPods", "integer", 0),
+            ("Replicas", "integer", 0),
+            ("Age", "string", 0),
+        ],
+        Res::Namespaces => &[("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0)],
+        Res::Events => &[
+            ("Last Seen", "string", 0),
+            ("Type", "string", 0),
+            ("Reason", "string", 0),
+            ("Object", "string", 0),
+            ("Subobject", "string", 1),
+            ("Source", "string", 1),
+            ("Message", "string", 0),
+            ("First Seen", "string", 1),
+            ("Count", "string", 1),
+            ("Name", "string", 1),
+        ],
+        Res::Services => &[
+            ("Name", "string", 0),
+            ("Type", "string", 0),
+            ("Cluster-IP", "string", 0),
+            ("External-IP", "string", 0),
+            ("Port(s)", "string", 0),
+            ("Age", "string", 0),
+            ("Selector", "string", 1),
+        ],
+        Res::ControllerRevisions => &[
+            ("Name", "string", 0),
+            ("Controller", "string", 0),
+            ("Revision", "integer", 0),
+            ("Age", "string", 0),
+        ],
+    };
+    cols.iter().map(|(n, t, p)| col(n, t, *p)).collect()
+}
+
+fn age(obj: &Value, now: SimTime) -> String {
+    match parse_time(util::s(obj, "/metadata/creationTimestamp")) {
+        Some(t) => human_duration(now - t),
+        None => "<unknown>".into(),
+    }
+}
+
+fn since(ts: &str, now: SimTime) -> String {
+    match parse_time(ts) {
+        Some(t) => human_duration(now - t),
+        None => "<unknown>".into(),
+    }
+}
+
+fn template_columns(obj: &Value) -> (String, String) {
+    let cs = obj
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let names: Vec<&str> = cs.iter().map(|c| util::s(c, "/name")).collect();
+    let images: Vec<&str> = cs.iter().map(|c| util::s(c, "/image")).collect();
+    (names.join(","), images.join(","))
+}
+
+fn selector(obj: &Value) -> String {
+    let s = obj
+        .pointer("/spec/selector")
+        .map(util::label_selector_string)
+        .unwrap_or_default();
+    if s.is_empty() { "<none>".into() } else { s }
+}
+
+fn pod_cells(obj: &Value, now: SimTime) -> Vec<Value> {
+    let phase = util::s(obj, "/status/phase");
+    let mut reason = if util::s(obj, "/status/reason").is_empty() {
+        phase.to_string()
+    } else {
+        util::s(obj, "/status/reason").to_string()
+    };
+    let total = obj
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let mut ready = 0;
+    let mut restarts = 0;
+    let mut last_restart: Option<SimTime> = None;
+    let mut has_running = false;
+    let statuses = obj
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for c in statuses.iter().rev() {
+        restarts += util::i(c, "/restartCount");
+        if let Some(t) = parse_time(util::s(c, "/lastState/terminated/finishedAt")) {
+            last_restart = Some(last_restart.map_or(t, |l| l.max(t)));
+        }
+        let waiting = util::s(c, "/state/waiting/reason");
+        let terminated = c.pointer("/state/terminated");
+        if !waiting.is_empty() {
+            reason = waiting.to_string();
+        } else if let Some(t) = terminated {
+            let r = util::s(t, "/reason");
+            reason = if !r.is_empty() {
+                r.to_string()
+            } else if util::i(t, "/signal") != 0 {
+                format!("Signal:{}", util::i(t, "/signal"))
+            } else {
+                format!("ExitCode:{}", util::i(t, "/exitCode"))
+            };
+        } else if util::b(c, "/ready") && c.pointer("/state/running").is_some() {
+            has_running = true;
+            ready += 1;
+        }
+    }
+    if reason == "Completed" && has_running {
+        reason = "Running".into();
+    }
+    if util::is_deleting(obj) && phase != "Succeeded" && phase != "Failed" {
+        reason = "Terminating".into();
+    }
+    let restarts_str = match last_restart {
+        Some(t) if restarts != 0 => format!("{restarts} ({} ago)", human_duration(now - t)),
+        _ => restarts.to_string(),
+    };
+    let or_none = |s: &str| if s.is_empty() { "<none>".to_string() } else { s.to_string() };
+    vec![
+        json!(util::name(obj)),
+        json!(format!("{ready}/{total}")),
+        json!(reason),
+        json!(restarts_str),
+        json!(age(obj, now)),
+        json!(or_none(util::s(obj, "/status/podIP"))),
+        json!(or_none(util::s(obj, "/spec/nodeName"))),
+        json!(or_none(util::s(obj, "/status/nominatedNodeName"))),
+        json!("<none>"),
+    ]
+}
+
+fn node_cells(obj: &Value, now: SimTime) -> Vec<Value> {
+    let mut status: Vec<String> = Vec::new();
+    if let Some(conds) = obj.pointer("/status/conditions").and_then(Value::as_array)
+        && let Some(c) = conds.iter().find(|c| util::s(c, "/type") == "Ready")
+    {
+        status.push(if util::s(c, "/status") == "True" {
+            "Ready".into()
+        } else {
+            "NotReady".into()
+        });
+    }
+    if status.is_empty() {
+        status.push("Unknown".into());
+    }
+    if util::b(obj, "/spec/unschedulable") {
+        status.push("SchedulingDisabled".into());
+    }
+    let mut roles: Vec<String> = obj
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    if let Some(r) = k.strip_prefix("node-role.kubernetes.io/") {
+                        Some(r.to_string())
+                    } else if k == "kubernetes.io/role" {
+                        v.as_str().map(str::to_string)
+                    } else {
+                        None
+                    }
+                })
+                .filter(|r| !r.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    roles.sort();
+    let roles = if roles.is_empty() { "<none>".to_string() } else { roles.join(",") };
+    let addr = |ty: &str| {
+        obj.pointer("/status/addresses")
+            .and_then(Value::as_array)
+            .and_then(|a| a.iter().find(|x| util::s(x, "/type") == ty))
+            .map(|x| util::s(x, "/address").to_string())
+            .unwrap_or_else(|| "<none>".into())
+    };
+    let runtime = util::s(obj, "/status/nodeInfo/containerRuntimeVersion");
+    vec![
+        json!(util::name(obj)),
+        json!(status.join(",")),
+        json!(roles),
+        json!(age(obj, now)),
+        json!(util::s(obj, "/status/nodeInfo/kubeletVersion")),
+        json!(addr("InternalIP")),
+        json!(addr("ExternalIP")),
+        json!(util::s(obj, "/status/nodeInfo/osImage")),
+        json!(util::s(obj, "/status/nodeInfo/kernelVersion")),
+        json!(if runtime.is_empty() { "<unknown>" } else { runtime }),
+    ]
+}
+
+fn hpa_targets(obj: &Value) -> String {
+    let specs = obj.pointer("/spec/metrics").and_then(Value::as_array).cloned().unwrap_or_default();
+    let statuses = obj
+        .pointer("/status/currentMetrics")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if specs.is_empty() {
+        return "<none>".into();
+    }
+    let mut list = Vec::new();
+    for (n, m) in specs.iter().enumerate() {
+        if util::s(m, "/type") != "Resource" {
+            list.push("<unknown>/<unknown>".to_string());
+            continue;
+        }
+        let res = util::s(m, "/resource/name");
+        let current = statuses
+            .get(n)
+            .and_then(|s| s.pointer("/resource/current/averageUtilization"))
+            .and_then(Value::as_i64)
+            .map_or_else(|| "<unknown>".to_string(), |u| format!("{u}%"));
+        let target = util::opt_i(m, "/resource/target/averageUtilization")
+            .map_or_else(|| "<auto>".to_string(), |u| format!("{u}%"));
+        list.push(format!("{res}: {current}/{target}"));
+    }
+    if list.len() > 2 {
+        let more = list.len() - 2;
+        list.truncate(2);
+        format!("{} + {more} more...", list.join(", "))
+    } else {
+        list.join(", ")
+    }
+}
+
+fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
+    let name = json!(util::name(obj));
+    let i = |p: &str| json!(util::i(obj, p));
+    match res {
+        Res::Pods => pod_cells(obj, now),
+        Res::Nodes => node_cells(obj, now),
+        Res::Deployments => {
+            let (c, im) = template_columns(obj);
+            vec![
+                name,
+                json!(format!(
+                    "{}/{}",
+                    util::i(obj, "/status/readyReplicas"),
+                    util::i(obj, "/spec/replicas")
+                )),
+                i("/status/updatedReplicas"),
+                i("/status/availableReplicas"),
+                json!(age(obj, now)),
+                json!(c),
+                json!(im),
+                json!(selector(obj)),
+            ]
+        }
+        Res::ReplicaSets => {
+            let (c, im) = template_columns(obj);
+            vec![
+                name,
+                i("/spec/replicas"),
+                i("/status/replicas"),
+                i("/status/readyReplicas"),
+                json!(age(obj, now)),
+                json!(c),
+                json!(im),
+                json!(selector(obj)),
+            ]
+        }
+        Res::StatefulSets => {
+            let (c, im) = template_columns(obj);
+            vec![
+                name,
+                json!(format!(
+                    "{}/{}",
+                    util::i(obj, "/status/readyReplicas"),
+                    util::i(obj, "/spec/replicas")
+                )),
+                json!(age(obj, now)),
+                json!(c),
+                json!(im),
+            ]
+        }
+        Res::DaemonSets => {
+            let (c, im) = template_columns(obj);
+            let ns = obj
+                .pointer("/spec/template/spec/nodeSelector")
+                .map(util::selector_string)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "<none>".into());
+            vec![
+                name,
+                i("/status/desiredNumberScheduled"),
+                i("/status/currentNumberScheduled"),
+                i("/status/numberReady"),
+                i("/status/updatedNumberScheduled"),
+                i("/status/numberAvailable"),
+                json!(ns),
+                json!(age(obj, now)),
+                json!(c),
+                json!(im),
+                json!(selector(obj)),
+            ]
+        }
+        Res::Hpas => vec![
+            name,
+            json!(format!(
+                "{}/{}",
+                util::s(obj, "/spec/scaleTargetRef/kind"),
+                util::s(obj, "/spec/scaleTargetRef/name")
+            )),
+            json!(hpa_targets(obj)),
+            util::opt_i(obj, "/spec/minReplicas").map_or(json!("<unset>"), |m| json!(m)),
+            i("/spec/maxReplicas"),
+            i("/status/currentReplicas"),
+            json!(age(obj, now)),
+        ],
+        Res::Namespaces => vec![name, json!(util::s(obj, "/status/phase")), json!(age(obj, now))],
+        Res::Events => {
+            let last = [
+                util::s(obj, "/lastTimestamp"),
+                util::s(obj, "/eventTime"),
+                util::s(obj, "/metadata/creationTimestamp"),
+            ]
+            .into_iter()
+            .find(|s| !s.is_empty())
+            .unwrap_or("");
+            let first = util::s(obj, "/firstTimestamp");
+            let source = util::s(obj, "/source/component");
+            let host = util::s(obj, "/source/host");
+            let source = if host.is_empty() {
+                source.to_string()
+            } else {
+                format!("{source}, {host}")
+            };
+            vec![
+                json!(since(last, now)),
+                json!(util::s(obj, "/type")),
+                json!(util::s(obj, "/reason")),
+                json!(format!(
+                    "{}/{}",
+                    util::s(obj, "/involvedObject/kind").to_ascii_lowercase(),
+                    util::s(obj, "/involvedObject/name")
+                )),
+                json!(util::s(obj, "/involvedObject/fieldPath")),
+                json!(source),
+                json!(util::s(obj, "/message")),
+                json!(if first.is_empty() { "<unknown>".to_string() } else { since(first, now) }),
+                json!(util::i(obj, "/count").to_string()),
+                name,
+            ]
+        }
+        Res::Services => {
+            let ports: Vec<String> = obj
+                .pointer("/spec/ports")
+                .and_then(Value::as_array)
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| format!("{}/{}", util::i(p, "/port"), util::s(p, "/protocol")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let ext = obj
+                .pointer("/spec/externalIPs")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "<none>".into());
+            let sel = obj
+                .pointer("/spec/selector")
+                .map(util::selector_string)
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "<none>".into());
+            vec![
+                name,
+                json!(util::s(obj, "/spec/type")),
+                json!(util::s(obj, "/spec/clusterIP")),
+                json!(ext),
+                json!(if ports.is_empty() { "<none>".to_string() } else { ports.join(",") }),
+                json!(age(obj, now)),
+                json!(sel),
+            ]
+        }
+        Res::ControllerRevisions => {
+            let owner = obj
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .map(|o| {
+                    let group = util::s(o, "/apiVersion").split('/').next().unwrap_or("");
+                    format!(
+                        "{}.{group}/{}",
+                        util::s(o, "/kind").to_ascii_lowercase(),
+                        util::s(o, "/name")
+                    )
+                })
+                .unwrap_or_else(|| "<none>".into());
+            vec![name, json!(owner), i("/revision"), json!(age(obj, now))]
+        }
+    }
+}
+
+/// The `PartialObjectMetadata` form of an object.
+pub fn partial_metadata(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or(json!({})),
+    })
+}
+
+pub fn row(res: Res, obj: &Value, now: SimTime, include: Include) -> Value {
+    let mut r = json!({"cells": cells(res, obj, now)});
+    match include {
+        Include::None => {}
+        Include::Metadata => r["object"] = partial_metadata(obj),
+        Include::Object => r["object"] = obj.clone(),
+    }
+    r
+}
+
+/// A Table of `objs`; `list_meta` becomes its metadata.
+pub fn table(res: Res, objs: &[&Value], now: SimTime, include: Include, list_meta: Value) -> Value {
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_meta,
+        "columnDefinitions": columns(res),
+        "rows": objs.iter().map(|o| row(res, o, now, include)).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_rows_follow_print_pod() {
+        let now = parse_time("2024-01-01T00:10:00Z").unwrap();
+        let pod = json!({"metadata": {"name": "p", "creationTimestamp": "2024-01-01T00:00:00Z"},
+            "spec": {"containers": [{"name": "a"}], "nodeName": "n1"},
+            "status": {"phase": "Running", "podIP": "10.0.0.1", "containerStatuses": [{
+                "name": "a", "ready": false, "restartCount": 3,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"reason": "OOMKilled", "finishedAt": "2024-01-01T00:09:30Z"}}}]}});
+        let c = cells(Res::Pods, &pod, now);
+        assert_eq!(c[1], "0/1");
+        assert_eq!(c[2], "CrashLoopBackOff");
+        assert_eq!(c[3], "3 (30s ago)");
+        assert_eq!(c[4], "10m");
+        assert_eq!(c[6], "n1");
+        assert_eq!(columns(Res::Pods).len(), c.len());
+    }
+
+    #[test]
+    fn every_resource_has_matching_cells() {
+        for r in super::super::resources::ALL {
+            let obj = json!({"metadata": {"name": "x", "creationTimestamp": "2024-01-01T00:00:00Z"}});
+            assert_eq!(cells(r, &obj, 0).len(), columns(r).len(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn node_status_and_hpa_targets() {
+        let node = json!({"metadata": {"name": "n1", "labels": {"node-role.kubernetes.io/control-plane": ""}},
+            "spec": {"unschedulable": true},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        let c = cells(Res::Nodes, &node, 0);
+        assert_eq!(c[1], "Ready,SchedulingDisabled");
+        assert_eq!(c[2], "control-plane");
+        let hpa = json!({"spec": {"metrics": [{"type": "Resource", "resource": {"name": "cpu",
+            "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+            "status": {"currentMetrics": [{"type": "Resource", "resource": {"name": "cpu",
+            "current": {"averageUtilization": 45}}}]}});
+        assert_eq!(hpa_targets(&hpa), "cpu: 45%/70%");
+    }
+}

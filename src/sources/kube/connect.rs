@@ -1,0 +1,131 @@
+//! Finding clusters the way kubectl does: the `KUBECONFIG` list (or
+//! `~/.kube/config`), a named or the current context, or in-cluster config.
+
+use std::path::PathBuf;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+/// What config says about Kubernetes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeSettings {
+    /// An explicit kubeconfig file (else `KUBECONFIG`, else `~/.kube/config`).
+    pub kubeconfig: Option<PathBuf>,
+    /// Contexts to show; empty means the current context.
+    pub contexts: Vec<String>,
+    /// Namespaces in scope; empty means all.
+    pub namespaces: Vec<String>,
+    /// `--namespace`: overrides `namespaces`.
+    pub namespace_flag: Option<String>,
+}
+
+impl KubeSettings {
+    pub fn namespaces(&self) -> Vec<String> {
+        match &self.namespace_flag {
+            Some(n) => vec![n.clone()],
+            None => self.namespaces.clone(),
+        }
+    }
+}
+
+/// A context ready to watch, or why it is not.
+pub struct Connected {
+    pub context: String,
+    pub client: Result<kube::Client, String>,
+}
+
+fn read_kubeconfig(settings: &KubeSettings) -> Result<Option<Kubeconfig>, String> {
+    if let Some(p) = &settings.kubeconfig {
+        return Kubeconfig::read_from(p)
+            .map(Some)
+            .map_err(|e| format!("kubeconfig {}: {e}", p.display()));
+    }
+    let env_set = std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty());
+    let default = directories::BaseDirs::new().map(|b| b.home_dir().join(".kube/config"));
+    if !env_set && !default.as_ref().is_some_and(|p| p.exists()) {
+        return Ok(None);
+    }
+    Kubeconfig::read().map(Some).map_err(|e| {
+        let which = if env_set {
+            "$KUBECONFIG".to_string()
+        } else {
+            "~/.kube/config".to_string()
+        };
+        format!("kubeconfig ({which}): {e}")
+    })
+}
+
+/// The contexts to watch and a client for each. With no kubeconfig at all
+/// and no in-cluster service account, the list is empty (not an error):
+/// the board simply has no Kubernetes source.
+pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
+    let kubeconfig = match read_kubeconfig(settings) {
+        Ok(k) => k,
+        Err(e) => {
+            let context = settings
+                .contexts
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "kubernetes".into());
+            return vec![Connected {
+                context,
+                client: Err(e),
+            }];
+        }
+    };
+    let Some(kubeconfig) = kubeconfig else {
+        if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+            let client = match kube::Config::incluster() {
+                Ok(cfg) => {
+                    kube::Client::try_from(cfg).map_err(|e| format!("in-cluster client: {e}"))
+                }
+                Err(e) => Err(format!("in-cluster config: {e}")),
+            };
+            return vec![Connected {
+                context: "in-cluster".into(),
+                client,
+            }];
+        }
+        return Vec::new();
+    };
+    let contexts = if settings.contexts.is_empty() {
+        match &kubeconfig.current_context {
+            Some(c) => vec![c.clone()],
+            None => {
+                return vec![Connected {
+                    context: "kubernetes".into(),
+                    client: Err("kubeconfig has no current-context; set one or list contexts in [kubernetes]".into()),
+                }];
+            }
+        }
+    } else {
+        settings.contexts.clone()
+    };
+    let mut out = Vec::new();
+    for context in contexts {
+        let known = kubeconfig.contexts.iter().any(|c| c.name == context);
+        let client = if !known {
+            let names: Vec<&str> = kubeconfig
+                .contexts
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect();
+            Err(format!(
+                "no context `{context}` in the kubeconfig (has: {})",
+                names.join(", ")
+            ))
+        } else {
+            let opts = KubeConfigOptions {
+                context: Some(context.clone()),
+                ..Default::default()
+            };
+            match kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &opts).await {
+                Ok(cfg) => {
+                    kube::Client::try_from(cfg).map_err(|e| format!("client for `{context}`: {e}"))
+                }
+                Err(e) => Err(format!("context `{context}`: {e}")),
+            }
+        };
+        out.push(Connected { context, client });
+    }
+    out
+}

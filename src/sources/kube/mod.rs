@@ -1,0 +1,278 @@
+//! The Kubernetes source: per context, `kube::runtime` watchers (paged
+//! initial list, bookmarks, relist on 410, default backoff) feed reflector
+//! stores; a snapshot of the cluster is rebuilt from the stores when they
+//! change (at most every 250 ms) and sent to the board. Watch, don't poll.
+
+pub mod connect;
+pub mod rollout;
+pub mod snapshot;
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt;
+use k8s_openapi::NamespaceResourceScope;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::app::Msg;
+use crate::model::{ClusterSnapshot, ResourceStatus};
+pub use connect::{Connected, KubeSettings, connect};
+
+/// Snapshots are rebuilt at most this often while objects change.
+const DEBOUNCE: Duration = Duration::from_millis(250);
+
+/// Handle to the running watchers; dropping it stops them.
+pub struct KubeSource {
+    tasks: JoinSet<()>,
+}
+
+impl Drop for KubeSource {
+    fn drop(&mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+impl KubeSource {
+    /// Watches every connected context. Contexts that failed to connect
+    /// report their error once, as a snapshot with `error` set.
+    pub fn spawn(
+        connected: Vec<Connected>,
+        namespaces: Vec<String>,
+        tx: mpsc::Sender<Msg>,
+    ) -> KubeSource {
+        let mut tasks = JoinSet::new();
+        for c in connected {
+            let tx = tx.clone();
+            let namespaces = namespaces.clone();
+            match c.client {
+                Ok(client) => {
+                    tasks.spawn(watch_context(c.context, client, namespaces, tx));
+                }
+                Err(e) => {
+                    tasks.spawn(async move {
+                        let snap = ClusterSnapshot {
+                            context: c.context,
+                            workloads: vec![],
+                            nodes: vec![],
+                            resources: vec![],
+                            error: Some(e),
+                        };
+                        let _ = tx.send(Msg::Kube(Box::new(snap))).await;
+                    });
+                }
+            }
+        }
+        KubeSource { tasks }
+    }
+}
+
+/// Names a watcher error the way an operator reads it.
+fn classify(e: &watcher::Error) -> ResourceStatus {
+    let status = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.as_ref()),
+        watcher::Error::WatchError(s) => Some(s.as_ref()),
+        _ => None,
+    };
+    match status {
+        Some(s) if s.code == 403 => ResourceStatus::Forbidden(if s.message.is_empty() {
+            "403".into()
+        } else {
+            s.message.clone()
+        }),
+        Some(s) if s.code == 401 => {
+            ResourceStatus::Failing(format!("unauthorized (token expired?): {}", s.message))
+        }
+        _ => {
+            // The chain names the cause (connection refused, TLS, DNS …).
+            let mut msg = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                let part = s.to_string();
+                if !msg.contains(&part) {
+                    msg.push_str(": ");
+                    msg.push_str(&part);
+                }
+                src = s.source();
+            }
+            ResourceStatus::Failing(msg)
+        }
+    }
+}
+
+/// Events from the watcher tasks to the context's snapshot loop.
+type Change = (&'static str, Option<ResourceStatus>);
+
+fn spawn_watch<K>(
+    tasks: &mut JoinSet<()>,
+    api: Api<K>,
+    config: watcher::Config,
+    name: &'static str,
+    changes: mpsc::Sender<Change>,
+) -> Store<K>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let (reader, writer) = reflector::store();
+    tasks.spawn(async move {
+        let mut stream = watcher(api, config)
+            .default_backoff()
+            .reflect(writer)
+            .boxed();
+        while let Some(item) = stream.next().await {
+            let change = match item {
+                Ok(watcher::Event::InitDone) => Some(ResourceStatus::Ok),
+                Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => None,
+                Ok(_) => Some(ResourceStatus::Ok),
+                Err(e) => {
+                    tracing::warn!(resource = name, "watch failed: {e}");
+                    Some(classify(&e))
+                }
+            };
+            if changes.send((name, change)).await.is_err() {
+                return;
+            }
+        }
+    });
+    reader
+}
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = NamespaceResourceScope>,
+    K::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Stores of one resource type across the namespaces in scope.
+struct Stores<K: Resource + 'static>(Vec<Store<K>>)
+where
+    K::DynamicType: Eq + std::hash::Hash + Clone;
+
+impl<K> Stores<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    fn state(&self) -> Vec<std::sync::Arc<K>> {
+        self.0.iter().flat_map(|s| s.state()).collect()
+    }
+}
+
+async fn watch_context(
+    context: String,
+    client: Client,
+    namespaces: Vec<String>,
+    tx: mpsc::Sender<Msg>,
+) {
+    use k8s_openapi::api::apps::v1::{
+        ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
+    };
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    use k8s_openapi::api::core::v1::{Event, Node, Pod};
+
+    let mut tasks = JoinSet::new();
+    let (ch_tx, mut ch_rx) = mpsc::channel::<Change>(4096);
+    let scopes: Vec<Option<&str>> = if namespaces.is_empty() {
+        vec![None]
+    } else {
+        namespaces.iter().map(|n| Some(n.as_str())).collect()
+    };
+    let cfg = watcher::Config::default;
+    macro_rules! watch_all {
+        ($k:ty, $name:literal, $cfg:expr) => {
+            Stores::<$k>(
+                scopes
+                    .iter()
+                    .map(|ns| {
+                        spawn_watch(
+                            &mut tasks,
+                            api::<$k>(&client, *ns),
+                            $cfg,
+                            $name,
+                            ch_tx.clone(),
+                        )
+                    })
+                    .collect(),
+            )
+        };
+    }
+    let deployments = watch_all!(Deployment, "deployments", cfg());
+    let statefulsets = watch_all!(StatefulSet, "statefulsets", cfg());
+    let daemonsets = watch_all!(DaemonSet, "daemonsets", cfg());
+    let replicasets = watch_all!(ReplicaSet, "replicasets", cfg());
+    let revisions = watch_all!(ControllerRevision, "controllerrevisions", cfg());
+    let pods = watch_all!(Pod, "pods", cfg());
+    let hpas = watch_all!(HorizontalPodAutoscaler, "horizontalpodautoscalers", cfg());
+    let events = watch_all!(Event, "events", cfg().fields("type=Warning"));
+    let nodes = Stores::<Node>(vec![spawn_watch(
+        &mut tasks,
+        Api::all(client.clone()),
+        cfg(),
+        "nodes",
+        ch_tx.clone(),
+    )]);
+    drop(ch_tx);
+
+    let mut status: BTreeMap<&'static str, ResourceStatus> = [
+        "deployments",
+        "statefulsets",
+        "daemonsets",
+        "replicasets",
+        "controllerrevisions",
+        "pods",
+        "horizontalpodautoscalers",
+        "events",
+        "nodes",
+    ]
+    .into_iter()
+    .map(|n| (n, ResourceStatus::Syncing))
+    .collect();
+    let mut dirty = true;
+    let mut last_build = tokio::time::Instant::now() - DEBOUNCE;
+    loop {
+        let deadline = last_build + DEBOUNCE;
+        tokio::select! {
+            change = ch_rx.recv() => match change {
+                Some((name, Some(s))) => {
+                    status.insert(name, s);
+                    dirty = true;
+                }
+                Some((_, None)) => {}
+                None => return,
+            },
+            _ = tokio::time::sleep_until(deadline), if dirty => {
+                let objects = snapshot::Objects {
+                    deployments: deployments.state(),
+                    statefulsets: statefulsets.state(),
+                    daemonsets: daemonsets.state(),
+                    replicasets: replicasets.state(),
+                    revisions: revisions.state(),
+                    pods: pods.state(),
+                    nodes: nodes.state(),
+                    hpas: hpas.state(),
+                    events: events.state(),
+                };
+                let resources = status.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+                let snap = snapshot::build(&context, &objects, resources, SystemTime::now());
+                if tx.send(Msg::Kube(Box::new(snap))).await.is_err() {
+                    return;
+                }
+                dirty = false;
+                last_build = tokio::time::Instant::now();
+            }
+        }
+    }
+}
