@@ -264,3 +264,139 @@ fn detail_with_backups_and_runbooks_80x24() {
     key(&mut s, KeyCode::Enter);
     insta::assert_snapshot!(text(&s));
 }
+
+fn open_service(s: &mut State, name: &str) {
+    key(s, KeyCode::Char('/'));
+    typed(s, name);
+    key(s, KeyCode::Enter);
+    key(s, KeyCode::Enter);
+}
+
+#[test]
+fn kube_services_80x24() {
+    insta::assert_snapshot!(text(&fixtures::state_with_kube(80, 24)));
+}
+
+#[test]
+fn kube_services_160x48() {
+    insta::assert_snapshot!(text(&fixtures::state_with_kube(160, 48)));
+}
+
+#[test]
+fn kube_detail_stalled_rollout_80x24() {
+    let mut s = fixtures::state_with_kube(80, 24);
+    open_service(&mut s, "worker");
+    key(&mut s, KeyCode::Char('G'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn kube_detail_with_history_160x48() {
+    let mut s = fixtures::state_with_kube(160, 48);
+    open_service(&mut s, "api");
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn nodes_80x24() {
+    let mut s = fixtures::state_with_kube(80, 24);
+    key(&mut s, KeyCode::Char('4'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn scale_dialog_80x24() {
+    let mut s = fixtures::state_with_kube(80, 24);
+    open_service(&mut s, "api");
+    key(&mut s, KeyCode::Char('s'));
+    key(&mut s, KeyCode::Char('+'));
+    key(&mut s, KeyCode::Char('+'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn delete_pod_palette_80x24() {
+    let mut s = fixtures::state_with_kube(80, 24);
+    open_service(&mut s, "ml-service");
+    key(&mut s, KeyCode::Char('d'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn kube_keys_plan_the_right_requests() {
+    use opsboard::app::Effect;
+    use opsboard::model::ActionRequest;
+    let mut s = fixtures::state_with_kube(80, 24);
+    open_service(&mut s, "api");
+    let fx = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)),
+    );
+    assert!(
+        matches!(&fx[..], [Effect::Plan(ActionRequest::Restart { workload })] if workload.name == "api"),
+        "{fx:?}"
+    );
+    let fx = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE)),
+    );
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::Plan(ActionRequest::Rollback {
+                to_revision: None,
+                ..
+            })]
+        ),
+        "{fx:?}"
+    );
+    key(&mut s, KeyCode::Char('s'));
+    for _ in 0..3 {
+        key(&mut s, KeyCode::Backspace);
+    }
+    typed(&mut s, "5");
+    let fx = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(
+        matches!(
+            &fx[..],
+            [Effect::Plan(ActionRequest::Scale { replicas: 5, .. })]
+        ),
+        "{fx:?}"
+    );
+    // A service without a workload says so instead of planning.
+    let mut s = fixtures::state_with_kube(80, 24);
+    open_service(&mut s, "redis");
+    let fx = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)),
+    );
+    assert!(fx.is_empty());
+    assert!(
+        s.flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no Kubernetes workload")
+    );
+}
+
+#[test]
+fn discovered_workload_becomes_a_service_and_leaves_with_it() {
+    let mut s = fixtures::state_with_kube(80, 24);
+    assert!(s.services.iter().any(|x| x.name == "node-exporter"));
+    let mut snap = fixtures::cluster();
+    snap.workloads.retain(|w| w.id.name != "node-exporter");
+    update(&mut s, Msg::Kube(Box::new(snap)));
+    assert!(!s.services.iter().any(|x| x.name == "node-exporter"));
+    // Bound services keep their probes and get the workload's health.
+    let ml = s.services.iter().find(|x| x.name == "ml-service").unwrap();
+    assert_eq!(ml.status(), opsboard::model::Health::Down);
+    assert!(
+        ml.reason().unwrap().contains("CrashLoopBackOff"),
+        "{:?}",
+        ml.reason()
+    );
+}

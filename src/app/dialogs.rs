@@ -18,8 +18,120 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             service,
             query,
             selected,
-        }) => palette_key(state, key, service, query, selected),
+            only,
+        }) => palette_key(state, key, service, query, selected, only),
+        Some(Dialog::Scale {
+            workload,
+            current,
+            value,
+            hpa,
+        }) => scale_key(state, key, workload, current, value, hpa),
         None => vec![],
+    }
+}
+
+/// Largest replica count the dialog accepts.
+pub const MAX_REPLICAS: i32 = 1000;
+
+fn scale_key(
+    state: &mut State,
+    key: KeyEvent,
+    workload: crate::model::WorkloadRef,
+    current: i32,
+    mut value: String,
+    hpa: Option<(i32, i32)>,
+) -> Vec<Effect> {
+    let n = value.parse::<i32>().ok();
+    match key.code {
+        KeyCode::Esc => return vec![],
+        KeyCode::Enter => match n {
+            Some(r) if (0..=MAX_REPLICAS).contains(&r) => {
+                if r == current {
+                    flash(
+                        state,
+                        format!("{} already has {r} replicas", workload.short()),
+                        false,
+                    );
+                } else {
+                    return vec![Effect::Plan(ActionRequest::Scale {
+                        workload,
+                        replicas: r,
+                    })];
+                }
+            }
+            _ => flash(
+                state,
+                format!("enter a replica count from 0 to {MAX_REPLICAS}"),
+                true,
+            ),
+        },
+        KeyCode::Char('+') | KeyCode::Up | KeyCode::Char('k') => {
+            value = (n.unwrap_or(current) + 1).min(MAX_REPLICAS).to_string();
+        }
+        KeyCode::Char('-') | KeyCode::Down | KeyCode::Char('j') => {
+            value = (n.unwrap_or(current) - 1).max(0).to_string();
+        }
+        KeyCode::Backspace => {
+            value.pop();
+        }
+        KeyCode::Char(c) if c.is_ascii_digit() && value.len() < 4 => {
+            if value == "0" {
+                value.clear();
+            }
+            value.push(c);
+        }
+        _ => {}
+    }
+    state.dialog = Some(Dialog::Scale {
+        workload,
+        current,
+        value,
+        hpa,
+    });
+    vec![]
+}
+
+/// Opens the scale dialog for the focused service's workload.
+pub fn open_scale(state: &mut State) {
+    let Some(w) = focused_workload(state) else {
+        return;
+    };
+    if w.id.kind == crate::model::WorkloadKind::DaemonSet {
+        flash(
+            state,
+            format!(
+                "{} runs one pod per node: it cannot be scaled",
+                w.id.short()
+            ),
+            false,
+        );
+        return;
+    }
+    let hpa = w.hpa.as_ref().map(|h| (h.min, h.max));
+    state.dialog = Some(Dialog::Scale {
+        workload: w.id.clone(),
+        current: w.desired,
+        value: w.desired.to_string(),
+        hpa,
+    });
+}
+
+/// The workload of the selected or open service; says why when none.
+pub fn focused_workload(state: &mut State) -> Option<crate::model::Workload> {
+    let Some(i) = state.focused_service() else {
+        return None;
+    };
+    match state.services[i].workload.clone() {
+        Some(w) => Some(w),
+        None => {
+            let name = state.services[i].name.clone();
+            let why = match &state.services[i].kube_binding {
+                Some(b) => format!("{name}: workload {b} not found (yet) in the cluster"),
+                None => format!("{name} has no Kubernetes workload"),
+            };
+            flash(state, why, false);
+            None
+        }
     }
 }
 
@@ -97,7 +209,16 @@ pub fn open_palette(state: &mut State) {
         service,
         query: String::new(),
         selected: 0,
+        only: None,
     });
+}
+
+/// Opens the palette restricted to entries starting with `only`.
+pub fn open_palette_for(state: &mut State, only: &str) {
+    open_palette(state);
+    if let Some(Dialog::Palette { only: o, .. }) = &mut state.dialog {
+        *o = Some(only.to_string());
+    }
 }
 
 /// Everything the palette offers for `service` (or, without one, every
@@ -130,6 +251,69 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             },
             dangerous: r.dangerous,
         });
+    }
+    if let Some(w) = service
+        .and_then(|i| state.services.get(i))
+        .and_then(|s| s.workload.as_ref())
+    {
+        let id = &w.id;
+        out.push(PaletteEntry {
+            label: format!("restart {}", id.short()),
+            detail: "rollout restart: replace every pod".into(),
+            request: ActionRequest::Restart {
+                workload: id.clone(),
+            },
+            dangerous: false,
+        });
+        let current: Option<i64> = w.revision.as_ref().and_then(|r| r.parse().ok());
+        for h in w
+            .history
+            .iter()
+            .rev()
+            .filter(|h| Some(h.revision) != current)
+        {
+            out.push(PaletteEntry {
+                label: format!("roll back {} to revision {}", id.short(), h.revision),
+                detail: format!(
+                    "{}{}",
+                    h.images
+                        .iter()
+                        .map(|i| crate::model::kube::short_image(i))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    h.change_cause
+                        .as_ref()
+                        .map(|c| format!(" · {c}"))
+                        .unwrap_or_default()
+                ),
+                request: ActionRequest::Rollback {
+                    workload: id.clone(),
+                    to_revision: Some(h.revision),
+                },
+                dangerous: false,
+            });
+        }
+        for p in &w.pods {
+            out.push(PaletteEntry {
+                label: format!("delete pod {}", p.name),
+                detail: format!(
+                    "{} · {}/{} ready · {} restarts{}",
+                    p.status(),
+                    p.ready_containers,
+                    p.containers,
+                    p.restarts,
+                    p.node
+                        .as_ref()
+                        .map(|n| format!(" · {n}"))
+                        .unwrap_or_default()
+                ),
+                request: ActionRequest::DeletePod {
+                    workload: id.clone(),
+                    pod: p.name.clone(),
+                },
+                dangerous: false,
+            });
+        }
     }
     for b in &state.backups {
         if name.as_ref().is_some_and(|n| *n != b.service) {
@@ -191,19 +375,34 @@ pub fn fuzzy_score(text: &str, query: &str) -> Option<i64> {
     Some(score * 100 - t.len() as i64)
 }
 
+/// The palette's entries for `service`, restricted by `only`, matching `query`.
+pub fn palette_view(
+    state: &State,
+    service: Option<usize>,
+    only: Option<&str>,
+    query: &str,
+) -> Vec<PaletteEntry> {
+    let mut entries = palette_entries(state, service);
+    if let Some(o) = only {
+        entries.retain(|e| e.label.starts_with(o));
+    }
+    filtered(entries, query)
+}
+
 fn palette_key(
     state: &mut State,
     key: KeyEvent,
     service: Option<usize>,
     mut query: String,
     mut selected: usize,
+    only: Option<String>,
 ) -> Vec<Effect> {
-    let count = filtered(palette_entries(state, service), &query).len();
+    let count = palette_view(state, service, only.as_deref(), &query).len();
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
         KeyCode::Esc => return vec![],
         KeyCode::Enter => {
-            let entries = filtered(palette_entries(state, service), &query);
+            let entries = palette_view(state, service, only.as_deref(), &query);
             return match entries.into_iter().nth(selected) {
                 Some(e) => vec![Effect::Plan(e.request)],
                 None => {
@@ -236,6 +435,7 @@ fn palette_key(
         service,
         query,
         selected,
+        only,
     });
     vec![]
 }

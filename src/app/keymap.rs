@@ -33,6 +33,11 @@ pub enum Action {
     Verify,
     CancelJob,
     Dismiss,
+    Scale,
+    Restart,
+    Rollback,
+    DeletePod,
+    ShowNodes,
 }
 
 /// Where an action applies, for the hint bar and the help screen.
@@ -46,6 +51,8 @@ pub enum Context {
     Backups,
     /// The actions pane (jobs list and a job's output).
     Actions,
+    /// The nodes pane.
+    Nodes,
     /// Everywhere.
     Global,
 }
@@ -192,6 +199,38 @@ pub const BINDINGS: &[Binding] = &[
         section: Section::Lists,
     },
     Binding {
+        action: Action::Scale,
+        keys: &["s"],
+        help: "scale the workload",
+        hint: Some("scale"),
+        contexts: &[Context::List, Context::Detail],
+        section: Section::Lists,
+    },
+    Binding {
+        action: Action::Restart,
+        keys: &["r"],
+        help: "rollout restart",
+        hint: Some("restart"),
+        contexts: &[Context::List, Context::Detail],
+        section: Section::Lists,
+    },
+    Binding {
+        action: Action::Rollback,
+        keys: &["u"],
+        help: "roll back (undo)",
+        hint: Some("undo"),
+        contexts: &[Context::List, Context::Detail],
+        section: Section::Lists,
+    },
+    Binding {
+        action: Action::DeletePod,
+        keys: &["d"],
+        help: "delete a pod",
+        hint: None,
+        contexts: &[Context::Detail],
+        section: Section::Lists,
+    },
+    Binding {
         action: Action::Verify,
         keys: &["v"],
         help: "verify newest backup",
@@ -259,6 +298,14 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::ShowActions,
         keys: &["3"],
         help: "Actions pane",
+        hint: None,
+        contexts: &[Context::Global],
+        section: Section::Everywhere,
+    },
+    Binding {
+        action: Action::ShowNodes,
+        keys: &["4"],
+        help: "Nodes pane",
         hint: None,
         contexts: &[Context::Global],
         section: Section::Everywhere,

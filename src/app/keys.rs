@@ -76,6 +76,30 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::ShowServices => state.view = View::Services,
         Action::ShowBackups => state.view = View::Backups,
         Action::ShowActions => state.view = View::Actions,
+        Action::ShowNodes => state.view = View::Nodes,
+        Action::Scale => dialogs::open_scale(state),
+        Action::Restart => {
+            if let Some(w) = dialogs::focused_workload(state) {
+                return vec![Effect::Plan(ActionRequest::Restart { workload: w.id })];
+            }
+        }
+        Action::Rollback => {
+            if let Some(w) = dialogs::focused_workload(state) {
+                return vec![Effect::Plan(ActionRequest::Rollback {
+                    workload: w.id,
+                    to_revision: None,
+                })];
+            }
+        }
+        Action::DeletePod => {
+            if let Some(w) = dialogs::focused_workload(state) {
+                if w.pods.is_empty() {
+                    flash(state, format!("{} has no pods", w.id.short()), false);
+                } else {
+                    dialogs::open_palette_for(state, "delete pod");
+                }
+            }
+        }
         Action::Palette => dialogs::open_palette(state),
         Action::Backup => return backup(state),
         Action::Verify => {
@@ -220,6 +244,14 @@ fn navigate(state: &mut State, action: Action) {
         }
         View::Detail { .. } | View::BackupFiles { .. } | View::JobOutput { .. } => {
             scroll(state, action)
+        }
+        View::Nodes => {
+            let len: usize = state.clusters.values().map(|c| c.nodes.len()).sum();
+            let rows = state.list_rows();
+            move_in(&mut state.node_list, action, len, rows);
+            if action == Action::Back {
+                state.view = View::Services;
+            }
         }
     }
 }

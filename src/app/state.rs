@@ -28,6 +28,7 @@ pub enum View {
         scroll: u16,
         follow: bool,
     },
+    Nodes,
 }
 
 /// The panes, in tab order.
@@ -36,16 +37,18 @@ pub enum Pane {
     Services,
     Backups,
     Actions,
+    Nodes,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Services, Pane::Backups, Pane::Actions];
+    pub const ALL: [Pane; 4] = [Pane::Services, Pane::Backups, Pane::Actions, Pane::Nodes];
 
     pub fn title(self) -> &'static str {
         match self {
             Pane::Services => "Services",
             Pane::Backups => "Backups",
             Pane::Actions => "Actions",
+            Pane::Nodes => "Nodes",
         }
     }
 
@@ -55,6 +58,7 @@ impl Pane {
             Pane::Services => View::Services,
             Pane::Backups => View::Backups,
             Pane::Actions => View::Actions,
+            Pane::Nodes => View::Nodes,
         }
     }
 }
@@ -65,6 +69,7 @@ impl View {
             View::Services | View::Detail { .. } => Pane::Services,
             View::Backups | View::BackupFiles { .. } => Pane::Backups,
             View::Actions | View::JobOutput { .. } => Pane::Actions,
+            View::Nodes => Pane::Nodes,
         }
     }
 }
@@ -77,11 +82,21 @@ pub enum Dialog {
         plan: Box<ActionPlan>,
         typed: String,
     },
+    /// Choosing a replica count for a workload.
+    Scale {
+        workload: crate::model::WorkloadRef,
+        current: i32,
+        value: String,
+        /// The HPA's range, when one owns the count.
+        hpa: Option<(i32, i32)>,
+    },
     /// The `:` command palette for `service` (or global).
     Palette {
         service: Option<usize>,
         query: String,
         selected: usize,
+        /// Only entries whose label starts with this (e.g. "delete pod").
+        only: Option<String>,
     },
 }
 
@@ -163,6 +178,7 @@ pub struct State {
     pub should_quit: bool,
     pub backups: Vec<BackupJob>,
     pub backup_list: ListPos,
+    pub node_list: ListPos,
     /// Jobs, oldest first, at most [`JOB_HISTORY`].
     pub jobs: Vec<Job>,
     pub job_list: ListPos,
@@ -197,6 +213,7 @@ impl State {
             should_quit: false,
             backups: Vec::new(),
             backup_list: ListPos::default(),
+            node_list: ListPos::default(),
             jobs: Vec::new(),
             job_list: ListPos::default(),
             dialog: None,
@@ -210,8 +227,33 @@ impl State {
         s
     }
 
+    /// The notice line: the config notice, then any source that is not
+    /// working (a cluster unreachable, a resource forbidden).
+    pub fn notice(&self) -> Option<String> {
+        let mut parts: Vec<String> = self.banner.notice.iter().cloned().collect();
+        for (context, c) in &self.clusters {
+            if let Some(e) = &c.error {
+                parts.push(format!("k8s {context}: {e}"));
+                continue;
+            }
+            let bad: Vec<String> = c
+                .resources
+                .iter()
+                .filter_map(|(r, s)| match s {
+                    crate::model::ResourceStatus::Forbidden(_) => Some(format!("{r} forbidden")),
+                    crate::model::ResourceStatus::Failing(m) => Some(format!("{r}: {m}")),
+                    _ => None,
+                })
+                .collect();
+            if !bad.is_empty() {
+                parts.push(format!("k8s {context}: {}", bad.join("; ")));
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+
     pub fn notice_rows(&self) -> u16 {
-        u16::from(self.banner.notice.is_some())
+        u16::from(self.notice().is_some())
     }
 
     /// Service rows that fit in the table.
@@ -231,6 +273,7 @@ impl State {
             View::Detail { .. } => Context::Detail,
             View::Backups | View::BackupFiles { .. } => Context::Backups,
             View::Actions | View::JobOutput { .. } => Context::Actions,
+            View::Nodes => Context::Nodes,
         }
     }
 

@@ -3,6 +3,7 @@
 //! Used by `opsboard demo` and by tests, never by the layers above.
 
 pub mod http;
+pub mod kube;
 pub mod redis;
 pub mod script;
 

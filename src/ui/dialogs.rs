@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::Theme;
-use crate::app::dialogs::{filtered, palette_entries};
+use crate::app::dialogs::palette_view;
 use crate::app::{Dialog, State};
 use crate::model::{ActionPlan, Confirmation, Risk};
 
@@ -18,7 +18,23 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             service,
             query,
             selected,
-        }) => palette(frame, area, state, *service, query, *selected, theme),
+            only,
+        }) => palette(
+            frame,
+            area,
+            state,
+            *service,
+            query,
+            *selected,
+            only.as_deref(),
+            theme,
+        ),
+        Some(Dialog::Scale {
+            workload,
+            current,
+            value,
+            hpa,
+        }) => scale(frame, area, workload, *current, value, *hpa, theme),
         None => {}
     }
 }
@@ -175,6 +191,7 @@ fn confirm(
     frame.render_widget(Paragraph::new(t.prompt).wrap(Wrap { trim: false }), bottom);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn palette(
     frame: &mut Frame,
     area: Rect,
@@ -182,9 +199,10 @@ fn palette(
     service: Option<usize>,
     query: &str,
     selected: usize,
+    only: Option<&str>,
     theme: &Theme,
 ) {
-    let entries = filtered(palette_entries(state, service), query);
+    let entries = palette_view(state, service, only, query);
     let scope = service
         .and_then(|i| state.services.get(i))
         .map(|s| format!(" Actions for {} ", s.name))
@@ -230,4 +248,53 @@ fn palette(
         lines.push(Line::from(spans));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The replica-count input: current count, HPA range, the new value.
+fn scale(
+    frame: &mut Frame,
+    area: Rect,
+    workload: &crate::model::WorkloadRef,
+    current: i32,
+    value: &str,
+    hpa: Option<(i32, i32)>,
+    theme: &Theme,
+) {
+    let mut lines = vec![
+        Line::styled(
+            format!(
+                "{} in {} ({})",
+                workload.short(),
+                workload.namespace,
+                workload.context
+            ),
+            theme.title,
+        ),
+        Line::styled(format!("now {current} replicas"), theme.dim),
+    ];
+    if let Some((min, max)) = hpa {
+        lines.push(Line::styled(
+            format!("⚠ an HPA keeps it within {min}–{max}"),
+            theme.warning,
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("replicas: ", theme.text),
+        Span::styled(format!("{value}█"), theme.key),
+    ]));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "digits or +/- · Enter plan · Esc cancel",
+        theme.dim,
+    ));
+    let width = (lines.iter().map(Line::width).max().unwrap_or(30) as u16 + 4).clamp(36, 80);
+    let r = popup(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, r);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border)
+        .title(Span::styled(" Scale ", theme.title))
+        .style(theme.popup);
+    frame.render_widget(Paragraph::new(lines).block(block), r);
 }

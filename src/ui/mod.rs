@@ -7,6 +7,7 @@ pub mod dialogs;
 pub mod footer;
 pub mod header;
 pub mod help;
+pub mod nodes;
 pub mod services;
 pub mod sparkline;
 pub mod tabs;
@@ -35,8 +36,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(head);
     header::render(frame, head, state, theme);
     tabs::render(frame, tab_row, state, theme);
-    if let Some(n) = &state.banner.notice {
-        frame.render_widget(Line::styled(format!(" ⚠ {n}"), theme.warning), notice);
+    if let Some(n) = state.notice() {
+        let text = truncate(&format!(" ⚠ {n}"), area.width as usize);
+        frame.render_widget(Line::styled(text, theme.warning), notice);
     }
     match state.view {
         View::Services => services::render(frame, body, state, theme),
@@ -44,6 +46,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
             detail::render(frame, body, state, service, scroll, theme)
         }
         View::Backups => backups::render(frame, body, state, theme),
+        View::Nodes => nodes::render(frame, body, state, theme),
         View::BackupFiles { job, scroll } => {
             backups::render_files(frame, body, state, job, scroll, theme)
         }

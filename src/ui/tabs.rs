@@ -57,6 +57,19 @@ fn badge(state: &State, pane: Pane) -> String {
                 String::new()
             }
         }
+        Pane::Nodes => {
+            let down = state
+                .clusters
+                .values()
+                .flat_map(|c| &c.nodes)
+                .filter(|n| !n.ready)
+                .count();
+            if down > 0 {
+                format!(" ✖{down}")
+            } else {
+                String::new()
+            }
+        }
         Pane::Actions => {
             let running = state.running_jobs().count();
             if running > 0 {

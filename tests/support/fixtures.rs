@@ -363,3 +363,249 @@ pub fn state_with_actions(width: u16, height: u16) -> State {
     opsboard::app::update(&mut s, opsboard::app::Msg::Tick(t(195)));
     s
 }
+
+use opsboard::model::{
+    ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,
+    RolloutState, Workload, WorkloadKind, WorkloadRef,
+};
+
+fn wref(ns: &str, kind: WorkloadKind, name: &str) -> WorkloadRef {
+    WorkloadRef {
+        context: "prod".into(),
+        namespace: ns.into(),
+        kind,
+        name: name.into(),
+    }
+}
+
+fn pod(
+    name: &str,
+    ready: bool,
+    restarts: i32,
+    waiting: Option<&str>,
+    last: Option<&str>,
+    node: &str,
+    age: u64,
+) -> PodInfo {
+    PodInfo {
+        name: name.into(),
+        namespace: "shop".into(),
+        phase: "Running".into(),
+        ready_containers: u32::from(ready),
+        containers: 1,
+        restarts,
+        waiting_reason: waiting.map(str::to_string),
+        last_termination: last.map(str::to_string),
+        node: Some(node.into()),
+        created: Some(t(195) - Duration::from_secs(age)),
+        deleting: false,
+    }
+}
+
+fn rev(n: i64, image: &str, cause: Option<&str>, age: u64) -> RevisionInfo {
+    RevisionInfo {
+        revision: n,
+        images: vec![image.into()],
+        change_cause: cause.map(str::to_string),
+        created: Some(t(195) - Duration::from_secs(age)),
+    }
+}
+
+/// A cluster `prod`: a healthy deployment with history and an HPA, a
+/// stalled rollout, a crash loop, and a discovered DaemonSet.
+pub fn cluster() -> ClusterSnapshot {
+    let api = Workload {
+        id: wref("shop", WorkloadKind::Deployment, "api"),
+        desired: 3,
+        ready: 3,
+        updated: 3,
+        available: 3,
+        images: vec!["registry.local/shop/api:1.4.2".into()],
+        revision: Some("3".into()),
+        paused: false,
+        rollout: RolloutState::Complete,
+        hpa: Some(HpaInfo {
+            name: "api".into(),
+            min: 2,
+            max: 6,
+            current: 3,
+            desired: 3,
+            cpu_percent: Some(41),
+            cpu_target: Some(70),
+        }),
+        pods: vec![
+            pod("api-7c9f8d6b5-4xkqz", true, 0, None, None, "node-a", 7200),
+            pod("api-7c9f8d6b5-9wq2m", true, 0, None, None, "node-b", 7200),
+            pod(
+                "api-7c9f8d6b5-tr8vn",
+                true,
+                1,
+                None,
+                Some("Error"),
+                "node-c",
+                7100,
+            ),
+        ],
+        history: vec![
+            rev(
+                1,
+                "registry.local/shop/api:1.4.0",
+                Some("initial"),
+                86400 * 3,
+            ),
+            rev(
+                2,
+                "registry.local/shop/api:1.4.1",
+                Some("fix checkout timeout"),
+                86400,
+            ),
+            rev(
+                3,
+                "registry.local/shop/api:1.4.2",
+                Some("add EU VAT rates"),
+                7200,
+            ),
+        ],
+        events: vec![],
+    };
+    let worker = Workload {
+        id: wref("shop", WorkloadKind::Deployment, "worker"),
+        desired: 2,
+        ready: 2,
+        updated: 1,
+        available: 2,
+        images: vec!["registry.local/shop/worker:2.0.0".into()],
+        revision: Some("5".into()),
+        paused: false,
+        rollout: RolloutState::Stalled(
+            "deployment \"worker\" exceeded its progress deadline".into(),
+        ),
+        hpa: None,
+        pods: vec![
+            pod(
+                "worker-5d8c7f9b4-abcde",
+                true,
+                0,
+                None,
+                None,
+                "node-a",
+                86400,
+            ),
+            pod(
+                "worker-5d8c7f9b4-fghij",
+                true,
+                0,
+                None,
+                None,
+                "node-b",
+                86400,
+            ),
+            pod(
+                "worker-6f7d9c8a1-klmno",
+                false,
+                0,
+                None,
+                None,
+                "node-c",
+                900,
+            ),
+        ],
+        history: vec![
+            rev(4, "registry.local/shop/worker:1.9.3", None, 86400),
+            rev(5, "registry.local/shop/worker:2.0.0", Some("queue v2"), 900),
+        ],
+        events: vec![EventInfo {
+            reason: "ProgressDeadlineExceeded".into(),
+            message: "ReplicaSet \"worker-6f7d9c8a1\" has timed out progressing.".into(),
+            count: 1,
+            last: Some(t(195) - Duration::from_secs(300)),
+            object: "Deployment/worker".into(),
+        }],
+    };
+    let ml = Workload {
+        id: wref("ml", WorkloadKind::Deployment, "ml-service"),
+        desired: 1,
+        ready: 0,
+        updated: 1,
+        available: 0,
+        images: vec!["registry.local/ml/ml-service:0.9.0".into()],
+        revision: Some("2".into()),
+        paused: false,
+        rollout: RolloutState::Progressing("Waiting for deployment \"ml-service\" rollout to finish: 0 of 1 updated replicas are available...".into()),
+        hpa: None,
+        pods: vec![pod("ml-service-84c6d5f7b9-zz9xq", false, 14, Some("CrashLoopBackOff"), Some("OOMKilled"), "node-b", 3600)],
+        history: vec![],
+        events: vec![EventInfo {
+            reason: "BackOff".into(),
+            message: "Back-off restarting failed container ml-service".into(),
+            count: 14,
+            last: Some(t(195) - Duration::from_secs(40)),
+            object: "Pod/ml-service-84c6d5f7b9-zz9xq".into(),
+        }],
+    };
+    let exporter = Workload {
+        id: wref("monitoring", WorkloadKind::DaemonSet, "node-exporter"),
+        desired: 3,
+        ready: 3,
+        updated: 3,
+        available: 3,
+        images: vec!["quay.io/prometheus/node-exporter:v1.7.0".into()],
+        revision: Some("1".into()),
+        paused: false,
+        rollout: RolloutState::Complete,
+        hpa: None,
+        pods: vec![],
+        history: vec![],
+        events: vec![],
+    };
+    let node = |name: &str, ready: bool, pressures: &[&str], cordoned: bool, pods: u32| NodeInfo {
+        context: "prod".into(),
+        name: name.into(),
+        ready,
+        pressures: pressures.iter().map(|p| p.to_string()).collect(),
+        unschedulable: cordoned,
+        pods,
+        kubelet: Some("v1.30.4".into()),
+        roles: vec![],
+        created: Some(t(195) - Duration::from_secs(86400 * 40)),
+    };
+    ClusterSnapshot {
+        context: "prod".into(),
+        workloads: vec![api, worker, ml, exporter],
+        nodes: vec![
+            node("node-a", true, &[], false, 14),
+            node("node-b", false, &["MemoryPressure"], false, 11),
+            node("node-c", true, &[], true, 9),
+        ],
+        resources: vec![
+            ("deployments".into(), ResourceStatus::Ok),
+            (
+                "events".into(),
+                ResourceStatus::Forbidden(
+                    "events is forbidden: User \"oncall\" cannot list resource \"events\"".into(),
+                ),
+            ),
+        ],
+        error: None,
+    }
+}
+
+/// The fixture board with the `prod` cluster joined: api, worker and
+/// ml-service are bound in config; node-exporter is discovered.
+pub fn state_with_kube(width: u16, height: u16) -> State {
+    let mut s = state(width, height);
+    for (svc, w) in [
+        ("api", wref("shop", WorkloadKind::Deployment, "api")),
+        ("worker", wref("shop", WorkloadKind::Deployment, "worker")),
+        (
+            "ml-service",
+            wref("ml", WorkloadKind::Deployment, "ml-service"),
+        ),
+    ] {
+        if let Some(x) = s.services.iter_mut().find(|x| x.name == svc) {
+            x.kube_binding = Some(w);
+        }
+    }
+    opsboard::app::update(&mut s, opsboard::app::Msg::Kube(Box::new(cluster())));
+    s
+}

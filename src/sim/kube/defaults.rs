@@ -38,7 +38,11 @@ fn default_containers(list: Option<&mut Value>) {
     };
     for c in list {
         let Some(m) = c.as_object_mut() else { continue };
-        let image = m.get("image").and_then(Value::as_str).unwrap_or("").to_string();
+        let image = m
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         default(m, "terminationMessagePath", json!("/dev/termination-log"));
         default(m, "terminationMessagePolicy", json!("File"));
         default(m, "imagePullPolicy", json!(image_pull_policy(&image)));
@@ -57,7 +61,9 @@ pub fn default_pod_spec(spec: &mut Value) {
     if !spec.is_object() {
         *spec = json!({});
     }
-    let Some(m) = spec.as_object_mut() else { return };
+    let Some(m) = spec.as_object_mut() else {
+        return;
+    };
     default(m, "restartPolicy", json!("Always"));
     default(m, "terminationGracePeriodSeconds", json!(30));
     default(m, "dnsPolicy", json!("ClusterFirst"));
@@ -210,8 +216,7 @@ fn obj_at_meta(obj: &mut Value) -> &mut Value {
 fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         && s.starts_with(|c: char| c.is_ascii_alphanumeric())
         && s.ends_with(|c: char| c.is_ascii_alphanumeric())
@@ -259,10 +264,7 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
         }
         let sel = obj.pointer("/spec/selector");
         match LabelSelector::from_object(sel) {
-            None => causes.push((
-                "spec.selector".into(),
-                "Required value".into(),
-            )),
+            None => causes.push(("spec.selector".into(), "Required value".into())),
             Some(s) => {
                 let labels = obj.pointer("/spec/template/metadata/labels");
                 if !s.matches_labels(labels) {
@@ -278,7 +280,8 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
         }
         if let Some(old) = old
             && res != Res::ReplicaSets
-            && util::normalized(&old["spec"]["selector"]) != util::normalized(&obj["spec"]["selector"])
+            && util::normalized(&old["spec"]["selector"])
+                != util::normalized(&obj["spec"]["selector"])
         {
             causes.push((
                 "spec.selector".into(),
@@ -292,17 +295,27 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
             .pointer("/spec/template/spec/containers")
             .and_then(Value::as_array);
         match containers {
-            None => causes.push(("spec.template.spec.containers".into(), "Required value".into())),
-            Some(cs) if cs.is_empty() => {
-                causes.push(("spec.template.spec.containers".into(), "Required value".into()))
-            }
+            None => causes.push((
+                "spec.template.spec.containers".into(),
+                "Required value".into(),
+            )),
+            Some(cs) if cs.is_empty() => causes.push((
+                "spec.template.spec.containers".into(),
+                "Required value".into(),
+            )),
             Some(cs) => {
                 for (n, c) in cs.iter().enumerate() {
                     if util::s(c, "/name").is_empty() {
-                        causes.push((format!("spec.template.spec.containers[{n}].name"), "Required value".into()));
+                        causes.push((
+                            format!("spec.template.spec.containers[{n}].name"),
+                            "Required value".into(),
+                        ));
                     }
                     if util::s(c, "/image").is_empty() {
-                        causes.push((format!("spec.template.spec.containers[{n}].image"), "Required value".into()));
+                        causes.push((
+                            format!("spec.template.spec.containers[{n}].image"),
+                            "Required value".into(),
+                        ));
                     }
                 }
             }
@@ -313,7 +326,8 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
             if util::s(obj, "/spec/strategy/type") == "RollingUpdate"
                 && let Some(ru) = ru
             {
-                let surge = util::int_or_percent(ru.get("maxSurge"), replicas.max(100), true, "25%");
+                let surge =
+                    util::int_or_percent(ru.get("maxSurge"), replicas.max(100), true, "25%");
                 let unavail =
                     util::int_or_percent(ru.get("maxUnavailable"), replicas.max(100), false, "25%");
                 if surge == 0 && unavail == 0 {
@@ -326,7 +340,9 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
                 }
             }
             if util::s(obj, "/spec/strategy/type") == "Recreate"
-                && obj.pointer("/spec/strategy/rollingUpdate").is_some_and(|v| !v.is_null())
+                && obj
+                    .pointer("/spec/strategy/rollingUpdate")
+                    .is_some_and(|v| !v.is_null())
             {
                 causes.push((
                     "spec.strategy.rollingUpdate".into(),
@@ -391,17 +407,34 @@ mod tests {
         d["spec"]["replicas"] = json!(-1);
         let e = validate(Res::Deployments, &d, None).unwrap_err();
         assert_eq!(e.code, 422);
-        assert!(e.message.contains("spec.replicas: Invalid value: -1"), "{}", e.message);
+        assert!(
+            e.message.contains("spec.replicas: Invalid value: -1"),
+            "{}",
+            e.message
+        );
         let mut d = deployment();
         d["spec"]["template"]["metadata"]["labels"] = json!({"app": "other"});
-        assert!(validate(Res::Deployments, &d, None).unwrap_err().message.contains("does not match"));
+        assert!(
+            validate(Res::Deployments, &d, None)
+                .unwrap_err()
+                .message
+                .contains("does not match")
+        );
         let old = deployment();
         let mut d = deployment();
         d["spec"]["selector"]["matchLabels"]["x"] = json!("y");
         d["spec"]["template"]["metadata"]["labels"]["x"] = json!("y");
-        assert!(validate(Res::Deployments, &d, Some(&old)).unwrap_err().message.contains("immutable"));
+        assert!(
+            validate(Res::Deployments, &d, Some(&old))
+                .unwrap_err()
+                .message
+                .contains("immutable")
+        );
         assert_eq!(image_pull_policy("nginx"), "Always");
-        assert_eq!(image_pull_policy("registry.local:5000/api:1.4.1"), "IfNotPresent");
+        assert_eq!(
+            image_pull_policy("registry.local:5000/api:1.4.1"),
+            "IfNotPresent"
+        );
         assert_eq!(image_pull_policy("registry.local:5000/api"), "Always");
     }
 }

@@ -69,7 +69,16 @@ pub fn group(name: &str) -> Option<Value> {
 }
 
 fn verbs(res: Res) -> Vec<&'static str> {
-    let mut v = vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+    let mut v = vec![
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
+    ];
     if res == Res::Namespaces {
         v.retain(|x| *x != "deletecollection");
     }
@@ -81,7 +90,10 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
         return None;
     }
     let mut resources = Vec::new();
-    for r in ALL.into_iter().filter(|r| r.group() == group && r.version() == version) {
+    for r in ALL
+        .into_iter()
+        .filter(|r| r.group() == group && r.version() == version)
+    {
         let mut main = json!({
             "name": r.plural(),
             "singularName": r.singular(),
@@ -157,10 +169,12 @@ mod tests {
         assert!(resource_list("apps", "v2").is_none());
         assert_eq!(group_list()["groups"].as_array().unwrap().len(), 2);
         assert!(group("apps").is_some());
-        assert!(resource_list("", "v1").unwrap()["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["name"] == "pods/log"));
+        assert!(
+            resource_list("", "v1").unwrap()["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["name"] == "pods/log")
+        );
     }
 }

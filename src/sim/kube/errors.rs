@@ -150,7 +150,9 @@ impl ApiError {
         ApiError {
             code: 415,
             reason: "UnsupportedMediaType",
-            message: format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct:?})"),
+            message: format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {ct:?})"
+            ),
             details: None,
         }
     }
@@ -185,7 +187,10 @@ mod tests {
         assert_eq!(e.to_status()["code"], 404);
         let e = ApiError::forbidden(Res::Nodes, "list", None);
         assert!(e.message.starts_with("nodes is forbidden: User"));
-        assert!(e.message.ends_with("in API group \"\" at the cluster scope"));
+        assert!(
+            e.message
+                .ends_with("in API group \"\" at the cluster scope")
+        );
         let e = ApiError::invalid(
             "Deployment",
             "apps",

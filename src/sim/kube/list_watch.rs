@@ -81,7 +81,9 @@ fn encode_continue(rv: u64, key: &Key) -> String {
 
 fn decode_continue(token: &str) -> Result<(u64, Key), ApiError> {
     let bad = || ApiError::bad_request("continue key is not valid: invalid continue token");
-    let raw = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| bad())?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
     let start = v.get("start").and_then(Value::as_str).ok_or_else(bad)?;
     let (ns, name) = start.split_once('/').ok_or_else(bad)?;
@@ -107,7 +109,10 @@ pub fn list(app: &App, req: &Req) -> Result<Response, ApiError> {
                 }
                 (rv, store.list_after(req.res, req.ns.as_deref(), &after))
             }
-            None => (store.resource_version(), store.list(req.res, req.ns.as_deref())),
+            None => (
+                store.resource_version(),
+                store.list(req.res, req.ns.as_deref()),
+            ),
         };
         let mut matching = candidates.into_iter().filter(|o| filter.matches(o));
         let mut items: Vec<Arc<Value>> = Vec::new();
@@ -119,7 +124,11 @@ pub fn list(app: &App, req: &Req) -> Result<Response, ApiError> {
         }
         let remaining = matching.count();
         let next = (remaining > 0)
-            .then(|| items.last().map(|o| encode_continue(rv, &key_of(req.res, o))))
+            .then(|| {
+                items
+                    .last()
+                    .map(|o| encode_continue(rv, &key_of(req.res, o)))
+            })
             .flatten();
         (items, rv, next, remaining, store.now())
     };
@@ -132,12 +141,18 @@ pub fn list(app: &App, req: &Req) -> Result<Response, ApiError> {
         Format::Table => {
             let refs: Vec<&Value> = items.iter().map(|o| &**o).collect();
             let include = Include::parse(req.q("includeObject"));
-            Ok(json_response(200, &table::table(req.res, &refs, now, include, meta)))
+            Ok(json_response(
+                200,
+                &table::table(req.res, &refs, now, include, meta),
+            ))
         }
         Format::PartialMetadata => {
             let metas: Vec<Value> = items.iter().map(|o| table::partial_metadata(o)).collect();
-            Ok(json_response(200, &json!({"kind": "PartialObjectMetadataList",
-                "apiVersion": "meta.k8s.io/v1", "metadata": meta, "items": metas})))
+            Ok(json_response(
+                200,
+                &json!({"kind": "PartialObjectMetadataList",
+                "apiVersion": "meta.k8s.io/v1", "metadata": meta, "items": metas}),
+            ))
         }
         Format::Json => {
             let body = ListBody {
@@ -146,13 +161,20 @@ pub fn list(app: &App, req: &Req) -> Result<Response, ApiError> {
                 metadata: meta,
                 items: items.iter().map(|o| Item(o)).collect(),
             };
-            Ok(bytes_response(200, serde_json::to_vec(&body).unwrap_or_default()))
+            Ok(bytes_response(
+                200,
+                serde_json::to_vec(&body).unwrap_or_default(),
+            ))
         }
     }
 }
 
 fn key_of(res: Res, o: &Value) -> Key {
-    let ns = if res.namespaced() { util::namespace(o) } else { "" };
+    let ns = if res.namespaced() {
+        util::namespace(o)
+    } else {
+        ""
+    };
     (ns.to_string(), util::name(o).to_string())
 }
 
@@ -168,8 +190,13 @@ impl Watcher {
     fn line(&mut self, ty: &str, obj: &Value, now: i64) -> Bytes {
         let object = match self.format {
             Format::Table => {
-                let mut t = table::table(self.filter.res, &[obj], now, self.include,
-                    json!({"resourceVersion": util::s(obj, "/metadata/resourceVersion")}));
+                let mut t = table::table(
+                    self.filter.res,
+                    &[obj],
+                    now,
+                    self.include,
+                    json!({"resourceVersion": util::s(obj, "/metadata/resourceVersion")}),
+                );
                 if self.sent_columns {
                     t["columnDefinitions"] = json!([]);
                 }
@@ -218,7 +245,8 @@ fn bookmark(res: Res, rv: u64, initial_end: bool) -> Bytes {
 }
 
 fn error_line(e: &ApiError) -> Bytes {
-    let mut s = serde_json::to_vec(&json!({"type": "ERROR", "object": e.to_status()})).unwrap_or_default();
+    let mut s =
+        serde_json::to_vec(&json!({"type": "ERROR", "object": e.to_status()})).unwrap_or_default();
     s.push(b'\n');
     Bytes::from(s)
 }
@@ -333,7 +361,10 @@ pub fn watch(app: &App, req: &Req) -> Response {
             }
         }
     });
-    let stream = futures::stream::poll_fn(move |cx| out.poll_recv(cx).map(|o| o.map(Ok::<Bytes, std::io::Error>)));
+    let stream = futures::stream::poll_fn(move |cx| {
+        out.poll_recv(cx)
+            .map(|o| o.map(Ok::<Bytes, std::io::Error>))
+    });
     body_response(200, "application/json", Body::from_stream(stream))
 }
 
@@ -344,13 +375,19 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip() {
         let t = encode_continue(42, &("default".into(), "web".into()));
-        assert_eq!(decode_continue(&t).unwrap(), (42, ("default".to_string(), "web".to_string())));
+        assert_eq!(
+            decode_continue(&t).unwrap(),
+            (42, ("default".to_string(), "web".to_string()))
+        );
         assert!(decode_continue("nope").is_err());
     }
 
     #[test]
     fn list_items_drop_type_meta() {
         let v = json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "p"}});
-        assert_eq!(serde_json::to_value(Item(&v)).unwrap(), json!({"metadata": {"name": "p"}}));
+        assert_eq!(
+            serde_json::to_value(Item(&v)).unwrap(),
+            json!({"metadata": {"name": "p"}})
+        );
     }
 }

@@ -89,7 +89,13 @@ pub fn create(app: &App, req: &Req) -> Result<Response, ApiError> {
 }
 
 /// Defaults, validates and stores `new` as the next state of `old`.
-fn write(store: &mut Store, res: Res, old: &Value, mut new: Value, dry_run: bool) -> Result<Value, ApiError> {
+fn write(
+    store: &mut Store,
+    res: Res,
+    old: &Value,
+    mut new: Value,
+    dry_run: bool,
+) -> Result<Value, ApiError> {
     new["metadata"]["name"] = old["metadata"]["name"].clone();
     if res.namespaced() {
         new["metadata"]["namespace"] = old["metadata"]["namespace"].clone();
@@ -97,7 +103,9 @@ fn write(store: &mut Store, res: Res, old: &Value, mut new: Value, dry_run: bool
     defaults::apply_defaults(res, &mut new);
     defaults::validate(res, &new, Some(old))?;
     if dry_run {
-        return Ok(store.prepare_update(res, old, new).unwrap_or_else(|| old.clone()));
+        return Ok(store
+            .prepare_update(res, old, new)
+            .unwrap_or_else(|| old.clone()));
     }
     Ok((*store.update(res, new)?).clone())
 }
@@ -235,7 +243,10 @@ pub fn scale(app: &App, req: &Req) -> Result<Response, ApiError> {
         _ => parse_body(req)?,
     };
     check_rv(req.res, &old, &wanted, false)?;
-    let replicas = wanted.pointer("/spec/replicas").cloned().unwrap_or(json!(0));
+    let replicas = wanted
+        .pointer("/spec/replicas")
+        .cloned()
+        .unwrap_or(json!(0));
     match replicas.as_i64() {
         Some(r) if r >= 0 => {}
         _ => {
@@ -258,7 +269,10 @@ pub fn scale(app: &App, req: &Req) -> Result<Response, ApiError> {
 
 fn delete_options(req: &Req) -> Result<Value, ApiError> {
     let mut opts = parse_body(req)?;
-    if let Some(g) = req.q("gracePeriodSeconds").and_then(|g| g.parse::<i64>().ok()) {
+    if let Some(g) = req
+        .q("gracePeriodSeconds")
+        .and_then(|g| g.parse::<i64>().ok())
+    {
         opts["gracePeriodSeconds"] = json!(g);
     }
     if let Some(p) = req.q("propagationPolicy") {
@@ -332,12 +346,19 @@ pub fn delete(app: &App, req: &Req) -> Result<Response, ApiError> {
             details: None,
         });
     }
-    if let Some(rv) = opts.pointer("/preconditions/resourceVersion").and_then(Value::as_str)
+    if let Some(rv) = opts
+        .pointer("/preconditions/resourceVersion")
+        .and_then(Value::as_str)
         && rv != util::s(&obj, "/metadata/resourceVersion")
     {
         return Err(ApiError::conflict(req.res, name(req)));
     }
-    if req.dry_run() || opts.get("dryRun").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+    if req.dry_run()
+        || opts
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+    {
         return Ok(json_response(200, &obj));
     }
     let out = delete_one(&mut st.store, req.res, &obj, &opts);
@@ -347,7 +368,8 @@ pub fn delete(app: &App, req: &Req) -> Result<Response, ApiError> {
 pub fn delete_collection(app: &App, req: &Req) -> Result<Response, ApiError> {
     let opts = delete_options(req)?;
     let labels = super::selectors::LabelSelector::parse(req.q("labelSelector").unwrap_or(""))?;
-    let fields = super::selectors::FieldSelector::parse(req.q("fieldSelector").unwrap_or(""), req.res)?;
+    let fields =
+        super::selectors::FieldSelector::parse(req.q("fieldSelector").unwrap_or(""), req.res)?;
     let mut st = app.shared.lock();
     let victims: Vec<_> = st
         .store
@@ -363,8 +385,11 @@ pub fn delete_collection(app: &App, req: &Req) -> Result<Response, ApiError> {
         }
     }
     let rv = st.store.resource_version().to_string();
-    Ok(json_response(200, &json!({"kind": format!("{}List", req.res.kind()),
-        "apiVersion": req.res.api_version(), "metadata": {"resourceVersion": rv}, "items": items})))
+    Ok(json_response(
+        200,
+        &json!({"kind": format!("{}List", req.res.kind()),
+        "apiVersion": req.res.api_version(), "metadata": {"resourceVersion": rv}, "items": items}),
+    ))
 }
 
 /// `pods/log`: a few deterministic lines per container.

@@ -77,8 +77,14 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
 /// `patchMergeKey` tags; `None` means the list is replaced.
 fn merge_key(path: &str, field: &str) -> Option<&'static str> {
     match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "volumes" | "env"
-        | "imagePullSecrets" | "resourceClaims" | "schedulingGates" => Some("name"),
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "volumes"
+        | "env"
+        | "imagePullSecrets"
+        | "resourceClaims"
+        | "schedulingGates" => Some("name"),
         "volumeMounts" => Some("mountPath"),
         "volumeDevices" => Some("devicePath"),
         "hostAliases" => Some("ip"),
@@ -134,10 +140,9 @@ fn strategic_map(target: &mut Value, patch: &Map<String, Value>, path: &str) -> 
             continue;
         }
         if let Some(field) = k.strip_prefix("$deleteFromPrimitiveList/") {
-            if let (Some(list), Some(del)) = (
-                t.get_mut(field).and_then(Value::as_array_mut),
-                v.as_array(),
-            ) {
+            if let (Some(list), Some(del)) =
+                (t.get_mut(field).and_then(Value::as_array_mut), v.as_array())
+            {
                 list.retain(|x| !del.contains(x));
             }
             continue;
@@ -192,7 +197,12 @@ fn strip_directives(m: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
-fn strategic_list(current: Value, items: &[Value], path: &str, field: &str) -> Result<Value, String> {
+fn strategic_list(
+    current: Value,
+    items: &[Value],
+    path: &str,
+    field: &str,
+) -> Result<Value, String> {
     let child_path = format!("{path}/{field}");
     // A `{"$patch": "replace"}` element replaces the whole list.
     if items
@@ -286,7 +296,8 @@ fn add(doc: &mut Value, path: &[String], value: Value) -> Result<(), String> {
         return Ok(());
     }
     let last = &path[path.len() - 1];
-    let parent = parent_mut(doc, path).ok_or("add operation does not apply: doc is missing path")?;
+    let parent =
+        parent_mut(doc, path).ok_or("add operation does not apply: doc is missing path")?;
     match parent {
         Value::Object(m) => {
             m.insert(last.clone(), value);
@@ -297,9 +308,13 @@ fn add(doc: &mut Value, path: &[String], value: Value) -> Result<(), String> {
                 a.push(value);
                 return Ok(());
             }
-            let i: usize = last.parse().map_err(|_| format!("invalid array index {last:?}"))?;
+            let i: usize = last
+                .parse()
+                .map_err(|_| format!("invalid array index {last:?}"))?;
             if i > a.len() {
-                return Err(format!("add operation does not apply: index {i} out of bounds"));
+                return Err(format!(
+                    "add operation does not apply: index {i} out of bounds"
+                ));
             }
             a.insert(i, value);
             Ok(())
@@ -330,8 +345,16 @@ pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, String> {
     let mut d = doc.clone();
     for op in ops {
         let name = op.get("op").and_then(Value::as_str).ok_or("missing op")?;
-        let path = parse_pointer(op.get("path").and_then(Value::as_str).ok_or("missing path")?)?;
-        let value = || op.get("value").cloned().ok_or(format!("{name}: missing value"));
+        let path = parse_pointer(
+            op.get("path")
+                .and_then(Value::as_str)
+                .ok_or("missing path")?,
+        )?;
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or(format!("{name}: missing value"))
+        };
         match name {
             "add" => add(&mut d, &path, value()?)?,
             "remove" => {
@@ -360,11 +383,17 @@ pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, String> {
                 }
             }
             "move" | "copy" => {
-                let from = parse_pointer(op.get("from").and_then(Value::as_str).ok_or("missing from")?)?;
+                let from = parse_pointer(
+                    op.get("from")
+                        .and_then(Value::as_str)
+                        .ok_or("missing from")?,
+                )?;
                 let v = if name == "move" {
                     remove_at(&mut d, &from)?
                 } else {
-                    get_path(&d, &from).cloned().ok_or("copy: missing from path")?
+                    get_path(&d, &from)
+                        .cloned()
+                        .ok_or("copy: missing from path")?
                 };
                 add(&mut d, &path, v)?;
             }
@@ -382,7 +411,12 @@ mod tests {
     #[test]
     fn merge_patch_rfc7386() {
         let d = json!({"a": 1, "b": {"c": 2, "d": 3}, "l": [1, 2]});
-        let out = apply(PatchType::Merge, &d, &json!({"a": null, "b": {"c": 5}, "l": [3]})).unwrap();
+        let out = apply(
+            PatchType::Merge,
+            &d,
+            &json!({"a": null, "b": {"c": 5}, "l": [3]}),
+        )
+        .unwrap();
         assert_eq!(out, json!({"b": {"c": 5, "d": 3}, "l": [3]}));
     }
 
@@ -404,7 +438,11 @@ mod tests {
             {"name": "side", "$patch": "delete"}, {"name": "new", "image": "x"}]}}}});
         let out = apply(PatchType::Strategic, &d, &p).unwrap();
         let names: Vec<&str> = out["spec"]["template"]["spec"]["containers"]
-            .as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["web", "new"]);
     }
 
@@ -420,9 +458,19 @@ mod tests {
         assert_eq!(out["spec"]["paused"], true);
         assert_eq!(out["spec"]["args"], json!(["c"]));
         assert_eq!(out["metadata2"]["finalizers"], json!(["f1", "f2"]));
-        let out = apply(PatchType::Strategic, &d, &json!({"metadata2": {"$deleteFromPrimitiveList/finalizers": ["f1"]}})).unwrap();
+        let out = apply(
+            PatchType::Strategic,
+            &d,
+            &json!({"metadata2": {"$deleteFromPrimitiveList/finalizers": ["f1"]}}),
+        )
+        .unwrap();
         assert_eq!(out["metadata2"]["finalizers"], json!([]));
-        let out = apply(PatchType::Strategic, &d, &json!({"spec": {"$retainKeys": ["args"], "args": ["q"]}})).unwrap();
+        let out = apply(
+            PatchType::Strategic,
+            &d,
+            &json!({"spec": {"$retainKeys": ["args"], "args": ["q"]}}),
+        )
+        .unwrap();
         assert_eq!(out["spec"], json!({"args": ["q"]}));
     }
 

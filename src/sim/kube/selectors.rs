@@ -25,15 +25,13 @@ pub struct LabelSelector(Vec<Req>);
 fn valid_key(k: &str) -> bool {
     !k.is_empty()
         && k.len() <= 317
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/'))
 }
 
 fn valid_value(v: &str) -> bool {
     v.len() <= 63
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
@@ -160,8 +158,12 @@ impl LabelSelector {
             Req::NotIn(k, vs) => !get(k).is_some_and(|x| vs.iter().any(|v| v == x)),
             Req::Exists(k) => get(k).is_some(),
             Req::NotExists(k) => get(k).is_none(),
-            Req::Gt(k, n) => get(k).and_then(|x| x.parse::<i64>().ok()).is_some_and(|x| x > *n),
-            Req::Lt(k, n) => get(k).and_then(|x| x.parse::<i64>().ok()).is_some_and(|x| x < *n),
+            Req::Gt(k, n) => get(k)
+                .and_then(|x| x.parse::<i64>().ok())
+                .is_some_and(|x| x > *n),
+            Req::Lt(k, n) => get(k)
+                .and_then(|x| x.parse::<i64>().ok())
+                .is_some_and(|x| x < *n),
         })
     }
 
@@ -253,7 +255,13 @@ fn field_value(res: Res, obj: &Value, field: &str) -> Option<String> {
             let key = &f["involvedObject.".len()..];
             matches!(
                 key,
-                "kind" | "namespace" | "name" | "uid" | "apiVersion" | "resourceVersion" | "fieldPath"
+                "kind"
+                    | "namespace"
+                    | "name"
+                    | "uid"
+                    | "apiVersion"
+                    | "resourceVersion"
+                    | "fieldPath"
             )
             .then(|| s(&format!("/involvedObject/{key}")))
         }
@@ -261,9 +269,7 @@ fn field_value(res: Res, obj: &Value, field: &str) -> Option<String> {
         (Res::Events, "type") => Some(s("/type")),
         (Res::Events, "reportingComponent") => Some(s("/reportingComponent")),
         (Res::Events, "source") => Some(s("/source/component")),
-        (Res::Nodes, "spec.unschedulable") => {
-            Some(util::b(obj, "/spec/unschedulable").to_string())
-        }
+        (Res::Nodes, "spec.unschedulable") => Some(util::b(obj, "/spec/unschedulable").to_string()),
         (Res::Namespaces, "status.phase") => Some(s("/status/phase")),
         (Res::ReplicaSets, "status.replicas") => Some(util::i(obj, "/status/replicas").to_string()),
         _ => None,
@@ -303,7 +309,11 @@ mod tests {
     #[test]
     fn field_selectors() {
         let p = pod(json!({}));
-        let m = |s: &str| FieldSelector::parse(s, Res::Pods).unwrap().matches(Res::Pods, &p);
+        let m = |s: &str| {
+            FieldSelector::parse(s, Res::Pods)
+                .unwrap()
+                .matches(Res::Pods, &p)
+        };
         assert!(m("status.phase=Running"));
         assert!(m("spec.nodeName==n1,metadata.name=p"));
         assert!(!m("status.phase!=Running"));

@@ -45,7 +45,8 @@ pub async fn start(shared: Arc<Shared>, listener: TcpListener) -> std::io::Resul
     let router = Router::new().fallback(handle).with_state(app);
     let stop = cancel.clone();
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move { stop.cancelled().await });
+        let serve = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await });
         if let Err(e) = serve.await {
             tracing::warn!("simulated kube-apiserver stopped: {e}");
         }
@@ -142,7 +143,16 @@ async fn handle(State(app): State<App>, req: Request) -> Response {
         Err(_) => return error_response(&ApiError::bad_request("request body too large")),
     };
     let query = parse_query(parts.uri.query());
-    match route(&app, parts.method, parts.uri.path(), query, &parts.headers, body).await {
+    match route(
+        &app,
+        parts.method,
+        parts.uri.path(),
+        query,
+        &parts.headers,
+        body,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => error_response(&e),
     }
@@ -168,29 +178,38 @@ async fn route(
         if method == Method::GET {
             Ok(json_response(200, &v))
         } else {
-            Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource"))
+            Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ))
         }
     };
     let (group, version, rest): (&str, &str, &[&str]) = match segs.as_slice() {
         ["version"] => return get_only(discovery::version()),
         ["healthz" | "livez" | "readyz", ..] => {
-            return Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok").into_response());
+            return Ok(
+                (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], "ok").into_response(),
+            );
         }
         ["api"] => return get_only(discovery::core_versions(&app.addr.to_string())),
         ["apis"] => return get_only(discovery::group_list()),
-        ["apis", g] => return discovery::group(g).map_or_else(|| Err(ApiError::path_not_found()), get_only),
+        ["apis", g] => {
+            return discovery::group(g).map_or_else(|| Err(ApiError::path_not_found()), get_only);
+        }
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
         _ => return Err(ApiError::path_not_found()),
     };
     if rest.is_empty() {
-        return discovery::resource_list(group, version).map_or_else(|| Err(ApiError::path_not_found()), get_only);
+        return discovery::resource_list(group, version)
+            .map_or_else(|| Err(ApiError::path_not_found()), get_only);
     }
     let find = |r: &str| Res::find(group, version, r);
     let (res, ns, tail): (Res, Option<&str>, &[&str]) = match rest {
-        ["namespaces", ns, r, tail @ ..] if find(r).is_some_and(|x| x.namespaced()) => {
-            (find(r).ok_or_else(ApiError::path_not_found)?, Some(*ns), tail)
-        }
+        ["namespaces", ns, r, tail @ ..] if find(r).is_some_and(|x| x.namespaced()) => (
+            find(r).ok_or_else(ApiError::path_not_found)?,
+            Some(*ns),
+            tail,
+        ),
         [r, tail @ ..] => {
             let res = find(r).ok_or_else(ApiError::path_not_found)?;
             if res.namespaced() && !tail.is_empty() {
@@ -240,7 +259,11 @@ fn verb(req: &Req) -> &'static str {
 }
 
 async fn dispatch(app: &App, req: Req) -> Result<Response, ApiError> {
-    let not_allowed = || Err(ApiError::method_not_allowed("the server does not allow this method on the requested resource"));
+    let not_allowed = || {
+        Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        ))
+    };
     match (req.name.is_some(), req.sub.as_deref()) {
         (false, _) => match req.method {
             Method::GET if req.flag("watch") => Ok(list_watch::watch(app, &req)),
@@ -286,13 +309,17 @@ mod tests {
     #[test]
     fn accept_negotiation() {
         assert_eq!(
-            Format::from_accept("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"),
+            Format::from_accept(
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+            ),
             Format::Table
         );
         assert_eq!(Format::from_accept("application/json, */*"), Format::Json);
         assert_eq!(Format::from_accept(""), Format::Json);
         assert_eq!(
-            Format::from_accept("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"),
+            Format::from_accept(
+                "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+            ),
             Format::PartialMetadata
         );
     }

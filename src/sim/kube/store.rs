@@ -339,7 +339,13 @@ impl Store {
 
     /// Starts a graceful deletion: sets `deletionTimestamp` (the object is
     /// removed later by its controller).
-    pub fn mark_deleting(&mut self, res: Res, ns: &str, name: &str, grace_seconds: i64) -> Option<Arc<Value>> {
+    pub fn mark_deleting(
+        &mut self,
+        res: Res,
+        ns: &str,
+        name: &str,
+        grace_seconds: i64,
+    ) -> Option<Arc<Value>> {
         let old = self.get(res, ns, name)?;
         if util::is_deleting(&old) {
             return Some(old);
@@ -401,16 +407,25 @@ mod tests {
             )
             .unwrap();
         assert_eq!(d["metadata"]["generation"], 1);
-        let rv1: u64 = d["metadata"]["resourceVersion"].as_str().unwrap().parse().unwrap();
+        let rv1: u64 = d["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         let mut v = (*d).clone();
         v["metadata"]["annotations"] = json!({"a": "b"});
         let d2 = s.update(Res::Deployments, v.clone()).unwrap();
         assert_eq!(d2["metadata"]["generation"], 1);
         // No-op update: same rv.
         let d3 = s.update(Res::Deployments, v).unwrap();
-        assert_eq!(d3["metadata"]["resourceVersion"], d2["metadata"]["resourceVersion"]);
+        assert_eq!(
+            d3["metadata"]["resourceVersion"],
+            d2["metadata"]["resourceVersion"]
+        );
         let d4 = s
-            .modify(Res::Deployments, "default", "web", |o| o["spec"]["replicas"] = json!(3))
+            .modify(Res::Deployments, "default", "web", |o| {
+                o["spec"]["replicas"] = json!(3)
+            })
             .unwrap();
         assert_eq!(d4["metadata"]["generation"], 2);
         assert!(s.delete(Res::Deployments, "default", "web").is_some());
@@ -420,7 +435,12 @@ mod tests {
         }
         assert_eq!(
             kinds,
-            [EventType::Added, EventType::Modified, EventType::Modified, EventType::Deleted]
+            [
+                EventType::Added,
+                EventType::Modified,
+                EventType::Modified,
+                EventType::Deleted
+            ]
         );
         assert_eq!(s.events_since(rv1).unwrap().len(), 3);
         s.compact();
@@ -432,12 +452,18 @@ mod tests {
     fn generate_name_and_conflicts() {
         let mut s = store();
         let p = s
-            .create(Res::Pods, json!({"metadata": {"generateName": "web-", "namespace": "default"}}))
+            .create(
+                Res::Pods,
+                json!({"metadata": {"generateName": "web-", "namespace": "default"}}),
+            )
             .unwrap();
         assert!(util::name(&p).starts_with("web-"));
         assert_eq!(util::name(&p).len(), 9);
         let e = s
-            .create(Res::Pods, json!({"metadata": {"name": util::name(&p), "namespace": "default"}}))
+            .create(
+                Res::Pods,
+                json!({"metadata": {"name": util::name(&p), "namespace": "default"}}),
+            )
             .unwrap_err();
         assert_eq!(e.code, 409);
         assert_eq!(s.list(Res::Pods, Some("default")).len(), 1);
@@ -450,8 +476,11 @@ mod tests {
         s.set_history_limit(16);
         let start = s.resource_version();
         for n in 0..40 {
-            s.create(Res::Namespaces, json!({"metadata": {"name": format!("ns{n}")}}))
-                .unwrap();
+            s.create(
+                Res::Namespaces,
+                json!({"metadata": {"name": format!("ns{n}")}}),
+            )
+            .unwrap();
         }
         assert!(s.events_since(start).is_none());
         assert_eq!(s.events_since(s.resource_version() - 5).unwrap().len(), 5);

@@ -27,13 +27,18 @@ impl Include {
 }
 
 fn col(name: &str, ty: &str, priority: i64) -> Value {
-    let mut c = json!({"name": name, "type": ty, "format": "", "description": name, "priority": priority});
+    let mut c =
+        json!({"name": name, "type": ty, "format": "", "description": name, "priority": priority});
     if name == "Name" {
         c["format"] = json!("name");
-        c["description"] = json!("Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically.");
+        c["description"] = json!(
+            "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically."
+        );
     }
     if name == "Age" {
-        c["description"] = json!("CreationTimestamp is a timestamp representing the server time when this object was created.");
+        c["description"] = json!(
+            "CreationTimestamp is a timestamp representing the server time when this object was created."
+        );
     }
     c
 }
@@ -112,7 +117,11 @@ pub fn columns(res: Res) -> Vec<Value> {
             ("Replicas", "integer", 0),
             ("Age", "string", 0),
         ],
-        Res::Namespaces => &[("Name", "string", 0), ("Status", "string", 0), ("Age", "string", 0)],
+        Res::Namespaces => &[
+            ("Name", "string", 0),
+            ("Status", "string", 0),
+            ("Age", "string", 0),
+        ],
         Res::Events => &[
             ("Last Seen", "string", 0),
             ("Type", "string", 0),
@@ -230,7 +239,13 @@ fn pod_cells(obj: &Value, now: SimTime) -> Vec<Value> {
         Some(t) if restarts != 0 => format!("{restarts} ({} ago)", human_duration(now - t)),
         _ => restarts.to_string(),
     };
-    let or_none = |s: &str| if s.is_empty() { "<none>".to_string() } else { s.to_string() };
+    let or_none = |s: &str| {
+        if s.is_empty() {
+            "<none>".to_string()
+        } else {
+            s.to_string()
+        }
+    };
     vec![
         json!(util::name(obj)),
         json!(format!("{ready}/{total}")),
@@ -280,7 +295,11 @@ fn node_cells(obj: &Value, now: SimTime) -> Vec<Value> {
         })
         .unwrap_or_default();
     roles.sort();
-    let roles = if roles.is_empty() { "<none>".to_string() } else { roles.join(",") };
+    let roles = if roles.is_empty() {
+        "<none>".to_string()
+    } else {
+        roles.join(",")
+    };
     let addr = |ty: &str| {
         obj.pointer("/status/addresses")
             .and_then(Value::as_array)
@@ -299,12 +318,20 @@ fn node_cells(obj: &Value, now: SimTime) -> Vec<Value> {
         json!(addr("ExternalIP")),
         json!(util::s(obj, "/status/nodeInfo/osImage")),
         json!(util::s(obj, "/status/nodeInfo/kernelVersion")),
-        json!(if runtime.is_empty() { "<unknown>" } else { runtime }),
+        json!(if runtime.is_empty() {
+            "<unknown>"
+        } else {
+            runtime
+        }),
     ]
 }
 
 fn hpa_targets(obj: &Value) -> String {
-    let specs = obj.pointer("/spec/metrics").and_then(Value::as_array).cloned().unwrap_or_default();
+    let specs = obj
+        .pointer("/spec/metrics")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let statuses = obj
         .pointer("/status/currentMetrics")
         .and_then(Value::as_array)
@@ -422,7 +449,11 @@ fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
             i("/status/currentReplicas"),
             json!(age(obj, now)),
         ],
-        Res::Namespaces => vec![name, json!(util::s(obj, "/status/phase")), json!(age(obj, now))],
+        Res::Namespaces => vec![
+            name,
+            json!(util::s(obj, "/status/phase")),
+            json!(age(obj, now)),
+        ],
         Res::Events => {
             let last = [
                 util::s(obj, "/lastTimestamp"),
@@ -452,7 +483,11 @@ fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
                 json!(util::s(obj, "/involvedObject/fieldPath")),
                 json!(source),
                 json!(util::s(obj, "/message")),
-                json!(if first.is_empty() { "<unknown>".to_string() } else { since(first, now) }),
+                json!(if first.is_empty() {
+                    "<unknown>".to_string()
+                } else {
+                    since(first, now)
+                }),
                 json!(util::i(obj, "/count").to_string()),
                 name,
             ]
@@ -470,7 +505,12 @@ fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
             let ext = obj
                 .pointer("/spec/externalIPs")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","))
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "<none>".into());
             let sel = obj
@@ -483,7 +523,11 @@ fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
                 json!(util::s(obj, "/spec/type")),
                 json!(util::s(obj, "/spec/clusterIP")),
                 json!(ext),
-                json!(if ports.is_empty() { "<none>".to_string() } else { ports.join(",") }),
+                json!(if ports.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    ports.join(",")
+                }),
                 json!(age(obj, now)),
                 json!(sel),
             ]
@@ -562,7 +606,8 @@ mod tests {
     #[test]
     fn every_resource_has_matching_cells() {
         for r in super::super::resources::ALL {
-            let obj = json!({"metadata": {"name": "x", "creationTimestamp": "2024-01-01T00:00:00Z"}});
+            let obj =
+                json!({"metadata": {"name": "x", "creationTimestamp": "2024-01-01T00:00:00Z"}});
             assert_eq!(cells(r, &obj, 0).len(), columns(r).len(), "{r:?}");
         }
     }

@@ -66,7 +66,10 @@ pub fn safe_encode(hash: u32) -> String {
 /// representation details (nulls, empty maps).
 pub fn template_hash(template: &Value, collision_count: i64) -> String {
     let mut t = normalized(template);
-    if let Some(labels) = t.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+    if let Some(labels) = t
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
         labels.remove("pod-template-hash");
         labels.remove("controller-revision-hash");
     }
@@ -107,7 +110,10 @@ pub fn normalized(v: &Value) -> Value {
 pub fn templates_equal(a: &Value, b: &Value) -> bool {
     let strip = |t: &Value| {
         let mut t = normalized(t);
-        if let Some(labels) = t.pointer_mut("/metadata/labels").and_then(Value::as_object_mut) {
+        if let Some(labels) = t
+            .pointer_mut("/metadata/labels")
+            .and_then(Value::as_object_mut)
+        {
             labels.remove("pod-template-hash");
             labels.remove("controller-revision-hash");
         }

@@ -38,10 +38,14 @@ fn eligible(ds: &Value, node: &Value) -> bool {
     if util::is_deleting(node) {
         return false;
     }
-    match ds.pointer("/spec/template/spec/nodeSelector").and_then(Value::as_object) {
+    match ds
+        .pointer("/spec/template/spec/nodeSelector")
+        .and_then(Value::as_object)
+    {
         Some(sel) => {
             let labels = node.pointer("/metadata/labels");
-            sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+            sel.iter()
+                .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
         }
         None => true,
     }
@@ -72,10 +76,16 @@ fn sync_one(
     let active: Vec<&Arc<Value>> = pods.iter().filter(|p| is_active(p)).collect();
     let mut on_node: HashMap<&str, Vec<&Arc<Value>>> = HashMap::new();
     for p in &active {
-        on_node.entry(util::s(p, "/spec/nodeName")).or_default().push(p);
+        on_node
+            .entry(util::s(p, "/spec/nodeName"))
+            .or_default()
+            .push(p);
     }
     let wanted: Vec<&Arc<Value>> = nodes.iter().filter(|n| eligible(ds, n)).collect();
-    let source = || Source { component: "daemonset-controller", host: "" };
+    let source = || Source {
+        component: "daemonset-controller",
+        host: "",
+    };
     let mut doomed: Vec<Arc<Value>> = Vec::new();
     for node in &wanted {
         let name = util::name(node);
@@ -88,7 +98,10 @@ fn sync_one(
                     None,
                     &[
                         (REV_LABEL, update.hash.clone()),
-                        ("pod-template-generation", util::i(ds, "/metadata/generation").to_string()),
+                        (
+                            "pod-template-generation",
+                            util::i(ds, "/metadata/generation").to_string(),
+                        ),
                     ],
                 );
                 pod["spec"]["nodeName"] = json!(name);
@@ -99,7 +112,18 @@ fn sync_one(
                     "lastProbeTime": null, "lastTransitionTime": format_time(now)}]);
                 if let Ok(p) = store.create(Res::Pods, pod) {
                     let msg = format!("Created pod: {}", util::name(&p));
-                    events::record(ctl, store, now, ds, Res::DaemonSets, false, "SuccessfulCreate", &msg, source(), "");
+                    events::record(
+                        ctl,
+                        store,
+                        now,
+                        ds,
+                        Res::DaemonSets,
+                        false,
+                        "SuccessfulCreate",
+                        &msg,
+                        source(),
+                        "",
+                    );
                 }
             }
             Some(list) if list.len() > 1 => doomed.extend(list[1..].iter().map(|p| (*p).clone())),
@@ -108,7 +132,11 @@ fn sync_one(
     }
     let misscheduled: Vec<&Arc<Value>> = active
         .iter()
-        .filter(|p| !wanted.iter().any(|n| util::name(n) == util::s(p, "/spec/nodeName")))
+        .filter(|p| {
+            !wanted
+                .iter()
+                .any(|n| util::name(n) == util::s(p, "/spec/nodeName"))
+        })
         .copied()
         .collect();
     doomed.extend(misscheduled.iter().map(|p| (*p).clone()));
@@ -126,12 +154,23 @@ fn sync_one(
         .max(1);
         let on_wanted: Vec<&Arc<Value>> = active
             .iter()
-            .filter(|p| !util::is_deleting(p) && wanted.iter().any(|n| util::name(n) == util::s(p, "/spec/nodeName")))
+            .filter(|p| {
+                !util::is_deleting(p)
+                    && wanted
+                        .iter()
+                        .any(|n| util::name(n) == util::s(p, "/spec/nodeName"))
+            })
             .copied()
             .collect();
-        let available = on_wanted.iter().filter(|p| is_available(p, min_ready, now)).count() as i64;
+        let available = on_wanted
+            .iter()
+            .filter(|p| is_available(p, min_ready, now))
+            .count() as i64;
         let mut budget = max_unavailable - (desired - available);
-        for p in on_wanted.iter().filter(|p| util::label(p, REV_LABEL) != Some(update.hash.as_str())) {
+        for p in on_wanted
+            .iter()
+            .filter(|p| util::label(p, REV_LABEL) != Some(update.hash.as_str()))
+        {
             if !is_available(p, min_ready, now) {
                 doomed.push((*p).clone());
             } else if budget > 0 {
@@ -144,7 +183,18 @@ fn sync_one(
         let grace = util::opt_i(p, "/spec/terminationGracePeriodSeconds").unwrap_or(30);
         store.mark_deleting(Res::Pods, util::namespace(p), util::name(p), grace);
         let msg = format!("Deleted pod: {}", util::name(p));
-        events::record(ctl, store, now, ds, Res::DaemonSets, false, "SuccessfulDelete", &msg, source(), "");
+        events::record(
+            ctl,
+            store,
+            now,
+            ds,
+            Res::DaemonSets,
+            false,
+            "SuccessfulDelete",
+            &msg,
+            source(),
+            "",
+        );
     }
     // Status.
     let pods: Vec<Arc<Value>> = super::owned(store, Res::Pods, util::namespace(ds), util::uid(ds))
@@ -153,11 +203,20 @@ fn sync_one(
         .collect();
     let scheduled = wanted
         .iter()
-        .filter(|n| pods.iter().any(|p| util::s(p, "/spec/nodeName") == util::name(n)))
+        .filter(|n| {
+            pods.iter()
+                .any(|p| util::s(p, "/spec/nodeName") == util::name(n))
+        })
         .count() as i64;
     let ready = pods.iter().filter(|p| is_ready(p)).count() as i64;
-    let available = pods.iter().filter(|p| is_available(p, min_ready, now)).count() as i64;
-    let updated = pods.iter().filter(|p| util::label(p, REV_LABEL) == Some(update.hash.as_str())).count() as i64;
+    let available = pods
+        .iter()
+        .filter(|p| is_available(p, min_ready, now))
+        .count() as i64;
+    let updated = pods
+        .iter()
+        .filter(|p| util::label(p, REV_LABEL) == Some(update.hash.as_str()))
+        .count() as i64;
     let mut status = json!({
         "currentNumberScheduled": scheduled,
         "desiredNumberScheduled": desired,

@@ -35,7 +35,13 @@ pub fn sync_all(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
             .get(util::uid(&d))
             .map(|v| v.iter().map(|r| (**r).clone()).collect())
             .unwrap_or_default();
-        let mut s = Sync { ctl, store, now, d: (*d).clone(), rss };
+        let mut s = Sync {
+            ctl,
+            store,
+            now,
+            d: (*d).clone(),
+            rss,
+        };
         s.run();
     }
 }
@@ -59,8 +65,21 @@ impl Sync<'_> {
 
     fn event(&mut self, warning: bool, reason: &str, msg: &str) {
         let d = self.d.clone();
-        events::record(self.ctl, self.store, self.now, &d, Res::Deployments, warning, reason, msg,
-            Source { component: "deployment-controller", host: "" }, "");
+        events::record(
+            self.ctl,
+            self.store,
+            self.now,
+            &d,
+            Res::Deployments,
+            warning,
+            reason,
+            msg,
+            Source {
+                component: "deployment-controller",
+                host: "",
+            },
+            "",
+        );
     }
 
     fn run(&mut self) {
@@ -88,9 +107,25 @@ impl Sync<'_> {
         let exists = reason == "DeploymentPaused";
         let ts = self.ts();
         if paused && !exists {
-            set_condition(&mut self.d["status"], "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", &ts, true);
+            set_condition(
+                &mut self.d["status"],
+                "Progressing",
+                "Unknown",
+                "DeploymentPaused",
+                "Deployment is paused",
+                &ts,
+                true,
+            );
         } else if !paused && exists {
-            set_condition(&mut self.d["status"], "Progressing", "Unknown", "DeploymentResumed", "Deployment is resumed", &ts, true);
+            set_condition(
+                &mut self.d["status"],
+                "Progressing",
+                "Unknown",
+                "DeploymentResumed",
+                "Deployment is resumed",
+                &ts,
+                true,
+            );
         } else {
             return;
         }
@@ -98,9 +133,9 @@ impl Sync<'_> {
     }
 
     fn find_new(&self) -> Option<usize> {
-        self.rss
-            .iter()
-            .position(|rs| util::templates_equal(&rs["spec"]["template"], &self.d["spec"]["template"]))
+        self.rss.iter().position(|rs| {
+            util::templates_equal(&rs["spec"]["template"], &self.d["spec"]["template"])
+        })
     }
 
     fn olds(&self, new: Option<usize>) -> Vec<usize> {
@@ -110,7 +145,12 @@ impl Sync<'_> {
     /// `getAllReplicaSetsAndSyncRevision`.
     fn new_and_sync_revision(&mut self, create: bool) -> Option<usize> {
         let new = self.find_new();
-        let max_old = self.olds(new).iter().map(|i| revision(&self.rss[*i])).max().unwrap_or(0);
+        let max_old = self
+            .olds(new)
+            .iter()
+            .map(|i| revision(&self.rss[*i]))
+            .max()
+            .unwrap_or(0);
         let new_revision = max_old + 1;
         let ts = self.ts();
         if let Some(n) = new {
@@ -128,11 +168,23 @@ impl Sync<'_> {
                 self.write_rs(n, rs);
                 return new;
             }
-            let rev = util::annotation(&self.rss[n], REVISION).unwrap_or("").to_string();
+            let rev = util::annotation(&self.rss[n], REVISION)
+                .unwrap_or("")
+                .to_string();
             let mut needs = set_deployment_revision(&mut self.d, &rev);
-            if has_progress_deadline(&self.d) && get_condition(&self.d["status"], "Progressing").is_none() {
+            if has_progress_deadline(&self.d)
+                && get_condition(&self.d["status"], "Progressing").is_none()
+            {
                 let msg = format!("Found new replica set \"{}\"", util::name(&self.rss[n]));
-                set_condition(&mut self.d["status"], "Progressing", "True", "FoundNewReplicaSet", &msg, &ts, true);
+                set_condition(
+                    &mut self.d["status"],
+                    "Progressing",
+                    "True",
+                    "FoundNewReplicaSet",
+                    &msg,
+                    &ts,
+                    true,
+                );
                 needs = true;
             }
             if needs {
@@ -146,7 +198,11 @@ impl Sync<'_> {
         let collision = util::i(&self.d, "/status/collisionCount");
         let hash = util::template_hash(&self.d["spec"]["template"], collision);
         let mut template = self.d["spec"]["template"].clone();
-        util::set(&mut template, "/metadata/labels/pod-template-hash", json!(hash));
+        util::set(
+            &mut template,
+            "/metadata/labels/pod-template-hash",
+            json!(hash),
+        );
         let mut selector = self.d["spec"]["selector"].clone();
         util::set(&mut selector, "/matchLabels/pod-template-hash", json!(hash));
         let name = format!("{}-{hash}", util::name(&self.d));
@@ -171,12 +227,24 @@ impl Sync<'_> {
             Ok(created) => {
                 self.rss.push((*created).clone());
                 if count > 0 {
-                    self.event(false, "ScalingReplicaSet", &format!("Scaled up replica set {name} from 0 to {count}"));
+                    self.event(
+                        false,
+                        "ScalingReplicaSet",
+                        &format!("Scaled up replica set {name} from 0 to {count}"),
+                    );
                 }
                 set_deployment_revision(&mut self.d, &new_revision.to_string());
                 if has_progress_deadline(&self.d) {
                     let msg = format!("Created new replica set \"{name}\"");
-                    set_condition(&mut self.d["status"], "Progressing", "True", "NewReplicaSetCreated", &msg, &ts, true);
+                    set_condition(
+                        &mut self.d["status"],
+                        "Progressing",
+                        "True",
+                        "NewReplicaSetCreated",
+                        &msg,
+                        &ts,
+                        true,
+                    );
                 }
                 self.write_d();
                 Some(self.rss.len() - 1)
@@ -225,7 +293,11 @@ impl Sync<'_> {
         self.write_rs(i, rs);
         if size {
             let name = util::name(&self.rss[i]).to_string();
-            self.event(false, "ScalingReplicaSet", &format!("Scaled {op} replica set {name} from {old} to {new_scale}"));
+            self.event(
+                false,
+                "ScalingReplicaSet",
+                &format!("Scaled {op} replica set {name} from {old} to {new_scale}"),
+            );
         }
         size
     }
@@ -278,7 +350,12 @@ impl Sync<'_> {
         let r = replicas(&self.d);
         let mut olds = self.olds(new);
         olds.reverse();
-        let mut active: Vec<usize> = olds.iter().copied().chain(new).filter(|i| replicas(&self.rss[*i]) > 0).collect();
+        let mut active: Vec<usize> = olds
+            .iter()
+            .copied()
+            .chain(new)
+            .filter(|i| replicas(&self.rss[*i]) > 0)
+            .collect();
         let target = match active.len() {
             0 => new.or(olds.first().copied()),
             1 => Some(active[0]),
@@ -312,9 +389,17 @@ impl Sync<'_> {
         let to_add = allowed - total;
         let created = |i: &usize| util::s(&self.rss[*i], "/metadata/creationTimestamp").to_string();
         if to_add > 0 {
-            active.sort_by(|a, b| replicas(&self.rss[*b]).cmp(&replicas(&self.rss[*a])).then(created(b).cmp(&created(a))));
+            active.sort_by(|a, b| {
+                replicas(&self.rss[*b])
+                    .cmp(&replicas(&self.rss[*a]))
+                    .then(created(b).cmp(&created(a)))
+            });
         } else {
-            active.sort_by(|a, b| replicas(&self.rss[*b]).cmp(&replicas(&self.rss[*a])).then(created(a).cmp(&created(b))));
+            active.sort_by(|a, b| {
+                replicas(&self.rss[*b])
+                    .cmp(&replicas(&self.rss[*a]))
+                    .then(created(a).cmp(&created(b)))
+            });
         }
         let op = if to_add > 0 { "up" } else { "down" };
         let mut added = 0;
@@ -330,7 +415,9 @@ impl Sync<'_> {
                 -cur
             } else {
                 let max_now = r + max_surge(&self.d);
-                let mut before = util::annotation(rs, MAX_REPLICAS).and_then(|m| m.parse::<i64>().ok()).unwrap_or(0);
+                let mut before = util::annotation(rs, MAX_REPLICAS)
+                    .and_then(|m| m.parse::<i64>().ok())
+                    .unwrap_or(0);
                 if before == 0 {
                     before = util::i(&self.d, "/status/replicas");
                     if before == 0 {
@@ -340,7 +427,11 @@ impl Sync<'_> {
                 ((cur * max_now) as f64 / before as f64).round() as i64 - cur
             };
             let allowed_left = to_add - added;
-            let p = if to_add > 0 { fraction.min(allowed_left) } else { fraction.max(allowed_left) };
+            let p = if to_add > 0 {
+                fraction.min(allowed_left)
+            } else {
+                fraction.max(allowed_left)
+            };
             sizes.push(cur + p);
             added += p;
         }
@@ -383,14 +474,19 @@ impl Sync<'_> {
     }
 
     fn reconcile_old(&mut self, new: usize) -> bool {
-        let olds: Vec<usize> = self.olds(Some(new)).into_iter().filter(|i| replicas(&self.rss[*i]) > 0).collect();
+        let olds: Vec<usize> = self
+            .olds(Some(new))
+            .into_iter()
+            .filter(|i| replicas(&self.rss[*i]) > 0)
+            .collect();
         let old_count: i64 = olds.iter().map(|i| replicas(&self.rss[*i])).sum();
         if old_count == 0 {
             return false;
         }
         let all_count: i64 = self.rss.iter().map(replicas).sum();
         let min_available = replicas(&self.d) - max_unavailable(&self.d);
-        let new_unavailable = replicas(&self.rss[new]) - util::i(&self.rss[new], "/status/availableReplicas");
+        let new_unavailable =
+            replicas(&self.rss[new]) - util::i(&self.rss[new], "/status/availableReplicas");
         let max_scaled_down = all_count - min_available - new_unavailable;
         if max_scaled_down <= 0 {
             return false;
@@ -411,7 +507,11 @@ impl Sync<'_> {
             cleaned += down;
         }
         // Then healthy ones, keeping minAvailable.
-        let available: i64 = self.rss.iter().map(|r| util::i(r, "/status/availableReplicas")).sum();
+        let available: i64 = self
+            .rss
+            .iter()
+            .map(|r| util::i(r, "/status/availableReplicas"))
+            .sum();
         let mut scaled = 0;
         if available > min_available {
             let total = available - min_available;
@@ -433,7 +533,11 @@ impl Sync<'_> {
 
     fn rollout_recreate(&mut self) {
         let mut new = self.new_and_sync_revision(false);
-        let olds: Vec<usize> = self.olds(new).into_iter().filter(|i| replicas(&self.rss[*i]) > 0).collect();
+        let olds: Vec<usize> = self
+            .olds(new)
+            .into_iter()
+            .filter(|i| replicas(&self.rss[*i]) > 0)
+            .collect();
         let mut scaled_down = false;
         for o in olds {
             scaled_down |= self.scale_and_record(o, 0);
@@ -442,13 +546,25 @@ impl Sync<'_> {
             self.sync_rollout_status(new);
             return;
         }
-        let old_uids: Vec<String> = self.olds(new).iter().map(|i| util::uid(&self.rss[*i]).to_string()).collect();
-        let old_actual: i64 = self.olds(new).iter().map(|i| util::i(&self.rss[*i], "/status/replicas")).sum();
+        let old_uids: Vec<String> = self
+            .olds(new)
+            .iter()
+            .map(|i| util::uid(&self.rss[*i]).to_string())
+            .collect();
+        let old_actual: i64 = self
+            .olds(new)
+            .iter()
+            .map(|i| util::i(&self.rss[*i], "/status/replicas"))
+            .sum();
         let old_pods = old_actual > 0
-            || self.store.list(Res::Pods, Some(util::namespace(&self.d))).iter().any(|p| {
-                util::controller_uid(p).is_some_and(|u| old_uids.iter().any(|o| o == u))
-                    && !matches!(util::s(p, "/status/phase"), "Failed" | "Succeeded")
-            });
+            || self
+                .store
+                .list(Res::Pods, Some(util::namespace(&self.d)))
+                .iter()
+                .any(|p| {
+                    util::controller_uid(p).is_some_and(|u| old_uids.iter().any(|o| o == u))
+                        && !matches!(util::s(p, "/status/phase"), "Failed" | "Succeeded")
+                });
         if old_pods {
             self.sync_rollout_status(new);
             return;
@@ -472,7 +588,11 @@ impl Sync<'_> {
         let Some(limit) = util::opt_i(&self.d, "/spec/revisionHistoryLimit") else {
             return;
         };
-        let mut alive: Vec<usize> = self.olds(new).into_iter().filter(|i| !util::is_deleting(&self.rss[*i])).collect();
+        let mut alive: Vec<usize> = self
+            .olds(new)
+            .into_iter()
+            .filter(|i| !util::is_deleting(&self.rss[*i]))
+            .collect();
         let diff = alive.len() as i64 - limit;
         if diff <= 0 {
             return;
@@ -487,7 +607,8 @@ impl Sync<'_> {
             {
                 continue;
             }
-            self.store.delete(Res::ReplicaSets, util::namespace(rs), util::name(rs));
+            self.store
+                .delete(Res::ReplicaSets, util::namespace(rs), util::name(rs));
             gone.push(i);
         }
         gone.sort_unstable();
@@ -499,7 +620,9 @@ impl Sync<'_> {
     /// `syncRolloutStatus`: status plus the Progressing condition.
     fn sync_rollout_status(&mut self, new: Option<usize>) {
         let ts = self.ts();
-        let new_rs: Option<Arc<Value>> = new.and_then(|n| self.rss.get(n)).map(|v| Arc::new(v.clone()));
+        let new_rs: Option<Arc<Value>> = new
+            .and_then(|n| self.rss.get(n))
+            .map(|v| Arc::new(v.clone()));
         let mut status = calculate_status(&self.d, &self.all_refs(), new_rs.as_deref(), &ts);
         let deadline = has_progress_deadline(&self.d);
         if !deadline {
@@ -507,17 +630,28 @@ impl Sync<'_> {
         }
         let current = get_condition(&self.d["status"], "Progressing").cloned();
         let complete_before = status_i(&status, "replicas") == status_i(&status, "updatedReplicas")
-            && current.as_ref().is_some_and(|c| util::s(c, "/reason") == "NewReplicaSetAvailable");
+            && current
+                .as_ref()
+                .is_some_and(|c| util::s(c, "/reason") == "NewReplicaSetAvailable");
         let rs_name = new_rs.as_ref().map(|r| util::name(r).to_string());
+        let d_name = util::name(&self.d).to_string();
         let subject = |what: &str| match &rs_name {
             Some(n) => format!("ReplicaSet \"{n}\" {what}"),
-            None => format!("Deployment \"{}\" {what}", util::name(&self.d)),
+            None => format!("Deployment \"{d_name}\" {what}"),
         };
         let mut timed_out_now = false;
         if deadline && !complete_before {
             if deployment_complete(&self.d, &status) {
                 let msg = subject("has successfully progressed.");
-                set_condition(&mut status, "Progressing", "True", "NewReplicaSetAvailable", &msg, &ts, true);
+                set_condition(
+                    &mut status,
+                    "Progressing",
+                    "True",
+                    "NewReplicaSetAvailable",
+                    &msg,
+                    &ts,
+                    true,
+                );
             } else if deployment_progressing(&self.d, &status) {
                 let msg = subject("is progressing.");
                 let mut transition = ts.clone();
@@ -533,8 +667,18 @@ impl Sync<'_> {
                 }
             } else if deployment_timed_out(&self.d, &status, self.now) {
                 let msg = subject("has timed out progressing.");
-                timed_out_now = current.as_ref().is_none_or(|c| util::s(c, "/reason") != "ProgressDeadlineExceeded");
-                set_condition(&mut status, "Progressing", "False", "ProgressDeadlineExceeded", &msg, &ts, true);
+                timed_out_now = current
+                    .as_ref()
+                    .is_none_or(|c| util::s(c, "/reason") != "ProgressDeadlineExceeded");
+                set_condition(
+                    &mut status,
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    &msg,
+                    &ts,
+                    true,
+                );
             }
         }
         if self.d.get("status") == Some(&status) {

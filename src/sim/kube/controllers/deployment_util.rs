@@ -45,7 +45,8 @@ pub fn fenceposts(d: &Value) -> (i64, i64) {
     let r = replicas(d);
     let ru = d.pointer("/spec/strategy/rollingUpdate");
     let surge = util::int_or_percent(ru.and_then(|x| x.get("maxSurge")), r, true, "25%");
-    let mut unavail = util::int_or_percent(ru.and_then(|x| x.get("maxUnavailable")), r, false, "25%");
+    let mut unavail =
+        util::int_or_percent(ru.and_then(|x| x.get("maxUnavailable")), r, false, "25%");
     if surge == 0 && unavail == 0 {
         unavail = 1;
     }
@@ -74,7 +75,9 @@ fn annotations_mut(v: &mut Value) -> &mut serde_json::Map<String, Value> {
     if !v["metadata"]["annotations"].is_object() {
         v["metadata"]["annotations"] = json!({});
     }
-    v["metadata"]["annotations"].as_object_mut().expect("object")
+    v["metadata"]["annotations"]
+        .as_object_mut()
+        .expect("object")
 }
 
 fn copy_annotations(d: &Value, rs: &mut Value) -> bool {
@@ -134,7 +137,9 @@ pub fn set_new_rs_annotations(d: &Value, rs: &mut Value, new_revision: i64, exis
         annotations_mut(rs).insert(REVISION.into(), json!(new_revision.to_string()));
         changed = true;
         if let Some(old) = old {
-            let history = util::annotation(rs, REVISION_HISTORY).unwrap_or("").to_string();
+            let history = util::annotation(rs, REVISION_HISTORY)
+                .unwrap_or("")
+                .to_string();
             let mut parts: Vec<String> = if history.is_empty() {
                 vec![]
             } else {
@@ -178,20 +183,40 @@ pub fn calculate_status(d: &Value, all: &[&Value], new: Option<&Value>, now: &st
         }
     };
     put("replicas", sum(all, "/status/replicas"));
-    put("updatedReplicas", new.map_or(0, |n| util::i(n, "/status/replicas")));
+    put(
+        "updatedReplicas",
+        new.map_or(0, |n| util::i(n, "/status/replicas")),
+    );
     put("readyReplicas", sum(all, "/status/readyReplicas"));
     put("availableReplicas", available);
     put("unavailableReplicas", unavailable);
     if let Some(c) = d.pointer("/status/collisionCount") {
         status["collisionCount"] = c.clone();
     }
-    status["conditions"] = d.pointer("/status/conditions").cloned().unwrap_or(json!([]));
+    status["conditions"] = d
+        .pointer("/status/conditions")
+        .cloned()
+        .unwrap_or(json!([]));
     if available >= replicas(d) - max_unavailable(d) {
-        set_condition(&mut status, "Available", "True", "MinimumReplicasAvailable",
-            "Deployment has minimum availability.", now, true);
+        set_condition(
+            &mut status,
+            "Available",
+            "True",
+            "MinimumReplicasAvailable",
+            "Deployment has minimum availability.",
+            now,
+            true,
+        );
     } else {
-        set_condition(&mut status, "Available", "False", "MinimumReplicasUnavailable",
-            "Deployment does not have minimum availability.", now, true);
+        set_condition(
+            &mut status,
+            "Available",
+            "False",
+            "MinimumReplicasUnavailable",
+            "Deployment does not have minimum availability.",
+            now,
+            true,
+        );
     }
     status
 }
@@ -232,7 +257,8 @@ pub fn deployment_timed_out(d: &Value, new: &Value, now: i64) -> bool {
         "NewReplicaSetAvailable" => false,
         "ProgressDeadlineExceeded" => true,
         _ => {
-            let from = crate::sim::kube::clock::parse_time(util::s(c, "/lastUpdateTime")).unwrap_or(now);
+            let from =
+                crate::sim::kube::clock::parse_time(util::s(c, "/lastUpdateTime")).unwrap_or(now);
             from + util::i(d, "/spec/progressDeadlineSeconds") * 1000 < now
         }
     }

@@ -48,7 +48,11 @@ pub fn record(
     {
         return;
     }
-    let name = format!("{}.{:016x}", util::name(involved), store.rng.next_u64() >> 1);
+    let name = format!(
+        "{}.{:016x}",
+        util::name(involved),
+        store.rng.next_u64() >> 1
+    );
     let mut involved_ref = json!({
         "kind": res.kind(),
         "name": util::name(involved),

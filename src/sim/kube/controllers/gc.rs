@@ -10,7 +10,12 @@ use crate::sim::kube::resources::Res;
 use crate::sim::kube::store::Store;
 use crate::sim::kube::util;
 
-const OWNERS: [Res; 4] = [Res::Deployments, Res::ReplicaSets, Res::StatefulSets, Res::DaemonSets];
+const OWNERS: [Res; 4] = [
+    Res::Deployments,
+    Res::ReplicaSets,
+    Res::StatefulSets,
+    Res::DaemonSets,
+];
 const DEPENDENTS: [Res; 3] = [Res::ReplicaSets, Res::ControllerRevisions, Res::Pods];
 
 pub fn sync(_ctl: &mut Controllers, store: &mut Store) {
@@ -24,7 +29,10 @@ pub fn sync(_ctl: &mut Controllers, store: &mut Store) {
     }
     for r in DEPENDENTS {
         for o in store.list(r, None) {
-            let Some(refs) = o.pointer("/metadata/ownerReferences").and_then(Value::as_array) else {
+            let Some(refs) = o
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+            else {
                 continue;
             };
             if refs.is_empty() || refs.iter().any(|x| uids.contains(util::s(x, "/uid"))) {

@@ -57,7 +57,8 @@ pub fn sync_all(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
         let uid = util::uid(&hpa).to_string();
         let generation = util::i(&hpa, "/metadata/generation");
         let st = ctl.hpa.entry(uid.clone()).or_default();
-        let due = st.last_sync.is_none_or(|t| now - t >= SYNC_MS) || st.last_generation != generation;
+        let due =
+            st.last_sync.is_none_or(|t| now - t >= SYNC_MS) || st.last_generation != generation;
         if !due {
             continue;
         }
@@ -79,9 +80,19 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, hpa: &Value,
     status["observedGeneration"] = json!(util::i(hpa, "/metadata/generation"));
     let target = target_res(&kind).and_then(|r| store.get(r, &ns, &tname).map(|t| (r, t)));
     let Some((res, target)) = target else {
-        let msg = format!("the HPA controller was unable to get the target's current scale: {}/scale \"{tname}\" not found",
-            target_res(&kind).map_or(kind.to_lowercase(), |r| r.qualified()));
-        set_condition(&mut status, "AbleToScale", "False", "FailedGetScale", &msg, &ts, false);
+        let msg = format!(
+            "the HPA controller was unable to get the target's current scale: {}/scale \"{tname}\" not found",
+            target_res(&kind).map_or(kind.to_lowercase(), |r| r.qualified())
+        );
+        set_condition(
+            &mut status,
+            "AbleToScale",
+            "False",
+            "FailedGetScale",
+            &msg,
+            &ts,
+            false,
+        );
         write_status(store, hpa, status);
         return;
     };
@@ -91,8 +102,15 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, hpa: &Value,
     let max = util::i(hpa, "/spec/maxReplicas");
     status["currentReplicas"] = json!(actual);
     if current == 0 {
-        set_condition(&mut status, "ScalingActive", "False", "ScalingDisabled",
-            "scaling is disabled since the replica count of the target is zero", &ts, false);
+        set_condition(
+            &mut status,
+            "ScalingActive",
+            "False",
+            "ScalingDisabled",
+            "scaling is disabled since the replica count of the target is zero",
+            &ts,
+            false,
+        );
         status["desiredReplicas"] = json!(0);
         write_status(store, hpa, status);
         return;
@@ -120,40 +138,103 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, hpa: &Value,
         }
         status["currentMetrics"] = json!([{"type": "Resource", "resource": {"name": "cpu",
             "current": {"averageUtilization": u, "averageValue": format!("{}m", u)}}}]);
-        set_condition(&mut status, "ScalingActive", "True", "ValidMetricFound",
-            "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)", &ts, false);
+        set_condition(
+            &mut status,
+            "ScalingActive",
+            "True",
+            "ValidMetricFound",
+            "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)",
+            &ts,
+            false,
+        );
     } else {
         status["currentMetrics"] = json!([]);
     }
     let (limited, lim_reason, lim_msg) = if desired > max {
-        (true, "TooManyReplicas", "the desired replica count is more than the maximum replica count")
+        (
+            true,
+            "TooManyReplicas",
+            "the desired replica count is more than the maximum replica count",
+        )
     } else if desired < min {
-        (true, "TooFewReplicas", "the desired replica count is less than the minimum replica count")
+        (
+            true,
+            "TooFewReplicas",
+            "the desired replica count is less than the minimum replica count",
+        )
     } else {
-        (false, "DesiredWithinRange", "the desired count is within the acceptable range")
+        (
+            false,
+            "DesiredWithinRange",
+            "the desired count is within the acceptable range",
+        )
     };
     desired = desired.clamp(min, max.max(min));
-    set_condition(&mut status, "ScalingLimited", if limited { "True" } else { "False" }, lim_reason, lim_msg, &ts, false);
+    set_condition(
+        &mut status,
+        "ScalingLimited",
+        if limited { "True" } else { "False" },
+        lim_reason,
+        lim_msg,
+        &ts,
+        false,
+    );
     // Scale-down stabilization: the highest recommendation of the window.
     if let Some(st) = ctl.hpa.get_mut(uid) {
         st.recommendations.push((now, desired));
-        st.recommendations.retain(|(t, _)| now - t <= STABILIZATION_MS);
+        st.recommendations
+            .retain(|(t, _)| now - t <= STABILIZATION_MS);
         if desired < current {
-            desired = st.recommendations.iter().map(|(_, r)| *r).max().unwrap_or(desired).min(current);
+            desired = st
+                .recommendations
+                .iter()
+                .map(|(_, r)| *r)
+                .max()
+                .unwrap_or(desired)
+                .min(current);
         }
     }
     status["desiredReplicas"] = json!(desired);
     if desired != current {
         store.modify(res, &ns, &tname, |t| t["spec"]["replicas"] = json!(desired));
         status["lastScaleTime"] = json!(ts);
-        let msg = format!("New size: {desired}; reason: cpu resource utilization (percentage of request) {reason_dir} target");
-        events::record(ctl, store, now, hpa, Res::Hpas, false, "SuccessfulRescale", &msg,
-            Source { component: "horizontal-pod-autoscaler", host: "" }, "");
-        set_condition(&mut status, "AbleToScale", "True", "SucceededRescale",
-            &format!("the HPA controller was able to update the target scale to {desired}"), &ts, false);
+        let msg = format!(
+            "New size: {desired}; reason: cpu resource utilization (percentage of request) {reason_dir} target"
+        );
+        events::record(
+            ctl,
+            store,
+            now,
+            hpa,
+            Res::Hpas,
+            false,
+            "SuccessfulRescale",
+            &msg,
+            Source {
+                component: "horizontal-pod-autoscaler",
+                host: "",
+            },
+            "",
+        );
+        set_condition(
+            &mut status,
+            "AbleToScale",
+            "True",
+            "SucceededRescale",
+            &format!("the HPA controller was able to update the target scale to {desired}"),
+            &ts,
+            false,
+        );
     } else {
-        set_condition(&mut status, "AbleToScale", "True", "ReadyForNewScale",
-            "recommended size matches current size", &ts, false);
+        set_condition(
+            &mut status,
+            "AbleToScale",
+            "True",
+            "ReadyForNewScale",
+            "recommended size matches current size",
+            &ts,
+            false,
+        );
     }
     // Keep the conditions in the real order.
     if let Some(list) = status["conditions"].as_array_mut() {
@@ -169,6 +250,8 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, hpa: &Value,
 
 fn write_status(store: &mut Store, hpa: &Value, status: Value) {
     if hpa.get("status") != Some(&status) {
-        store.modify(Res::Hpas, util::namespace(hpa), util::name(hpa), |h| h["status"] = status);
+        store.modify(Res::Hpas, util::namespace(hpa), util::name(hpa), |h| {
+            h["status"] = status
+        });
     }
 }

@@ -29,12 +29,13 @@ use super::util;
 pub struct Controllers {
     /// No Events are recorded while the initial world is settled.
     pub quiet: bool,
+    /// The resourceVersion after the last tick that changed nothing.
+    pub(crate) last_rv: u64,
     /// Kubelet cache: pod uid → (pod rv, node rv, next time its status
     /// changes by itself).
     pub(crate) pod_next: HashMap<String, (String, String, Option<SimTime>)>,
     pub(crate) round_robin: usize,
     pub(crate) ip_counter: u64,
-    pub(crate) last_rv: u64,
     pub(crate) ticks: u64,
     pub(crate) event_order: VecDeque<Key>,
     pub(crate) event_index: HashMap<(String, String, String), Key>,
@@ -58,18 +59,29 @@ impl Controllers {
         self.ticks += 1;
         let full = start_rv != self.last_rv || self.ticks % 10 == 0;
         nodes::sync(self, store, now);
-        pods::kubelet(self, store, now);
-        if full || store.resource_version() != start_rv {
-            pods::schedule(self, store, now);
+        if full {
+            deployment::sync_all(self, store, now);
             replicaset::sync_all(self, store, now);
             statefulset::sync_all(self, store, now);
             daemonset::sync_all(self, store, now);
-            deployment::sync_all(self, store, now);
             gc::sync(self, store);
+            pods::schedule(self, store, now);
         }
+        pods::kubelet(self, store, now);
         hpa::sync_all(self, store, now);
-        self.last_rv = store.resource_version();
-        store.resource_version() != start_rv
+        let changed = store.resource_version() != start_rv;
+        if !changed {
+            // Nothing moved: the next tick only needs the timers.
+            self.last_rv = start_rv;
+        }
+        changed
+    }
+}
+
+impl Controllers {
+    /// The earliest time a pod's status changes by itself (for settling).
+    pub fn next_timer(&self) -> Option<SimTime> {
+        self.pod_next.values().filter_map(|(_, _, t)| *t).min()
     }
 }
 
@@ -122,14 +134,17 @@ pub fn set_condition(
     if !status.is_object() {
         *status = serde_json::json!({});
     }
-    let conds = status
-        .as_object_mut()
-        .map(|m| m.entry("conditions").or_insert_with(|| Value::Array(vec![])));
+    let conds = status.as_object_mut().map(|m| {
+        m.entry("conditions")
+            .or_insert_with(|| Value::Array(vec![]))
+    });
     let Some(conds) = conds else { return };
     if !conds.is_array() {
         *conds = Value::Array(vec![]);
     }
-    let Some(list) = conds.as_array_mut() else { return };
+    let Some(list) = conds.as_array_mut() else {
+        return;
+    };
     let pos = list.iter().position(|c| util::s(c, "/type") == ty);
     let mut transition = now.to_string();
     if let Some(p) = pos {

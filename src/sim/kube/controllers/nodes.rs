@@ -35,7 +35,11 @@ fn wanted_taints(node: &Value) -> Vec<(&'static str, &'static str)> {
         t.push((MANAGED[1], "NoSchedule"));
         t.push((MANAGED[1], "NoExecute"));
     }
-    for (ty, key) in [("MemoryPressure", MANAGED[2]), ("DiskPressure", MANAGED[3]), ("PIDPressure", MANAGED[4])] {
+    for (ty, key) in [
+        ("MemoryPressure", MANAGED[2]),
+        ("DiskPressure", MANAGED[3]),
+        ("PIDPressure", MANAGED[4]),
+    ] {
         if condition(node, ty) == "True" {
             t.push((key, "NoSchedule"));
         }
@@ -56,12 +60,17 @@ pub fn sync(_ctl: &mut Controllers, store: &mut Store, now: SimTime) {
             .filter(|t| {
                 let key = util::s(t, "/key");
                 !MANAGED.contains(&key)
-                    || wanted.iter().any(|(k, e)| *k == key && *e == util::s(t, "/effect"))
+                    || wanted
+                        .iter()
+                        .any(|(k, e)| *k == key && *e == util::s(t, "/effect"))
             })
             .cloned()
             .collect();
         for (k, e) in &wanted {
-            if !next.iter().any(|t| util::s(t, "/key") == *k && util::s(t, "/effect") == *e) {
+            if !next
+                .iter()
+                .any(|t| util::s(t, "/key") == *k && util::s(t, "/effect") == *e)
+            {
                 next.push(json!({"key": k, "effect": e, "timeAdded": format_time(now)}));
             }
         }

@@ -144,7 +144,12 @@ fn cond(ty: &str, ok: bool, at: SimTime, reason: &str, message: &str) -> Value {
 
 /// The status the kubelet reports for a scheduled pod at `now`, and when
 /// it next changes by itself.
-fn compute_status(pod: &Value, node: Option<&Value>, now: SimTime, ip: &str) -> (Value, Option<SimTime>) {
+fn compute_status(
+    pod: &Value,
+    node: Option<&Value>,
+    now: SimTime,
+    ip: &str,
+) -> (Value, Option<SimTime>) {
     let sched = pod
         .pointer("/status/conditions")
         .and_then(Value::as_array)
@@ -201,7 +206,13 @@ fn compute_status(pod: &Value, node: Option<&Value>, now: SimTime, ip: &str) -> 
             cond("PodReadyToStartContainers", false, sched, "", ""),
             cond("Initialized", true, sched, "", ""),
             cond("Ready", false, sched, "ContainersNotReady", &unready_msg),
-            cond("ContainersReady", false, sched, "ContainersNotReady", &unready_msg),
+            cond(
+                "ContainersReady",
+                false,
+                sched,
+                "ContainersNotReady",
+                &unready_msg
+            ),
             cond("PodScheduled", true, sched, "", ""),
         ]);
         return (status, Some(start));
@@ -246,7 +257,11 @@ fn compute_status(pod: &Value, node: Option<&Value>, now: SimTime, ip: &str) -> 
         Mode::Crash { oom, run } => {
             let (restarts, since, last, waiting, change) = crash_phase(t, run);
             next = Some(start + change);
-            let (reason, code) = if oom { ("OOMKilled", 137) } else { ("Error", 1) };
+            let (reason, code) = if oom {
+                ("OOMKilled", 137)
+            } else {
+                ("Error", 1)
+            };
             let statuses: Vec<Value> = containers
                 .iter()
                 .map(|c| {
@@ -275,13 +290,29 @@ fn compute_status(pod: &Value, node: Option<&Value>, now: SimTime, ip: &str) -> 
         }
     };
     let ready = ready && node_ready;
-    let ready_since = if ready { ready_at.max(node_since) } else { start };
+    let ready_since = if ready {
+        ready_at.max(node_since)
+    } else {
+        start
+    };
     status["containerStatuses"] = json!(statuses);
     status["conditions"] = json!([
         cond("PodReadyToStartContainers", true, start, "", ""),
         cond("Initialized", true, sched, "", ""),
-        cond("Ready", ready, ready_since, "ContainersNotReady", &unready_msg),
-        cond("ContainersReady", ready, ready_since, "ContainersNotReady", &unready_msg),
+        cond(
+            "Ready",
+            ready,
+            ready_since,
+            "ContainersNotReady",
+            &unready_msg
+        ),
+        cond(
+            "ContainersReady",
+            ready,
+            ready_since,
+            "ContainersNotReady",
+            &unready_msg
+        ),
         cond("PodScheduled", true, sched, "", ""),
     ]);
     (status, next)
@@ -302,7 +333,8 @@ pub fn is_available(pod: &Value, min_ready_seconds: i64, now: SimTime) -> bool {
     if min_ready_seconds <= 0 {
         return true;
     }
-    parse_time(util::s(c, "/lastTransitionTime")).is_some_and(|t| t + min_ready_seconds * 1000 <= now)
+    parse_time(util::s(c, "/lastTransitionTime"))
+        .is_some_and(|t| t + min_ready_seconds * 1000 <= now)
 }
 
 pub fn is_active(pod: &Value) -> bool {
@@ -329,7 +361,8 @@ pub fn kubelet(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
             let deadline = parse_time(util::s(&pod, "/metadata/deletionTimestamp")).unwrap_or(now);
             let grace = util::i(&pod, "/metadata/deletionGracePeriodSeconds") * 1000;
             let exit_at = deadline - grace + grace.min(TERMINATE_MS);
-            if node_name.is_empty() || now >= exit_at || util::s(&pod, "/status/phase") == "Pending" {
+            if node_name.is_empty() || now >= exit_at || util::s(&pod, "/status/phase") == "Pending"
+            {
                 store.delete(Res::Pods, &ns, &name);
                 ctl.pod_next.remove(&uid);
             }
@@ -340,7 +373,9 @@ pub fn kubelet(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
         }
         let node = nodes.get(node_name);
         let prv = util::s(&pod, "/metadata/resourceVersion").to_string();
-        let nrv = node.map(|n| util::s(n, "/metadata/resourceVersion").to_string()).unwrap_or_default();
+        let nrv = node
+            .map(|n| util::s(n, "/metadata/resourceVersion").to_string())
+            .unwrap_or_default();
         if let Some((p, n, next)) = ctl.pod_next.get(&uid)
             && *p == prv
             && *n == nrv
@@ -368,25 +403,66 @@ pub fn kubelet(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
                 let container = util::s(&p, "/spec/containers/0/name").to_string();
                 let fp = format!("spec.containers{{{container}}}");
                 if restarts > old_restarts
-                    && util::s(&p, "/status/containerStatuses/0/state/waiting/reason") == "CrashLoopBackOff"
+                    && util::s(&p, "/status/containerStatuses/0/state/waiting/reason")
+                        == "CrashLoopBackOff"
                 {
                     let msg = format!(
                         "Back-off restarting failed container {container} in pod {name}_{ns}({uid})"
                     );
-                    events::record(ctl, store, now, &p, Res::Pods, true, "BackOff", &msg,
-                        Source { component: "kubelet", host: &host }, &fp);
-                    new_rv = store.get(Res::Pods, &ns, &name).map(|p| util::s(&p, "/metadata/resourceVersion").to_string()).unwrap_or(new_rv);
+                    events::record(
+                        ctl,
+                        store,
+                        now,
+                        &p,
+                        Res::Pods,
+                        true,
+                        "BackOff",
+                        &msg,
+                        Source {
+                            component: "kubelet",
+                            host: &host,
+                        },
+                        &fp,
+                    );
+                    new_rv = store
+                        .get(Res::Pods, &ns, &name)
+                        .map(|p| util::s(&p, "/metadata/resourceVersion").to_string())
+                        .unwrap_or(new_rv);
                 }
                 if !was_running && util::s(&p, "/status/phase") == "Running" {
                     if matches!(mode(&p), Mode::NeverReady) {
-                        events::record(ctl, store, now, &p, Res::Pods, true, "Unhealthy",
+                        events::record(
+                            ctl,
+                            store,
+                            now,
+                            &p,
+                            Res::Pods,
+                            true,
+                            "Unhealthy",
                             "Readiness probe failed: HTTP probe failed with statuscode: 503",
-                            Source { component: "kubelet", host: &host }, &fp);
+                            Source {
+                                component: "kubelet",
+                                host: &host,
+                            },
+                            &fp,
+                        );
                     } else {
                         let image = util::s(&p, "/spec/containers/0/image").to_string();
-                        events::record(ctl, store, now, &p, Res::Pods, false, "Started",
+                        events::record(
+                            ctl,
+                            store,
+                            now,
+                            &p,
+                            Res::Pods,
+                            false,
+                            "Started",
                             &format!("Started container {container} ({image})"),
-                            Source { component: "kubelet", host: &host }, &fp);
+                            Source {
+                                component: "kubelet",
+                                host: &host,
+                            },
+                            &fp,
+                        );
                     }
                 }
             }
@@ -423,7 +499,9 @@ fn unfit(node: &Value, pod: &Value) -> Option<String> {
     }
     if let Some(sel) = pod.pointer("/spec/nodeSelector").and_then(Value::as_object) {
         let labels = node.pointer("/metadata/labels");
-        let ok = sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v));
+        let ok = sel
+            .iter()
+            .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v));
         if !ok {
             return Some("node(s) didn't match Pod's node affinity/selector".into());
         }
@@ -470,8 +548,21 @@ pub fn schedule(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
                 ctl.failed_scheduling.remove(util::uid(&pod));
                 if let Some(p) = updated {
                     let msg = format!("Successfully assigned {ns}/{name} to {node}");
-                    events::record(ctl, store, now, &p, Res::Pods, false, "Scheduled", &msg,
-                        Source { component: "default-scheduler", host: "" }, "");
+                    events::record(
+                        ctl,
+                        store,
+                        now,
+                        &p,
+                        Res::Pods,
+                        false,
+                        "Scheduled",
+                        &msg,
+                        Source {
+                            component: "default-scheduler",
+                            host: "",
+                        },
+                        "",
+                    );
                 }
             }
             None => {
@@ -482,7 +573,8 @@ pub fn schedule(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
                     for r in reasons {
                         *counts.entry(r).or_default() += 1;
                     }
-                    let parts: Vec<String> = counts.iter().map(|(r, c)| format!("{c} {r}")).collect();
+                    let parts: Vec<String> =
+                        counts.iter().map(|(r, c)| format!("{c} {r}")).collect();
                     format!(
                         "0/{n} nodes are available: {}. preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling.",
                         parts.join(", "),
@@ -490,10 +582,14 @@ pub fn schedule(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
                     )
                 };
                 let uid = util::uid(&pod).to_string();
-                let due = ctl.failed_scheduling.get(&uid).is_none_or(|t| now - t >= 30_000);
+                let due = ctl
+                    .failed_scheduling
+                    .get(&uid)
+                    .is_none_or(|t| now - t >= 30_000);
                 let updated = store.modify(Res::Pods, &ns, &name, |p| {
                     p["status"]["phase"] = json!("Pending");
-                    let keep = p.pointer("/status/conditions/0/lastTransitionTime")
+                    let keep = p
+                        .pointer("/status/conditions/0/lastTransitionTime")
                         .filter(|_| util::s(p, "/status/conditions/0/reason") == "Unschedulable")
                         .cloned()
                         .unwrap_or(json!(ts));
@@ -504,8 +600,21 @@ pub fn schedule(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
                 });
                 if due && let Some(p) = updated {
                     ctl.failed_scheduling.insert(uid, now);
-                    events::record(ctl, store, now, &p, Res::Pods, true, "FailedScheduling", &message,
-                        Source { component: "default-scheduler", host: "" }, "");
+                    events::record(
+                        ctl,
+                        store,
+                        now,
+                        &p,
+                        Res::Pods,
+                        true,
+                        "FailedScheduling",
+                        &message,
+                        Source {
+                            component: "default-scheduler",
+                            host: "",
+                        },
+                        "",
+                    );
                 }
             }
         }
@@ -532,13 +641,20 @@ pub fn from_template(
         Some(n) => meta["name"] = json!(n),
         None => meta["generateName"] = json!(format!("{}-", util::name(owner))),
     }
-    meta["ownerReferences"] = json!([util::owner_ref(owner, owner_res.kind(), &owner_res.api_version())]);
+    meta["ownerReferences"] = json!([util::owner_ref(
+        owner,
+        owner_res.kind(),
+        &owner_res.api_version()
+    )]);
     let mut spec = template.get("spec").cloned().unwrap_or(json!({}));
     defaults::default_pod_spec(&mut spec);
     let has_requests = spec
         .get("containers")
         .and_then(Value::as_array)
-        .is_some_and(|cs| cs.iter().any(|c| c.pointer("/resources/requests").is_some()));
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c.pointer("/resources/requests").is_some())
+        });
     let mut pod = json!({"metadata": meta, "spec": spec,
         "status": {"phase": "Pending", "qosClass": if has_requests { "Burstable" } else { "BestEffort" }}});
     defaults::apply_defaults(Res::Pods, &mut pod);
@@ -571,7 +687,9 @@ mod tests {
     fn image_ids() {
         assert!(image_id("nginx:1.25").starts_with("docker.io/library/nginx@sha256:"));
         assert!(image_id("registry.local/api:1.4.1").starts_with("registry.local/api@sha256:"));
-        assert!(image_id("grafana/grafana:10.2.0").starts_with("docker.io/grafana/grafana@sha256:"));
+        assert!(
+            image_id("grafana/grafana:10.2.0").starts_with("docker.io/grafana/grafana@sha256:")
+        );
     }
 
     #[test]

@@ -60,7 +60,13 @@ pub fn sync_all(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
     }
 }
 
-fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, rs: &Arc<Value>, pods: &[Arc<Value>]) {
+fn sync_one(
+    ctl: &mut Controllers,
+    store: &mut Store,
+    now: SimTime,
+    rs: &Arc<Value>,
+    pods: &[Arc<Value>],
+) {
     let mut active: Vec<Arc<Value>> = pods.iter().filter(|p| is_active(p)).cloned().collect();
     let want = util::opt_i(rs, "/spec/replicas").unwrap_or(1);
     let diff = active.len() as i64 - want;
@@ -70,8 +76,21 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, rs: &Arc<Val
             let pod = from_template(&template, rs, Res::ReplicaSets, None, &[]);
             if let Ok(p) = store.create(Res::Pods, pod) {
                 let msg = format!("Created pod: {}", util::name(&p));
-                events::record(ctl, store, now, rs, Res::ReplicaSets, false, "SuccessfulCreate", &msg,
-                    Source { component: "replicaset-controller", host: "" }, "");
+                events::record(
+                    ctl,
+                    store,
+                    now,
+                    rs,
+                    Res::ReplicaSets,
+                    false,
+                    "SuccessfulCreate",
+                    &msg,
+                    Source {
+                        component: "replicaset-controller",
+                        host: "",
+                    },
+                    "",
+                );
                 active.push(p);
             }
         }
@@ -82,13 +101,29 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, rs: &Arc<Val
             let grace = util::opt_i(&p, "/spec/terminationGracePeriodSeconds").unwrap_or(30);
             store.mark_deleting(Res::Pods, util::namespace(&p), util::name(&p), grace);
             let msg = format!("Deleted pod: {}", util::name(&p));
-            events::record(ctl, store, now, rs, Res::ReplicaSets, false, "SuccessfulDelete", &msg,
-                Source { component: "replicaset-controller", host: "" }, "");
+            events::record(
+                ctl,
+                store,
+                now,
+                rs,
+                Res::ReplicaSets,
+                false,
+                "SuccessfulDelete",
+                &msg,
+                Source {
+                    component: "replicaset-controller",
+                    host: "",
+                },
+                "",
+            );
         }
     }
     let min_ready = util::i(rs, "/spec/minReadySeconds");
     let ready = active.iter().filter(|p| is_ready(p)).count() as i64;
-    let available = active.iter().filter(|p| is_available(p, min_ready, now)).count() as i64;
+    let available = active
+        .iter()
+        .filter(|p| is_available(p, min_ready, now))
+        .count() as i64;
     let labeled = active.len() as i64;
     let mut status = json!({
         "replicas": active.len(),

@@ -19,7 +19,10 @@ pub struct Current {
 }
 
 fn template_of(cr: &Value) -> Value {
-    let mut t = cr.pointer("/data/spec/template").cloned().unwrap_or(json!({}));
+    let mut t = cr
+        .pointer("/data/spec/template")
+        .cloned()
+        .unwrap_or(json!({}));
     if let Some(m) = t.as_object_mut() {
         m.remove("$patch");
     }
@@ -38,7 +41,11 @@ pub fn sync(store: &mut Store, owner: &Value, owner_res: Res) -> Option<Current>
     let ns = util::namespace(owner).to_string();
     let revs = owned(store, Res::ControllerRevisions, &ns, util::uid(owner));
     let tpl = &owner["spec"]["template"];
-    let max = revs.iter().map(|r| util::i(r, "/revision")).max().unwrap_or(0);
+    let max = revs
+        .iter()
+        .map(|r| util::i(r, "/revision"))
+        .max()
+        .unwrap_or(0);
     let equal = revs
         .iter()
         .filter(|r| util::templates_equal(&template_of(r), tpl))

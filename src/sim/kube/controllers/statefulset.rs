@@ -69,21 +69,60 @@ fn create_pod(
         pod["spec"]["subdomain"] = json!(svc);
     }
     if store.create(Res::Pods, pod).is_ok() {
-        let msg = format!("create Pod {name} in StatefulSet {} successful", util::name(sts));
-        events::record(ctl, store, now, sts, Res::StatefulSets, false, "SuccessfulCreate", &msg,
-            Source { component: "statefulset-controller", host: "" }, "");
+        let msg = format!(
+            "create Pod {name} in StatefulSet {} successful",
+            util::name(sts)
+        );
+        events::record(
+            ctl,
+            store,
+            now,
+            sts,
+            Res::StatefulSets,
+            false,
+            "SuccessfulCreate",
+            &msg,
+            Source {
+                component: "statefulset-controller",
+                host: "",
+            },
+            "",
+        );
     }
 }
 
 fn delete_pod(ctl: &mut Controllers, store: &mut Store, now: SimTime, sts: &Value, pod: &Value) {
     let grace = util::opt_i(pod, "/spec/terminationGracePeriodSeconds").unwrap_or(30);
     store.mark_deleting(Res::Pods, util::namespace(pod), util::name(pod), grace);
-    let msg = format!("delete Pod {} in StatefulSet {} successful", util::name(pod), util::name(sts));
-    events::record(ctl, store, now, sts, Res::StatefulSets, false, "SuccessfulDelete", &msg,
-        Source { component: "statefulset-controller", host: "" }, "");
+    let msg = format!(
+        "delete Pod {} in StatefulSet {} successful",
+        util::name(pod),
+        util::name(sts)
+    );
+    events::record(
+        ctl,
+        store,
+        now,
+        sts,
+        Res::StatefulSets,
+        false,
+        "SuccessfulDelete",
+        &msg,
+        Source {
+            component: "statefulset-controller",
+            host: "",
+        },
+        "",
+    );
 }
 
-fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, sts: &Arc<Value>, pods: &[Arc<Value>]) {
+fn sync_one(
+    ctl: &mut Controllers,
+    store: &mut Store,
+    now: SimTime,
+    sts: &Arc<Value>,
+    pods: &[Arc<Value>],
+) {
     let Some(update) = revisions::sync(store, sts, Res::StatefulSets) else {
         return;
     };
@@ -91,7 +130,8 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, sts: &Arc<Va
         "" => update.name.clone(),
         c => c.to_string(),
     };
-    let current_template = revisions::template(store, sts, &current_name).unwrap_or_else(|| update.template.clone());
+    let current_template =
+        revisions::template(store, sts, &current_name).unwrap_or_else(|| update.template.clone());
     let replicas = util::opt_i(sts, "/spec/replicas").unwrap_or(1);
     let ordered = util::s(sts, "/spec/podManagementPolicy") != "Parallel";
     let rolling = util::s(sts, "/spec/updateStrategy/type") != "OnDelete";
@@ -123,8 +163,16 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, sts: &Arc<Va
         }
     }
     // Scale down from the highest ordinal, one at a time when ordered.
-    let all_ready_below = (0..replicas).all(|o| by_ord.get(&o).is_some_and(|p| is_active(p) && running_ready(p)));
-    let condemned: Vec<Arc<Value>> = by_ord.range(replicas..).rev().map(|(_, p)| p.clone()).collect();
+    let all_ready_below = (0..replicas).all(|o| {
+        by_ord
+            .get(&o)
+            .is_some_and(|p| is_active(p) && running_ready(p))
+    });
+    let condemned: Vec<Arc<Value>> = by_ord
+        .range(replicas..)
+        .rev()
+        .map(|(_, p)| p.clone())
+        .collect();
     if !changed && !condemned.is_empty() {
         for p in &condemned {
             if util::is_deleting(p) {
@@ -156,10 +204,11 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, sts: &Arc<Va
         }
     }
     // Status from the pods as they are now.
-    let pods: Vec<Arc<Value>> = super::owned(store, Res::Pods, util::namespace(sts), util::uid(sts))
-        .into_iter()
-        .filter(|p| is_active(p) && ordinal(sts, p).is_some_and(|o| o < replicas))
-        .collect();
+    let pods: Vec<Arc<Value>> =
+        super::owned(store, Res::Pods, util::namespace(sts), util::uid(sts))
+            .into_iter()
+            .filter(|p| is_active(p) && ordinal(sts, p).is_some_and(|o| o < replicas))
+            .collect();
     let min_ready = util::i(sts, "/spec/minReadySeconds");
     let count = |f: &dyn Fn(&Value) -> bool| pods.iter().filter(|p| f(p)).count() as i64;
     let actual = pods.len() as i64;
@@ -180,15 +229,24 @@ fn sync_one(ctl: &mut Controllers, store: &mut Store, now: SimTime, sts: &Arc<Va
         "collisionCount": util::i(sts, "/status/collisionCount"),
         "availableReplicas": available,
     });
-    for (k, v) in [("readyReplicas", ready), ("currentReplicas", current), ("updatedReplicas", updated)] {
+    for (k, v) in [
+        ("readyReplicas", ready),
+        ("currentReplicas", current),
+        ("updatedReplicas", updated),
+    ] {
         if v > 0 {
             status[k] = json!(v);
         }
     }
     if sts.get("status") != Some(&status) {
-        store.modify(Res::StatefulSets, util::namespace(sts), util::name(sts), |s| {
-            s["status"] = status;
-        });
+        store.modify(
+            Res::StatefulSets,
+            util::namespace(sts),
+            util::name(sts),
+            |s| {
+                s["status"] = status;
+            },
+        );
     }
     let live: Vec<String> = pods
         .iter()

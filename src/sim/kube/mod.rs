@@ -1,0 +1,228 @@
+//! A simulated Kubernetes API server with the controllers that make its
+//! objects move: Deployments roll out through ReplicaSets, pods start,
+//! become ready or crash-loop, StatefulSets and DaemonSets roll, HPAs
+//! scale. It serves real Kubernetes JSON over plain HTTP on loopback, so
+//! `kubectl` and kube-rs work against it unchanged. Used by
+//! `opsboard demo` and by tests.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use opsboard::sim::kube::{SimCluster, World};
+//! let sim = SimCluster::start(World::demo()).await?;
+//! sim.write_kubeconfig(std::path::Path::new("/tmp/kubeconfig"), "sim")?;
+//! // kubectl --kubeconfig /tmp/kubeconfig get pods -A
+//! # Ok(()) }
+//! ```
+
+mod clock;
+mod controllers;
+mod defaults;
+mod discovery;
+mod errors;
+mod kubeconfig;
+mod list_watch;
+mod materialize;
+mod objects;
+mod patch;
+mod resources;
+mod selectors;
+mod server;
+mod state;
+mod store;
+mod table;
+mod util;
+mod world;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use controllers::hpa::ANN_CPU as ANN_CPU_UTILIZATION;
+pub use controllers::pods::{ANN_CRASH, ANN_CRASH_AFTER, ANN_NEVER_READY, ANN_READY_AFTER};
+pub use kubeconfig::TOKEN;
+pub use resources::Res;
+pub use world::{Crash, HpaSpec, NodeSpec, Revision, Workload, WorkloadKind, World};
+
+use clock::Clock;
+use controllers::Controllers;
+use state::{Shared, State};
+use store::Store;
+
+/// How often the controllers run (wall time).
+const TICK: Duration = Duration::from_millis(100);
+
+/// A running simulated cluster: the API server task and the controller
+/// loop. Dropping it stops both.
+pub struct SimCluster {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: Option<server::Running>,
+    controllers: JoinHandle<()>,
+}
+
+impl SimCluster {
+    /// Builds `world` (settled) and serves it on `127.0.0.1:0`.
+    pub async fn start(world: World) -> std::io::Result<SimCluster> {
+        let clock = Arc::new(Clock::new(1.0));
+        let mut store = Store::new(clock.clone(), world.seed);
+        let mut ctl = Controllers::new();
+        materialize::materialize(&world, &mut store, &mut ctl, &clock);
+        let shared = Arc::new(Shared::new(State { store, ctl }, clock));
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let server = server::start(shared.clone(), listener).await?;
+        let controllers = tokio::spawn(run_controllers(shared.clone()));
+        Ok(SimCluster {
+            shared,
+            addr,
+            server: Some(server),
+            controllers,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Writes a kubeconfig for this cluster (server URL, a token user,
+    /// namespace `default`) with `context` as its current context.
+    pub fn write_kubeconfig(&self, path: &Path, context: &str) -> std::io::Result<()> {
+        kubeconfig::write(path, &self.url(), context)
+    }
+
+    /// Simulated seconds per wall-clock second (1.0 at start).
+    pub fn set_time_scale(&self, factor: f64) {
+        self.shared.clock.set_scale(factor);
+    }
+
+    /// Makes every request on `resource` (`nodes`, `apps/v1/deployments`…)
+    /// answer 403 Forbidden. Unknown names are ignored.
+    pub fn forbid(&self, resource: &str) {
+        if let Some(r) = Res::parse(resource) {
+            self.shared.forbid(r);
+        }
+    }
+
+    /// Undoes [`SimCluster::forbid`].
+    pub fn allow(&self, resource: &str) {
+        if let Some(r) = Res::parse(resource) {
+            self.shared.allow(r);
+        }
+    }
+
+    /// Drops the watch history: a watch from any earlier resourceVersion
+    /// gets a 410 `Expired` error event.
+    pub fn compact(&self) {
+        self.shared.lock().store.compact();
+    }
+
+    /// The current resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.shared.lock().store.resource_version()
+    }
+
+    /// Stops the HTTP server (ending open connections and watches) and
+    /// serves again on the same port with the same state.
+    pub async fn restart(&mut self) -> std::io::Result<()> {
+        if let Some(s) = self.server.take() {
+            s.cancel.cancel();
+            let abort = s.task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(2), s.task)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut last = None;
+        for _ in 0..100 {
+            match TcpListener::bind(self.addr).await {
+                Ok(l) => {
+                    self.server = Some(server::start(self.shared.clone(), l).await?);
+                    return Ok(());
+                }
+                Err(e) => {
+                    last = Some(e);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("cannot rebind")))
+    }
+
+    /// One object as stored, e.g. `object("apps/v1/deployments",
+    /// Some("default"), "web")` or `object("nodes", None, "n1")`.
+    pub fn object(
+        &self,
+        group_version_resource: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        let res = Res::parse(group_version_resource)?;
+        let ns = if res.namespaced() {
+            namespace.unwrap_or("default")
+        } else {
+            ""
+        };
+        self.shared
+            .lock()
+            .store
+            .get(res, ns, name)
+            .map(|v| (*v).clone())
+    }
+
+    /// All objects of a resource, in one namespace or all.
+    pub fn objects(&self, group_version_resource: &str, namespace: Option<&str>) -> Vec<Value> {
+        let Some(res) = Res::parse(group_version_resource) else {
+            return vec![];
+        };
+        let ns = if res.namespaced() { namespace } else { None };
+        self.shared
+            .lock()
+            .store
+            .list(res, ns)
+            .into_iter()
+            .map(|v| (*v).clone())
+            .collect()
+    }
+
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.cancel.cancel();
+            s.task.abort();
+        }
+        self.controllers.abort();
+    }
+}
+
+impl Drop for SimCluster {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+async fn run_controllers(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(TICK);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every.tick().await;
+        let mut st = shared.lock();
+        let State { store, ctl } = &mut *st;
+        ctl.tick(store);
+    }
+}
