@@ -38,6 +38,11 @@ fn the_example_config_loads_and_documents_every_key() {
         Some(std::time::Duration::from_secs(60))
     );
     assert_eq!(c.runbooks[0].name, "disk-usage");
+    assert_eq!(c.kubernetes.contexts, ["prod-eu", "prod-us"]);
+    assert_eq!(
+        c.services[0].kubernetes.as_ref().unwrap().0.to_string(),
+        "prod-eu/shop/deployment/api"
+    );
     assert!(!c.runbooks[0].confirm);
     assert_eq!(
         c.services[3].backups[1].kind,
@@ -338,4 +343,14 @@ fn runbooks_are_validated() {
     );
     let c = config::parse(Path::new("t.toml"), &rb("[\"echo\", \"deploy/{service}\"]")).unwrap();
     assert_eq!(c.runbooks[0].command[1], "deploy/{service}");
+}
+
+#[test]
+fn kubernetes_bindings_are_validated() {
+    let text = "[[services]]\nname = \"api\"\nkubernetes = \"shop/cronjob/api\"\n";
+    let d = error_for(text);
+    assert_eq!(d.line, 3);
+    assert!(d.message.contains("cronjob"), "{}", d.message);
+    let c = config::parse(Path::new("t.toml"), "[[services]]\nname = \"api\"\nkubernetes = \"shop/deploy/api\"\n").unwrap();
+    assert_eq!(c.services[0].kubernetes.as_ref().unwrap().0.context, "*");
 }
