@@ -107,3 +107,87 @@ fn discovered_name(state: &State, w: &WorkloadRef) -> String {
     }
     w.to_string()
 }
+
+/// Applies one Docker host's snapshot: containers land on the service bound
+/// to their Compose service (or name), else on a discovered service per
+/// Compose service, or per standalone container.
+pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
+    use crate::model::DockerBinding;
+    let crate::model::DockerSnapshot { host, containers, error } = snap;
+    for s in &mut state.services {
+        s.containers.retain(|c| c.host != host);
+    }
+    let mut seen: HashSet<DockerBinding> = HashSet::new();
+    for c in containers {
+        if c.compose.as_ref().is_some_and(|l| l.oneoff) {
+            continue;
+        }
+        let target = state.services.iter().position(|s| s.docker_binding.as_ref().is_some_and(|b| b.matches(&c)));
+        let i = match target {
+            Some(i) => i,
+            None => {
+                let binding = match &c.compose {
+                    Some(l) => DockerBinding::Compose { project: l.project.clone(), service: l.service.clone() },
+                    None => DockerBinding::Container { name: c.name.clone() },
+                };
+                let name = match &binding {
+                    DockerBinding::Compose { project, service } => {
+                        [service.clone(), format!("{project}/{service}")]
+                            .into_iter()
+                            .find(|n| !state.services.iter().any(|s| &s.name == n))
+                            .unwrap_or_else(|| format!("{host}:{project}/{service}"))
+                    }
+                    DockerBinding::Container { name } => [name.clone(), format!("{host}:{name}")]
+                        .into_iter()
+                        .find(|n| !state.services.iter().any(|s| &s.name == n))
+                        .unwrap_or_else(|| format!("{host}:{name}:{}", &c.id[..c.id.len().min(12)])),
+                };
+                let mut s = Service::new(name);
+                s.origin = ServiceOrigin::Discovered;
+                s.docker_binding = Some(binding);
+                state.services.push(s);
+                state.services.len() - 1
+            }
+        };
+        if let Some(b) = &state.services[i].docker_binding {
+            seen.insert(b.clone());
+        }
+        state.services[i].containers.push(c);
+    }
+    for s in &mut state.services {
+        s.containers.sort_by(|a, b| {
+            let n = |c: &crate::model::ContainerInfo| c.compose.as_ref().map_or(0, |l| l.number);
+            n(a).cmp(&n(b)).then_with(|| a.name.cmp(&b.name))
+        });
+    }
+    // Discovered Docker services with no container left on any host go.
+    let mut i = state.services.len();
+    while i > 0 {
+        i -= 1;
+        let s = &state.services[i];
+        let gone = s.origin == ServiceOrigin::Discovered
+            && s.probes.is_empty()
+            && s.workload.is_none()
+            && s.kube_binding.is_none()
+            && s.docker_binding.as_ref().is_some_and(|b| !seen.contains(b))
+            && s.containers.is_empty();
+        if gone {
+            state.services.remove(i);
+            state.view = match state.view {
+                View::Detail { service, .. } if service == i => View::Services,
+                View::Detail { service, scroll } if service > i => View::Detail { service: service - 1, scroll },
+                v => v,
+            };
+        }
+    }
+    match error {
+        Some(e) => {
+            state.docker_errors.insert(host, e);
+        }
+        None => {
+            state.docker_errors.remove(&host);
+        }
+    }
+    state.reorder();
+    state.dirty = true;
+}

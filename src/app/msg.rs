@@ -35,6 +35,8 @@ pub enum Msg {
     Shutdown,
     /// News from the action layer.
     Ops(OpsEvent),
+    /// A Docker host's containers, rebuilt.
+    Docker(Box<crate::model::DockerSnapshot>),
     /// A Kubernetes context's state, rebuilt.
     Kube(Box<crate::model::ClusterSnapshot>),
     /// A backup job's directory was (re)read.

@@ -191,6 +191,8 @@ pub struct State {
     pub alerts: Vec<crate::model::Alert>,
     /// Kubernetes contexts: nodes and how each watched resource is doing.
     pub clusters: std::collections::BTreeMap<String, ClusterInfo>,
+    /// Docker hosts that cannot be reached, with the reason.
+    pub docker_errors: std::collections::BTreeMap<String, String>,
 }
 
 impl State {
@@ -222,6 +224,7 @@ impl State {
             audit_path: None,
             alerts: Vec::new(),
             clusters: std::collections::BTreeMap::new(),
+            docker_errors: std::collections::BTreeMap::new(),
         };
         s.reorder();
         s
@@ -231,6 +234,9 @@ impl State {
     /// working (a cluster unreachable, a resource forbidden).
     pub fn notice(&self) -> Option<String> {
         let mut parts: Vec<String> = self.banner.notice.iter().cloned().collect();
+        for (host, e) in &self.docker_errors {
+            parts.push(format!("docker {host}: {e}"));
+        }
         for (context, c) in &self.clusters {
             if let Some(e) = &c.error {
                 parts.push(format!("k8s {context}: {e}"));

@@ -74,6 +74,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Ops(event) => on_ops(state, event),
+        Msg::Docker(snap) => {
+            super::join::apply_docker(state, *snap);
+            vec![]
+        }
         Msg::Kube(snap) => {
             super::join::apply_cluster(state, *snap);
             vec![]

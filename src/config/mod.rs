@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use schema::{
     AuditConfig, BackupDefaults, BackupJobConfig, BasicAuth, Config, Defaults, EnvironmentConfig,
-    HeaderValue, KubernetesConfig, ProbeConfig, ProbeUrl, RunbookConfig, ServiceConfig,
+    ComposeBinding, DockerConfig, DockerHostConfig, HeaderValue, KubernetesConfig, ProbeConfig, ProbeUrl, RunbookConfig, ServiceConfig,
     WorkloadBinding,
 };
 pub use secret::Secret;

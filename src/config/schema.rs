@@ -36,6 +36,8 @@ pub struct Config {
     pub runbooks: Vec<RunbookConfig>,
     #[serde(default)]
     pub kubernetes: KubernetesConfig,
+    #[serde(default)]
+    pub docker: DockerConfig,
 }
 
 /// Which clusters to watch. With nothing set, the current kubeconfig
@@ -249,6 +251,56 @@ pub struct ServiceConfig {
     /// The Kubernetes workload behind this service:
     /// `"context/namespace/kind/name"` or `"namespace/kind/name"` (any context).
     pub kubernetes: Option<WorkloadBinding>,
+    /// The Docker Compose service behind this service: `"project/service"`.
+    pub compose: Option<ComposeBinding>,
+    /// A standalone Docker container behind this service, by name.
+    pub container: Option<String>,
+}
+
+/// `project/service`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeBinding {
+    pub project: String,
+    pub service: String,
+}
+
+impl<'de> Deserialize<'de> for ComposeBinding {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.split_once('/') {
+            Some((p, svc)) if !p.is_empty() && !svc.is_empty() && !svc.contains('/') => {
+                Ok(ComposeBinding { project: p.to_string(), service: svc.to_string() })
+            }
+            _ => Err(serde::de::Error::custom(format!(
+                "`{s}` is not project/service (the Compose project and service names, e.g. \"shop/web\")"
+            ))),
+        }
+    }
+}
+
+/// Docker hosts to watch. With nothing set, the local engine is used when
+/// its socket (or `DOCKER_HOST`, or the current `docker context`) is there.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerConfig {
+    #[serde(default)]
+    pub hosts: Vec<DockerHostConfig>,
+    /// Turn the Docker source off.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerHostConfig {
+    /// Label shown on the board.
+    pub name: String,
+    /// `unix:///var/run/docker.sock`, `tcp://host:2376`; default: as the
+    /// docker CLI finds it.
+    pub endpoint: Option<String>,
+    /// Use TLS with the certificates in this directory (ca.pem, cert.pem,
+    /// key.pem), like `DOCKER_CERT_PATH`.
+    pub tls_cert_path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

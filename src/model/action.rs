@@ -43,6 +43,10 @@ pub enum Verb {
     Rollback { to_revision: Option<i64> },
     /// Delete one pod; its controller replaces it.
     DeletePod { pod: String },
+    /// Stop a container.
+    Stop,
+    /// Start a stopped container.
+    Start,
 }
 
 impl Verb {
@@ -58,6 +62,8 @@ impl Verb {
             } => format!("roll back to revision {r}"),
             Verb::Rollback { to_revision: None } => "roll back".into(),
             Verb::DeletePod { pod } => format!("delete pod {pod} of"),
+            Verb::Stop => "stop".into(),
+            Verb::Start => "start".into(),
         }
     }
 }
@@ -288,10 +294,40 @@ pub enum ActionRequest {
         workload: super::WorkloadRef,
         to_revision: Option<i64>,
     },
-    DeletePod {
-        workload: super::WorkloadRef,
-        pod: String,
-    },
+        DeletePod { workload: super::WorkloadRef, pod: String },
+    /// Restart a container, or roll a Compose service's replicas one by one.
+    DockerRestart { target: DockerTarget },
+    DockerStop { target: DockerTarget },
+    DockerStart { target: DockerTarget },
+    /// Scale a Compose service to `replicas` containers.
+    DockerScale { service: super::ComposeRef, replicas: u32 },
+    /// Recreate with the image it ran before.
+    DockerRollback { target: DockerTarget },
+}
+
+/// A container, or all containers of a Compose service, on one host.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DockerTarget {
+    Container { host: String, id: String, name: String },
+    Compose(super::ComposeRef),
+}
+
+impl DockerTarget {
+    pub fn host(&self) -> &str {
+        match self {
+            DockerTarget::Container { host, .. } => host,
+            DockerTarget::Compose(c) => &c.host,
+        }
+    }
+
+    /// `container web-1` or `compose shop/web`.
+    pub fn describe(&self) -> String {
+        match self {
+            DockerTarget::Container { name, .. } => format!("container {name}"),
+            DockerTarget::Compose(c) => format!("compose service {c}"),
+        }
+    }
 }
 
 impl ActionRequest {
@@ -304,6 +340,18 @@ impl ActionRequest {
             | ActionRequest::DeletePod { workload, .. } => Some(workload),
             _ => None,
         }
+    }
+
+    /// Whether this request acts on Docker.
+    pub fn is_docker(&self) -> bool {
+        matches!(
+            self,
+            ActionRequest::DockerRestart { .. }
+                | ActionRequest::DockerStop { .. }
+                | ActionRequest::DockerStart { .. }
+                | ActionRequest::DockerScale { .. }
+                | ActionRequest::DockerRollback { .. }
+        )
     }
 
     /// The verb this request asks for.
@@ -320,6 +368,11 @@ impl ActionRequest {
                 to_revision: *to_revision,
             },
             ActionRequest::DeletePod { pod, .. } => Verb::DeletePod { pod: pod.clone() },
+            ActionRequest::DockerRestart { .. } => Verb::Restart,
+            ActionRequest::DockerStop { .. } => Verb::Stop,
+            ActionRequest::DockerStart { .. } => Verb::Start,
+            ActionRequest::DockerScale { replicas, .. } => Verb::Scale { replicas: *replicas as i32 },
+            ActionRequest::DockerRollback { .. } => Verb::Rollback { to_revision: None },
         }
     }
 
@@ -351,6 +404,11 @@ impl ActionRequest {
                 to_revision: None,
             } => format!("roll back {}", workload.short()),
             ActionRequest::DeletePod { pod, .. } => format!("delete pod {pod}"),
+            ActionRequest::DockerRestart { target } => format!("restart {}", target.describe()),
+            ActionRequest::DockerStop { target } => format!("stop {}", target.describe()),
+            ActionRequest::DockerStart { target } => format!("start {}", target.describe()),
+            ActionRequest::DockerScale { service, replicas } => format!("scale {service} to {replicas}"),
+            ActionRequest::DockerRollback { target } => format!("roll back {}", target.describe()),
         }
     }
 }

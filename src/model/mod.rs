@@ -3,16 +3,21 @@
 pub mod action;
 pub mod alert;
 pub mod backup;
+pub mod docker;
 pub mod health;
 pub mod kube;
 pub mod probe;
 pub mod service;
 
 pub use action::{
+    DockerTarget,
     ActionPlan, ActionRequest, Confirmation, DryRun, FollowUp, FollowUpResult, Job, JobId,
     JobResult, Outcome, Progress, Risk, Target, Verb,
 };
 pub use alert::{Alert, AlertSource, Severity};
+pub use docker::{
+    ComposeLabels, ComposeRef, ContainerHealth, ContainerInfo, ContainerStats, DockerSnapshot,
+};
 pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use health::{DependencyCheck, Health, HealthReport};
 pub use kube::{
@@ -20,7 +25,7 @@ pub use kube::{
     RolloutState, Workload, WorkloadKind, WorkloadRef,
 };
 pub use probe::{HISTORY_LEN, ProbeFailure, ProbeOutcome, ProbeSample, ProbeState};
-pub use service::{Service, ServiceOrigin};
+pub use service::{DockerBinding, Service, ServiceOrigin};
 
 use std::time::Duration;
 

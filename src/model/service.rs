@@ -21,6 +21,39 @@ pub struct Service {
     pub kube_binding: Option<super::WorkloadRef>,
     /// The bound or discovered workload, as last seen.
     pub workload: Option<super::Workload>,
+    /// Config binding to a Compose service (`project/service`) or, with
+    /// an empty project, one standalone container by name.
+    pub docker_binding: Option<DockerBinding>,
+    /// The containers behind the service, as last seen.
+    pub containers: Vec<super::ContainerInfo>,
+}
+
+/// What a service is bound to on Docker.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DockerBinding {
+    Compose { project: String, service: String },
+    Container { name: String },
+}
+
+impl DockerBinding {
+    pub fn matches(&self, c: &super::ContainerInfo) -> bool {
+        match self {
+            DockerBinding::Compose { project, service } => c
+                .compose
+                .as_ref()
+                .is_some_and(|l| !l.oneoff && l.project == *project && l.service == *service),
+            DockerBinding::Container { name } => c.name == *name,
+        }
+    }
+}
+
+impl std::fmt::Display for DockerBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DockerBinding::Compose { project, service } => write!(f, "{project}/{service}"),
+            DockerBinding::Container { name } => write!(f, "container {name}"),
+        }
+    }
 }
 
 impl Service {
@@ -32,6 +65,8 @@ impl Service {
             probes: Vec::new(),
             kube_binding: None,
             workload: None,
+            docker_binding: None,
+            containers: Vec::new(),
         }
     }
 
@@ -40,10 +75,32 @@ impl Service {
     pub fn status(&self) -> Health {
         let probes = self.probes.iter().map(ProbeState::effective_status).min();
         let workload = self.workload.as_ref().map(|w| w.health().0);
-        match (probes, workload) {
-            (Some(p), Some(w)) => p.min(w),
-            (Some(h), None) | (None, Some(h)) => h,
-            (None, None) => Health::Unknown,
+        let docker = self.docker_health().map(|(h, _)| h);
+        [probes, workload, docker].into_iter().flatten().min().unwrap_or(Health::Unknown)
+    }
+
+    /// The containers' verdict: Down when none runs healthily, Degraded
+    /// when some do not (an unhealthy container is never Up).
+    pub fn docker_health(&self) -> Option<(Health, Option<String>)> {
+        if self.containers.is_empty() {
+            return self.docker_binding.as_ref().map(|b| (Health::Down, Some(format!("no container for {b}"))));
+        }
+        let total = self.containers.len();
+        let up = self.containers.iter().filter(|c| c.health_verdict() == Health::Up).count();
+        let worst = self.containers.iter().min_by_key(|c| c.health_verdict());
+        let why = worst.filter(|c| c.health_verdict() != Health::Up).map(|c| {
+            let state = match &c.health {
+                Some(h) if c.state == "running" => h.status.clone(),
+                _ => c.state.clone(),
+            };
+            format!("{} {state}", c.name)
+        });
+        if up == total {
+            Some((Health::Up, None))
+        } else if up == 0 {
+            Some((Health::Down, Some(format!("0/{total} healthy · {}", why.unwrap_or_default()))))
+        } else {
+            Some((Health::Degraded, Some(format!("{up}/{total} healthy · {}", why.unwrap_or_default()))))
         }
     }
 
@@ -68,13 +125,16 @@ impl Service {
     /// joined for a table cell.
     pub fn reason(&self) -> Option<String> {
         let mut reasons: Vec<String> = self.probes.iter().filter_map(ProbeState::reason).collect();
-        if let Some(w) = &self.workload {
-            if let (_, Some(r)) = w.health() {
-                reasons.push(r);
-            }
-            if reasons.is_empty() {
-                return None;
-            }
+        if let Some(w) = &self.workload
+            && let (_, Some(r)) = w.health()
+        {
+            reasons.push(r);
+        }
+        if let Some((_, Some(r))) = self.docker_health() {
+            reasons.push(r);
+        }
+        if reasons.is_empty() && (self.workload.is_some() || !self.containers.is_empty()) {
+            return None;
         }
         if reasons.is_empty() {
             if self.probes.is_empty() {

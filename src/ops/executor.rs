@@ -590,10 +590,13 @@ async fn run_job(
         }
     };
     let mut result = match &plan.verb {
-        Verb::Scale { .. } | Verb::Restart | Verb::Rollback { .. } | Verb::DeletePod { .. } => {
-            return failed(
-                "a Kubernetes plan without its change (not issued by this layer)".into(),
-            );
+        Verb::Scale { .. }
+        | Verb::Restart
+        | Verb::Rollback { .. }
+        | Verb::DeletePod { .. }
+        | Verb::Stop
+        | Verb::Start => {
+            return failed("a plan without its change (not issued by this layer)".into());
         }
         Verb::Backup => run_backup(catalog, plan, &progress, cancel.clone()).await,
         Verb::Verify => run_verify(catalog, plan, &progress).await,

@@ -36,6 +36,13 @@ pub fn plan(
         | ActionRequest::DeletePod { .. } => {
             return Err((None, "Kubernetes requests are planned by ops::kube".into()));
         }
+        ActionRequest::DockerRestart { .. }
+        | ActionRequest::DockerStop { .. }
+        | ActionRequest::DockerStart { .. }
+        | ActionRequest::DockerScale { .. }
+        | ActionRequest::DockerRollback { .. } => {
+            return Err((None, "Docker requests are planned by ops::docker".into()));
+        }
         ActionRequest::Runbook { runbook, service } => {
             let def = catalog
                 .runbook(runbook, service.as_deref())

@@ -200,6 +200,8 @@ impl DemoWorld {
                     backups: self.backups_of(name),
                     runbooks: self.runbooks_of(name),
                     kubernetes: None,
+                    compose: None,
+                    container: None,
                 })
                 .collect(),
             runbooks: vec![runbook(

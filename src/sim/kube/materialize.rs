@@ -311,20 +311,25 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
     for (res, obj) in &world.objects {
         create(store, *res, obj.clone());
     }
-    for i in 0..steps.len() {
-        let (t, step) = &steps[i];
-        clock.freeze_at((*t).max(clock.now()));
-        match step {
-            Step::Create(w) => {
-                let first = w.history.first().unwrap_or(&w.current);
-                let (res, obj) = workload_json(w, first, *t);
-                create(store, res, obj);
+    let mut i = 0;
+    while i < steps.len() {
+        // Everything due at the same time first, then one settle.
+        let t = steps[i].0;
+        clock.freeze_at(t.max(clock.now()));
+        while i < steps.len() && steps[i].0 == t {
+            match &steps[i].1 {
+                Step::Create(w) => {
+                    let first = w.history.first().unwrap_or(&w.current);
+                    let (res, obj) = workload_json(w, first, t);
+                    create(store, res, obj);
+                }
+                Step::Roll(w, r) => roll(store, w, r),
+                Step::Pause(w) => set_paused(store, w),
+                Step::Hpa(h) => create(store, Res::Hpas, hpa_json(h)),
             }
-            Step::Roll(w, r) => roll(store, w, r),
-            Step::Pause(w) => set_paused(store, w),
-            Step::Hpa(h) => create(store, Res::Hpas, hpa_json(h)),
+            i += 1;
         }
-        let next = steps.get(i + 1).map_or(t0, |(t, _)| *t);
+        let next = steps.get(i).map_or(t0, |(t, _)| *t);
         settle(store, ctl, clock, next.min(t0));
     }
     clock.freeze_at(t0.max(clock.now()));

@@ -1,0 +1,579 @@
+//! The simulated Kubernetes API server judged by the real `kubectl` (and by
+//! kube-rs): every test starts its own cluster on loopback, drives it with
+//! kubectl commands and checks what kubectl prints and what the cluster
+//! holds. Simulated time runs 20× faster than the wall clock.
+
+#[path = "support/kube.rs"]
+mod kube_support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use kube_support::{Kubectl, eventually, lines_until, start};
+use opsboard::sim::kube::{SimCluster, World};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn web_world() -> World {
+    World::empty()
+        .node("n1")
+        .node("n2")
+        .deployment("default", "web", 3, "nginx:1.25")
+}
+
+async fn setup(world: World) -> Option<(SimCluster, Kubectl)> {
+    let sim = start(world).await;
+    let k = Kubectl::find(&sim)?;
+    Some((sim, k))
+}
+
+fn pods_of(sim: &SimCluster, prefix: &str) -> Vec<Value> {
+    sim.objects("pods", Some("default"))
+        .into_iter()
+        .filter(|p| p["metadata"]["name"].as_str().unwrap_or("").starts_with(prefix))
+        .collect()
+}
+
+fn ready(p: &Value) -> bool {
+    p["status"]["conditions"]
+        .as_array()
+        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+}
+
+fn annotation<'a>(v: &'a Value, key: &str) -> &'a str {
+    v["metadata"]["annotations"][key].as_str().unwrap_or("")
+}
+
+/// Rows of a kubectl table: first column → whole line split on spaces.
+fn rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_json_and_readable_tables() {
+    let Some((sim, k)) = setup(web_world()).await else { return };
+    let list = k.json(&["get", "deploy,rs,pods", "-o", "json"]).await;
+    let items = list["items"].as_array().expect("items");
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "Deployment").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "ReplicaSet").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "Pod").count(), 3, "{kinds:?}");
+    let deploy = &items[0];
+    let rs = items.iter().find(|i| i["kind"] == "ReplicaSet").unwrap();
+    let hash = rs["metadata"]["labels"]["pod-template-hash"].as_str().expect("hash label");
+    assert!(hash.len() >= 6 && hash.chars().all(|c| c.is_ascii_alphanumeric()), "{hash}");
+    assert_eq!(rs["metadata"]["name"], format!("web-{hash}"));
+    assert_eq!(rs["spec"]["selector"]["matchLabels"]["pod-template-hash"], hash);
+    assert_eq!(rs["metadata"]["ownerReferences"][0]["uid"], deploy["metadata"]["uid"]);
+    assert_eq!(rs["metadata"]["ownerReferences"][0]["controller"], true);
+    assert_eq!(annotation(rs, "deployment.kubernetes.io/revision"), "1");
+    assert_eq!(annotation(rs, "deployment.kubernetes.io/desired-replicas"), "3");
+    assert_eq!(annotation(rs, "deployment.kubernetes.io/max-replicas"), "4");
+    for p in items.iter().filter(|i| i["kind"] == "Pod") {
+        let name = p["metadata"]["name"].as_str().unwrap();
+        assert_eq!(name.len(), format!("web-{hash}-xxxxx").len(), "{name}");
+        assert_eq!(p["metadata"]["ownerReferences"][0]["uid"], rs["metadata"]["uid"]);
+        assert_eq!(p["metadata"]["labels"]["pod-template-hash"], hash);
+        assert_eq!(p["status"]["phase"], "Running");
+        assert!(["n1", "n2"].contains(&p["spec"]["nodeName"].as_str().unwrap()));
+    }
+    let nodes: Vec<&str> = items
+        .iter()
+        .filter(|i| i["kind"] == "Pod")
+        .map(|p| p["spec"]["nodeName"].as_str().unwrap())
+        .collect();
+    assert!(nodes.contains(&"n1") && nodes.contains(&"n2"), "round robin: {nodes:?}");
+    assert_eq!(deploy["status"]["readyReplicas"], 3);
+
+    let table = k.ok(&["get", "deploy"]).await;
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], "{table}");
+    assert_eq!(rows(&table)[0][..4], ["web", "3/3", "3", "3"], "{table}");
+
+    let pods = k.ok(&["get", "pods"]).await;
+    let header: Vec<&str> = pods.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], "{pods}");
+    assert_eq!(rows(&pods).len(), 3);
+    assert!(rows(&pods).iter().all(|r| r[1] == "1/1" && r[2] == "Running" && r[3] == "0"), "{pods}");
+
+    let nodes = k.ok(&["get", "nodes"]).await;
+    let r = rows(&nodes);
+    assert_eq!(r.len(), 2, "{nodes}");
+    assert_eq!(r[0][..2], ["n1", "Ready"], "{nodes}");
+    assert!(r[0].contains(&"v1.32.4".to_string()), "{nodes}");
+
+    let one = k.ok(&["get", "rs", "-o", "wide"]).await;
+    assert!(one.contains(&format!("app=web,pod-template-hash={hash}")), "{one}");
+    let missing = k.run(&["get", "deploy", "nope"]).await;
+    assert!(!missing.ok());
+    assert!(missing.stderr.contains("deployments.apps \"nope\" not found"), "{}", missing.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_deployment_to_five() {
+    let Some((sim, k)) = setup(web_world()).await else { return };
+    let out = k.ok(&["scale", "deploy/web", "--replicas=5"]).await;
+    assert_eq!(out.trim(), "deployment.apps/web scaled");
+    eventually(WAIT, "5 ready pods", || async {
+        (pods_of(&sim, "web-").iter().filter(|p| ready(p)).count() == 5).then_some(())
+    })
+    .await;
+    let table = eventually(WAIT, "5/5 in kubectl get", || async {
+        let t = k.ok(&["get", "deploy", "web"]).await;
+        (rows(&t)[0][1] == "5/5").then_some(t)
+    })
+    .await;
+    assert_eq!(rows(&table)[0][2..4], ["5", "5"], "{table}");
+    let bad = k.run(&["scale", "deploy/web", "--replicas=-1"]).await;
+    assert!(!bad.ok(), "negative replicas must fail");
+    let scale = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    assert_eq!(scale["spec"]["replicas"], 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_restart_creates_revision_two() {
+    let Some((sim, k)) = setup(web_world()).await else { return };
+    let out = k.ok(&["rollout", "restart", "deploy/web"]).await;
+    assert_eq!(out.trim(), "deployment.apps/web restarted");
+    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    let restarted = d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"].as_str();
+    assert!(restarted.is_some_and(|t| t.ends_with('Z')), "{d}");
+    let status = k.run(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    assert!(status.ok(), "{status:?}");
+    assert!(status.stdout.contains("deployment \"web\" successfully rolled out"), "{}", status.stdout);
+    let rss = sim.objects("apps/v1/replicasets", Some("default"));
+    assert_eq!(rss.len(), 2);
+    let new = rss.iter().find(|r| annotation(r, "deployment.kubernetes.io/revision") == "2").expect("revision 2");
+    let old = rss.iter().find(|r| annotation(r, "deployment.kubernetes.io/revision") == "1").expect("revision 1");
+    assert_eq!(new["spec"]["replicas"], 3);
+    assert_eq!(old["spec"]["replicas"], 0);
+    assert_eq!(
+        new["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"].as_str(),
+        restarted
+    );
+    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    assert_eq!(annotation(&d, "deployment.kubernetes.io/revision"), "2");
+    let conds = d["status"]["conditions"].as_array().unwrap();
+    let progressing = conds.iter().find(|c| c["type"] == "Progressing").unwrap();
+    assert_eq!(progressing["reason"], "NewReplicaSetAvailable");
+    let events = k.ok(&["get", "events", "--field-selector", "reason=ScalingReplicaSet"]).await;
+    assert!(events.contains("Scaled down replica set web-"), "{events}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_image_undo_and_history() {
+    let world = web_world()
+        .history(&[("nginx:1.24", "initial release")])
+        .change_cause("upgrade to 1.25");
+    let Some((sim, k)) = setup(world).await else { return };
+    let image = |sim: &SimCluster| {
+        sim.object("apps/v1/deployments", Some("default"), "web").unwrap()["spec"]["template"]["spec"]["containers"][0]
+            ["image"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(image(&sim), "nginx:1.25");
+    k.ok(&["set", "image", "deploy/web", "web=nginx:1.26"]).await;
+    k.ok(&["annotate", "deploy/web", "kubernetes.io/change-cause=set image 1.26", "--overwrite"]).await;
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    assert_eq!(image(&sim), "nginx:1.26");
+
+    let out = k.ok(&["rollout", "undo", "deploy/web"]).await;
+    assert_eq!(out.trim(), "deployment.apps/web rolled back");
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    assert_eq!(image(&sim), "nginx:1.25");
+    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    assert_eq!(annotation(&d, "deployment.kubernetes.io/revision"), "4");
+    let rss = sim.objects("apps/v1/replicasets", Some("default"));
+    assert_eq!(rss.len(), 3, "undo re-uses the old ReplicaSet");
+    let reused = rss.iter().find(|r| annotation(r, "deployment.kubernetes.io/revision") == "4").unwrap();
+    assert_eq!(annotation(reused, "deployment.kubernetes.io/revision-history"), "2");
+    assert_eq!(reused["spec"]["replicas"], 3);
+
+    let history = k.ok(&["rollout", "history", "deploy/web"]).await;
+    let revs: Vec<(String, String)> = history
+        .lines()
+        .skip_while(|l| !l.starts_with("REVISION"))
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (r, c) = l.split_once(' ').unwrap();
+            (r.to_string(), c.trim().to_string())
+        })
+        .collect();
+    let expected = [("1", "initial release"), ("3", "set image 1.26"), ("4", "upgrade to 1.25")];
+    assert_eq!(revs.len(), 3, "{history}");
+    for ((r, c), (er, ec)) in revs.iter().zip(expected) {
+        assert_eq!((r.as_str(), c.as_str()), (er, ec), "{history}");
+    }
+    let rev3 = k.ok(&["rollout", "history", "deploy/web", "--revision=3"]).await;
+    assert!(rev3.contains("nginx:1.26"), "{rev3}");
+
+    k.ok(&["rollout", "undo", "deploy/web", "--to-revision=1"]).await;
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    assert_eq!(image(&sim), "nginx:1.24");
+    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    assert_eq!(annotation(&d, "deployment.kubernetes.io/revision"), "5");
+    let missing = k.run(&["rollout", "undo", "deploy/web", "--to-revision=42"]).await;
+    assert!(!missing.ok());
+    assert!(missing.stderr.contains("unable to find specified revision 42"), "{}", missing.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_rollout_exceeds_progress_deadline() {
+    let world = World::empty()
+        .node("n1")
+        .deployment("default", "stall", 2, "nginx:1.25")
+        .progress_deadline(10)
+        .stalled_rollout("nginx:broken");
+    let Some((sim, k)) = setup(world).await else { return };
+    let out = k.run(&["rollout", "status", "deploy/stall", "--timeout=60s"]).await;
+    assert!(!out.ok(), "a stalled rollout must fail: {out:?}");
+    assert!(
+        out.stdout.contains("Waiting for deployment \"stall\" rollout to finish: 1 out of 2 new replicas have been updated..."),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("deployment \"stall\" exceeded its progress deadline"), "{}", out.stderr);
+    let d = sim.object("apps/v1/deployments", Some("default"), "stall").unwrap();
+    let p = d["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Progressing").cloned().unwrap();
+    assert_eq!((p["status"].as_str(), p["reason"].as_str()), (Some("False"), Some("ProgressDeadlineExceeded")));
+    let events = k.ok(&["get", "events", "--field-selector", "type=Warning"]).await;
+    assert!(events.contains("ProgressDeadlineExceeded"), "{events}");
+    assert!(events.contains("Unhealthy"), "{events}");
+    // The old pods keep serving.
+    assert_eq!(pods_of(&sim, "stall-").iter().filter(|p| ready(p)).count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_of_a_paused_deployment_fails() {
+    let Some((sim, k)) = setup(web_world().paused()).await else { return };
+    let out = k.run(&["rollout", "restart", "deploy/web"]).await;
+    assert!(!out.ok());
+    assert!(out.stderr.contains("can't restart paused deployment (run rollout resume first)"), "{}", out.stderr);
+    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    assert!(d["spec"]["template"]["metadata"]["annotations"].get("kubectl.kubernetes.io/restartedAt").is_none());
+    let p = d["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Progressing").cloned().unwrap();
+    assert_eq!(p["reason"], "DeploymentPaused");
+    k.ok(&["rollout", "resume", "deploy/web"]).await;
+    k.ok(&["rollout", "restart", "deploy/web"]).await;
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statefulset_scale_and_daemonset_restart() {
+    let world = World::empty()
+        .node("n1")
+        .node("n2")
+        .node("n3")
+        .statefulset("default", "db", 1, "postgres:16")
+        .daemonset("default", "agent", "busybox:1.36");
+    let Some((sim, k)) = setup(world).await else { return };
+    assert_eq!(k.ok(&["scale", "sts/db", "--replicas=3"]).await.trim(), "statefulset.apps/db scaled");
+    let out = k.ok(&["rollout", "status", "sts/db", "--timeout=60s"]).await;
+    assert!(out.contains("partitioned roll out complete: 3 new pods have been updated..."), "{out}");
+    let mut names: Vec<String> = pods_of(&sim, "db-").iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["db-0", "db-1", "db-2"]);
+    let sts = sim.object("apps/v1/statefulsets", Some("default"), "db").unwrap();
+    assert_eq!(sts["status"]["currentRevision"], sts["status"]["updateRevision"]);
+    k.ok(&["rollout", "restart", "sts/db"]).await;
+    k.ok(&["rollout", "status", "sts/db", "--timeout=60s"]).await;
+    let sts = sim.object("apps/v1/statefulsets", Some("default"), "db").unwrap();
+    let update = sts["status"]["updateRevision"].as_str().unwrap().to_string();
+    assert!(pods_of(&sim, "db-").iter().all(|p| p["metadata"]["labels"]["controller-revision-hash"] == update.as_str()));
+    let history = k.ok(&["rollout", "history", "sts/db"]).await;
+    assert!(history.contains("\n1 ") && history.contains("\n2 "), "{history}");
+
+    let agents = |sim: &SimCluster| pods_of(sim, "agent-");
+    assert_eq!(agents(&sim).len(), 3, "one pod per node");
+    let before: Vec<String> = agents(&sim).iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(k.ok(&["rollout", "restart", "ds/agent"]).await.trim(), "daemonset.apps/agent restarted");
+    let out = k.ok(&["rollout", "status", "ds/agent", "--timeout=60s"]).await;
+    assert!(out.contains("daemon set \"agent\" successfully rolled out"), "{out}");
+    let after = eventually(WAIT, "old agent pods gone", || async {
+        let a = agents(&sim);
+        (a.len() == 3 && a.iter().all(|p| p["metadata"].get("deletionTimestamp").is_none())).then_some(a)
+    })
+    .await;
+    assert!(after.iter().all(|p| !before.contains(&p["metadata"]["name"].as_str().unwrap().to_string())));
+    let mut nodes: Vec<&str> = after.iter().map(|p| p["spec"]["nodeName"].as_str().unwrap()).collect();
+    nodes.sort();
+    assert_eq!(nodes, ["n1", "n2", "n3"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_pod_is_replaced() {
+    let Some((sim, k)) = setup(web_world()).await else { return };
+    let victim = pods_of(&sim, "web-")[0]["metadata"]["name"].as_str().unwrap().to_string();
+    let out = k.ok(&["delete", "pod", &victim]).await;
+    assert_eq!(out.trim(), format!("pod \"{victim}\" deleted"));
+    assert!(sim.object("pods", Some("default"), &victim).is_none(), "kubectl waited for the deletion");
+    eventually(WAIT, "a ready replacement", || async {
+        let pods = pods_of(&sim, "web-");
+        (pods.len() == 3 && pods.iter().all(ready)).then_some(())
+    })
+    .await;
+    let events = k.ok(&["get", "events", "--field-selector", "involvedObject.kind=ReplicaSet"]).await;
+    assert!(events.contains(&format!("Deleted pod: {victim}")) || events.contains("Created pod: web-"), "{events}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_pods_watch_streams_changes() {
+    let Some((sim, k)) = setup(web_world()).await else { return };
+    let mut child = k.spawn(&["get", "pods", "--watch"]);
+    let k2 = Kubectl::find(&sim).unwrap();
+    let scaler = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        k2.ok(&["scale", "deploy/web", "--replicas=4"]).await;
+    });
+    let lines = lines_until(&mut child, Duration::from_secs(20), |ls| {
+        ls.iter().skip(4).any(|l| l.contains(" 1/1 ") && l.contains("Running"))
+    })
+    .await;
+    scaler.await.unwrap();
+    assert!(lines[0].starts_with("NAME"), "{lines:?}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("NAME")).count(), 1, "one header: {lines:?}");
+    let initial: Vec<&String> = lines[1..4].iter().collect();
+    assert!(initial.iter().all(|l| l.contains("Running")), "{lines:?}");
+    let new_pod: Vec<&String> = lines[4..].iter().collect();
+    assert!(!new_pod.is_empty(), "watch saw the new pod: {lines:?}");
+    let name = new_pod[0].split_whitespace().next().unwrap();
+    assert!(initial.iter().all(|l| !l.starts_with(name)), "{lines:?}");
+    assert!(new_pod.iter().any(|l| l.contains("Pending") || l.contains("ContainerCreating")), "{lines:?}");
+    assert!(new_pod.last().unwrap().contains("1/1"), "{lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_and_field_selectors_filter() {
+    let pending = json!({"metadata": {"name": "stuck", "namespace": "default", "labels": {"app": "stuck"}},
+        "spec": {"nodeSelector": {"disktype": "ssd"}, "containers": [{"name": "c", "image": "busybox"}]}});
+    let world = web_world()
+        .deployment("default", "api", 2, "registry.local/api:1.4.2")
+        .object(opsboard::sim::kube::Res::Pods, pending);
+    let Some((_sim, k)) = setup(world).await else { return };
+    let names = |out: String| -> Vec<String> {
+        let mut v: Vec<String> = out.lines().map(|l| l.trim_start_matches("pod/").to_string()).collect();
+        v.sort();
+        v
+    };
+    let web = names(k.ok(&["get", "pods", "-l", "app=web", "-o", "name"]).await);
+    assert_eq!(web.len(), 3);
+    assert!(web.iter().all(|n| n.starts_with("web-")), "{web:?}");
+    assert_eq!(names(k.ok(&["get", "pods", "-l", "app==api", "-o", "name"]).await).len(), 2);
+    assert_eq!(names(k.ok(&["get", "pods", "-l", "app!=web", "-o", "name"]).await).len(), 3);
+    assert_eq!(names(k.ok(&["get", "pods", "-l", "app in (web,api)", "-o", "name"]).await).len(), 5);
+    assert_eq!(names(k.ok(&["get", "pods", "-l", "app notin (web,api)", "-o", "name"]).await), ["stuck"]);
+    assert_eq!(names(k.ok(&["get", "pods", "-l", "pod-template-hash", "-o", "name"]).await).len(), 5);
+    assert_eq!(names(k.ok(&["get", "pods", "-l", "!pod-template-hash", "-o", "name"]).await), ["stuck"]);
+    let running = names(k.ok(&["get", "pods", "--field-selector", "status.phase=Running", "-o", "name"]).await);
+    assert_eq!(running.len(), 5, "{running:?}");
+    assert!(!running.contains(&"stuck".to_string()));
+    let pending = names(k.ok(&["get", "pods", "--field-selector", "status.phase!=Running", "-o", "name"]).await);
+    assert_eq!(pending, ["stuck"]);
+    let on_n1 = names(k.ok(&["get", "pods", "--field-selector", "spec.nodeName=n1", "-o", "name"]).await);
+    assert!(!on_n1.is_empty() && on_n1.len() < 5, "{on_n1:?}");
+    let table = k.ok(&["get", "pods", "stuck"]).await;
+    assert_eq!(rows(&table)[0][1..3], ["0/1", "Pending"], "{table}");
+    let events = k.ok(&["get", "events", "--field-selector", "involvedObject.name=stuck"]).await;
+    assert!(events.contains("FailedScheduling") && events.contains("didn't match Pod's node affinity/selector"), "{events}");
+    let bad = k.run(&["get", "pods", "--field-selector", "spec.bogus=1"]).await;
+    assert!(!bad.ok() && bad.stderr.contains("field label not supported: spec.bogus"), "{bad:?}");
+    let bad = k.run(&["get", "pods", "-l", "app in (web"]).await;
+    assert!(!bad.ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunked_get_pages_with_continue() {
+    let mut world = World::empty().node("n1");
+    for n in 0..5 {
+        world = world.deployment("default", &format!("app{n}"), 1, "nginx:1.25");
+    }
+    let Some((_sim, k)) = setup(world).await else { return };
+    let out = k.run(&["get", "deploy", "--chunk-size=2", "-v=6"]).await;
+    assert!(out.ok(), "{out:?}");
+    let names: Vec<String> = rows(&out.stdout).iter().map(|r| r[0].clone()).collect();
+    assert_eq!(names, ["app0", "app1", "app2", "app3", "app4"], "{}", out.stdout);
+    let pages = out.stderr.lines().filter(|l| l.contains("GET") && l.contains("/deployments?")).count();
+    let continued = out.stderr.lines().filter(|l| l.contains("GET") && l.contains("continue=")).count();
+    assert_eq!((pages, continued), (3, 2), "{}", out.stderr);
+    let json = k.json(&["get", "deploy", "--chunk-size=2", "-o", "json"]).await;
+    assert_eq!(json["items"].as_array().unwrap().len(), 5);
+}
+
+async fn kube_client(sim: &SimCluster, dir: &tempfile::TempDir) -> kube::Client {
+    let path = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&path, "sim").unwrap();
+    let kc = kube::config::Kubeconfig::read_from(&path).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    kube::Client::try_from(config).unwrap()
+}
+
+fn pod_name(p: &Pod) -> String {
+    p.metadata.name.clone().unwrap_or_default()
+}
+
+async fn scale_web(client: &kube::Client, replicas: i32) {
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    deploys
+        .patch_scale("web", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": replicas}})))
+        .await
+        .expect("scale");
+}
+
+/// Next watcher event, skipping nothing; panics after `WAIT`.
+async fn next<S>(stream: &mut S) -> Result<Event<Pod>, watcher::Error>
+where
+    S: futures::Stream<Item = Result<Event<Pod>, watcher::Error>> + Unpin,
+{
+    tokio::time::timeout(WAIT, stream.next()).await.expect("watch event in time").expect("stream open")
+}
+
+async fn until_init_done<S>(stream: &mut S) -> Vec<String>
+where
+    S: futures::Stream<Item = Result<Event<Pod>, watcher::Error>> + Unpin,
+{
+    let mut names = Vec::new();
+    loop {
+        match next(stream).await {
+            Ok(Event::Init) => names.clear(),
+            Ok(Event::InitApply(p)) => names.push(pod_name(&p)),
+            Ok(Event::InitDone) => return names,
+            other => panic!("unexpected before InitDone: {other:?}"),
+        }
+    }
+}
+
+async fn until_new_pod<S>(stream: &mut S, known: &[String]) -> (String, Vec<String>)
+where
+    S: futures::Stream<Item = Result<Event<Pod>, watcher::Error>> + Unpin,
+{
+    let mut errors = Vec::new();
+    loop {
+        match next(stream).await {
+            Ok(Event::Apply(p)) | Ok(Event::InitApply(p)) if !known.contains(&pod_name(&p)) => {
+                return (pod_name(&p), errors);
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_watcher_lists_then_follows() {
+    let sim = start(web_world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = kube_client(&sim, &dir).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let mut stream = watcher::watcher(pods, watcher::Config::default()).boxed();
+    let initial = until_init_done(&mut stream).await;
+    assert_eq!(initial.len(), 3, "{initial:?}");
+    scale_web(&client, 4).await;
+    let (name, errors) = until_new_pod(&mut stream, &initial).await;
+    assert!(name.starts_with("web-"), "{name}");
+    assert!(errors.is_empty(), "{errors:?}");
+    let deploy: Deployment = Api::namespaced(client, "default").get("web").await.unwrap();
+    assert_eq!(deploy.spec.unwrap().replicas, Some(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_watcher_relists_after_410() {
+    let sim = start(web_world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = kube_client(&sim, &dir).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    // Short watch calls: the watcher re-watches from its last
+    // resourceVersion every second.
+    let mut stream = watcher::watcher(pods, watcher::Config::default().timeout(1)).boxed();
+    let initial = until_init_done(&mut stream).await;
+    let old_rv = sim.resource_version();
+    sim.compact();
+    assert!(sim.resource_version() > old_rv);
+    // The next re-watch gets a 410 ERROR event; the watcher reports it once
+    // and lists again.
+    let mut errors = Vec::new();
+    loop {
+        match next(&mut stream).await {
+            Err(e) => errors.push(e.to_string()),
+            Ok(Event::Init) => break,
+            Ok(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("410") || errors[0].to_lowercase().contains("expired"), "{errors:?}");
+    let mut relisted = Vec::new();
+    loop {
+        match next(&mut stream).await.expect("relist without errors") {
+            Event::InitApply(p) => relisted.push(pod_name(&p)),
+            Event::InitDone => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    relisted.sort();
+    let mut initial = initial;
+    initial.sort();
+    assert_eq!(relisted, initial);
+    scale_web(&client, 4).await;
+    let (_, errors) = until_new_pod(&mut stream, &initial).await;
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_sees_forbidden_nodes() {
+    let sim = start(web_world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = kube_client(&sim, &dir).await;
+    let nodes: Api<Node> = Api::all(client.clone());
+    assert_eq!(nodes.list(&ListParams::default()).await.unwrap().items.len(), 2);
+    sim.forbid("nodes");
+    match nodes.list(&ListParams::default()).await {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!(s.code, 403);
+            assert_eq!(s.reason, "Forbidden");
+            assert!(s.message.contains("cannot list resource \"nodes\""), "{}", s.message);
+        }
+        other => panic!("expected 403, got {other:?}"),
+    }
+    assert!(matches!(nodes.get("n1").await, Err(kube::Error::Api(s)) if s.code == 403));
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    assert_eq!(pods.list(&ListParams::default()).await.unwrap().items.len(), 3);
+    if let Some(k) = Kubectl::find(&sim) {
+        let out = k.run(&["get", "nodes"]).await;
+        assert!(!out.ok() && out.stderr.to_lowercase().contains("forbidden"), "{out:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_watcher_survives_api_server_restart() {
+    let mut sim = start(web_world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = kube_client(&sim, &dir).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let mut stream = watcher::watcher(pods, watcher::Config::default()).default_backoff().boxed();
+    let initial = until_init_done(&mut stream).await;
+    let url = sim.url();
+    sim.restart().await.unwrap();
+    assert_eq!(sim.url(), url, "same port after restart");
+    scale_web(&client, 4).await;
+    let (name, _errors) = until_new_pod(&mut stream, &initial).await;
+    assert!(name.starts_with("web-"));
+    // The server still answers normally.
+    let all: Vec<Pod> = Api::<Pod>::namespaced(client, "default")
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(all.len(), 4);
+}

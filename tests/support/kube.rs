@@ -1,0 +1,175 @@
+//! A simulated Kubernetes cluster per test and the real `kubectl` run
+//! against it (own kubeconfig and discovery cache in a temp dir).
+//!
+//! Include with `#[path = "support/kube.rs"] mod kube_support;`.
+//!
+//! A missing `kubectl` makes [`Kubectl::find`] return `None` after a loud
+//! `SKIPPED:` line, or panic when `CI=true`.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use opsboard::sim::kube::{SimCluster, World};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Simulated seconds per wall second in tests.
+pub const TIME_SCALE: f64 = 20.0;
+
+/// Fails under CI, skips loudly elsewhere.
+pub fn missing<T>(what: &str) -> Option<T> {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("prerequisite missing in CI: {what}");
+    }
+    eprintln!("\n**********\nSKIPPED: {what}\n**********\n");
+    None
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("KUBECTL").map(PathBuf::from)
+        && p.is_file()
+    {
+        return Some(p);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Output of one kubectl run.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+pub struct Kubectl {
+    pub bin: PathBuf,
+    pub kubeconfig: PathBuf,
+    cache: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Kubectl {
+    /// kubectl configured for `sim`, or `None` (skipped) without kubectl.
+    pub fn find(sim: &SimCluster) -> Option<Kubectl> {
+        let Some(bin) = on_path("kubectl") else {
+            return missing("kubectl not found on PATH (set KUBECTL to override)");
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        sim.write_kubeconfig(&kubeconfig, "sim").expect("write kubeconfig");
+        Some(Kubectl {
+            bin,
+            kubeconfig,
+            cache: dir.path().join("cache"),
+            _dir: dir,
+        })
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(&self.cache)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        c
+    }
+
+    /// Runs kubectl (with `--request-timeout=20s` unless given) and waits.
+    pub async fn run(&self, args: &[&str]) -> Out {
+        let mut all: Vec<&str> = args.to_vec();
+        if !args.iter().any(|a| a.starts_with("--request-timeout")) {
+            all.push("--request-timeout=20s");
+        }
+        let out = tokio::time::timeout(Duration::from_secs(90), self.command(&all).output())
+            .await
+            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish in 90s"))
+            .expect("run kubectl");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs kubectl and asserts success; returns stdout.
+    pub async fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert!(out.ok(), "kubectl {args:?} failed ({}):\n{}\n{}", out.code, out.stdout, out.stderr);
+        out.stdout
+    }
+
+    /// kubectl's stdout parsed as JSON.
+    pub async fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ok(args).await;
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("kubectl {args:?}: not JSON ({e}):\n{out}"))
+    }
+
+    /// Starts a long-running kubectl (e.g. `get --watch`) with piped stdout.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kubectl")
+    }
+
+    pub fn kubeconfig(&self) -> &Path {
+        &self.kubeconfig
+    }
+}
+
+/// Lines a child prints on stdout until `deadline`.
+pub async fn lines_until(child: &mut Child, deadline: Duration, mut stop: impl FnMut(&[String]) -> bool) -> Vec<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut reader = BufReader::new(stdout).lines();
+    let mut lines = Vec::new();
+    let end = tokio::time::Instant::now() + deadline;
+    while let Ok(Ok(Some(l))) = tokio::time::timeout_at(end, reader.next_line()).await {
+        lines.push(l);
+        if stop(&lines) {
+            break;
+        }
+    }
+    let _ = child.start_kill();
+    lines
+}
+
+/// Starts a fresh simulated cluster with the test time scale.
+pub async fn start(world: World) -> SimCluster {
+    let sim = SimCluster::start(world).await.expect("start simulated cluster");
+    sim.set_time_scale(TIME_SCALE);
+    sim
+}
+
+/// Polls `check` until it returns `Some` or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
