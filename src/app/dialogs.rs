@@ -118,9 +118,7 @@ pub fn open_scale(state: &mut State) {
 
 /// The workload of the selected or open service; says why when none.
 pub fn focused_workload(state: &mut State) -> Option<crate::model::Workload> {
-    let Some(i) = state.focused_service() else {
-        return None;
-    };
+    let i = state.focused_service()?;
     match state.services[i].workload.clone() {
         Some(w) => Some(w),
         None => {

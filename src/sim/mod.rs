@@ -27,6 +27,8 @@ pub struct DemoWorld {
     /// Scratch space for the demo's backups, uploads and audit log; removed
     /// on drop so the demo never touches the user's real data.
     pub dir: std::path::PathBuf,
+    /// The simulated Kubernetes cluster (context `demo`).
+    pub cluster: Option<kube::SimCluster>,
 }
 
 impl Drop for DemoWorld {
@@ -40,6 +42,9 @@ impl Drop for DemoWorld {
 
 /// One simulated replica: its script, version and traffic (requests/s).
 type Replica = (Script, &'static str, f64);
+
+/// The kubeconfig context of the demo's simulated cluster.
+pub const DEMO_CONTEXT: &str = "demo";
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 const S: fn(u64) -> Duration = Duration::from_secs;
@@ -147,11 +152,14 @@ impl DemoWorld {
         }
         let dir = std::env::temp_dir().join(format!("opsboard-demo-{}", std::process::id()));
         make_uploads(&dir.join("uploads"))?;
+        let cluster = kube::SimCluster::start(kube::World::demo()).await?;
+        cluster.write_kubeconfig(&dir.join("kubeconfig"), DEMO_CONTEXT)?;
         Ok(DemoWorld {
             services,
             instances,
             redis: redis_addr,
             dir,
+            cluster: Some(cluster),
         })
     }
 
@@ -199,7 +207,7 @@ impl DemoWorld {
                         .collect(),
                     backups: self.backups_of(name),
                     runbooks: self.runbooks_of(name),
-                    kubernetes: None,
+                    kubernetes: Self::workload_of(name),
                     compose: None,
                     container: None,
                 })
@@ -214,9 +222,34 @@ impl DemoWorld {
         }
     }
 
-    /// The demo's simulated cluster, once it exists (`None` until then).
+    /// Watch the demo's simulated cluster, and nothing else.
     pub fn kube_settings(&self) -> Option<crate::sources::kube::KubeSettings> {
-        None
+        self.cluster.as_ref()?;
+        Some(crate::sources::kube::KubeSettings {
+            kubeconfig: Some(self.dir.join("kubeconfig")),
+            contexts: vec![DEMO_CONTEXT.into()],
+            namespaces: vec![],
+            namespace_flag: None,
+        })
+    }
+
+    /// The workload in the simulated cluster behind a demo service.
+    fn workload_of(service: &str) -> Option<crate::config::WorkloadBinding> {
+        let (ns, kind, name) = match service {
+            "web-client" => ("shop", "deployment", "web-client"),
+            "api" => ("shop", "deployment", "api"),
+            "ml-service" => ("ml", "deployment", "ml-service"),
+            "worker" => ("default", "deployment", "worker"),
+            "nginx" => ("default", "deployment", "nginx"),
+            "redis" => ("shop", "statefulset", "redis"),
+            "postgres" => ("shop", "statefulset", "postgres"),
+            "prometheus" => ("monitoring", "deployment", "prometheus"),
+            "grafana" => ("monitoring", "deployment", "grafana"),
+            _ => return None,
+        };
+        crate::model::WorkloadRef::parse(&format!("{DEMO_CONTEXT}/{ns}/{kind}/{name}"))
+            .ok()
+            .map(crate::config::WorkloadBinding)
     }
 
     /// Where the demo writes its audit log and backups.

@@ -34,6 +34,9 @@ pub struct Controllers {
     /// Kubelet cache: pod uid → (pod rv, node rv, next time its status
     /// changes by itself).
     pub(crate) pod_next: HashMap<String, (String, String, Option<SimTime>)>,
+    /// The resourceVersion the kubelet last looked at, and its next timer.
+    pub(crate) kubelet_rv: u64,
+    pub(crate) next_due: Option<SimTime>,
     pub(crate) round_robin: usize,
     pub(crate) ip_counter: u64,
     pub(crate) ticks: u64,
@@ -81,7 +84,7 @@ impl Controllers {
 impl Controllers {
     /// The earliest time a pod's status changes by itself (for settling).
     pub fn next_timer(&self) -> Option<SimTime> {
-        self.pod_next.values().filter_map(|(_, _, t)| *t).min()
+        self.next_due
     }
 }
 

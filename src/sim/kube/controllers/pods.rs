@@ -344,6 +344,10 @@ pub fn is_active(pod: &Value) -> bool {
 /// The kubelet: reports status of scheduled pods and finishes graceful
 /// deletions.
 pub fn kubelet(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
+    // Nothing changed and no timer is due: nothing to report.
+    if store.resource_version() == ctl.kubelet_rv && ctl.next_timer().is_none_or(|t| now < t) {
+        return;
+    }
     let nodes: std::collections::HashMap<String, Arc<Value>> = store
         .list(Res::Nodes, None)
         .into_iter()
@@ -365,6 +369,10 @@ pub fn kubelet(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
             {
                 store.delete(Res::Pods, &ns, &name);
                 ctl.pod_next.remove(&uid);
+                seen.remove(&uid);
+            } else {
+                ctl.pod_next
+                    .insert(uid, (String::new(), String::new(), Some(exit_at)));
             }
             continue;
         }
@@ -470,6 +478,8 @@ pub fn kubelet(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
         ctl.pod_next.insert(uid, (new_rv, nrv, next));
     }
     ctl.pod_next.retain(|k, _| seen.contains(k));
+    ctl.kubelet_rv = store.resource_version();
+    ctl.next_due = ctl.pod_next.values().filter_map(|(_, _, t)| *t).min();
 }
 
 fn node_condition(node: &Value, ty: &str) -> String {
