@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use kube_support::{Kubectl, eventually, lines_until, start};
@@ -61,7 +61,7 @@ fn rows(table: &str) -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_json_and_readable_tables() {
-    let Some((sim, k)) = setup(web_world()).await else { return };
+    let Some((_sim, k)) = setup(web_world()).await else { return };
     let list = k.json(&["get", "deploy,rs,pods", "-o", "json"]).await;
     let items = list["items"].as_array().expect("items");
     let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
@@ -576,4 +576,51 @@ async fn kube_rs_watcher_survives_api_server_restart() {
         .unwrap()
         .items;
     assert_eq!(all.len(), 4);
+}
+
+fn api_error<T: std::fmt::Debug>(r: Result<T, kube::Error>) -> (u16, String, String) {
+    match r {
+        Err(kube::Error::Api(s)) => (s.code, s.reason.clone(), s.message.clone()),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_streaming_list_and_api_errors() {
+    let sim = start(web_world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = kube_client(&sim, &dir).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let mut stream = watcher::watcher(pods, watcher::Config::default().streaming_lists()).boxed();
+    assert_eq!(until_init_done(&mut stream).await.len(), 3, "sendInitialEvents + initial-events-end bookmark");
+
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let stale = deploys.get("web").await.unwrap();
+    let mut d = stale.clone();
+    d.spec.as_mut().unwrap().replicas = Some(2);
+    let updated = deploys.replace("web", &PostParams::default(), &d).await.unwrap();
+    assert_eq!(updated.metadata.generation, Some(2));
+    let (code, reason, msg) = api_error(deploys.replace("web", &PostParams::default(), &stale).await);
+    assert_eq!((code, reason.as_str()), (409, "Conflict"), "{msg}");
+    assert!(msg.contains("the object has been modified"), "{msg}");
+
+    let negative = Patch::Merge(json!({"spec": {"replicas": -1}}));
+    let (code, reason, msg) = api_error(deploys.patch("web", &PatchParams::default(), &negative).await);
+    assert_eq!((code, reason.as_str()), (422, "Invalid"));
+    assert!(msg.contains("spec.replicas: Invalid value: -1: must be greater than or equal to 0"), "{msg}");
+    let (code, ..) = api_error(deploys.patch_scale("web", &PatchParams::default(), &negative).await);
+    assert_eq!(code, 422);
+
+    let seven = Patch::Merge(json!({"spec": {"replicas": 7}}));
+    let dry = deploys.patch("web", &PatchParams::default().dry_run(), &seven).await.unwrap();
+    assert_eq!(dry.spec.unwrap().replicas, Some(7));
+    assert_eq!(deploys.get("web").await.unwrap().spec.unwrap().replicas, Some(2));
+
+    let (code, reason, msg) = api_error(deploys.get("nope").await);
+    assert_eq!((code, reason.as_str()), (404, "NotFound"));
+    assert_eq!(msg, "deployments.apps \"nope\" not found");
+    let strategic = Patch::Strategic(json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}));
+    let d = deploys.patch("web", &PatchParams::default(), &strategic).await.unwrap();
+    let c = &d.spec.unwrap().template.spec.unwrap().containers[0];
+    assert_eq!((c.image.as_deref(), c.resources.is_some()), (Some("nginx:1.27"), true), "merged by name");
 }

@@ -156,6 +156,11 @@ impl ActionPlan {
     pub fn summary(&self) -> String {
         match (&self.verb, &self.target.service) {
             (Verb::Runbook(_), Some(s)) => format!("{} on {s}", self.verb),
+            (Verb::Scale { replicas }, _) => format!("scale {} to {replicas}", self.target.name),
+            (Verb::DeletePod { pod }, _) => format!("delete pod {pod}"),
+            (Verb::Rollback { to_revision: Some(r) }, _) => {
+                format!("roll back {} to revision {r}", self.target.name)
+            }
             _ => format!("{} {}", self.verb, self.target.name),
         }
     }

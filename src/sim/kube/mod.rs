@@ -30,6 +30,8 @@ mod server;
 mod state;
 mod store;
 mod table;
+#[cfg(test)]
+mod tests;
 mod util;
 mod world;
 

@@ -1,0 +1,184 @@
+//! The Docker source: per host, one list and an inspect per container to
+//! start, then the daemon's event stream (container events only, debounced)
+//! drives inspects of exactly the containers the events name. A list every
+//! 30 s catches anything missed; stats stream only for the containers on
+//! screen. A lost daemon is reported as a snapshot with `error` set and
+//! reconnected with backoff. Watch, don't poll.
+
+pub mod connect;
+pub mod logs;
+pub mod snapshot;
+pub mod stats;
+mod watch;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use tokio::sync::{mpsc, watch as tokio_watch};
+use tokio::task::JoinHandle;
+
+use crate::app::Msg;
+pub use connect::{Endpoint, connect_with, negotiate, resolve};
+pub use logs::{LogLine, logs};
+pub use snapshot::snapshot;
+
+/// One Docker host to watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSpec {
+    /// The label shown on the board.
+    pub name: String,
+    /// `unix:///…`, `tcp://host:port`; `None`: as the docker CLI finds it.
+    pub endpoint: Option<String>,
+    /// TLS with `ca.pem`, `cert.pem`, `key.pem` from this directory.
+    pub tls_cert_path: Option<PathBuf>,
+}
+
+/// The hosts `[docker]` names; `None` when the source is disabled, the
+/// local daemon (as the docker CLI finds it) when none are named.
+pub fn hosts_from_config(c: &crate::config::DockerConfig) -> Option<Vec<HostSpec>> {
+    if c.disabled {
+        return None;
+    }
+    if c.hosts.is_empty() {
+        return Some(vec![HostSpec {
+            name: "local".into(),
+            endpoint: None,
+            tls_cert_path: None,
+        }]);
+    }
+    Some(
+        c.hosts
+            .iter()
+            .map(|h| HostSpec {
+                name: h.name.clone(),
+                endpoint: h.endpoint.clone(),
+                tls_cert_path: h.tls_cert_path.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// A client for `h`: its endpoint, else `DOCKER_HOST` (TLS with
+/// `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`), else the current docker
+/// context, else the local socket. The API version is agreed on the first
+/// request made through this crate ([`negotiate`]).
+pub fn connect(h: &HostSpec) -> Result<bollard::Docker, String> {
+    connect_with(h, &|k| std::env::var(k).ok())
+}
+
+/// A daemon error in an operator's words: the daemon's own message, quoted.
+pub fn describe(e: &bollard::errors::Error) -> String {
+    use bollard::errors::Error as E;
+    match e {
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } => format!("the daemon said \"{}\" ({status_code})", message.trim()),
+        E::RequestTimeoutError => "the daemon did not answer in time".into(),
+        other => {
+            let mut msg = other.to_string();
+            let mut src = std::error::Error::source(other);
+            while let Some(s) = src {
+                let part = s.to_string();
+                if !msg.contains(&part) {
+                    msg.push_str(": ");
+                    msg.push_str(&part);
+                }
+                src = s.source();
+            }
+            msg
+        }
+    }
+}
+
+/// Handle to the running host watchers; dropping it stops them.
+pub struct DockerSource {
+    tasks: Vec<JoinHandle<()>>,
+    visible: tokio_watch::Sender<HashSet<String>>,
+}
+
+impl Drop for DockerSource {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl DockerSource {
+    /// Starts a watcher per host. Must be called inside a Tokio runtime.
+    pub fn spawn(hosts: Vec<HostSpec>, tx: mpsc::Sender<Msg>) -> DockerSource {
+        let (visible, visible_rx) = tokio_watch::channel(HashSet::new());
+        let tasks = hosts
+            .into_iter()
+            .map(|h| tokio::spawn(watch::run_host(h, tx.clone(), visible_rx.clone())))
+            .collect();
+        DockerSource { tasks, visible }
+    }
+
+    /// The containers on screen: stats are collected for these (the
+    /// running ones) only.
+    pub fn set_visible(&self, container_ids: Vec<String>) {
+        let ids: HashSet<String> = container_ids.into_iter().collect();
+        self.visible.send_if_modified(|v| {
+            if *v == ids {
+                false
+            } else {
+                *v = ids;
+                true
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DockerConfig, DockerHostConfig};
+
+    #[test]
+    fn hosts_from_config_defaults_and_disabled() {
+        let c = DockerConfig {
+            hosts: vec![],
+            disabled: false,
+        };
+        let h = hosts_from_config(&c).unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].name, "local");
+        assert_eq!(h[0].endpoint, None);
+        let c = DockerConfig {
+            hosts: vec![],
+            disabled: true,
+        };
+        assert!(hosts_from_config(&c).is_none());
+        let c = DockerConfig {
+            hosts: vec![DockerHostConfig {
+                name: "edge".into(),
+                endpoint: Some("tcp://edge:2376".into()),
+                tls_cert_path: Some("/certs".into()),
+            }],
+            disabled: false,
+        };
+        let h = hosts_from_config(&c).unwrap();
+        assert_eq!(
+            h,
+            vec![HostSpec {
+                name: "edge".into(),
+                endpoint: Some("tcp://edge:2376".into()),
+                tls_cert_path: Some("/certs".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn daemon_errors_are_quoted() {
+        let e = bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message: "No such container: web-9".into(),
+        };
+        assert_eq!(
+            describe(&e),
+            "the daemon said \"No such container: web-9\" (404)"
+        );
+    }
+}

@@ -1,0 +1,354 @@
+//! Turning what the daemon says (a container list entry and an inspect)
+//! into the board's [`ContainerInfo`].
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::SystemTime;
+
+use bollard::Docker;
+use bollard::models::{ContainerInspectResponse, ContainerSummary, PortMap, PortSummary};
+use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
+
+use crate::model::{ComposeLabels, ContainerHealth, ContainerInfo, DockerSnapshot};
+
+pub const LABEL_PROJECT: &str = "com.docker.compose.project";
+pub const LABEL_SERVICE: &str = "com.docker.compose.service";
+pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
+pub const LABEL_ONEOFF: &str = "com.docker.compose.oneoff";
+pub const LABEL_CONFIG_HASH: &str = "com.docker.compose.config-hash";
+
+/// The Compose labels of a container, when it has a project and service.
+pub fn compose_labels(labels: &HashMap<String, String>) -> Option<ComposeLabels> {
+    let project = labels.get(LABEL_PROJECT)?;
+    let service = labels.get(LABEL_SERVICE)?;
+    Some(ComposeLabels {
+        project: project.clone(),
+        service: service.clone(),
+        number: labels
+            .get(LABEL_NUMBER)
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0),
+        oneoff: labels
+            .get(LABEL_ONEOFF)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        config_hash: labels.get(LABEL_CONFIG_HASH).cloned(),
+    })
+}
+
+/// A Docker timestamp (RFC 3339, nanoseconds); the zero time is `None`.
+pub fn parse_time(s: &str) -> Option<SystemTime> {
+    if s.is_empty() || s.starts_with("0001-01-01") {
+        return None;
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| SystemTime::from(t.with_timezone(&chrono::Utc)))
+}
+
+/// Ports as `docker ps` prints them: `127.0.0.1:32768->8080/tcp`,
+/// `8080/tcp`; an IPv4 and IPv6 binding of the same port once.
+pub fn format_ports(ports: &[PortSummary]) -> Vec<String> {
+    let mut out: Vec<(u16, String)> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for p in ports {
+        let proto = p
+            .typ
+            .map(|t| t.to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "tcp".into());
+        let text = match (p.public_port, p.ip.as_deref()) {
+            (Some(public), Some(ip)) if !ip.is_empty() => {
+                let ip = if ip == "::" {
+                    "[::]".to_string()
+                } else if ip.contains(':') {
+                    format!("[{ip}]")
+                } else {
+                    ip.to_string()
+                };
+                format!("{ip}:{public}->{}/{proto}", p.private_port)
+            }
+            (Some(public), _) => format!("{public}->{}/{proto}", p.private_port),
+            (None, _) => format!("{}/{proto}", p.private_port),
+        };
+        // 0.0.0.0 and [::] bindings of one port are shown once.
+        let key = match p.public_port {
+            Some(public) if matches!(p.ip.as_deref(), Some("0.0.0.0" | "::")) => {
+                format!("*:{public}->{}/{proto}", p.private_port)
+            }
+            _ => text.clone(),
+        };
+        if seen.insert(key) {
+            out.push((p.private_port, text));
+        }
+    }
+    out.sort();
+    out.into_iter().map(|(_, t)| t).collect()
+}
+
+/// Ports from an inspect's `NetworkSettings.Ports` (when no list entry is
+/// at hand).
+pub fn ports_from_map(map: &PortMap) -> Vec<String> {
+    let mut summaries = Vec::new();
+    for (key, bindings) in map {
+        let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(private_port) = port.parse::<u16>() else {
+            continue;
+        };
+        let typ = proto.parse().ok();
+        match bindings {
+            Some(b) if !b.is_empty() => {
+                for b in b {
+                    summaries.push(PortSummary {
+                        ip: b.host_ip.clone(),
+                        private_port,
+                        public_port: b.host_port.as_deref().and_then(|p| p.parse().ok()),
+                        typ,
+                    });
+                }
+            }
+            _ => summaries.push(PortSummary {
+                ip: None,
+                private_port,
+                public_port: None,
+                typ,
+            }),
+        }
+    }
+    format_ports(&summaries)
+}
+
+/// A status text like `docker ps` prints, for when no list entry is at
+/// hand (the list's is preferred: it says how long).
+fn synth_status(state: &str, exit_code: i64, health: Option<&str>) -> String {
+    match state {
+        "running" => match health {
+            Some("starting") => "Up (health: starting)".into(),
+            Some(h) => format!("Up ({h})"),
+            None => "Up".into(),
+        },
+        "exited" => format!("Exited ({exit_code})"),
+        "created" => "Created".into(),
+        "paused" => "Up (Paused)".into(),
+        "restarting" => format!("Restarting ({exit_code})"),
+        "dead" => "Dead".into(),
+        other => other.to_string(),
+    }
+}
+
+/// One container as the board shows it, from its inspect and (when there
+/// is one) its list entry.
+pub fn container_info(
+    host: &str,
+    inspect: &ContainerInspectResponse,
+    summary: Option<&ContainerSummary>,
+) -> ContainerInfo {
+    let state = inspect.state.as_ref();
+    let state_word = state
+        .and_then(|s| s.status)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let exit = state.and_then(|s| s.exit_code).unwrap_or(0);
+    let health = state.and_then(|s| s.health.as_ref()).and_then(|h| {
+        let status = h.status.map(|s| s.to_string()).unwrap_or_default();
+        if status.is_empty() || status == "none" {
+            return None;
+        }
+        Some(ContainerHealth {
+            status,
+            failing_streak: h.failing_streak.unwrap_or(0),
+            last_output: h
+                .log
+                .as_ref()
+                .and_then(|l| l.last())
+                .and_then(|r| r.output.as_deref())
+                .map(|o| o.trim().to_string()),
+        })
+    });
+    let labels = inspect
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.clone())
+        .unwrap_or_default();
+    let ports = match summary.and_then(|s| s.ports.as_ref()) {
+        Some(p) => format_ports(p),
+        None => inspect
+            .network_settings
+            .as_ref()
+            .and_then(|n| n.ports.as_ref())
+            .map(ports_from_map)
+            .unwrap_or_default(),
+    };
+    let status_text = summary
+        .and_then(|s| s.status.clone())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            synth_status(&state_word, exit, health.as_ref().map(|h| h.status.as_str()))
+        });
+    ContainerInfo {
+        host: host.to_string(),
+        id: inspect.id.clone().unwrap_or_default(),
+        name: inspect
+            .name
+            .as_deref()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
+        image: inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default(),
+        image_id: inspect.image.clone().unwrap_or_default(),
+        exit_code: (!matches!(state_word.as_str(), "running" | "paused" | "created"))
+            .then_some(exit),
+        state: state_word,
+        status_text,
+        health,
+        restart_count: inspect.restart_count.unwrap_or(0),
+        started_at: state
+            .and_then(|s| s.started_at.as_deref())
+            .and_then(parse_time),
+        ports,
+        compose: compose_labels(&labels),
+        stats: None,
+    }
+}
+
+/// Board order: Compose containers by project, service and number, then
+/// the rest by name.
+pub fn sort(containers: &mut [ContainerInfo]) {
+    containers.sort_by(|a, b| {
+        let key = |c: &ContainerInfo| {
+            (
+                c.compose.is_none(),
+                c.compose
+                    .as_ref()
+                    .map(|l| (l.project.clone(), l.service.clone(), l.oneoff, l.number)),
+                c.name.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// Inspects one container; `Ok(None)` when it no longer exists.
+pub async fn inspect(docker: &Docker, id: &str) -> Result<Option<ContainerInspectResponse>, String> {
+    match docker
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+    {
+        Ok(c) => Ok(Some(c)),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(super::describe(&e)),
+    }
+}
+
+/// Lists containers (stopped ones too), optionally only the given ids.
+pub async fn list(docker: &Docker, ids: Option<&[String]>) -> Result<Vec<ContainerSummary>, String> {
+    let filters = ids.map(|ids| HashMap::from([("id".to_string(), ids.to_vec())]));
+    docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters,
+            ..Default::default()
+        }))
+        .await
+        .map_err(|e| super::describe(&e))
+}
+
+/// Everything on one host right now: a list, and an inspect per container.
+/// (The source does this once, then follows events.)
+pub async fn snapshot(docker: &Docker, host: &str) -> Result<DockerSnapshot, String> {
+    super::connect::negotiate(docker).await?;
+    let summaries = list(docker, None).await?;
+    let mut containers = Vec::new();
+    for s in &summaries {
+        let Some(id) = s.id.as_deref() else { continue };
+        if let Some(i) = inspect(docker, id).await? {
+            containers.push(container_info(host, &i, Some(s)));
+        }
+    }
+    sort(&mut containers);
+    Ok(DockerSnapshot {
+        host: host.to_string(),
+        containers,
+        error: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{PortSummaryTypeEnum, PortBinding};
+
+    #[test]
+    fn ports_like_docker_ps() {
+        let p = |ip: Option<&str>, private, public: Option<u16>| PortSummary {
+            ip: ip.map(String::from),
+            private_port: private,
+            public_port: public,
+            typ: Some(PortSummaryTypeEnum::TCP),
+        };
+        let out = format_ports(&[
+            p(Some("127.0.0.1"), 8080, Some(32768)),
+            p(None, 9090, None),
+            p(Some("0.0.0.0"), 80, Some(8000)),
+            p(Some("::"), 80, Some(8000)),
+        ]);
+        assert_eq!(
+            out,
+            vec![
+                "0.0.0.0:8000->80/tcp",
+                "127.0.0.1:32768->8080/tcp",
+                "9090/tcp"
+            ]
+        );
+        let map: PortMap = HashMap::from([
+            (
+                "8080/tcp".to_string(),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some("5000".into()),
+                }]),
+            ),
+            ("53/udp".to_string(), None),
+        ]);
+        assert_eq!(
+            ports_from_map(&map),
+            vec!["53/udp", "127.0.0.1:5000->8080/tcp"]
+        );
+    }
+
+    #[test]
+    fn compose_labels_parse() {
+        let l: HashMap<String, String> = [
+            (LABEL_PROJECT, "shop"),
+            (LABEL_SERVICE, "web"),
+            (LABEL_NUMBER, "3"),
+            (LABEL_ONEOFF, "False"),
+            (LABEL_CONFIG_HASH, "abc"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let c = compose_labels(&l).unwrap();
+        assert_eq!(
+            (c.project.as_str(), c.service.as_str(), c.number, c.oneoff),
+            ("shop", "web", 3, false)
+        );
+        assert_eq!(c.config_hash.as_deref(), Some("abc"));
+        assert!(compose_labels(&HashMap::new()).is_none());
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("0001-01-01T00:00:00Z"), None);
+        let t = parse_time("2024-05-01T10:00:00.123456789Z").unwrap();
+        let secs = t
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert_eq!(secs, 1_714_557_600);
+    }
+}
