@@ -26,8 +26,13 @@ pub fn assemble(config: &Config) -> Result<Assembly, String> {
         svc.environment = sc.environment.clone();
         svc.kube_binding = sc.kubernetes.as_ref().map(|b| b.0.clone());
         svc.docker_binding = match (&sc.compose, &sc.container) {
-            (Some(c), _) => Some(crate::model::DockerBinding::Compose { project: c.project.clone(), service: c.service.clone() }),
-            (None, Some(name)) => Some(crate::model::DockerBinding::Container { name: name.clone() }),
+            (Some(c), _) => Some(crate::model::DockerBinding::Compose {
+                project: c.project.clone(),
+                service: c.service.clone(),
+            }),
+            (None, Some(name)) => {
+                Some(crate::model::DockerBinding::Container { name: name.clone() })
+            }
             (None, None) => None,
         };
         svc.origin = ServiceOrigin::Config;

@@ -351,6 +351,10 @@ fn kubernetes_bindings_are_validated() {
     let d = error_for(text);
     assert_eq!(d.line, 3);
     assert!(d.message.contains("cronjob"), "{}", d.message);
-    let c = config::parse(Path::new("t.toml"), "[[services]]\nname = \"api\"\nkubernetes = \"shop/deploy/api\"\n").unwrap();
+    let c = config::parse(
+        Path::new("t.toml"),
+        "[[services]]\nname = \"api\"\nkubernetes = \"shop/deploy/api\"\n",
+    )
+    .unwrap();
     assert_eq!(c.services[0].kubernetes.as_ref().unwrap().0.context, "*");
 }

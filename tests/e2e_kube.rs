@@ -11,7 +11,9 @@ use pty::{Pty, TIMEOUT};
 
 /// The services-table row of `name`, if on screen.
 fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen.lines().find(|l| l.split_whitespace().nth(2) == Some(name))
+    screen
+        .lines()
+        .find(|l| l.split_whitespace().nth(2) == Some(name))
 }
 
 #[test]
@@ -19,12 +21,17 @@ fn scale_a_deployment_and_follow_the_rollout() {
     let mut p = Pty::spawn(&["demo"], &[], 120, 32);
     // The workload columns appear once the cluster is synced.
     let screen = p
-        .wait_for(TIMEOUT, |s| row(s, "nginx").is_some_and(|r| r.contains("2/2")))
+        .wait_for(TIMEOUT, |s| {
+            row(s, "nginx").is_some_and(|r| r.contains("2/2"))
+        })
         .unwrap();
     assert!(screen.contains("PODS"), "{screen}");
     p.send("/nginx\r");
     p.send("s");
-    p.wait_for(TIMEOUT, |s| s.contains("Scale") && s.contains("now 2 replicas")).unwrap();
+    p.wait_for(TIMEOUT, |s| {
+        s.contains("Scale") && s.contains("now 2 replicas")
+    })
+    .unwrap();
     p.send("++-+");
     p.wait_for(TIMEOUT, |s| s.contains("replicas: 4")).unwrap();
     p.send("\r");
@@ -36,18 +43,34 @@ fn scale_a_deployment_and_follow_the_rollout() {
     // nginx is in the protected production environment.
     p.send("nginx\r");
     let done = p
-        .wait_for(Duration::from_secs(60), |s| s.contains("scale nginx to 4 succeeded"))
+        .wait_for(Duration::from_secs(60), |s| {
+            s.contains("scale nginx to 4 succeeded")
+        })
         .unwrap();
-    assert!(done.contains("successfully rolled out") || done.contains("succeeded"), "{done}");
+    assert!(
+        done.contains("successfully rolled out") || done.contains("succeeded"),
+        "{done}"
+    );
     let table = p
-        .wait_for(TIMEOUT, |s| row(s, "nginx").is_some_and(|r| r.contains("4/4")))
+        .wait_for(TIMEOUT, |s| {
+            row(s, "nginx").is_some_and(|r| r.contains("4/4"))
+        })
         .unwrap();
-    assert!(row(&table, "nginx").unwrap().contains("complete"), "{table}");
+    assert!(
+        row(&table, "nginx").unwrap().contains("complete"),
+        "{table}"
+    );
     // The job output quotes kubectl's words.
     p.send("3");
-    p.wait_for(TIMEOUT, |s| s.contains("#1") && s.contains("scale nginx to 4")).unwrap();
+    p.wait_for(TIMEOUT, |s| {
+        s.contains("#1") && s.contains("scale nginx to 4")
+    })
+    .unwrap();
     p.send("\r");
-    p.wait_for(TIMEOUT, |s| s.contains("deployment \"nginx\" successfully rolled out")).unwrap();
+    p.wait_for(TIMEOUT, |s| {
+        s.contains("deployment \"nginx\" successfully rolled out")
+    })
+    .unwrap();
     p.send("q");
     assert!(p.wait_exit(TIMEOUT).unwrap().success());
 }
@@ -55,7 +78,10 @@ fn scale_a_deployment_and_follow_the_rollout() {
 #[test]
 fn restart_is_refused_in_read_only_without_a_dialog() {
     let mut p = Pty::spawn(&["--read-only", "demo"], &[], 120, 32);
-    p.wait_for(TIMEOUT, |s| row(s, "api").is_some_and(|r| r.contains("3/3"))).unwrap();
+    p.wait_for(TIMEOUT, |s| {
+        row(s, "api").is_some_and(|r| r.contains("3/3"))
+    })
+    .unwrap();
     p.send("/api\r");
     p.send("r");
     let s = p.wait_for(TIMEOUT, |s| s.contains("refused")).unwrap();

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use kube_support::{Kubectl, start};
 use opsboard::app::{Msg, OpsEvent};
-use opsboard::model::{ActionRequest, ClusterSnapshot, JobResult, Outcome, ResourceStatus, WorkloadKind, WorkloadRef};
+use opsboard::model::{
+    ActionRequest, ClusterSnapshot, JobResult, Outcome, ResourceStatus, WorkloadKind, WorkloadRef,
+};
 use opsboard::ops::{self, Command, OpsContext};
 use opsboard::sim::kube::{SimCluster, World};
 use opsboard::sources::kube::{KubeSettings, KubeSource, connect};
@@ -34,11 +36,21 @@ fn world() -> World {
 fn settings(dir: &tempfile::TempDir, sim: &SimCluster) -> KubeSettings {
     let path = dir.path().join("kubeconfig");
     sim.write_kubeconfig(&path, "sim").unwrap();
-    KubeSettings { kubeconfig: Some(path), contexts: vec!["sim".into()], namespaces: vec![], namespace_flag: None }
+    KubeSettings {
+        kubeconfig: Some(path),
+        contexts: vec!["sim".into()],
+        namespaces: vec![],
+        namespace_flag: None,
+    }
 }
 
 fn web() -> WorkloadRef {
-    WorkloadRef { context: "sim".into(), namespace: "default".into(), kind: WorkloadKind::Deployment, name: "web".into() }
+    WorkloadRef {
+        context: "sim".into(),
+        namespace: "default".into(),
+        kind: WorkloadKind::Deployment,
+        name: "web".into(),
+    }
 }
 
 /// Starts the source and returns the receiver of its messages.
@@ -49,7 +61,11 @@ async fn watch(settings: &KubeSettings) -> (KubeSource, mpsc::Receiver<Msg>) {
 }
 
 /// Waits for a snapshot that satisfies `pred`.
-async fn snapshot_where(rx: &mut mpsc::Receiver<Msg>, what: &str, pred: impl Fn(&ClusterSnapshot) -> bool) -> ClusterSnapshot {
+async fn snapshot_where(
+    rx: &mut mpsc::Receiver<Msg>,
+    what: &str,
+    pred: impl Fn(&ClusterSnapshot) -> bool,
+) -> ClusterSnapshot {
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut last = None;
     loop {
@@ -68,7 +84,12 @@ async fn snapshot_where(rx: &mut mpsc::Receiver<Msg>, what: &str, pred: impl Fn(
 }
 
 fn ready(s: &ClusterSnapshot, name: &str, n: i32) -> bool {
-    s.workloads.iter().any(|w| w.id.name == name && w.ready == n && w.desired == n && w.pods.iter().filter(|p| p.is_ready()).count() == n as usize)
+    s.workloads.iter().any(|w| {
+        w.id.name == name
+            && w.ready == n
+            && w.desired == n
+            && w.pods.iter().filter(|p| p.is_ready()).count() == n as usize
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,16 +98,32 @@ async fn the_source_sees_workloads_pods_history_and_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let (_src, mut rx) = watch(&settings(&dir, &sim)).await;
     let s = snapshot_where(&mut rx, "web 2/2 with pods and nodes", |s| {
-        ready(s, "web", 2) && s.nodes.len() == 2 && s.resources.iter().all(|(_, st)| *st == ResourceStatus::Ok)
+        ready(s, "web", 2)
+            && s.nodes.len() == 2
+            && s.resources.iter().all(|(_, st)| *st == ResourceStatus::Ok)
     })
     .await;
     let w = s.workloads.iter().find(|w| w.id == web()).unwrap();
     assert_eq!(w.images, ["registry.local/web:1.1"]);
     assert_eq!(w.revision.as_deref(), Some("2"));
-    let causes: Vec<_> = w.history.iter().map(|h| (h.revision, h.change_cause.clone())).collect();
-    assert_eq!(causes, [(1, Some("release 1.0".into())), (2, Some("release 1.1".into()))]);
+    let causes: Vec<_> = w
+        .history
+        .iter()
+        .map(|h| (h.revision, h.change_cause.clone()))
+        .collect();
+    assert_eq!(
+        causes,
+        [
+            (1, Some("release 1.0".into())),
+            (2, Some("release 1.1".into()))
+        ]
+    );
     assert!(w.pods.iter().all(|p| p.node.is_some()));
-    assert!(s.workloads.iter().any(|w| w.id.kind == WorkloadKind::StatefulSet && w.id.name == "db"));
+    assert!(
+        s.workloads
+            .iter()
+            .any(|w| w.id.kind == WorkloadKind::StatefulSet && w.id.name == "db")
+    );
     let agent = s.workloads.iter().find(|w| w.id.name == "agent").unwrap();
     assert_eq!(agent.desired, 2, "one agent per node");
     assert!(s.nodes.iter().all(|n| n.ready));
@@ -99,11 +136,18 @@ async fn forbidden_nodes_leave_the_rest_working() {
     let dir = tempfile::tempdir().unwrap();
     let (_src, mut rx) = watch(&settings(&dir, &sim)).await;
     let s = snapshot_where(&mut rx, "nodes forbidden and web ready", |s| {
-        ready(s, "web", 2) && s.resources.iter().any(|(r, st)| r == "nodes" && matches!(st, ResourceStatus::Forbidden(_)))
+        ready(s, "web", 2)
+            && s.resources
+                .iter()
+                .any(|(r, st)| r == "nodes" && matches!(st, ResourceStatus::Forbidden(_)))
     })
     .await;
     assert!(s.nodes.is_empty());
-    assert!(s.problem().unwrap().contains("nodes forbidden"), "{:?}", s.problem());
+    assert!(
+        s.problem().unwrap().contains("nodes forbidden"),
+        "{:?}",
+        s.problem()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,23 +157,37 @@ async fn watches_survive_a_410_and_an_api_server_restart() {
     let st = settings(&dir, &sim);
     let (_src, mut rx) = watch(&st).await;
     snapshot_where(&mut rx, "web 2/2", |s| ready(s, "web", 2)).await;
-    let Some(kubectl) = Kubectl::find(&sim) else { return };
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
     // History compacted: the next watch from an old resourceVersion gets
     // 410 Expired and the watchers must relist, not stop.
     sim.compact();
-    kubectl.ok(&["scale", "deployment/web", "--replicas=3"]).await;
+    kubectl
+        .ok(&["scale", "deployment/web", "--replicas=3"])
+        .await;
     snapshot_where(&mut rx, "web 3/3 after a 410", |s| ready(s, "web", 3)).await;
     // The API server goes away and comes back on the same port.
     sim.restart().await.unwrap();
-    kubectl.ok(&["scale", "deployment/web", "--replicas=1"]).await;
-    let s = snapshot_where(&mut rx, "web 1/1 after a restart", |s| ready(s, "web", 1)).await;
-    assert!(s.resources.iter().all(|(_, st)| *st == ResourceStatus::Ok), "{:?}", s.resources);
+    kubectl
+        .ok(&["scale", "deployment/web", "--replicas=1"])
+        .await;
+    // Idle watchers relist (410) after the restart too; wait for all of them.
+    snapshot_where(
+        &mut rx,
+        "web 1/1 and every resource OK after a restart",
+        |s| ready(s, "web", 1) && s.resources.iter().all(|(_, st)| *st == ResourceStatus::Ok),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_api_server_and_a_broken_kubeconfig_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let path = dir.path().join("kubeconfig");
     std::fs::write(
         &path,
@@ -138,11 +196,24 @@ async fn an_unreachable_api_server_and_a_broken_kubeconfig_are_named() {
         ),
     )
     .unwrap();
-    let st = KubeSettings { kubeconfig: Some(path.clone()), contexts: vec![], namespaces: vec![], namespace_flag: None };
+    let st = KubeSettings {
+        kubeconfig: Some(path.clone()),
+        contexts: vec![],
+        namespaces: vec![],
+        namespace_flag: None,
+    };
     let (_src, mut rx) = watch(&st).await;
-    let s = snapshot_where(&mut rx, "a failing resource", |s| s.resources.iter().any(|(_, st)| matches!(st, ResourceStatus::Failing(_)))).await;
+    let s = snapshot_where(&mut rx, "a failing resource", |s| {
+        s.resources
+            .iter()
+            .any(|(_, st)| matches!(st, ResourceStatus::Failing(_)))
+    })
+    .await;
     let problem = s.problem().unwrap();
-    assert!(problem.to_lowercase().contains("connect") || problem.contains("refused"), "{problem}");
+    assert!(
+        problem.to_lowercase().contains("connect") || problem.contains("refused"),
+        "{problem}"
+    );
     std::fs::write(&path, "this: is: not: yaml: [").unwrap();
     let connected = connect(&st).await;
     let err = connected[0].client.as_ref().err().unwrap();
@@ -155,9 +226,17 @@ async fn act(ctx: OpsContext, request: ActionRequest) -> JobResult {
     let ops = ops::spawn(ctx, tx);
     ops.send(Command::Plan(request));
     loop {
-        match tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("ops answered") {
-            Some(Msg::Ops(OpsEvent::Planned(p))) => ops.send(Command::Execute { plan: Box::new(p), typed: None }),
-            Some(Msg::Ops(OpsEvent::Refused { what, reason })) => panic!("{what} refused: {reason}"),
+        match tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("ops answered")
+        {
+            Some(Msg::Ops(OpsEvent::Planned(p))) => ops.send(Command::Execute {
+                plan: Box::new(p),
+                typed: None,
+            }),
+            Some(Msg::Ops(OpsEvent::Refused { what, reason })) => {
+                panic!("{what} refused: {reason}")
+            }
             Some(Msg::Ops(OpsEvent::JobFinished { result, .. })) => return result,
             Some(_) => {}
             None => panic!("ops stopped"),
@@ -169,7 +248,9 @@ fn ctx(dir: &tempfile::TempDir, sim: &SimCluster) -> OpsContext {
     OpsContext {
         catalog: Default::default(),
         policy: Default::default(),
-        audit: Some(opsboard::ops::audit::AuditLog::new(dir.path().join("audit.jsonl"))),
+        audit: Some(opsboard::ops::audit::AuditLog::new(
+            dir.path().join("audit.jsonl"),
+        )),
         kube: Some(settings(dir, sim)),
     }
 }
@@ -177,21 +258,30 @@ fn ctx(dir: &tempfile::TempDir, sim: &SimCluster) -> OpsContext {
 /// What kubectl and opsboard must agree on: templates (restartedAt only
 /// by presence and format), annotations, revisions, replica counts.
 fn comparable(sim: &SimCluster) -> Value {
-    let mut d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
-    let restarted = d.pointer_mut("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt");
+    let mut d = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
+    let restarted =
+        d.pointer_mut("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt");
     if let Some(v) = restarted {
         let s = v.as_str().unwrap_or_default().to_string();
-        assert!(chrono::DateTime::parse_from_rfc3339(&s).is_ok() && s.ends_with('Z') && s.len() == 20, "restartedAt {s}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(&s).is_ok() && s.ends_with('Z') && s.len() == 20,
+            "restartedAt {s}"
+        );
         *v = Value::String("<time>".into());
     }
     let mut rss: Vec<Value> = sim
         .objects("apps/v1/replicasets", Some("default"))
         .into_iter()
         .map(|mut rs| {
-            if let Some(v) = rs.pointer_mut("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt") {
+            if let Some(v) = rs.pointer_mut(
+                "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt",
+            ) {
                 *v = Value::String("<time>".into());
                 // The hash covers the template, restart time included.
-                if let Some(h) = rs.pointer_mut("/spec/template/metadata/labels/pod-template-hash") {
+                if let Some(h) = rs.pointer_mut("/spec/template/metadata/labels/pod-template-hash")
+                {
                     *h = Value::String("<hash of a template with a restart time>".into());
                 }
             }
@@ -203,7 +293,13 @@ fn comparable(sim: &SimCluster) -> Value {
             })
         })
         .collect();
-    rss.sort_by_key(|r| r["revision"].as_str().unwrap_or("").parse::<i64>().unwrap_or(0));
+    rss.sort_by_key(|r| {
+        r["revision"]
+            .as_str()
+            .unwrap_or("")
+            .parse::<i64>()
+            .unwrap_or(0)
+    });
     serde_json::json!({
         "replicas": d["spec"]["replicas"],
         "template": d["spec"]["template"],
@@ -214,7 +310,9 @@ fn comparable(sim: &SimCluster) -> Value {
 }
 
 async fn settled(sim: &SimCluster, kubectl: &Kubectl) {
-    let out = kubectl.run(&["rollout", "status", "deployment/web", "--timeout=60s"]).await;
+    let out = kubectl
+        .run(&["rollout", "status", "deployment/web", "--timeout=60s"])
+        .await;
     assert!(out.ok(), "rollout status: {out:?}");
     let _ = sim;
 }
@@ -223,58 +321,139 @@ async fn settled(sim: &SimCluster, kubectl: &Kubectl) {
 async fn opsboard_and_kubectl_leave_identical_objects() {
     let by_kubectl = start(world()).await;
     let by_opsboard = start(world()).await;
-    let Some(kubectl) = Kubectl::find(&by_kubectl) else { return };
-    let Some(observer) = Kubectl::find(&by_opsboard) else { return };
+    let Some(kubectl) = Kubectl::find(&by_kubectl) else {
+        return;
+    };
+    let Some(observer) = Kubectl::find(&by_opsboard) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
 
-    kubectl.ok(&["scale", "deployment/web", "--replicas=4"]).await;
+    kubectl
+        .ok(&["scale", "deployment/web", "--replicas=4"])
+        .await;
     settled(&by_kubectl, &kubectl).await;
-    let r = act(ctx(&dir, &by_opsboard), ActionRequest::Scale { workload: web(), replicas: 4 }).await;
+    let r = act(
+        ctx(&dir, &by_opsboard),
+        ActionRequest::Scale {
+            workload: web(),
+            replicas: 4,
+        },
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
-    assert!(r.message.contains("successfully rolled out"), "{}", r.message);
-    assert_eq!(comparable(&by_kubectl), comparable(&by_opsboard), "after scale");
+    assert!(
+        r.message.contains("successfully rolled out"),
+        "{}",
+        r.message
+    );
+    assert_eq!(
+        comparable(&by_kubectl),
+        comparable(&by_opsboard),
+        "after scale"
+    );
 
     kubectl.ok(&["rollout", "restart", "deployment/web"]).await;
     settled(&by_kubectl, &kubectl).await;
-    let r = act(ctx(&dir, &by_opsboard), ActionRequest::Restart { workload: web() }).await;
+    let r = act(
+        ctx(&dir, &by_opsboard),
+        ActionRequest::Restart { workload: web() },
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
-    assert_eq!(comparable(&by_kubectl), comparable(&by_opsboard), "after rollout restart");
+    assert_eq!(
+        comparable(&by_kubectl),
+        comparable(&by_opsboard),
+        "after rollout restart"
+    );
 
     kubectl.ok(&["rollout", "undo", "deployment/web"]).await;
     settled(&by_kubectl, &kubectl).await;
-    let r = act(ctx(&dir, &by_opsboard), ActionRequest::Rollback { workload: web(), to_revision: None }).await;
+    let r = act(
+        ctx(&dir, &by_opsboard),
+        ActionRequest::Rollback {
+            workload: web(),
+            to_revision: None,
+        },
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
-    assert_eq!(comparable(&by_kubectl), comparable(&by_opsboard), "after rollout undo");
+    assert_eq!(
+        comparable(&by_kubectl),
+        comparable(&by_opsboard),
+        "after rollout undo"
+    );
 
-    kubectl.ok(&["rollout", "undo", "deployment/web", "--to-revision=1"]).await;
+    kubectl
+        .ok(&["rollout", "undo", "deployment/web", "--to-revision=1"])
+        .await;
     settled(&by_kubectl, &kubectl).await;
-    let r = act(ctx(&dir, &by_opsboard), ActionRequest::Rollback { workload: web(), to_revision: Some(1) }).await;
+    let r = act(
+        ctx(&dir, &by_opsboard),
+        ActionRequest::Rollback {
+            workload: web(),
+            to_revision: Some(1),
+        },
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
-    assert_eq!(comparable(&by_kubectl), comparable(&by_opsboard), "after undo --to-revision=1");
+    assert_eq!(
+        comparable(&by_kubectl),
+        comparable(&by_opsboard),
+        "after undo --to-revision=1"
+    );
 
     // kubectl agrees with what opsboard did.
     let history = observer.ok(&["rollout", "history", "deployment/web"]).await;
     assert!(history.contains("release 1.0"), "{history}");
     // The audit log has the whole story.
-    let entries = opsboard::ops::audit::AuditLog::new(dir.path().join("audit.jsonl")).read(None).unwrap();
-    let outcomes: Vec<String> = entries.iter().map(|e| format!("{} {}", e.verb, e.outcome)).collect();
-    assert_eq!(outcomes.iter().filter(|o| o.ends_with("succeeded")).count(), 4, "{outcomes:?}");
+    let entries = opsboard::ops::audit::AuditLog::new(dir.path().join("audit.jsonl"))
+        .read(None)
+        .unwrap();
+    let outcomes: Vec<String> = entries
+        .iter()
+        .map(|e| format!("{} {}", e.verb, e.outcome))
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| o.ends_with("succeeded")).count(),
+        4,
+        "{outcomes:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statefulset_and_daemonset_restart_and_pod_delete() {
     let sim = start(world()).await;
     let dir = tempfile::tempdir().unwrap();
-    let db = WorkloadRef { kind: WorkloadKind::StatefulSet, name: "db".into(), ..web() };
-    let agent = WorkloadRef { kind: WorkloadKind::DaemonSet, name: "agent".into(), ..web() };
-    let r = act(ctx(&dir, &sim), ActionRequest::Restart { workload: db.clone() }).await;
+    let db = WorkloadRef {
+        kind: WorkloadKind::StatefulSet,
+        name: "db".into(),
+        ..web()
+    };
+    let agent = WorkloadRef {
+        kind: WorkloadKind::DaemonSet,
+        name: "agent".into(),
+        ..web()
+    };
+    let r = act(
+        ctx(&dir, &sim),
+        ActionRequest::Restart {
+            workload: db.clone(),
+        },
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
     // kubectl's words for a StatefulSet with the default RollingUpdate
     // (partition 0) strategy.
     assert!(r.message.contains("roll out complete"), "{}", r.message);
     let r = act(ctx(&dir, &sim), ActionRequest::Restart { workload: agent }).await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
-    assert!(r.message.contains("daemon set \"agent\" successfully rolled out"), "{}", r.message);
+    assert!(
+        r.message
+            .contains("daemon set \"agent\" successfully rolled out"),
+        "{}",
+        r.message
+    );
     let pods = sim.objects("v1/pods", Some("default"));
     let victim = pods
         .iter()
@@ -282,30 +461,83 @@ async fn statefulset_and_daemonset_restart_and_pod_delete() {
         .find(|n| n.starts_with("web-"))
         .unwrap()
         .to_string();
-    let r = act(ctx(&dir, &sim), ActionRequest::DeletePod { workload: web(), pod: victim.clone() }).await;
+    let r = act(
+        ctx(&dir, &sim),
+        ActionRequest::DeletePod {
+            workload: web(),
+            pod: victim.clone(),
+        },
+    )
+    .await;
     assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
-    let names: Vec<String> = sim.objects("v1/pods", Some("default")).iter().filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string)).collect();
+    let names: Vec<String> = sim
+        .objects("v1/pods", Some("default"))
+        .iter()
+        .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+        .collect();
     assert!(!names.contains(&victim), "{names:?}");
-    assert_eq!(names.iter().filter(|n| n.starts_with("web-")).count(), 2, "{names:?}");
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with("web-")).count(),
+        2,
+        "{names:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_use_kubectls_words() {
-    let sim = start(world().deployment("default", "frozen", 1, "registry.local/f:1").paused()).await;
+    let sim = start(
+        world()
+            .deployment("default", "frozen", 1, "registry.local/f:1")
+            .paused(),
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let (tx, mut rx) = mpsc::channel(64);
     let ops = ops::spawn(ctx(&dir, &sim), tx);
-    let frozen = WorkloadRef { name: "frozen".into(), ..web() };
-    let agent = WorkloadRef { kind: WorkloadKind::DaemonSet, name: "agent".into(), ..web() };
+    let frozen = WorkloadRef {
+        name: "frozen".into(),
+        ..web()
+    };
+    let agent = WorkloadRef {
+        kind: WorkloadKind::DaemonSet,
+        name: "agent".into(),
+        ..web()
+    };
     for (req, words) in [
-        (ActionRequest::Restart { workload: frozen.clone() }, "can't restart paused deployment (run rollout resume first)"),
-        (ActionRequest::Rollback { workload: frozen, to_revision: None }, "no rollout history found"),
-        (ActionRequest::Scale { workload: agent, replicas: 3 }, "cannot be scaled"),
-        (ActionRequest::Rollback { workload: web(), to_revision: Some(9) }, "unable to find specified revision 9 in history"),
+        (
+            ActionRequest::Restart {
+                workload: frozen.clone(),
+            },
+            "can't restart paused deployment (run rollout resume first)",
+        ),
+        (
+            ActionRequest::Rollback {
+                workload: frozen,
+                to_revision: None,
+            },
+            "no rollout history found",
+        ),
+        (
+            ActionRequest::Scale {
+                workload: agent,
+                replicas: 3,
+            },
+            "cannot be scaled",
+        ),
+        (
+            ActionRequest::Rollback {
+                workload: web(),
+                to_revision: Some(9),
+            },
+            "unable to find specified revision 9 in history",
+        ),
     ] {
         ops.send(Command::Plan(req));
         let reason = loop {
-            match tokio::time::timeout(WAIT, rx.recv()).await.expect("an answer") {
+            match tokio::time::timeout(WAIT, rx.recv())
+                .await
+                .expect("an answer")
+            {
                 Some(Msg::Ops(OpsEvent::Refused { reason, .. })) => break reason,
                 Some(Msg::Ops(OpsEvent::Planned(p))) => panic!("planned: {p:?}"),
                 Some(_) => {}

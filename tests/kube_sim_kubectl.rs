@@ -12,11 +12,12 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
-use kube_support::{Kubectl, eventually, lines_until, start};
+use kube::runtime::watcher::{self, Event};
+use kube_support::{Kubectl, Lines, eventually, start};
 use opsboard::sim::kube::{SimCluster, World};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -36,14 +37,20 @@ async fn setup(world: World) -> Option<(SimCluster, Kubectl)> {
 fn pods_of(sim: &SimCluster, prefix: &str) -> Vec<Value> {
     sim.objects("pods", Some("default"))
         .into_iter()
-        .filter(|p| p["metadata"]["name"].as_str().unwrap_or("").starts_with(prefix))
+        .filter(|p| {
+            p["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with(prefix)
+        })
         .collect()
 }
 
 fn ready(p: &Value) -> bool {
-    p["status"]["conditions"]
-        .as_array()
-        .is_some_and(|cs| cs.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+    p["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    })
 }
 
 fn annotation<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -61,28 +68,59 @@ fn rows(table: &str) -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_json_and_readable_tables() {
-    let Some((_sim, k)) = setup(web_world()).await else { return };
+    let Some((_sim, k)) = setup(web_world()).await else {
+        return;
+    };
     let list = k.json(&["get", "deploy,rs,pods", "-o", "json"]).await;
     let items = list["items"].as_array().expect("items");
     let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.iter().filter(|k| **k == "Deployment").count(), 1, "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "ReplicaSet").count(), 1, "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "Pod").count(), 3, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "Deployment").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "ReplicaSet").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "Pod").count(),
+        3,
+        "{kinds:?}"
+    );
     let deploy = &items[0];
     let rs = items.iter().find(|i| i["kind"] == "ReplicaSet").unwrap();
-    let hash = rs["metadata"]["labels"]["pod-template-hash"].as_str().expect("hash label");
-    assert!(hash.len() >= 6 && hash.chars().all(|c| c.is_ascii_alphanumeric()), "{hash}");
+    let hash = rs["metadata"]["labels"]["pod-template-hash"]
+        .as_str()
+        .expect("hash label");
+    assert!(
+        hash.len() >= 6 && hash.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{hash}"
+    );
     assert_eq!(rs["metadata"]["name"], format!("web-{hash}"));
-    assert_eq!(rs["spec"]["selector"]["matchLabels"]["pod-template-hash"], hash);
-    assert_eq!(rs["metadata"]["ownerReferences"][0]["uid"], deploy["metadata"]["uid"]);
+    assert_eq!(
+        rs["spec"]["selector"]["matchLabels"]["pod-template-hash"],
+        hash
+    );
+    assert_eq!(
+        rs["metadata"]["ownerReferences"][0]["uid"],
+        deploy["metadata"]["uid"]
+    );
     assert_eq!(rs["metadata"]["ownerReferences"][0]["controller"], true);
     assert_eq!(annotation(rs, "deployment.kubernetes.io/revision"), "1");
-    assert_eq!(annotation(rs, "deployment.kubernetes.io/desired-replicas"), "3");
+    assert_eq!(
+        annotation(rs, "deployment.kubernetes.io/desired-replicas"),
+        "3"
+    );
     assert_eq!(annotation(rs, "deployment.kubernetes.io/max-replicas"), "4");
     for p in items.iter().filter(|i| i["kind"] == "Pod") {
         let name = p["metadata"]["name"].as_str().unwrap();
         assert_eq!(name.len(), format!("web-{hash}-xxxxx").len(), "{name}");
-        assert_eq!(p["metadata"]["ownerReferences"][0]["uid"], rs["metadata"]["uid"]);
+        assert_eq!(
+            p["metadata"]["ownerReferences"][0]["uid"],
+            rs["metadata"]["uid"]
+        );
         assert_eq!(p["metadata"]["labels"]["pod-template-hash"], hash);
         assert_eq!(p["status"]["phase"], "Running");
         assert!(["n1", "n2"].contains(&p["spec"]["nodeName"].as_str().unwrap()));
@@ -92,19 +130,35 @@ async fn get_json_and_readable_tables() {
         .filter(|i| i["kind"] == "Pod")
         .map(|p| p["spec"]["nodeName"].as_str().unwrap())
         .collect();
-    assert!(nodes.contains(&"n1") && nodes.contains(&"n2"), "round robin: {nodes:?}");
+    assert!(
+        nodes.contains(&"n1") && nodes.contains(&"n2"),
+        "round robin: {nodes:?}"
+    );
     assert_eq!(deploy["status"]["readyReplicas"], 3);
 
     let table = k.ok(&["get", "deploy"]).await;
     let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], "{table}");
+    assert_eq!(
+        header,
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+        "{table}"
+    );
     assert_eq!(rows(&table)[0][..4], ["web", "3/3", "3", "3"], "{table}");
 
     let pods = k.ok(&["get", "pods"]).await;
     let header: Vec<&str> = pods.lines().next().unwrap().split_whitespace().collect();
-    assert_eq!(header, ["NAME", "READY", "STATUS", "RESTARTS", "AGE"], "{pods}");
+    assert_eq!(
+        header,
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+        "{pods}"
+    );
     assert_eq!(rows(&pods).len(), 3);
-    assert!(rows(&pods).iter().all(|r| r[1] == "1/1" && r[2] == "Running" && r[3] == "0"), "{pods}");
+    assert!(
+        rows(&pods)
+            .iter()
+            .all(|r| r[1] == "1/1" && r[2] == "Running" && r[3] == "0"),
+        "{pods}"
+    );
 
     let nodes = k.ok(&["get", "nodes"]).await;
     let r = rows(&nodes);
@@ -113,15 +167,26 @@ async fn get_json_and_readable_tables() {
     assert!(r[0].contains(&"v1.32.4".to_string()), "{nodes}");
 
     let one = k.ok(&["get", "rs", "-o", "wide"]).await;
-    assert!(one.contains(&format!("app=web,pod-template-hash={hash}")), "{one}");
+    assert!(
+        one.contains(&format!("app=web,pod-template-hash={hash}")),
+        "{one}"
+    );
     let missing = k.run(&["get", "deploy", "nope"]).await;
     assert!(!missing.ok());
-    assert!(missing.stderr.contains("deployments.apps \"nope\" not found"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("deployments.apps \"nope\" not found"),
+        "{}",
+        missing.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scale_deployment_to_five() {
-    let Some((sim, k)) = setup(web_world()).await else { return };
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
     let out = k.ok(&["scale", "deploy/web", "--replicas=5"]).await;
     assert_eq!(out.trim(), "deployment.apps/web scaled");
     eventually(WAIT, "5 ready pods", || async {
@@ -134,39 +199,91 @@ async fn scale_deployment_to_five() {
     })
     .await;
     assert_eq!(rows(&table)[0][2..4], ["5", "5"], "{table}");
+    // With a precondition kubectl GETs and PUTs the scale subresource.
+    let out = k
+        .run(&[
+            "scale",
+            "deploy/web",
+            "--current-replicas=4",
+            "--replicas=6",
+        ])
+        .await;
+    assert!(
+        !out.ok() && out.stderr.contains("Expected replicas to be 4, was 5"),
+        "{out:?}"
+    );
+    k.ok(&[
+        "scale",
+        "deploy/web",
+        "--current-replicas=5",
+        "--replicas=5",
+    ])
+    .await;
     let bad = k.run(&["scale", "deploy/web", "--replicas=-1"]).await;
     assert!(!bad.ok(), "negative replicas must fail");
-    let scale = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    let scale = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
     assert_eq!(scale["spec"]["replicas"], 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rollout_restart_creates_revision_two() {
-    let Some((sim, k)) = setup(web_world()).await else { return };
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
     let out = k.ok(&["rollout", "restart", "deploy/web"]).await;
     assert_eq!(out.trim(), "deployment.apps/web restarted");
-    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
-    let restarted = d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"].as_str();
+    let d = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
+    let restarted =
+        d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .as_str();
     assert!(restarted.is_some_and(|t| t.ends_with('Z')), "{d}");
-    let status = k.run(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    let status = k
+        .run(&["rollout", "status", "deploy/web", "--timeout=60s"])
+        .await;
     assert!(status.ok(), "{status:?}");
-    assert!(status.stdout.contains("deployment \"web\" successfully rolled out"), "{}", status.stdout);
+    assert!(
+        status
+            .stdout
+            .contains("deployment \"web\" successfully rolled out"),
+        "{}",
+        status.stdout
+    );
     let rss = sim.objects("apps/v1/replicasets", Some("default"));
     assert_eq!(rss.len(), 2);
-    let new = rss.iter().find(|r| annotation(r, "deployment.kubernetes.io/revision") == "2").expect("revision 2");
-    let old = rss.iter().find(|r| annotation(r, "deployment.kubernetes.io/revision") == "1").expect("revision 1");
+    let new = rss
+        .iter()
+        .find(|r| annotation(r, "deployment.kubernetes.io/revision") == "2")
+        .expect("revision 2");
+    let old = rss
+        .iter()
+        .find(|r| annotation(r, "deployment.kubernetes.io/revision") == "1")
+        .expect("revision 1");
     assert_eq!(new["spec"]["replicas"], 3);
     assert_eq!(old["spec"]["replicas"], 0);
     assert_eq!(
-        new["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"].as_str(),
+        new["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .as_str(),
         restarted
     );
-    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    let d = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
     assert_eq!(annotation(&d, "deployment.kubernetes.io/revision"), "2");
     let conds = d["status"]["conditions"].as_array().unwrap();
     let progressing = conds.iter().find(|c| c["type"] == "Progressing").unwrap();
     assert_eq!(progressing["reason"], "NewReplicaSetAvailable");
-    let events = k.ok(&["get", "events", "--field-selector", "reason=ScalingReplicaSet"]).await;
+    let events = k
+        .ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            "reason=ScalingReplicaSet",
+        ])
+        .await;
     assert!(events.contains("Scaled down replica set web-"), "{events}");
 }
 
@@ -175,30 +292,49 @@ async fn set_image_undo_and_history() {
     let world = web_world()
         .history(&[("nginx:1.24", "initial release")])
         .change_cause("upgrade to 1.25");
-    let Some((sim, k)) = setup(world).await else { return };
+    let Some((sim, k)) = setup(world).await else {
+        return;
+    };
     let image = |sim: &SimCluster| {
-        sim.object("apps/v1/deployments", Some("default"), "web").unwrap()["spec"]["template"]["spec"]["containers"][0]
-            ["image"]
+        sim.object("apps/v1/deployments", Some("default"), "web")
+            .unwrap()["spec"]["template"]["spec"]["containers"][0]["image"]
             .as_str()
             .unwrap()
             .to_string()
     };
     assert_eq!(image(&sim), "nginx:1.25");
-    k.ok(&["set", "image", "deploy/web", "web=nginx:1.26"]).await;
-    k.ok(&["annotate", "deploy/web", "kubernetes.io/change-cause=set image 1.26", "--overwrite"]).await;
-    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    k.ok(&["set", "image", "deploy/web", "web=nginx:1.26"])
+        .await;
+    k.ok(&[
+        "annotate",
+        "deploy/web",
+        "kubernetes.io/change-cause=set image 1.26",
+        "--overwrite",
+    ])
+    .await;
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"])
+        .await;
     assert_eq!(image(&sim), "nginx:1.26");
 
     let out = k.ok(&["rollout", "undo", "deploy/web"]).await;
     assert_eq!(out.trim(), "deployment.apps/web rolled back");
-    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"])
+        .await;
     assert_eq!(image(&sim), "nginx:1.25");
-    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    let d = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
     assert_eq!(annotation(&d, "deployment.kubernetes.io/revision"), "4");
     let rss = sim.objects("apps/v1/replicasets", Some("default"));
     assert_eq!(rss.len(), 3, "undo re-uses the old ReplicaSet");
-    let reused = rss.iter().find(|r| annotation(r, "deployment.kubernetes.io/revision") == "4").unwrap();
-    assert_eq!(annotation(reused, "deployment.kubernetes.io/revision-history"), "2");
+    let reused = rss
+        .iter()
+        .find(|r| annotation(r, "deployment.kubernetes.io/revision") == "4")
+        .unwrap();
+    assert_eq!(
+        annotation(reused, "deployment.kubernetes.io/revision-history"),
+        "2"
+    );
     assert_eq!(reused["spec"]["replicas"], 3);
 
     let history = k.ok(&["rollout", "history", "deploy/web"]).await;
@@ -212,22 +348,40 @@ async fn set_image_undo_and_history() {
             (r.to_string(), c.trim().to_string())
         })
         .collect();
-    let expected = [("1", "initial release"), ("3", "set image 1.26"), ("4", "upgrade to 1.25")];
+    let expected = [
+        ("1", "initial release"),
+        ("3", "set image 1.26"),
+        ("4", "upgrade to 1.25"),
+    ];
     assert_eq!(revs.len(), 3, "{history}");
     for ((r, c), (er, ec)) in revs.iter().zip(expected) {
         assert_eq!((r.as_str(), c.as_str()), (er, ec), "{history}");
     }
-    let rev3 = k.ok(&["rollout", "history", "deploy/web", "--revision=3"]).await;
+    let rev3 = k
+        .ok(&["rollout", "history", "deploy/web", "--revision=3"])
+        .await;
     assert!(rev3.contains("nginx:1.26"), "{rev3}");
 
-    k.ok(&["rollout", "undo", "deploy/web", "--to-revision=1"]).await;
-    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    k.ok(&["rollout", "undo", "deploy/web", "--to-revision=1"])
+        .await;
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"])
+        .await;
     assert_eq!(image(&sim), "nginx:1.24");
-    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
+    let d = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
     assert_eq!(annotation(&d, "deployment.kubernetes.io/revision"), "5");
-    let missing = k.run(&["rollout", "undo", "deploy/web", "--to-revision=42"]).await;
+    let missing = k
+        .run(&["rollout", "undo", "deploy/web", "--to-revision=42"])
+        .await;
     assert!(!missing.ok());
-    assert!(missing.stderr.contains("unable to find specified revision 42"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("unable to find specified revision 42"),
+        "{}",
+        missing.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,40 +389,85 @@ async fn stalled_rollout_exceeds_progress_deadline() {
     let world = World::empty()
         .node("n1")
         .deployment("default", "stall", 2, "nginx:1.25")
-        .progress_deadline(10)
+        .progress_deadline(40)
         .stalled_rollout("nginx:broken");
-    let Some((sim, k)) = setup(world).await else { return };
-    let out = k.run(&["rollout", "status", "deploy/stall", "--timeout=60s"]).await;
+    let Some((sim, k)) = setup(world).await else {
+        return;
+    };
+    let out = k
+        .run(&["rollout", "status", "deploy/stall", "--timeout=60s"])
+        .await;
     assert!(!out.ok(), "a stalled rollout must fail: {out:?}");
     assert!(
         out.stdout.contains("Waiting for deployment \"stall\" rollout to finish: 1 out of 2 new replicas have been updated..."),
         "{}",
         out.stdout
     );
-    assert!(out.stderr.contains("deployment \"stall\" exceeded its progress deadline"), "{}", out.stderr);
-    let d = sim.object("apps/v1/deployments", Some("default"), "stall").unwrap();
-    let p = d["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Progressing").cloned().unwrap();
-    assert_eq!((p["status"].as_str(), p["reason"].as_str()), (Some("False"), Some("ProgressDeadlineExceeded")));
-    let events = k.ok(&["get", "events", "--field-selector", "type=Warning"]).await;
+    assert!(
+        out.stderr
+            .contains("deployment \"stall\" exceeded its progress deadline"),
+        "{}",
+        out.stderr
+    );
+    let d = sim
+        .object("apps/v1/deployments", Some("default"), "stall")
+        .unwrap();
+    let p = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (p["status"].as_str(), p["reason"].as_str()),
+        (Some("False"), Some("ProgressDeadlineExceeded"))
+    );
+    let events = k
+        .ok(&["get", "events", "--field-selector", "type=Warning"])
+        .await;
     assert!(events.contains("ProgressDeadlineExceeded"), "{events}");
     assert!(events.contains("Unhealthy"), "{events}");
     // The old pods keep serving.
-    assert_eq!(pods_of(&sim, "stall-").iter().filter(|p| ready(p)).count(), 2);
+    assert_eq!(
+        pods_of(&sim, "stall-").iter().filter(|p| ready(p)).count(),
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_of_a_paused_deployment_fails() {
-    let Some((sim, k)) = setup(web_world().paused()).await else { return };
+    let Some((sim, k)) = setup(web_world().paused()).await else {
+        return;
+    };
     let out = k.run(&["rollout", "restart", "deploy/web"]).await;
     assert!(!out.ok());
-    assert!(out.stderr.contains("can't restart paused deployment (run rollout resume first)"), "{}", out.stderr);
-    let d = sim.object("apps/v1/deployments", Some("default"), "web").unwrap();
-    assert!(d["spec"]["template"]["metadata"]["annotations"].get("kubectl.kubernetes.io/restartedAt").is_none());
-    let p = d["status"]["conditions"].as_array().unwrap().iter().find(|c| c["type"] == "Progressing").cloned().unwrap();
+    assert!(
+        out.stderr
+            .contains("can't restart paused deployment (run rollout resume first)"),
+        "{}",
+        out.stderr
+    );
+    let d = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
+    assert!(
+        d["spec"]["template"]["metadata"]["annotations"]
+            .get("kubectl.kubernetes.io/restartedAt")
+            .is_none()
+    );
+    let p = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .cloned()
+        .unwrap();
     assert_eq!(p["reason"], "DeploymentPaused");
     k.ok(&["rollout", "resume", "deploy/web"]).await;
     k.ok(&["rollout", "restart", "deploy/web"]).await;
-    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"]).await;
+    k.ok(&["rollout", "status", "deploy/web", "--timeout=60s"])
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,79 +478,182 @@ async fn statefulset_scale_and_daemonset_restart() {
         .node("n3")
         .statefulset("default", "db", 1, "postgres:16")
         .daemonset("default", "agent", "busybox:1.36");
-    let Some((sim, k)) = setup(world).await else { return };
-    assert_eq!(k.ok(&["scale", "sts/db", "--replicas=3"]).await.trim(), "statefulset.apps/db scaled");
-    let out = k.ok(&["rollout", "status", "sts/db", "--timeout=60s"]).await;
-    assert!(out.contains("partitioned roll out complete: 3 new pods have been updated..."), "{out}");
-    let mut names: Vec<String> = pods_of(&sim, "db-").iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()).collect();
+    let Some((sim, k)) = setup(world).await else {
+        return;
+    };
+    assert_eq!(
+        k.ok(&["scale", "sts/db", "--replicas=3"]).await.trim(),
+        "statefulset.apps/db scaled"
+    );
+    let out = k
+        .ok(&["rollout", "status", "sts/db", "--timeout=60s"])
+        .await;
+    assert!(
+        out.contains("partitioned roll out complete: 3 new pods have been updated..."),
+        "{out}"
+    );
+    let mut names: Vec<String> = pods_of(&sim, "db-")
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
     names.sort();
     assert_eq!(names, ["db-0", "db-1", "db-2"]);
-    let sts = sim.object("apps/v1/statefulsets", Some("default"), "db").unwrap();
-    assert_eq!(sts["status"]["currentRevision"], sts["status"]["updateRevision"]);
+    let sts = sim
+        .object("apps/v1/statefulsets", Some("default"), "db")
+        .unwrap();
+    assert_eq!(
+        sts["status"]["currentRevision"],
+        sts["status"]["updateRevision"]
+    );
     k.ok(&["rollout", "restart", "sts/db"]).await;
-    k.ok(&["rollout", "status", "sts/db", "--timeout=60s"]).await;
-    let sts = sim.object("apps/v1/statefulsets", Some("default"), "db").unwrap();
-    let update = sts["status"]["updateRevision"].as_str().unwrap().to_string();
-    assert!(pods_of(&sim, "db-").iter().all(|p| p["metadata"]["labels"]["controller-revision-hash"] == update.as_str()));
+    k.ok(&["rollout", "status", "sts/db", "--timeout=60s"])
+        .await;
+    let sts = sim
+        .object("apps/v1/statefulsets", Some("default"), "db")
+        .unwrap();
+    let update = sts["status"]["updateRevision"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        pods_of(&sim, "db-")
+            .iter()
+            .all(|p| p["metadata"]["labels"]["controller-revision-hash"] == update.as_str())
+    );
     let history = k.ok(&["rollout", "history", "sts/db"]).await;
-    assert!(history.contains("\n1 ") && history.contains("\n2 "), "{history}");
+    assert!(
+        history.contains("\n1 ") && history.contains("\n2 "),
+        "{history}"
+    );
+    let db0 = sim.object("pods", Some("default"), "db-0").unwrap();
+    assert_eq!(
+        db0["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"],
+        "db-0"
+    );
+    assert_eq!(
+        db0["metadata"]["labels"]["apps.kubernetes.io/pod-index"],
+        "0"
+    );
+    let node = db0["spec"]["nodeName"].as_str().unwrap().to_string();
+    let described = k.ok(&["describe", "node", &node]).await;
+    assert!(
+        described.contains("db-0") && described.contains("Non-terminated Pods:"),
+        "{described}"
+    );
 
     let agents = |sim: &SimCluster| pods_of(sim, "agent-");
     assert_eq!(agents(&sim).len(), 3, "one pod per node");
-    let before: Vec<String> = agents(&sim).iter().map(|p| p["metadata"]["name"].as_str().unwrap().to_string()).collect();
-    assert_eq!(k.ok(&["rollout", "restart", "ds/agent"]).await.trim(), "daemonset.apps/agent restarted");
-    let out = k.ok(&["rollout", "status", "ds/agent", "--timeout=60s"]).await;
-    assert!(out.contains("daemon set \"agent\" successfully rolled out"), "{out}");
+    let before: Vec<String> = agents(&sim)
+        .iter()
+        .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        k.ok(&["rollout", "restart", "ds/agent"]).await.trim(),
+        "daemonset.apps/agent restarted"
+    );
+    let out = k
+        .ok(&["rollout", "status", "ds/agent", "--timeout=60s"])
+        .await;
+    assert!(
+        out.contains("daemon set \"agent\" successfully rolled out"),
+        "{out}"
+    );
     let after = eventually(WAIT, "old agent pods gone", || async {
         let a = agents(&sim);
-        (a.len() == 3 && a.iter().all(|p| p["metadata"].get("deletionTimestamp").is_none())).then_some(a)
+        (a.len() == 3
+            && a.iter()
+                .all(|p| p["metadata"].get("deletionTimestamp").is_none()))
+        .then_some(a)
     })
     .await;
-    assert!(after.iter().all(|p| !before.contains(&p["metadata"]["name"].as_str().unwrap().to_string())));
-    let mut nodes: Vec<&str> = after.iter().map(|p| p["spec"]["nodeName"].as_str().unwrap()).collect();
+    assert!(
+        after
+            .iter()
+            .all(|p| !before.contains(&p["metadata"]["name"].as_str().unwrap().to_string()))
+    );
+    let mut nodes: Vec<&str> = after
+        .iter()
+        .map(|p| p["spec"]["nodeName"].as_str().unwrap())
+        .collect();
     nodes.sort();
     assert_eq!(nodes, ["n1", "n2", "n3"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_pod_is_replaced() {
-    let Some((sim, k)) = setup(web_world()).await else { return };
-    let victim = pods_of(&sim, "web-")[0]["metadata"]["name"].as_str().unwrap().to_string();
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
+    let victim = pods_of(&sim, "web-")[0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let out = k.ok(&["delete", "pod", &victim]).await;
     assert_eq!(out.trim(), format!("pod \"{victim}\" deleted"));
-    assert!(sim.object("pods", Some("default"), &victim).is_none(), "kubectl waited for the deletion");
+    assert!(
+        sim.object("pods", Some("default"), &victim).is_none(),
+        "kubectl waited for the deletion"
+    );
     eventually(WAIT, "a ready replacement", || async {
         let pods = pods_of(&sim, "web-");
         (pods.len() == 3 && pods.iter().all(ready)).then_some(())
     })
     .await;
-    let events = k.ok(&["get", "events", "--field-selector", "involvedObject.kind=ReplicaSet"]).await;
-    assert!(events.contains(&format!("Deleted pod: {victim}")) || events.contains("Created pod: web-"), "{events}");
+    let events = k
+        .ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.kind=ReplicaSet",
+        ])
+        .await;
+    assert!(
+        events.contains(&format!("Deleted pod: {victim}")) || events.contains("Created pod: web-"),
+        "{events}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_pods_watch_streams_changes() {
-    let Some((sim, k)) = setup(web_world()).await else { return };
+    let Some((_sim, k)) = setup(web_world()).await else {
+        return;
+    };
     let mut child = k.spawn(&["get", "pods", "--watch"]);
-    let k2 = Kubectl::find(&sim).unwrap();
-    let scaler = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        k2.ok(&["scale", "deploy/web", "--replicas=4"]).await;
-    });
-    let lines = lines_until(&mut child, Duration::from_secs(20), |ls| {
-        ls.iter().skip(4).any(|l| l.contains(" 1/1 ") && l.contains("Running"))
-    })
-    .await;
-    scaler.await.unwrap();
+    let mut out = Lines::of(&mut child);
+    assert!(
+        out.until(WAIT, |ls| ls.len() >= 4).await,
+        "initial list: {:?}",
+        out.seen
+    );
+    k.ok(&["scale", "deploy/web", "--replicas=4"]).await;
+    let done = out
+        .until(WAIT, |ls| {
+            ls.iter()
+                .skip(4)
+                .any(|l| l.contains(" 1/1 ") && l.contains("Running"))
+        })
+        .await;
+    let _ = child.start_kill();
+    let lines = out.seen;
+    assert!(done, "the new pod became ready: {lines:?}");
     assert!(lines[0].starts_with("NAME"), "{lines:?}");
-    assert_eq!(lines.iter().filter(|l| l.starts_with("NAME")).count(), 1, "one header: {lines:?}");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("NAME")).count(),
+        1,
+        "one header: {lines:?}"
+    );
     let initial: Vec<&String> = lines[1..4].iter().collect();
     assert!(initial.iter().all(|l| l.contains("Running")), "{lines:?}");
     let new_pod: Vec<&String> = lines[4..].iter().collect();
     assert!(!new_pod.is_empty(), "watch saw the new pod: {lines:?}");
     let name = new_pod[0].split_whitespace().next().unwrap();
     assert!(initial.iter().all(|l| !l.starts_with(name)), "{lines:?}");
-    assert!(new_pod.iter().any(|l| l.contains("Pending") || l.contains("ContainerCreating")), "{lines:?}");
+    assert!(
+        new_pod
+            .iter()
+            .any(|l| l.contains("Pending") || l.contains("ContainerCreating")),
+        "{lines:?}"
+    );
     assert!(new_pod.last().unwrap().contains("1/1"), "{lines:?}");
 }
 
@@ -362,34 +664,117 @@ async fn label_and_field_selectors_filter() {
     let world = web_world()
         .deployment("default", "api", 2, "registry.local/api:1.4.2")
         .object(opsboard::sim::kube::Res::Pods, pending);
-    let Some((_sim, k)) = setup(world).await else { return };
+    let Some((_sim, k)) = setup(world).await else {
+        return;
+    };
     let names = |out: String| -> Vec<String> {
-        let mut v: Vec<String> = out.lines().map(|l| l.trim_start_matches("pod/").to_string()).collect();
+        let mut v: Vec<String> = out
+            .lines()
+            .map(|l| l.trim_start_matches("pod/").to_string())
+            .collect();
         v.sort();
         v
     };
     let web = names(k.ok(&["get", "pods", "-l", "app=web", "-o", "name"]).await);
     assert_eq!(web.len(), 3);
     assert!(web.iter().all(|n| n.starts_with("web-")), "{web:?}");
-    assert_eq!(names(k.ok(&["get", "pods", "-l", "app==api", "-o", "name"]).await).len(), 2);
-    assert_eq!(names(k.ok(&["get", "pods", "-l", "app!=web", "-o", "name"]).await).len(), 3);
-    assert_eq!(names(k.ok(&["get", "pods", "-l", "app in (web,api)", "-o", "name"]).await).len(), 5);
-    assert_eq!(names(k.ok(&["get", "pods", "-l", "app notin (web,api)", "-o", "name"]).await), ["stuck"]);
-    assert_eq!(names(k.ok(&["get", "pods", "-l", "pod-template-hash", "-o", "name"]).await).len(), 5);
-    assert_eq!(names(k.ok(&["get", "pods", "-l", "!pod-template-hash", "-o", "name"]).await), ["stuck"]);
-    let running = names(k.ok(&["get", "pods", "--field-selector", "status.phase=Running", "-o", "name"]).await);
+    assert_eq!(
+        names(k.ok(&["get", "pods", "-l", "app==api", "-o", "name"]).await).len(),
+        2
+    );
+    assert_eq!(
+        names(k.ok(&["get", "pods", "-l", "app!=web", "-o", "name"]).await).len(),
+        3
+    );
+    assert_eq!(
+        names(
+            k.ok(&["get", "pods", "-l", "app in (web,api)", "-o", "name"])
+                .await
+        )
+        .len(),
+        5
+    );
+    assert_eq!(
+        names(
+            k.ok(&["get", "pods", "-l", "app notin (web,api)", "-o", "name"])
+                .await
+        ),
+        ["stuck"]
+    );
+    assert_eq!(
+        names(
+            k.ok(&["get", "pods", "-l", "pod-template-hash", "-o", "name"])
+                .await
+        )
+        .len(),
+        5
+    );
+    assert_eq!(
+        names(
+            k.ok(&["get", "pods", "-l", "!pod-template-hash", "-o", "name"])
+                .await
+        ),
+        ["stuck"]
+    );
+    let running = names(
+        k.ok(&[
+            "get",
+            "pods",
+            "--field-selector",
+            "status.phase=Running",
+            "-o",
+            "name",
+        ])
+        .await,
+    );
     assert_eq!(running.len(), 5, "{running:?}");
     assert!(!running.contains(&"stuck".to_string()));
-    let pending = names(k.ok(&["get", "pods", "--field-selector", "status.phase!=Running", "-o", "name"]).await);
+    let pending = names(
+        k.ok(&[
+            "get",
+            "pods",
+            "--field-selector",
+            "status.phase!=Running",
+            "-o",
+            "name",
+        ])
+        .await,
+    );
     assert_eq!(pending, ["stuck"]);
-    let on_n1 = names(k.ok(&["get", "pods", "--field-selector", "spec.nodeName=n1", "-o", "name"]).await);
+    let on_n1 = names(
+        k.ok(&[
+            "get",
+            "pods",
+            "--field-selector",
+            "spec.nodeName=n1",
+            "-o",
+            "name",
+        ])
+        .await,
+    );
     assert!(!on_n1.is_empty() && on_n1.len() < 5, "{on_n1:?}");
     let table = k.ok(&["get", "pods", "stuck"]).await;
     assert_eq!(rows(&table)[0][1..3], ["0/1", "Pending"], "{table}");
-    let events = k.ok(&["get", "events", "--field-selector", "involvedObject.name=stuck"]).await;
-    assert!(events.contains("FailedScheduling") && events.contains("didn't match Pod's node affinity/selector"), "{events}");
-    let bad = k.run(&["get", "pods", "--field-selector", "spec.bogus=1"]).await;
-    assert!(!bad.ok() && bad.stderr.contains("field label not supported: spec.bogus"), "{bad:?}");
+    let events = k
+        .ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=stuck",
+        ])
+        .await;
+    assert!(
+        events.contains("FailedScheduling")
+            && events.contains("didn't match Pod's node affinity/selector"),
+        "{events}"
+    );
+    let bad = k
+        .run(&["get", "pods", "--field-selector", "spec.bogus=1"])
+        .await;
+    assert!(
+        !bad.ok() && bad.stderr.contains("field label not supported: spec.bogus"),
+        "{bad:?}"
+    );
     let bad = k.run(&["get", "pods", "-l", "app in (web"]).await;
     assert!(!bad.ok());
 }
@@ -400,23 +785,95 @@ async fn chunked_get_pages_with_continue() {
     for n in 0..5 {
         world = world.deployment("default", &format!("app{n}"), 1, "nginx:1.25");
     }
-    let Some((_sim, k)) = setup(world).await else { return };
+    let Some((_sim, k)) = setup(world).await else {
+        return;
+    };
     let out = k.run(&["get", "deploy", "--chunk-size=2", "-v=6"]).await;
     assert!(out.ok(), "{out:?}");
     let names: Vec<String> = rows(&out.stdout).iter().map(|r| r[0].clone()).collect();
-    assert_eq!(names, ["app0", "app1", "app2", "app3", "app4"], "{}", out.stdout);
-    let pages = out.stderr.lines().filter(|l| l.contains("GET") && l.contains("/deployments?")).count();
-    let continued = out.stderr.lines().filter(|l| l.contains("GET") && l.contains("continue=")).count();
+    assert_eq!(
+        names,
+        ["app0", "app1", "app2", "app3", "app4"],
+        "{}",
+        out.stdout
+    );
+    let pages = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("GET") && l.contains("/deployments?"))
+        .count();
+    let continued = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("GET") && l.contains("continue="))
+        .count();
     assert_eq!((pages, continued), (3, 2), "{}", out.stderr);
-    let json = k.json(&["get", "deploy", "--chunk-size=2", "-o", "json"]).await;
+    let json = k
+        .json(&["get", "deploy", "--chunk-size=2", "-o", "json"])
+        .await;
     assert_eq!(json["items"].as_array().unwrap().len(), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_logs_and_get_all() {
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("applied.yaml");
+    let manifest = |image: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: applied\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: applied}}\n  template:\n    metadata:\n      labels: {{app: applied}}\n    spec:\n      containers:\n      - name: applied\n        image: {image}\n"
+        )
+    };
+    std::fs::write(&file, manifest("nginx:1.27")).unwrap();
+    let path = file.to_str().unwrap();
+    assert_eq!(
+        k.ok(&["apply", "-f", path]).await.trim(),
+        "deployment.apps/applied created"
+    );
+    std::fs::write(&file, manifest("nginx:1.28")).unwrap();
+    assert_eq!(
+        k.ok(&["apply", "-f", path]).await.trim(),
+        "deployment.apps/applied configured"
+    );
+    k.ok(&["rollout", "status", "deploy/applied", "--timeout=60s"])
+        .await;
+    let d = sim
+        .object("deployments", Some("default"), "applied")
+        .unwrap();
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.28"
+    );
+    assert_eq!(annotation(&d, "deployment.kubernetes.io/revision"), "2");
+    let logs = k.ok(&["logs", "deploy/web"]).await;
+    assert!(logs.contains("starting web (nginx:1.25)"), "{logs}");
+    let all = k.ok(&["get", "all"]).await;
+    for kind in [
+        "pod/web-",
+        "deployment.apps/web",
+        "replicaset.apps/web-",
+        "deployment.apps/applied",
+    ] {
+        assert!(all.contains(kind), "{kind} in {all}");
+    }
+    let resources = k
+        .ok(&["api-resources", "--api-group=apps", "-o", "name"])
+        .await;
+    assert!(
+        resources.contains("deployments.apps") && resources.contains("statefulsets.apps"),
+        "{resources}"
+    );
 }
 
 async fn kube_client(sim: &SimCluster, dir: &tempfile::TempDir) -> kube::Client {
     let path = dir.path().join("kubeconfig");
     sim.write_kubeconfig(&path, "sim").unwrap();
     let kc = kube::config::Kubeconfig::read_from(&path).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .unwrap();
     kube::Client::try_from(config).unwrap()
 }
 
@@ -427,7 +884,11 @@ fn pod_name(p: &Pod) -> String {
 async fn scale_web(client: &kube::Client, replicas: i32) {
     let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
     deploys
-        .patch_scale("web", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": replicas}})))
+        .patch_scale(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": replicas}})),
+        )
         .await
         .expect("scale");
 }
@@ -437,7 +898,10 @@ async fn next<S>(stream: &mut S) -> Result<Event<Pod>, watcher::Error>
 where
     S: futures::Stream<Item = Result<Event<Pod>, watcher::Error>> + Unpin,
 {
-    tokio::time::timeout(WAIT, stream.next()).await.expect("watch event in time").expect("stream open")
+    tokio::time::timeout(WAIT, stream.next())
+        .await
+        .expect("watch event in time")
+        .expect("stream open")
 }
 
 async fn until_init_done<S>(stream: &mut S) -> Vec<String>
@@ -512,7 +976,10 @@ async fn kube_rs_watcher_relists_after_410() {
         }
     }
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].contains("410") || errors[0].to_lowercase().contains("expired"), "{errors:?}");
+    assert!(
+        errors[0].contains("410") || errors[0].to_lowercase().contains("expired"),
+        "{errors:?}"
+    );
     let mut relisted = Vec::new();
     loop {
         match next(&mut stream).await.expect("relist without errors") {
@@ -536,22 +1003,40 @@ async fn kube_rs_sees_forbidden_nodes() {
     let dir = tempfile::tempdir().unwrap();
     let client = kube_client(&sim, &dir).await;
     let nodes: Api<Node> = Api::all(client.clone());
-    assert_eq!(nodes.list(&ListParams::default()).await.unwrap().items.len(), 2);
+    assert_eq!(
+        nodes
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     sim.forbid("nodes");
     match nodes.list(&ListParams::default()).await {
         Err(kube::Error::Api(s)) => {
             assert_eq!(s.code, 403);
             assert_eq!(s.reason, "Forbidden");
-            assert!(s.message.contains("cannot list resource \"nodes\""), "{}", s.message);
+            assert!(
+                s.message.contains("cannot list resource \"nodes\""),
+                "{}",
+                s.message
+            );
         }
         other => panic!("expected 403, got {other:?}"),
     }
     assert!(matches!(nodes.get("n1").await, Err(kube::Error::Api(s)) if s.code == 403));
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
-    assert_eq!(pods.list(&ListParams::default()).await.unwrap().items.len(), 3);
+    assert_eq!(
+        pods.list(&ListParams::default()).await.unwrap().items.len(),
+        3
+    );
     if let Some(k) = Kubectl::find(&sim) {
         let out = k.run(&["get", "nodes"]).await;
-        assert!(!out.ok() && out.stderr.to_lowercase().contains("forbidden"), "{out:?}");
+        assert!(
+            !out.ok() && out.stderr.to_lowercase().contains("forbidden"),
+            "{out:?}"
+        );
     }
 }
 
@@ -561,11 +1046,37 @@ async fn kube_rs_watcher_survives_api_server_restart() {
     let dir = tempfile::tempdir().unwrap();
     let client = kube_client(&sim, &dir).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
-    let mut stream = watcher::watcher(pods, watcher::Config::default()).default_backoff().boxed();
+    let mut stream = watcher::watcher(pods, watcher::Config::default())
+        .default_backoff()
+        .boxed();
     let initial = until_init_done(&mut stream).await;
+    // A raw watch open across the restart is cut off by it.
+    let mut raw = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
+    raw.write_all(b"GET /api/v1/namespaces/default/pods?watch=true HTTP/1.1\r\nHost: sim\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    let n = raw.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
     let url = sim.url();
     sim.restart().await.unwrap();
     assert_eq!(sim.url(), url, "same port after restart");
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Ok(n) = raw.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the restart ended the open watch connection"
+    );
     scale_web(&client, 4).await;
     let (name, _errors) = until_new_pod(&mut stream, &initial).await;
     assert!(name.starts_with("web-"));
@@ -592,35 +1103,69 @@ async fn kube_rs_streaming_list_and_api_errors() {
     let client = kube_client(&sim, &dir).await;
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
     let mut stream = watcher::watcher(pods, watcher::Config::default().streaming_lists()).boxed();
-    assert_eq!(until_init_done(&mut stream).await.len(), 3, "sendInitialEvents + initial-events-end bookmark");
+    assert_eq!(
+        until_init_done(&mut stream).await.len(),
+        3,
+        "sendInitialEvents + initial-events-end bookmark"
+    );
 
     let deploys: Api<Deployment> = Api::namespaced(client.clone(), "default");
     let stale = deploys.get("web").await.unwrap();
     let mut d = stale.clone();
     d.spec.as_mut().unwrap().replicas = Some(2);
-    let updated = deploys.replace("web", &PostParams::default(), &d).await.unwrap();
+    let updated = deploys
+        .replace("web", &PostParams::default(), &d)
+        .await
+        .unwrap();
     assert_eq!(updated.metadata.generation, Some(2));
-    let (code, reason, msg) = api_error(deploys.replace("web", &PostParams::default(), &stale).await);
+    let (code, reason, msg) =
+        api_error(deploys.replace("web", &PostParams::default(), &stale).await);
     assert_eq!((code, reason.as_str()), (409, "Conflict"), "{msg}");
     assert!(msg.contains("the object has been modified"), "{msg}");
 
     let negative = Patch::Merge(json!({"spec": {"replicas": -1}}));
-    let (code, reason, msg) = api_error(deploys.patch("web", &PatchParams::default(), &negative).await);
+    let (code, reason, msg) = api_error(
+        deploys
+            .patch("web", &PatchParams::default(), &negative)
+            .await,
+    );
     assert_eq!((code, reason.as_str()), (422, "Invalid"));
-    assert!(msg.contains("spec.replicas: Invalid value: -1: must be greater than or equal to 0"), "{msg}");
-    let (code, ..) = api_error(deploys.patch_scale("web", &PatchParams::default(), &negative).await);
+    assert!(
+        msg.contains("spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+        "{msg}"
+    );
+    let (code, ..) = api_error(
+        deploys
+            .patch_scale("web", &PatchParams::default(), &negative)
+            .await,
+    );
     assert_eq!(code, 422);
 
     let seven = Patch::Merge(json!({"spec": {"replicas": 7}}));
-    let dry = deploys.patch("web", &PatchParams::default().dry_run(), &seven).await.unwrap();
+    let dry = deploys
+        .patch("web", &PatchParams::default().dry_run(), &seven)
+        .await
+        .unwrap();
     assert_eq!(dry.spec.unwrap().replicas, Some(7));
-    assert_eq!(deploys.get("web").await.unwrap().spec.unwrap().replicas, Some(2));
+    assert_eq!(
+        deploys.get("web").await.unwrap().spec.unwrap().replicas,
+        Some(2)
+    );
 
     let (code, reason, msg) = api_error(deploys.get("nope").await);
     assert_eq!((code, reason.as_str()), (404, "NotFound"));
     assert_eq!(msg, "deployments.apps \"nope\" not found");
-    let strategic = Patch::Strategic(json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}));
-    let d = deploys.patch("web", &PatchParams::default(), &strategic).await.unwrap();
+    let strategic = Patch::Strategic(
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}),
+    );
+    let d = deploys
+        .patch("web", &PatchParams::default(), &strategic)
+        .await
+        .unwrap();
     let c = &d.spec.unwrap().template.spec.unwrap().containers[0];
-    assert_eq!((c.image.as_deref(), c.resources.is_some()), (Some("nginx:1.27"), true), "merged by name");
+    assert_eq!(
+        (c.image.as_deref(), c.resources.is_some()),
+        (Some("nginx:1.27"), true),
+        "merged by name"
+    );
 }

@@ -113,7 +113,11 @@ fn discovered_name(state: &State, w: &WorkloadRef) -> String {
 /// Compose service, or per standalone container.
 pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
     use crate::model::DockerBinding;
-    let crate::model::DockerSnapshot { host, containers, error } = snap;
+    let crate::model::DockerSnapshot {
+        host,
+        containers,
+        error,
+    } = snap;
     for s in &mut state.services {
         s.containers.retain(|c| c.host != host);
     }
@@ -122,13 +126,21 @@ pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
         if c.compose.as_ref().is_some_and(|l| l.oneoff) {
             continue;
         }
-        let target = state.services.iter().position(|s| s.docker_binding.as_ref().is_some_and(|b| b.matches(&c)));
+        let target = state
+            .services
+            .iter()
+            .position(|s| s.docker_binding.as_ref().is_some_and(|b| b.matches(&c)));
         let i = match target {
             Some(i) => i,
             None => {
                 let binding = match &c.compose {
-                    Some(l) => DockerBinding::Compose { project: l.project.clone(), service: l.service.clone() },
-                    None => DockerBinding::Container { name: c.name.clone() },
+                    Some(l) => DockerBinding::Compose {
+                        project: l.project.clone(),
+                        service: l.service.clone(),
+                    },
+                    None => DockerBinding::Container {
+                        name: c.name.clone(),
+                    },
                 };
                 let name = match &binding {
                     DockerBinding::Compose { project, service } => {
@@ -140,7 +152,9 @@ pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
                     DockerBinding::Container { name } => [name.clone(), format!("{host}:{name}")]
                         .into_iter()
                         .find(|n| !state.services.iter().any(|s| &s.name == n))
-                        .unwrap_or_else(|| format!("{host}:{name}:{}", &c.id[..c.id.len().min(12)])),
+                        .unwrap_or_else(|| {
+                            format!("{host}:{name}:{}", &c.id[..c.id.len().min(12)])
+                        }),
                 };
                 let mut s = Service::new(name);
                 s.origin = ServiceOrigin::Discovered;
@@ -175,7 +189,10 @@ pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
             state.services.remove(i);
             state.view = match state.view {
                 View::Detail { service, .. } if service == i => View::Services,
-                View::Detail { service, scroll } if service > i => View::Detail { service: service - 1, scroll },
+                View::Detail { service, scroll } if service > i => View::Detail {
+                    service: service - 1,
+                    scroll,
+                },
                 v => v,
             };
         }

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use schema::{
-    AuditConfig, BackupDefaults, BackupJobConfig, BasicAuth, Config, Defaults, EnvironmentConfig,
-    ComposeBinding, DockerConfig, DockerHostConfig, HeaderValue, KubernetesConfig, ProbeConfig, ProbeUrl, RunbookConfig, ServiceConfig,
-    WorkloadBinding,
+    AuditConfig, BackupDefaults, BackupJobConfig, BasicAuth, ComposeBinding, Config, Defaults,
+    DockerConfig, DockerHostConfig, EnvironmentConfig, HeaderValue, KubernetesConfig, ProbeConfig,
+    ProbeUrl, RunbookConfig, ServiceConfig, WorkloadBinding,
 };
 pub use secret::Secret;
 

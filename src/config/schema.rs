@@ -269,7 +269,10 @@ impl<'de> Deserialize<'de> for ComposeBinding {
         let s = String::deserialize(d)?;
         match s.split_once('/') {
             Some((p, svc)) if !p.is_empty() && !svc.is_empty() && !svc.contains('/') => {
-                Ok(ComposeBinding { project: p.to_string(), service: svc.to_string() })
+                Ok(ComposeBinding {
+                    project: p.to_string(),
+                    service: svc.to_string(),
+                })
             }
             _ => Err(serde::de::Error::custom(format!(
                 "`{s}` is not project/service (the Compose project and service names, e.g. \"shop/web\")"

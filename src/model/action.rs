@@ -158,7 +158,12 @@ impl ActionPlan {
             (Verb::Runbook(_), Some(s)) => format!("{} on {s}", self.verb),
             (Verb::Scale { replicas }, _) => format!("scale {} to {replicas}", self.target.name),
             (Verb::DeletePod { pod }, _) => format!("delete pod {pod}"),
-            (Verb::Rollback { to_revision: Some(r) }, _) => {
+            (
+                Verb::Rollback {
+                    to_revision: Some(r),
+                },
+                _,
+            ) => {
                 format!("roll back {} to revision {r}", self.target.name)
             }
             _ => format!("{} {}", self.verb, self.target.name),
@@ -299,22 +304,40 @@ pub enum ActionRequest {
         workload: super::WorkloadRef,
         to_revision: Option<i64>,
     },
-        DeletePod { workload: super::WorkloadRef, pod: String },
+    DeletePod {
+        workload: super::WorkloadRef,
+        pod: String,
+    },
     /// Restart a container, or roll a Compose service's replicas one by one.
-    DockerRestart { target: DockerTarget },
-    DockerStop { target: DockerTarget },
-    DockerStart { target: DockerTarget },
+    DockerRestart {
+        target: DockerTarget,
+    },
+    DockerStop {
+        target: DockerTarget,
+    },
+    DockerStart {
+        target: DockerTarget,
+    },
     /// Scale a Compose service to `replicas` containers.
-    DockerScale { service: super::ComposeRef, replicas: u32 },
+    DockerScale {
+        service: super::ComposeRef,
+        replicas: u32,
+    },
     /// Recreate with the image it ran before.
-    DockerRollback { target: DockerTarget },
+    DockerRollback {
+        target: DockerTarget,
+    },
 }
 
 /// A container, or all containers of a Compose service, on one host.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DockerTarget {
-    Container { host: String, id: String, name: String },
+    Container {
+        host: String,
+        id: String,
+        name: String,
+    },
     Compose(super::ComposeRef),
 }
 
@@ -376,7 +399,9 @@ impl ActionRequest {
             ActionRequest::DockerRestart { .. } => Verb::Restart,
             ActionRequest::DockerStop { .. } => Verb::Stop,
             ActionRequest::DockerStart { .. } => Verb::Start,
-            ActionRequest::DockerScale { replicas, .. } => Verb::Scale { replicas: *replicas as i32 },
+            ActionRequest::DockerScale { replicas, .. } => Verb::Scale {
+                replicas: *replicas as i32,
+            },
             ActionRequest::DockerRollback { .. } => Verb::Rollback { to_revision: None },
         }
     }
@@ -412,7 +437,9 @@ impl ActionRequest {
             ActionRequest::DockerRestart { target } => format!("restart {}", target.describe()),
             ActionRequest::DockerStop { target } => format!("stop {}", target.describe()),
             ActionRequest::DockerStart { target } => format!("start {}", target.describe()),
-            ActionRequest::DockerScale { service, replicas } => format!("scale {service} to {replicas}"),
+            ActionRequest::DockerScale { service, replicas } => {
+                format!("scale {service} to {replicas}")
+            }
             ActionRequest::DockerRollback { target } => format!("roll back {}", target.describe()),
         }
     }

@@ -10,15 +10,14 @@ pub mod probe;
 pub mod service;
 
 pub use action::{
-    DockerTarget,
-    ActionPlan, ActionRequest, Confirmation, DryRun, FollowUp, FollowUpResult, Job, JobId,
-    JobResult, Outcome, Progress, Risk, Target, Verb,
+    ActionPlan, ActionRequest, Confirmation, DockerTarget, DryRun, FollowUp, FollowUpResult, Job,
+    JobId, JobResult, Outcome, Progress, Risk, Target, Verb,
 };
 pub use alert::{Alert, AlertSource, Severity};
+pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use docker::{
     ComposeLabels, ComposeRef, ContainerHealth, ContainerInfo, ContainerStats, DockerSnapshot,
 };
-pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use health::{DependencyCheck, Health, HealthReport};
 pub use kube::{
     ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,

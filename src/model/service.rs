@@ -76,17 +76,28 @@ impl Service {
         let probes = self.probes.iter().map(ProbeState::effective_status).min();
         let workload = self.workload.as_ref().map(|w| w.health().0);
         let docker = self.docker_health().map(|(h, _)| h);
-        [probes, workload, docker].into_iter().flatten().min().unwrap_or(Health::Unknown)
+        [probes, workload, docker]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(Health::Unknown)
     }
 
     /// The containers' verdict: Down when none runs healthily, Degraded
     /// when some do not (an unhealthy container is never Up).
     pub fn docker_health(&self) -> Option<(Health, Option<String>)> {
         if self.containers.is_empty() {
-            return self.docker_binding.as_ref().map(|b| (Health::Down, Some(format!("no container for {b}"))));
+            return self
+                .docker_binding
+                .as_ref()
+                .map(|b| (Health::Down, Some(format!("no container for {b}"))));
         }
         let total = self.containers.len();
-        let up = self.containers.iter().filter(|c| c.health_verdict() == Health::Up).count();
+        let up = self
+            .containers
+            .iter()
+            .filter(|c| c.health_verdict() == Health::Up)
+            .count();
         let worst = self.containers.iter().min_by_key(|c| c.health_verdict());
         let why = worst.filter(|c| c.health_verdict() != Health::Up).map(|c| {
             let state = match &c.health {
@@ -98,9 +109,18 @@ impl Service {
         if up == total {
             Some((Health::Up, None))
         } else if up == 0 {
-            Some((Health::Down, Some(format!("0/{total} healthy · {}", why.unwrap_or_default()))))
+            Some((
+                Health::Down,
+                Some(format!("0/{total} healthy · {}", why.unwrap_or_default())),
+            ))
         } else {
-            Some((Health::Degraded, Some(format!("{up}/{total} healthy · {}", why.unwrap_or_default()))))
+            Some((
+                Health::Degraded,
+                Some(format!(
+                    "{up}/{total} healthy · {}",
+                    why.unwrap_or_default()
+                )),
+            ))
         }
     }
 

@@ -69,7 +69,8 @@ impl Kubectl {
         };
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
-        sim.write_kubeconfig(&kubeconfig, "sim").expect("write kubeconfig");
+        sim.write_kubeconfig(&kubeconfig, "sim")
+            .expect("write kubeconfig");
         Some(Kubectl {
             bin,
             kubeconfig,
@@ -111,14 +112,21 @@ impl Kubectl {
     /// Runs kubectl and asserts success; returns stdout.
     pub async fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args).await;
-        assert!(out.ok(), "kubectl {args:?} failed ({}):\n{}\n{}", out.code, out.stdout, out.stderr);
+        assert!(
+            out.ok(),
+            "kubectl {args:?} failed ({}):\n{}\n{}",
+            out.code,
+            out.stdout,
+            out.stderr
+        );
         out.stdout
     }
 
     /// kubectl's stdout parsed as JSON.
     pub async fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.ok(args).await;
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("kubectl {args:?}: not JSON ({e}):\n{out}"))
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("kubectl {args:?}: not JSON ({e}):\n{out}"))
     }
 
     /// Starts a long-running kubectl (e.g. `get --watch`) with piped stdout.
@@ -135,25 +143,39 @@ impl Kubectl {
     }
 }
 
-/// Lines a child prints on stdout until `deadline`.
-pub async fn lines_until(child: &mut Child, deadline: Duration, mut stop: impl FnMut(&[String]) -> bool) -> Vec<String> {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut reader = BufReader::new(stdout).lines();
-    let mut lines = Vec::new();
-    let end = tokio::time::Instant::now() + deadline;
-    while let Ok(Ok(Some(l))) = tokio::time::timeout_at(end, reader.next_line()).await {
-        lines.push(l);
-        if stop(&lines) {
-            break;
+/// The stdout of a long-running kubectl, line by line.
+pub struct Lines {
+    reader: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    pub seen: Vec<String>,
+}
+
+impl Lines {
+    pub fn of(child: &mut Child) -> Lines {
+        Lines {
+            reader: BufReader::new(child.stdout.take().expect("piped stdout")).lines(),
+            seen: Vec::new(),
         }
     }
-    let _ = child.start_kill();
-    lines
+
+    /// Reads until `stop` holds for all lines so far (true) or `deadline`
+    /// passes (false).
+    pub async fn until(&mut self, deadline: Duration, stop: impl Fn(&[String]) -> bool) -> bool {
+        let end = tokio::time::Instant::now() + deadline;
+        while !stop(&self.seen) {
+            match tokio::time::timeout_at(end, self.reader.next_line()).await {
+                Ok(Ok(Some(l))) => self.seen.push(l),
+                _ => return false,
+            }
+        }
+        true
+    }
 }
 
 /// Starts a fresh simulated cluster with the test time scale.
 pub async fn start(world: World) -> SimCluster {
-    let sim = SimCluster::start(world).await.expect("start simulated cluster");
+    let sim = SimCluster::start(world)
+        .await
+        .expect("start simulated cluster");
     sim.set_time_scale(TIME_SCALE);
     sim
 }
@@ -169,7 +191,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -83,14 +83,6 @@ pub fn format_time(t: SimTime) -> String {
     }
 }
 
-/// RFC 3339 with microseconds, as `metav1.MicroTime` (events' eventTime).
-pub fn format_micro(t: SimTime) -> String {
-    match Utc.timestamp_millis_opt(t).single() {
-        Some(d) => d.to_rfc3339_opts(SecondsFormat::Micros, true),
-        None => "1970-01-01T00:00:00.000000Z".to_string(),
-    }
-}
-
 pub fn parse_time(s: &str) -> Option<SimTime> {
     DateTime::parse_from_rfc3339(s)
         .ok()

@@ -333,9 +333,7 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
                 if surge == 0 && unavail == 0 {
                     causes.push((
                         "spec.strategy.rollingUpdate.maxUnavailable".into(),
-                        format!(
-                            "Invalid value: intstr.IntOrString{{Type:0, IntVal:0, StrVal:\"\"}}: may not be 0 when `maxSurge` is 0"
-                        ),
+                        "Invalid value: intstr.IntOrString{{Type:0, IntVal:0, StrVal:\"\"}}: may not be 0 when `maxSurge` is 0".to_string(),
                     ));
                 }
             }

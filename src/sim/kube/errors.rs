@@ -165,15 +165,6 @@ impl ApiError {
             details: None,
         }
     }
-
-    pub fn internal(message: impl Into<String>) -> ApiError {
-        ApiError {
-            code: 500,
-            reason: "InternalError",
-            message: message.into(),
-            details: None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod kubeconfig;
 mod list_watch;
 mod materialize;
 mod objects;
+mod openapi;
 mod patch;
 mod resources;
 mod selectors;
@@ -63,6 +64,8 @@ const TICK: Duration = Duration::from_millis(100);
 pub struct SimCluster {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    /// The listening socket, kept across [`SimCluster::restart`].
+    listener: std::net::TcpListener,
     server: Option<server::Running>,
     controllers: JoinHandle<()>,
 }
@@ -71,17 +74,30 @@ impl SimCluster {
     /// Builds `world` (settled) and serves it on `127.0.0.1:0`.
     pub async fn start(world: World) -> std::io::Result<SimCluster> {
         let clock = Arc::new(Clock::new(1.0));
-        let mut store = Store::new(clock.clone(), world.seed);
-        let mut ctl = Controllers::new();
-        materialize::materialize(&world, &mut store, &mut ctl, &clock);
+        // Settling a big world takes a while: off the async threads.
+        let c = clock.clone();
+        let (store, ctl) = tokio::task::spawn_blocking(move || {
+            let mut store = Store::new(c.clone(), world.seed);
+            let mut ctl = Controllers::new();
+            materialize::materialize(&world, &mut store, &mut ctl, &c);
+            (store, ctl)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared::new(State { store, ctl }, clock));
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let server = server::start(shared.clone(), listener).await?;
+        let server = server::start(
+            shared.clone(),
+            TcpListener::from_std(listener.try_clone()?)?,
+        )
+        .await?;
         let controllers = tokio::spawn(run_controllers(shared.clone()));
         Ok(SimCluster {
             shared,
             addr,
+            listener,
             server: Some(server),
             controllers,
         })
@@ -105,6 +121,10 @@ impl SimCluster {
     /// Simulated seconds per wall-clock second (1.0 at start).
     pub fn set_time_scale(&self, factor: f64) {
         self.shared.clock.set_scale(factor);
+    }
+
+    pub fn time_scale(&self) -> f64 {
+        self.shared.clock.scale()
     }
 
     /// Makes every request on `resource` (`nodes`, `apps/v1/deployments`…)
@@ -133,8 +153,10 @@ impl SimCluster {
         self.shared.lock().store.resource_version()
     }
 
-    /// Stops the HTTP server (ending open connections and watches) and
-    /// serves again on the same port with the same state.
+    /// Restarts the HTTP server on the same port with the same state:
+    /// every open connection and watch ends (clients must re-watch), while
+    /// the listening socket stays bound, so connections made meanwhile wait
+    /// for the new server instead of being refused.
     pub async fn restart(&mut self) -> std::io::Result<()> {
         if let Some(s) = self.server.take() {
             s.cancel.cancel();
@@ -146,21 +168,9 @@ impl SimCluster {
                 abort.abort();
             }
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let mut last = None;
-        for _ in 0..100 {
-            match TcpListener::bind(self.addr).await {
-                Ok(l) => {
-                    self.server = Some(server::start(self.shared.clone(), l).await?);
-                    return Ok(());
-                }
-                Err(e) => {
-                    last = Some(e);
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            }
-        }
-        Err(last.unwrap_or_else(|| std::io::Error::other("cannot rebind")))
+        let listener = TcpListener::from_std(self.listener.try_clone()?)?;
+        self.server = Some(server::start(self.shared.clone(), listener).await?);
+        Ok(())
     }
 
     /// One object as stored, e.g. `object("apps/v1/deployments",

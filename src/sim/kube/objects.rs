@@ -17,6 +17,17 @@ fn parse_body(req: &Req) -> Result<Value, ApiError> {
     if req.body.is_empty() {
         return Ok(json!({}));
     }
+    if req.content_type.contains("protobuf") || req.content_type.contains("cbor") {
+        return Err(ApiError {
+            code: 415,
+            reason: "UnsupportedMediaType",
+            message: format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json (got {:?})",
+                req.content_type
+            ),
+            details: None,
+        });
+    }
     serde_json::from_slice(&req.body).map_err(|e| {
         ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
     })
@@ -432,7 +443,14 @@ pub fn log(app: &App, req: &Req) -> Result<Response, ApiError> {
         )));
     }
     let image = util::s(&status, "/image");
-    let started = util::s(&status, "/state/running/startedAt");
+    let started = [
+        "/state/running/startedAt",
+        "/lastState/terminated/startedAt",
+    ]
+    .iter()
+    .map(|p| util::s(&status, p))
+    .find(|s| !s.is_empty())
+    .unwrap_or_else(|| util::s(&pod, "/status/startTime"));
     let mut lines = vec![
         format!("{started} starting {container} ({image})"),
         format!("{started} listening on :8080"),

@@ -139,10 +139,6 @@ impl LabelSelector {
         Ok(LabelSelector(reqs))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Matches an object's `metadata.labels`.
     pub fn matches(&self, obj: &Value) -> bool {
         let labels = obj.pointer("/metadata/labels");
@@ -213,23 +209,11 @@ impl FieldSelector {
         Ok(FieldSelector(reqs))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn matches(&self, res: Res, obj: &Value) -> bool {
         self.0.iter().all(|(f, eq, v)| {
             let actual = field_value(res, obj, f).unwrap_or_default();
             (actual == *v) == *eq
         })
-    }
-
-    /// The exact `metadata.name` this selector pins, if any (for fast paths).
-    pub fn pinned_name(&self) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, eq, _)| f == "metadata.name" && *eq)
-            .map(|(_, _, v)| v.as_str())
     }
 }
 

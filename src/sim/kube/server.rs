@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::errors::ApiError;
 use super::resources::Res;
 use super::state::Shared;
-use super::{discovery, list_watch, objects};
+use super::{discovery, list_watch, objects, openapi};
 
 #[derive(Clone)]
 pub struct App {
@@ -191,6 +191,15 @@ async fn route(
             );
         }
         ["api"] => return get_only(discovery::core_versions(&app.addr.to_string())),
+        ["openapi", "v3"] => return get_only(openapi::index()),
+        ["openapi", "v3", "api", v] => {
+            return openapi::group_version("", v)
+                .map_or_else(|| Err(ApiError::path_not_found()), get_only);
+        }
+        ["openapi", "v3", "apis", g, v] => {
+            return openapi::group_version(g, v)
+                .map_or_else(|| Err(ApiError::path_not_found()), get_only);
+        }
         ["apis"] => return get_only(discovery::group_list()),
         ["apis", g] => {
             return discovery::group(g).map_or_else(|| Err(ApiError::path_not_found()), get_only);

@@ -2,7 +2,7 @@
 //! global resourceVersion counter (like etcd's revision), a bounded history
 //! of watch events and a broadcast of new ones.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -21,16 +21,6 @@ pub enum EventType {
     Added,
     Modified,
     Deleted,
-}
-
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Added => "ADDED",
-            EventType::Modified => "MODIFIED",
-            EventType::Deleted => "DELETED",
-        }
-    }
 }
 
 /// One change, as watches see it.
@@ -58,8 +48,6 @@ pub struct Store {
     recording: bool,
     pub rng: Rng,
     pub clock: Arc<Clock>,
-    /// Aggregation of core/v1 Events: `(involved uid, reason, message)`.
-    pub event_index: HashMap<(String, String, String), Key>,
 }
 
 impl Store {
@@ -79,7 +67,6 @@ impl Store {
             recording: true,
             rng: Rng::new(seed),
             clock,
-            event_index: HashMap::new(),
         }
     }
 
@@ -147,10 +134,6 @@ impl Store {
                 .collect(),
             None => map.values().cloned().collect(),
         }
-    }
-
-    pub fn count(&self, res: Res) -> usize {
-        self.objects.get(&res).map_or(0, BTreeMap::len)
     }
 
     /// Keys after `after` (exclusive) in key order, for paging.
@@ -378,13 +361,6 @@ impl Store {
         let obj = Arc::new(v);
         self.record(res, EventType::Deleted, obj.clone(), Some(old));
         Some(obj)
-    }
-
-    /// Finds an object by UID (linear; used for owner lookups).
-    pub fn by_uid(&self, res: Res, ns: &str, uid: &str) -> Option<Arc<Value>> {
-        self.list(res, Some(ns))
-            .into_iter()
-            .find(|o| util::uid(o) == uid)
     }
 }
 

@@ -39,7 +39,12 @@ impl Harness {
     }
 
     /// Steps until `done` (checking `each` on every step); false on timeout.
-    fn run(&mut self, max_ms: i64, mut each: impl FnMut(&Store), done: impl Fn(&Store) -> bool) -> bool {
+    fn run(
+        &mut self,
+        max_ms: i64,
+        mut each: impl FnMut(&Store),
+        done: impl Fn(&Store) -> bool,
+    ) -> bool {
         let mut t = 0;
         while t < max_ms {
             self.step(250);
@@ -61,7 +66,9 @@ impl Harness {
     }
 
     fn deployment(&self, name: &str) -> Arc<Value> {
-        self.store.get(Res::Deployments, "default", name).expect("deployment")
+        self.store
+            .get(Res::Deployments, "default", name)
+            .expect("deployment")
     }
 }
 
@@ -96,7 +103,9 @@ fn rolling_update_stays_within_surge_and_unavailable() {
         .node("n1")
         .node("n2")
         .deployment("default", "web", 4, "nginx:1.25")
-        .strategy(json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}))
+        .strategy(
+            json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}),
+        )
         .ready_after(Duration::from_secs(3));
     let mut h = Harness::new(world);
     assert!(complete(&h.store, "web"));
@@ -111,13 +120,27 @@ fn rolling_update_stays_within_surge_and_unavailable() {
             max_total = max_total.max(active.len());
             min_ready = min_ready.min(active.iter().filter(|p| is_ready(p)).count());
         },
-        |s| complete(s, "web") && pods(s, "web-").iter().all(|p| image(p) == "nginx:1.26" && is_active(p)),
+        |s| {
+            complete(s, "web")
+                && pods(s, "web-")
+                    .iter()
+                    .all(|p| image(p) == "nginx:1.26" && is_active(p))
+        },
     );
     assert!(done, "rollout finished");
-    assert!(max_total <= 5, "maxSurge 1: at most 5 pods, saw {max_total}");
-    assert!(min_ready >= 4, "maxUnavailable 0: at least 4 ready, saw {min_ready}");
+    assert!(
+        max_total <= 5,
+        "maxSurge 1: at most 5 pods, saw {max_total}"
+    );
+    assert!(
+        min_ready >= 4,
+        "maxUnavailable 0: at least 4 ready, saw {min_ready}"
+    );
     let d = h.deployment("web");
-    assert_eq!(util::annotation(&d, "deployment.kubernetes.io/revision"), Some("2"));
+    assert_eq!(
+        util::annotation(&d, "deployment.kubernetes.io/revision"),
+        Some("2")
+    );
 }
 
 #[test]
@@ -127,7 +150,12 @@ fn recreate_never_runs_old_and_new_together() {
         .deployment("default", "job", 3, "busybox:1.35")
         .strategy(json!({"type": "Recreate"}));
     let mut h = Harness::new(world);
-    h.update(Res::Deployments, "default", "job", set_image("busybox:1.36"));
+    h.update(
+        Res::Deployments,
+        "default",
+        "job",
+        set_image("busybox:1.36"),
+    );
     let mut overlap = false;
     let done = h.run(
         120_000,
@@ -140,7 +168,10 @@ fn recreate_never_runs_old_and_new_together() {
         |s| complete(s, "job") && pods(s, "job-").len() == 3,
     );
     assert!(done);
-    assert!(!overlap, "Recreate must stop old pods before starting new ones");
+    assert!(
+        !overlap,
+        "Recreate must stop old pods before starting new ones"
+    );
 }
 
 #[test]
@@ -173,14 +204,25 @@ fn hpa_scales_up_to_max_and_reports_status() {
         .hpa(2, 5, 50)
         .cpu_utilization(200);
     let mut h = Harness::new(world);
-    let done = h.run(120_000, |_| {}, |s| {
-        s.get(Res::Deployments, "default", "web").is_some_and(|d| util::i(&d, "/spec/replicas") == 5)
-    });
+    let done = h.run(
+        120_000,
+        |_| {},
+        |s| {
+            s.get(Res::Deployments, "default", "web")
+                .is_some_and(|d| util::i(&d, "/spec/replicas") == 5)
+        },
+    );
     assert!(done, "HPA scaled to max");
     h.run(30_000, |_| {}, |_| false);
     let hpa = h.store.get(Res::Hpas, "default", "web").unwrap();
     assert_eq!(util::i(&hpa, "/status/desiredReplicas"), 5);
-    assert_eq!(util::i(&hpa, "/status/currentMetrics/0/resource/current/averageUtilization"), 200);
+    assert_eq!(
+        util::i(
+            &hpa,
+            "/status/currentMetrics/0/resource/current/averageUtilization"
+        ),
+        200
+    );
     let limited = super::controllers::get_condition(&hpa["status"], "ScalingLimited").unwrap();
     assert_eq!(util::s(limited, "/reason"), "TooManyReplicas");
     assert!(complete(&h.store, "web"));
@@ -196,9 +238,16 @@ fn cordoned_node_gets_no_new_pods_and_pending_pods_wait() {
     let ps = pods(&h.store, "web-");
     assert!(ps.iter().all(|p| util::s(p, "/spec/nodeName") == "n1"));
     let n2 = h.store.get(Res::Nodes, "", "n2").unwrap();
-    assert_eq!(util::s(&n2, "/spec/taints/0/key"), "node.kubernetes.io/unschedulable");
-    h.update(Res::Nodes, "", "n1", |n| n["spec"]["unschedulable"] = json!(true));
-    h.update(Res::Deployments, "default", "web", |d| d["spec"]["replicas"] = json!(5));
+    assert_eq!(
+        util::s(&n2, "/spec/taints/0/key"),
+        "node.kubernetes.io/unschedulable"
+    );
+    h.update(Res::Nodes, "", "n1", |n| {
+        n["spec"]["unschedulable"] = json!(true)
+    });
+    h.update(Res::Deployments, "default", "web", |d| {
+        d["spec"]["replicas"] = json!(5)
+    });
     h.run(10_000, |_| {}, |_| false);
     let pending: Vec<_> = pods(&h.store, "web-")
         .into_iter()
@@ -206,7 +255,10 @@ fn cordoned_node_gets_no_new_pods_and_pending_pods_wait() {
         .collect();
     assert_eq!(pending.len(), 1);
     let msg = util::s(&pending[0], "/status/conditions/0/message");
-    assert!(msg.starts_with("0/2 nodes are available: 2 node(s) were unschedulable."), "{msg}");
+    assert!(
+        msg.starts_with("0/2 nodes are available: 2 node(s) were unschedulable."),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -222,7 +274,9 @@ fn demo_world_is_settled_with_history_crash_loop_and_stall() {
         .iter()
         .map(|r| {
             (
-                util::annotation(r, "deployment.kubernetes.io/revision").unwrap_or("").to_string(),
+                util::annotation(r, "deployment.kubernetes.io/revision")
+                    .unwrap_or("")
+                    .to_string(),
                 util::s(&r["spec"]["template"], "/spec/containers/0/image").to_string(),
             )
         })
@@ -236,7 +290,10 @@ fn demo_world_is_settled_with_history_crash_loop_and_stall() {
             ("3".to_string(), "registry.local/api:1.4.2".to_string())
         ]
     );
-    assert!(rss.iter().all(|r| util::annotation(r, "kubernetes.io/change-cause").is_some()));
+    assert!(
+        rss.iter()
+            .all(|r| util::annotation(r, "kubernetes.io/change-cause").is_some())
+    );
     let ml = h.store.list(Res::Pods, Some("ml"));
     assert_eq!(ml.len(), 1);
     let cs = &ml[0]["status"]["containerStatuses"][0];
@@ -246,7 +303,12 @@ fn demo_world_is_settled_with_history_crash_loop_and_stall() {
     for _ in 0..8 {
         h.step(500);
     }
-    let worker: Vec<_> = h.store.list(Res::Pods, Some("default")).into_iter().filter(|p| util::name(p).starts_with("worker-")).collect();
+    let worker: Vec<_> = h
+        .store
+        .list(Res::Pods, Some("default"))
+        .into_iter()
+        .filter(|p| util::name(p).starts_with("worker-"))
+        .collect();
     assert_eq!(worker.len(), 3, "two old pods and one never-ready new one");
     assert_eq!(worker.iter().filter(|p| is_ready(p)).count(), 2);
     for ns in ["shop", "monitoring"] {
@@ -254,14 +316,29 @@ fn demo_world_is_settled_with_history_crash_loop_and_stall() {
             assert!(is_ready(&p), "{} not ready", util::name(&p));
         }
     }
-    assert_eq!(h.store.list(Res::Pods, Some("monitoring")).iter().filter(|p| util::name(p).starts_with("node-exporter-")).count(), 3);
-    assert!(h.store.get(Res::Hpas, "shop", "web-client").is_some_and(|x| util::i(&x, "/status/currentReplicas") >= 2));
+    assert_eq!(
+        h.store
+            .list(Res::Pods, Some("monitoring"))
+            .iter()
+            .filter(|p| util::name(p).starts_with("node-exporter-"))
+            .count(),
+        3
+    );
+    assert!(
+        h.store
+            .get(Res::Hpas, "shop", "web-client")
+            .is_some_and(|x| util::i(&x, "/status/currentReplicas") >= 2)
+    );
     // The stalled rollout hits its 60s deadline.
-    assert!(h.run(90_000, |_| {}, |s| {
-        let d = s.get(Res::Deployments, "default", "worker").unwrap();
-        super::controllers::get_condition(&d["status"], "Progressing")
-            .is_some_and(|c| util::s(c, "/reason") == "ProgressDeadlineExceeded")
-    }));
+    assert!(h.run(
+        90_000,
+        |_| {},
+        |s| {
+            let d = s.get(Res::Deployments, "default", "worker").unwrap();
+            super::controllers::get_condition(&d["status"], "Progressing")
+                .is_some_and(|c| util::s(c, "/reason") == "ProgressDeadlineExceeded")
+        }
+    ));
     let _ = Crash::Error;
 }
 
@@ -271,6 +348,7 @@ fn scale_world_starts_settled() {
     let ps = h.store.list(Res::Pods, None);
     assert_eq!(ps.len(), 100);
     assert!(ps.iter().all(|p| is_ready(p)));
-    let nodes: std::collections::HashSet<&str> = ps.iter().map(|p| util::s(p, "/spec/nodeName")).collect();
+    let nodes: std::collections::HashSet<&str> =
+        ps.iter().map(|p| util::s(p, "/spec/nodeName")).collect();
     assert_eq!(nodes.len(), 4);
 }

@@ -163,10 +163,15 @@ pub fn is_deleting(v: &Value) -> bool {
         .is_some_and(|t| !t.is_null())
 }
 
-/// Sets `value` at a JSON pointer, creating intermediate objects.
+/// Sets `value` at a JSON pointer (`~1` escapes `/`), creating
+/// intermediate objects.
 pub fn set(v: &mut Value, pointer: &str, value: Value) {
     let mut cur = v;
-    let parts: Vec<&str> = pointer.split('/').skip(1).collect();
+    let parts: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect();
     for (n, p) in parts.iter().enumerate() {
         if !cur.is_object() {
             *cur = json!({});
@@ -334,6 +339,8 @@ mod tests {
         let mut v = json!({});
         set(&mut v, "/a/b/c", json!(1));
         assert_eq!(v, json!({"a": {"b": {"c": 1}}}));
+        set(&mut v, "/l/x.io~1y", json!("z"));
+        assert_eq!(v["l"]["x.io/y"], "z");
         assert_eq!(remove(&mut v, "/a/b/c"), Some(json!(1)));
         set_annotation(&mut v, "k", "v");
         assert_eq!(annotation(&v, "k"), Some("v"));

@@ -124,7 +124,10 @@ pub fn resolve(h: &HostSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<End
         } else if non_empty(env("DOCKER_TLS_VERIFY")).is_some_and(|v| v != "0")
             || non_empty(env("DOCKER_TLS")).is_some_and(|v| v != "0")
         {
-            Some(env_cert_path(env).ok_or("DOCKER_TLS_VERIFY is set but neither DOCKER_CERT_PATH nor HOME is")?)
+            Some(
+                env_cert_path(env)
+                    .ok_or("DOCKER_TLS_VERIFY is set but neither DOCKER_CERT_PATH nor HOME is")?,
+            )
         } else {
             None
         };
@@ -235,7 +238,7 @@ mod tests {
         }
     }
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let m: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -181,7 +181,11 @@ pub fn container_info(
         .and_then(|s| s.status.clone())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| {
-            synth_status(&state_word, exit, health.as_ref().map(|h| h.status.as_str()))
+            synth_status(
+                &state_word,
+                exit,
+                health.as_ref().map(|h| h.status.as_str()),
+            )
         });
     ContainerInfo {
         host: host.to_string(),
@@ -231,7 +235,10 @@ pub fn sort(containers: &mut [ContainerInfo]) {
 }
 
 /// Inspects one container; `Ok(None)` when it no longer exists.
-pub async fn inspect(docker: &Docker, id: &str) -> Result<Option<ContainerInspectResponse>, String> {
+pub async fn inspect(
+    docker: &Docker,
+    id: &str,
+) -> Result<Option<ContainerInspectResponse>, String> {
     match docker
         .inspect_container(id, None::<InspectContainerOptions>)
         .await
@@ -245,7 +252,10 @@ pub async fn inspect(docker: &Docker, id: &str) -> Result<Option<ContainerInspec
 }
 
 /// Lists containers (stopped ones too), optionally only the given ids.
-pub async fn list(docker: &Docker, ids: Option<&[String]>) -> Result<Vec<ContainerSummary>, String> {
+pub async fn list(
+    docker: &Docker,
+    ids: Option<&[String]>,
+) -> Result<Vec<ContainerSummary>, String> {
     let filters = ids.map(|ids| HashMap::from([("id".to_string(), ids.to_vec())]));
     docker
         .list_containers(Some(ListContainersOptions {
@@ -280,7 +290,7 @@ pub async fn snapshot(docker: &Docker, host: &str) -> Result<DockerSnapshot, Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bollard::models::{PortSummaryTypeEnum, PortBinding};
+    use bollard::models::{PortBinding, PortSummaryTypeEnum};
 
     #[test]
     fn ports_like_docker_ps() {
@@ -345,10 +355,7 @@ mod tests {
     fn times() {
         assert_eq!(parse_time("0001-01-01T00:00:00Z"), None);
         let t = parse_time("2024-05-01T10:00:00.123456789Z").unwrap();
-        let secs = t
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs();
         assert_eq!(secs, 1_714_557_600);
     }
 }

@@ -21,7 +21,11 @@ pub fn cpu_percent(s: &ContainerStatsResponse) -> Option<f64> {
     let cpu = s.cpu_stats.as_ref()?;
     let pre = s.precpu_stats.as_ref()?;
     let total = cpu.cpu_usage.as_ref()?.total_usage?;
-    let pre_total = pre.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0);
+    let pre_total = pre
+        .cpu_usage
+        .as_ref()
+        .and_then(|u| u.total_usage)
+        .unwrap_or(0);
     let system = cpu.system_cpu_usage?;
     let pre_system = pre.system_cpu_usage.unwrap_or(0);
     if pre_system == 0 {
@@ -204,7 +208,10 @@ mod tests {
             stats: Some(stats.iter().map(|(k, v)| (k.to_string(), *v)).collect()),
             ..Default::default()
         };
-        assert_eq!(mem_bytes(&m(&[("total_inactive_file", 3_000), ("inactive_file", 1)])), 7_000);
+        assert_eq!(
+            mem_bytes(&m(&[("total_inactive_file", 3_000), ("inactive_file", 1)])),
+            7_000
+        );
         assert_eq!(mem_bytes(&m(&[("inactive_file", 4_000)])), 6_000);
         assert_eq!(mem_bytes(&m(&[])), 10_000);
         assert_eq!(mem_bytes(&m(&[("inactive_file", 20_000)])), 10_000);

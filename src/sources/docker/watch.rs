@@ -250,7 +250,9 @@ async fn session_inner(
     connected: &mut bool,
 ) -> Result<(), End> {
     let docker = super::connect(spec).map_err(End::Lost)?;
-    super::connect::negotiate(&docker).await.map_err(End::Lost)?;
+    super::connect::negotiate(&docker)
+        .await
+        .map_err(End::Lost)?;
     // Events from a second before the list on, so nothing between the list
     // and the subscription is missed (a repeat is harmless).
     let since = chrono::Utc::now().timestamp() - 1;
@@ -363,21 +365,36 @@ mod tests {
     #[test]
     fn only_container_events_that_matter() {
         use EventMessageTypeEnum as T;
-        assert_eq!(event_container(&ev(T::CONTAINER, "die")), Some(("abc".into(), false)));
+        assert_eq!(
+            event_container(&ev(T::CONTAINER, "die")),
+            Some(("abc".into(), false))
+        );
         assert_eq!(
             event_container(&ev(T::CONTAINER, "health_status: healthy")),
             Some(("abc".into(), false))
         );
-        assert_eq!(event_container(&ev(T::CONTAINER, "destroy")), Some(("abc".into(), true)));
-        assert_eq!(event_container(&ev(T::CONTAINER, "exec_start: wget -q")), None);
+        assert_eq!(
+            event_container(&ev(T::CONTAINER, "destroy")),
+            Some(("abc".into(), true))
+        );
+        assert_eq!(
+            event_container(&ev(T::CONTAINER, "exec_start: wget -q")),
+            None
+        );
         assert_eq!(event_container(&ev(T::NETWORK, "connect")), None);
     }
 
     #[test]
     fn health_from_status_text() {
         assert_eq!(health_word(Some("Up 3 minutes (healthy)")), Some("healthy"));
-        assert_eq!(health_word(Some("Up 1 second (health: starting)")), Some("starting"));
-        assert_eq!(health_word(Some("Up 9 seconds (unhealthy)")), Some("unhealthy"));
+        assert_eq!(
+            health_word(Some("Up 1 second (health: starting)")),
+            Some("starting")
+        );
+        assert_eq!(
+            health_word(Some("Up 9 seconds (unhealthy)")),
+            Some("unhealthy")
+        );
         assert_eq!(health_word(Some("Exited (0) 2 minutes ago")), None);
     }
 }

@@ -10,8 +10,10 @@ pub mod gc;
 pub mod hpa;
 pub mod nodes;
 pub mod pods;
+pub mod podutil;
 pub mod replicaset;
 pub mod revisions;
+pub mod scheduler;
 pub mod statefulset;
 
 use std::collections::{HashMap, VecDeque};
@@ -60,7 +62,7 @@ impl Controllers {
         let now = store.now();
         let start_rv = store.resource_version();
         self.ticks += 1;
-        let full = start_rv != self.last_rv || self.ticks % 10 == 0;
+        let full = start_rv != self.last_rv || self.ticks.is_multiple_of(10);
         nodes::sync(self, store, now);
         if full {
             deployment::sync_all(self, store, now);
@@ -68,7 +70,7 @@ impl Controllers {
             statefulset::sync_all(self, store, now);
             daemonset::sync_all(self, store, now);
             gc::sync(self, store);
-            pods::schedule(self, store, now);
+            scheduler::schedule(self, store, now);
         }
         pods::kubelet(self, store, now);
         hpa::sync_all(self, store, now);
