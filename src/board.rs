@@ -75,6 +75,10 @@ pub struct Built {
     pub audit: Option<AuditLog>,
     /// Clusters to watch and act on; `None` when turned off.
     pub kube: Option<crate::sources::kube::KubeSettings>,
+    /// Docker hosts to watch and act on; `None` when turned off.
+    pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
+    /// The record of images seen on Docker hosts (for roll back).
+    pub image_history: Option<PathBuf>,
 }
 
 /// Kubernetes settings from config and the command line.
@@ -113,13 +117,14 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         .or_else(|| locations.audit_log.clone())
         .or_else(AuditLog::default_path)
         .map(AuditLog::new);
-    Ok(Built {
-        assembly,
-        catalog,
-        policy,
-        audit,
-        kube: None,
-    })
+        // Zero config: watch the local engine only when there is one to watch.
+    let local_engine = std::env::var_os("DOCKER_HOST").is_some()
+        || std::path::Path::new("/var/run/docker.sock").exists()
+        || directories::BaseDirs::new().is_some_and(|b| b.home_dir().join(".docker/config.json").exists());
+    let docker = crate::sources::docker::hosts_from_config(&config.docker)
+        .filter(|h| !config.docker.hosts.is_empty() || (local_engine && !h.is_empty()));
+    let image_history = crate::logging::log_dir().map(|d| d.join("docker-images.jsonl"));
+    Ok(Built { assembly, catalog, policy, audit, kube: None, docker, image_history })
 }
 
 impl Built {
@@ -163,11 +168,13 @@ impl Built {
             .collect();
         state.audit_path = self.audit.as_ref().map(|a| a.path().display().to_string());
         state.banner.read_only = self.policy.read_only;
-        let ctx = OpsContext {
+                let ctx = OpsContext {
             catalog: self.catalog,
             policy: self.policy,
             audit: self.audit,
             kube: self.kube,
+            docker: self.docker,
+            image_history: self.image_history,
         };
         (state, self.assembly.specs, ctx)
     }

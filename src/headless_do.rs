@@ -26,6 +26,8 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
         policy: built.policy,
         audit: built.audit,
         kube: built.kube,
+        docker: built.docker,
+        image_history: built.image_history,
     };
     let ops = ops::spawn(ctx, tx);
     ops.send(Command::Plan(request));

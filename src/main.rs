@@ -271,6 +271,11 @@ async fn interactive(
     let overrides = config.keys.iter().map(|(a, k)| (*a, k.0.clone())).collect();
     let mut built = board::build(&config, banner.read_only, locations).map_err(|e| eyre!(e))?;
     built.kube = kube.clone();
+    if banner.demo {
+        // The demo shows its simulated world only, never the machine's Docker.
+        built.docker = None;
+    }
+    let docker = built.docker.clone();
     let (mut state, specs, ops) =
         built.into_board(Keymap::new(&overrides), banner, SystemTime::now());
     state.generation = 1;
@@ -281,6 +286,7 @@ async fn interactive(
         max_concurrent_probes: config.defaults.max_concurrent_probes,
         ops,
         kube,
+        docker,
     })
     .await
 }

@@ -27,6 +27,8 @@ pub struct Board {
     pub ops: OpsContext,
     /// Clusters to watch, if any.
     pub kube: Option<crate::sources::kube::KubeSettings>,
+    /// Docker hosts to watch, if any.
+    pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
 }
 
 /// Runs the interactive board until the user quits or a signal arrives.
@@ -38,6 +40,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         max_concurrent_probes,
         ops,
         kube,
+        docker,
     } = board;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -59,10 +62,14 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         state.services.len(),
         state.generation,
         max_concurrent_probes,
-        tx,
+        tx.clone(),
     )
     .map_err(|e| color_eyre::eyre::eyre!(e))?;
 
+    let docker_source = docker
+        .filter(|h| !h.is_empty())
+        .map(|hosts| crate::sources::docker::DockerSource::spawn(hosts, tx.clone()));
+    let mut visible_containers: Vec<String> = Vec::new();
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     state.now = SystemTime::now();
@@ -99,10 +106,10 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 None => break,
             },
             Some(msg) = rx.recv() => {
-                effects = update(&mut state, msg);
+                effects = apply(&mut state, &ops, msg);
                 // Drain whatever else is queued before drawing once.
                 while let Ok(m) = rx.try_recv() {
-                    effects.extend(update(&mut state, m));
+                    effects.extend(apply(&mut state, &ops, m));
                 }
             }
             _ = tick.tick() => { update(&mut state, Msg::Tick(SystemTime::now())); }
@@ -118,6 +125,14 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
                 state.dirty = false;
                 last_draw = Instant::now();
+                // Container stats are collected only for what is on screen.
+                if let Some(src) = &docker_source {
+                    let visible = on_screen_containers(&state);
+                    if visible != visible_containers {
+                        src.set_visible(visible.clone());
+                        visible_containers = visible;
+                    }
+                }
             }
         }
         for effect in effects {
@@ -137,6 +152,34 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     drop(guard);
     tracing::info!("board stopped");
     Ok(())
+}
+
+/// Applies a source message; Docker snapshots also feed the action layer's
+/// image history (roll back needs to know what ran before).
+fn apply(state: &mut State, ops: &crate::ops::Ops, msg: Msg) -> Vec<Effect> {
+    if let Msg::Docker(snap) = &msg {
+        ops.send(Command::ObserveDocker(snap.clone()));
+    }
+    update(state, msg)
+}
+
+/// Ids of the running containers of services drawn on screen.
+fn on_screen_containers(state: &State) -> Vec<String> {
+    let services: Vec<usize> = match state.view {
+        crate::app::View::Detail { service, .. } => vec![service],
+        crate::app::View::Services => {
+            let end = (state.list.offset + state.list_rows()).min(state.order.len());
+            state.order[state.list.offset.min(end)..end].to_vec()
+        }
+        _ => vec![],
+    };
+    services
+        .into_iter()
+        .filter_map(|i| state.services.get(i))
+        .flat_map(|s| s.containers.iter())
+        .filter(|c| c.state == "running")
+        .map(|c| c.id.clone())
+        .collect()
 }
 
 /// A 1 s tick aligned to the wall clock's second, so the header clock

@@ -252,6 +252,8 @@ fn ctx(dir: &tempfile::TempDir, sim: &SimCluster) -> OpsContext {
             dir.path().join("audit.jsonl"),
         )),
         kube: Some(settings(dir, sim)),
+        docker: None,
+        image_history: None,
     }
 }
 

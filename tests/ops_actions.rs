@@ -105,6 +105,8 @@ impl Board {
             policy: built.policy,
             audit: built.audit,
             kube: None,
+            docker: None,
+            image_history: None,
         };
         let (tx, rx) = mpsc::channel(1024);
         let ops = ops::spawn(ctx, tx);
@@ -1148,6 +1150,8 @@ command = ["touch", {marker}]
             policy: built.policy,
             audit: None,
             kube: None,
+            docker: None,
+            image_history: None,
         },
         tx,
     );

@@ -36,7 +36,7 @@ pub const MAX_REPLICAS: i32 = 1000;
 fn scale_key(
     state: &mut State,
     key: KeyEvent,
-    workload: crate::model::WorkloadRef,
+    workload: super::state::ScaleTarget,
     current: i32,
     mut value: String,
     hpa: Option<(i32, i32)>,
@@ -47,15 +47,13 @@ fn scale_key(
         KeyCode::Enter => match n {
             Some(r) if (0..=MAX_REPLICAS).contains(&r) => {
                 if r == current {
-                    flash(
-                        state,
-                        format!("{} already has {r} replicas", workload.short()),
-                        false,
-                    );
+                    flash(state, format!("{} already has {r} replicas", workload.describe()), false);
                 } else {
-                    return vec![Effect::Plan(ActionRequest::Scale {
-                        workload,
-                        replicas: r,
+                    return vec![Effect::Plan(match workload {
+                        super::state::ScaleTarget::Kube(w) => ActionRequest::Scale { workload: w, replicas: r },
+                        super::state::ScaleTarget::Compose(c) => {
+                            ActionRequest::DockerScale { service: c, replicas: r as u32 }
+                        }
                     })];
                 }
             }
@@ -91,8 +89,19 @@ fn scale_key(
     vec![]
 }
 
-/// Opens the scale dialog for the focused service's workload.
+/// Opens the scale dialog for the focused service's workload, or its
+/// Compose service.
 pub fn open_scale(state: &mut State) {
+    if let Some(c) = focused_compose(state) {
+        let current = state.focused_service().map_or(0, |i| state.services[i].containers.len()) as i32;
+        state.dialog = Some(Dialog::Scale {
+            workload: super::state::ScaleTarget::Compose(c),
+            current,
+            value: current.to_string(),
+            hpa: None,
+        });
+        return;
+    }
     let Some(w) = focused_workload(state) else {
         return;
     };
@@ -109,11 +118,37 @@ pub fn open_scale(state: &mut State) {
     }
     let hpa = w.hpa.as_ref().map(|h| (h.min, h.max));
     state.dialog = Some(Dialog::Scale {
-        workload: w.id.clone(),
+        workload: super::state::ScaleTarget::Kube(w.id.clone()),
         current: w.desired,
         value: w.desired.to_string(),
         hpa,
     });
+}
+
+/// The Compose service behind the focused service, when it has one and no
+/// Kubernetes workload.
+pub fn focused_compose(state: &State) -> Option<crate::model::ComposeRef> {
+    let s = state.services.get(state.focused_service()?)?;
+    if s.workload.is_some() {
+        return None;
+    }
+    let c = s.containers.iter().find(|c| c.compose.is_some())?;
+    let l = c.compose.as_ref()?;
+    Some(crate::model::ComposeRef { host: c.host.clone(), project: l.project.clone(), service: l.service.clone() })
+}
+
+/// The Docker target behind the focused service (Compose service, else its
+/// one container), when it has no Kubernetes workload.
+pub fn focused_docker(state: &State) -> Option<crate::model::DockerTarget> {
+    if let Some(c) = focused_compose(state) {
+        return Some(crate::model::DockerTarget::Compose(c));
+    }
+    let s = state.services.get(state.focused_service()?)?;
+    if s.workload.is_some() {
+        return None;
+    }
+    let c = s.containers.first()?;
+    Some(crate::model::DockerTarget::Container { host: c.host.clone(), id: c.id.clone(), name: c.name.clone() })
 }
 
 /// The workload of the selected or open service; says why when none.
@@ -313,6 +348,40 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             });
         }
     }
+    if let Some(svc) = service.and_then(|i| state.services.get(i)).filter(|s| s.workload.is_none()) {
+        if let Some(t) = focused_docker_of(svc) {
+            out.push(PaletteEntry {
+                label: format!("restart {}", t.describe()),
+                detail: if matches!(t, crate::model::DockerTarget::Compose(_)) {
+                    "rolling: one replica at a time, each healthy before the next".into()
+                } else {
+                    "restart the container".into()
+                },
+                request: ActionRequest::DockerRestart { target: t.clone() },
+                dangerous: false,
+            });
+            out.push(PaletteEntry {
+                label: format!("roll back {}", t.describe()),
+                detail: "recreate with the image it ran before".into(),
+                request: ActionRequest::DockerRollback { target: t },
+                dangerous: false,
+            });
+        }
+        for c in &svc.containers {
+            let t = crate::model::DockerTarget::Container { host: c.host.clone(), id: c.id.clone(), name: c.name.clone() };
+            let (verb, request) = if c.state == "running" {
+                ("stop", ActionRequest::DockerStop { target: t })
+            } else {
+                ("start", ActionRequest::DockerStart { target: t })
+            };
+            out.push(PaletteEntry {
+                label: format!("{verb} container {}", c.name),
+                detail: format!("{} · {}", c.state, c.status_text),
+                request,
+                dangerous: verb == "stop",
+            });
+        }
+    }
     for b in &state.backups {
         if name.as_ref().is_some_and(|n| *n != b.service) {
             continue;
@@ -436,6 +505,18 @@ fn palette_key(
         only,
     });
     vec![]
+}
+
+fn focused_docker_of(s: &crate::model::Service) -> Option<crate::model::DockerTarget> {
+    let c = s.containers.first()?;
+    Some(match (&c.compose, s.containers.iter().all(|x| x.compose.is_some())) {
+        (Some(l), true) => crate::model::DockerTarget::Compose(crate::model::ComposeRef {
+            host: c.host.clone(),
+            project: l.project.clone(),
+            service: l.service.clone(),
+        }),
+        _ => crate::model::DockerTarget::Container { host: c.host.clone(), id: c.id.clone(), name: c.name.clone() },
+    })
 }
 
 #[cfg(test)]

@@ -79,11 +79,17 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::ShowNodes => state.view = View::Nodes,
         Action::Scale => dialogs::open_scale(state),
         Action::Restart => {
+            if let Some(t) = dialogs::focused_docker(state) {
+                return vec![Effect::Plan(ActionRequest::DockerRestart { target: t })];
+            }
             if let Some(w) = dialogs::focused_workload(state) {
                 return vec![Effect::Plan(ActionRequest::Restart { workload: w.id })];
             }
         }
         Action::Rollback => {
+            if let Some(t) = dialogs::focused_docker(state) {
+                return vec![Effect::Plan(ActionRequest::DockerRollback { target: t })];
+            }
             if let Some(w) = dialogs::focused_workload(state) {
                 return vec![Effect::Plan(ActionRequest::Rollback {
                     workload: w.id,

@@ -12,5 +12,6 @@ pub mod update;
 
 pub use keymap::{Action, Keymap};
 pub use msg::{Effect, Msg, OpsEvent, ProbeId};
-pub use state::{Banner, Dialog, Filter, Flash, ListPos, Pane, RunbookEntry, State, View};
+pub use state::{
+    ScaleTarget,Banner, Dialog, Filter, Flash, ListPos, Pane, RunbookEntry, State, View};
 pub use update::update;

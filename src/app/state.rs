@@ -82,9 +82,9 @@ pub enum Dialog {
         plan: Box<ActionPlan>,
         typed: String,
     },
-    /// Choosing a replica count for a workload.
+    /// Choosing a replica count for a workload or Compose service.
     Scale {
-        workload: crate::model::WorkloadRef,
+        workload: ScaleTarget,
         current: i32,
         value: String,
         /// The HPA's range, when one owns the count.
@@ -98,6 +98,22 @@ pub enum Dialog {
         /// Only entries whose label starts with this (e.g. "delete pod").
         only: Option<String>,
     },
+}
+
+/// What the scale dialog scales.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScaleTarget {
+    Kube(crate::model::WorkloadRef),
+    Compose(crate::model::ComposeRef),
+}
+
+impl ScaleTarget {
+    pub fn describe(&self) -> String {
+        match self {
+            ScaleTarget::Kube(w) => format!("{} in {} ({})", w.short(), w.namespace, w.context),
+            ScaleTarget::Compose(c) => format!("compose service {c} on {}", c.host),
+        }
+    }
 }
 
 /// A short message in the status line (a refusal, a hint).

@@ -41,6 +41,8 @@ pub struct ServiceInfo {
     pub probes: Vec<ProbeSpec>,
     /// The Kubernetes workload bound in config.
     pub kube: Option<crate::config::WorkloadBinding>,
+    /// The Docker Compose service or container bound in config.
+    pub docker: Option<crate::model::DockerBinding>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -59,6 +61,36 @@ impl Catalog {
 
     pub fn service(&self, name: &str) -> Option<&ServiceInfo> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The configured service behind a Docker request, and its environment.
+    pub fn docker_service_of(&self, req: &crate::model::ActionRequest) -> (Option<String>, Option<String>) {
+        use crate::model::{ActionRequest as R, DockerTarget};
+        let matches = |s: &ServiceInfo| -> bool {
+            match (req, &s.docker) {
+                (R::DockerScale { service, .. }, Some(crate::model::DockerBinding::Compose { project, service: svc })) => {
+                    *project == service.project && *svc == service.service
+                }
+                (
+                    R::DockerRestart { target } | R::DockerStop { target } | R::DockerStart { target } | R::DockerRollback { target },
+                    Some(b),
+                ) => match (target, b) {
+                    (DockerTarget::Compose(c), crate::model::DockerBinding::Compose { project, service }) => {
+                        c.project == *project && c.service == *service
+                    }
+                    (DockerTarget::Container { name, .. }, crate::model::DockerBinding::Container { name: n }) => name == n,
+                    (DockerTarget::Container { name, .. }, crate::model::DockerBinding::Compose { project, service }) => {
+                        name.starts_with(&format!("{project}_{service}_")) || name.starts_with(&format!("{project}-{service}-"))
+                    }
+                    _ => false,
+                },
+                _ => false,
+            }
+        };
+        match self.services.iter().find(|s| matches(s)) {
+            Some(s) => (Some(s.name.clone()), s.environment.clone()),
+            None => (None, None),
+        }
     }
 
     /// The configured service bound to a workload.
@@ -161,6 +193,11 @@ pub fn from_config(
                 .cloned()
                 .collect(),
             kube: s.kubernetes.clone(),
+            docker: match (&s.compose, &s.container) {
+                (Some(c), _) => Some(crate::model::DockerBinding::Compose { project: c.project.clone(), service: c.service.clone() }),
+                (None, Some(name)) => Some(crate::model::DockerBinding::Container { name: name.clone() }),
+                (None, None) => None,
+            },
         });
         for b in &s.backups {
             let dir = b

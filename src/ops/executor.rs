@@ -34,6 +34,9 @@ pub enum Command {
     Rescan,
     /// `--dry-run`: record that the plan was shown and not run.
     DryRun(Box<ActionPlan>),
+    /// A Docker host's containers as the source saw them: image changes go
+    /// into the image history that roll back uses.
+    ObserveDocker(Box<crate::model::DockerSnapshot>),
     /// Answers once every earlier command is handled (and audited).
     Flush(tokio::sync::oneshot::Sender<()>),
 }
@@ -61,6 +64,10 @@ pub struct OpsContext {
     pub audit: Option<AuditLog>,
     /// Clusters actions may act on.
     pub kube: Option<crate::sources::kube::KubeSettings>,
+    /// Docker hosts actions may act on (`None`: Docker disabled).
+    pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
+    /// Where the record of observed images lives (for roll back).
+    pub image_history: Option<std::path::PathBuf>,
 }
 
 struct Done {
@@ -74,6 +81,17 @@ struct Done {
 struct Issued {
     plan: ActionPlan,
     kube: Option<(WorkloadRef, super::kube::plan::Change)>,
+    docker: Option<(String, super::docker::DockerChange)>,
+}
+
+/// A Docker plan, made off the actor.
+struct DockerPlanned {
+    id: u64,
+    what: String,
+    target: Target,
+    verb: Verb,
+    host: String,
+    result: Result<super::docker::plan::Planned, String>,
 }
 
 /// A Kubernetes plan, made off the actor (it talks to the API server).
@@ -95,6 +113,9 @@ struct Actor {
     issued: HashMap<u64, Issued>,
     kube: super::kube::KubeClients,
     planned_tx: mpsc::UnboundedSender<KubePlanned>,
+    docker: super::docker::DockerClients,
+    images: Arc<std::sync::Mutex<super::docker::ImageHistory>>,
+    docker_planned_tx: mpsc::UnboundedSender<DockerPlanned>,
     /// Target key → the job running on it.
     busy: HashMap<String, JobId>,
     cancels: HashMap<JobId, CancellationToken>,
@@ -108,6 +129,12 @@ pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     let (planned_tx, mut planned_rx) = mpsc::unbounded_channel::<KubePlanned>();
+    let (docker_planned_tx, mut docker_planned_rx) = mpsc::unbounded_channel::<DockerPlanned>();
+    let images = ctx
+        .image_history
+        .clone()
+        .map(super::docker::ImageHistory::open)
+        .unwrap_or_else(|| super::docker::ImageHistory::open(std::env::temp_dir().join("opsboard-docker-images.jsonl")));
     let mut actor = Actor {
         catalog: Arc::new(ctx.catalog),
         policy: ctx.policy,
@@ -116,6 +143,9 @@ pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
         issued: HashMap::new(),
         kube: super::kube::KubeClients::new(ctx.kube),
         planned_tx,
+        docker: super::docker::DockerClients::new(ctx.docker),
+        images: Arc::new(std::sync::Mutex::new(images)),
+        docker_planned_tx,
         busy: HashMap::new(),
         cancels: HashMap::new(),
         next_plan: 1,
@@ -134,6 +164,7 @@ pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
                 },
                 Some(done) = done_rx.recv() => actor.finish(done).await,
                 Some(planned) = planned_rx.recv() => actor.kube_planned(planned).await,
+                Some(planned) = docker_planned_rx.recv() => actor.docker_planned(planned).await,
                 _ = rescan.tick() => actor.rescan().await,
             }
         }
@@ -200,6 +231,22 @@ impl Actor {
 
     async fn handle(&mut self, c: Command) {
         match c {
+            Command::Plan(req) if req.is_docker() => {
+                let id = self.next_plan;
+                self.next_plan += 1;
+                self.plan_docker(req, id).await;
+            }
+            Command::ObserveDocker(snap) => {
+                let images = self.images.clone();
+                // File IO off the async threads; order does not matter much.
+                tokio::task::spawn_blocking(move || {
+                    if let Ok(mut h) = images.lock()
+                        && let Err(e) = h.observe(&snap)
+                    {
+                        tracing::warn!("image history: {e}");
+                    }
+                });
+            }
             Command::Plan(req) if req.workload().is_some() => {
                 let id = self.next_plan;
                 self.next_plan += 1;
@@ -228,6 +275,7 @@ impl Actor {
                             Issued {
                                 plan: p.clone(),
                                 kube: None,
+                                docker: None,
                             },
                         );
                         self.emit(OpsEvent::Planned(p)).await;
@@ -304,7 +352,7 @@ impl Actor {
     async fn execute(&mut self, asked: Box<ActionPlan>, typed: Option<String>) {
         let what = asked.summary();
         // Only the plan as issued runs, whatever the caller holds.
-        let Some(Issued { plan, kube }) =
+        let Some(Issued { plan, kube, docker }) =
             self.issued.remove(&asked.id).filter(|i| i.plan == *asked)
         else {
             self.refuse(
@@ -390,12 +438,16 @@ impl Actor {
             Some((w, change)) => Some((self.kube.client(&w.context).await, w, change)),
             None => None,
         };
+        let docker = docker.map(|(host, change)| (self.docker.client(&host), change));
         tokio::spawn(async move {
-            let result = match kube {
-                Some((client, w, change)) => {
+            let result = match (kube, docker) {
+                (Some((client, w, change)), _) => {
                     run_kube_job(client, &w, &change, job, &out, cancel).await
                 }
-                None => run_job(&catalog, &plan, job, &out, cancel).await,
+                (None, Some((client, change))) => {
+                    run_docker_job(client, &change, job, &out, cancel).await
+                }
+                (None, None) => run_job(&catalog, &plan, job, &out, cancel).await,
             };
             let _ = done.send(Done {
                 job,
@@ -552,8 +604,83 @@ impl Actor {
             Issued {
                 plan: plan.clone(),
                 kube: Some((k.workload, change)),
+                docker: None,
             },
         );
+        self.emit(OpsEvent::Planned(plan)).await;
+    }
+
+    /// Plans a Docker request: policy first, then the daemon reads off the
+    /// actor.
+    async fn plan_docker(&mut self, req: ActionRequest, id: u64) {
+        let verb = req.verb();
+        let (host, mut target) = match &req {
+            ActionRequest::DockerRestart { target: t }
+            | ActionRequest::DockerStop { target: t }
+            | ActionRequest::DockerStart { target: t }
+            | ActionRequest::DockerRollback { target: t } => (t.host().to_string(), super::docker::docker_target(t)),
+            ActionRequest::DockerScale { service, .. } => (service.host.clone(), super::docker::compose_target(service)),
+            _ => return,
+        };
+        let (service, environment) = self.catalog.docker_service_of(&req);
+        target.service = service;
+        target.environment = environment;
+        if let Err(reason) = self.policy.allows(&target) {
+            self.refuse(req.summary(), Some(&target), Some(&verb), None, reason).await;
+            return;
+        }
+        if let Some(job) = self.busy.get(&target.key) {
+            let reason = format!("{target} is busy: job {job} is still running on it");
+            self.refuse(req.summary(), Some(&target), Some(&verb), None, reason).await;
+            return;
+        }
+        let client = match self.docker.client(&host) {
+            Ok(c) => c,
+            Err(e) => {
+                self.refuse(req.summary(), Some(&target), Some(&verb), None, e).await;
+                return;
+            }
+        };
+        let tx = self.docker_planned_tx.clone();
+        let images = self.images.clone();
+        tokio::spawn(async move {
+            let history = images.lock().map(|h| h.clone()).ok();
+            let result = match history {
+                Some(h) => super::docker::plan(&client, &req, &h).await,
+                None => Err("the image history is unavailable".into()),
+            };
+            let _ = tx.send(DockerPlanned { id, what: req.summary(), target, verb, host, result });
+        });
+    }
+
+    async fn docker_planned(&mut self, d: DockerPlanned) {
+        let (what, parameters, risk, change) = match d.result {
+            Ok(x) => x,
+            Err(reason) => {
+                self.refuse(d.what, Some(&d.target), Some(&d.verb), None, reason).await;
+                return;
+            }
+        };
+        let plan = ActionPlan {
+            id: d.id,
+            target: d.target,
+            verb: d.verb,
+            parameters,
+            what_will_happen: what,
+            risk,
+            confirmation: crate::model::Confirmation::YesNo,
+            dry_run: None,
+            follow_up: None,
+            cancellable: true,
+        };
+        if let Some(job) = self.busy.get(&plan.target.key) {
+            let reason = format!("{} is busy: job {job} is still running on it", plan.target);
+            self.refuse(d.what, Some(&plan.target), Some(&plan.verb), Some(&plan), reason).await;
+            return;
+        }
+        let mut plan = plan;
+        plan.confirmation = self.policy.confirmation(&plan.target, plan.confirmation.clone());
+        self.issued.insert(d.id, Issued { plan: plan.clone(), kube: None, docker: Some((d.host, change)) });
         self.emit(OpsEvent::Planned(plan)).await;
     }
 
@@ -706,6 +833,35 @@ async fn run_kube_job(
         follow_up: None,
         exit_code: None,
     }
+}
+
+/// Applies a planned Docker change and follows it (healthy, or the last
+/// health probe output).
+async fn run_docker_job(
+    client: Result<bollard::Docker, String>,
+    change: &super::docker::DockerChange,
+    job: JobId,
+    out: &mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> JobResult {
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    let progress = {
+        let out = out.clone();
+        move |p: Progress| {
+            let _ = out.try_send(Msg::Ops(OpsEvent::JobProgress { job, progress: p }));
+        }
+    };
+    let output = {
+        let out = out.clone();
+        move |line: String| {
+            let _ = out.try_send(Msg::Ops(OpsEvent::JobOutput { job, line }));
+        }
+    };
+    let (outcome, message) = super::docker::run(&client, change, &progress, &output, &cancel).await;
+    JobResult { outcome, message, follow_up: None, exit_code: None }
 }
 
 fn failed(message: String) -> JobResult {

@@ -254,22 +254,14 @@ fn palette(
 fn scale(
     frame: &mut Frame,
     area: Rect,
-    workload: &crate::model::WorkloadRef,
+    workload: &crate::app::ScaleTarget,
     current: i32,
     value: &str,
     hpa: Option<(i32, i32)>,
     theme: &Theme,
 ) {
     let mut lines = vec![
-        Line::styled(
-            format!(
-                "{} in {} ({})",
-                workload.short(),
-                workload.namespace,
-                workload.context
-            ),
-            theme.title,
-        ),
+        Line::styled(workload.describe(), theme.title),
         Line::styled(format!("now {current} replicas"), theme.dim),
     ];
     if let Some((min, max)) = hpa {

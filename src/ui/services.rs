@@ -177,7 +177,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .max()
         .unwrap_or(0) as u16;
     let show_env = state.services.iter().any(|s| s.environment.is_some());
-    let show_kube = state.services.iter().any(|s| s.workload.is_some());
+    let show_kube = state
+        .services
+        .iter()
+        .any(|s| s.workload.is_some() || !s.containers.is_empty());
     let cols = fit_columns(area.width, name_need, show_env, env_need.max(3), show_kube);
 
     let header =
@@ -248,16 +251,24 @@ fn row<'a>(s: &'a Service, cols: &[(Column, u16)], theme: &Theme) -> Row<'a> {
                 sparkline::render(s.latency_series_us(), w),
                 theme.sparkline,
             )),
-            Column::Pods => Cell::from(match &s.workload {
-                Some(wl) => Span::styled(
+            Column::Pods => Cell::from(match (&s.workload, s.containers.is_empty()) {
+                (Some(wl), _) => Span::styled(
                     right(format!("{}/{}", wl.ready, wl.desired), w),
-                    if wl.ready < wl.desired {
-                        theme.warning
-                    } else {
-                        theme.text
-                    },
+                    if wl.ready < wl.desired { theme.warning } else { theme.text },
                 ),
-                None => Span::styled(right("-".into(), w), theme.dim),
+                (None, false) => {
+                    let up = s
+                        .containers
+                        .iter()
+                        .filter(|c| c.health_verdict() == crate::model::Health::Up)
+                        .count();
+                    let total = s.containers.len();
+                    Span::styled(
+                        right(format!("{up}/{total}"), w),
+                        if up < total { theme.warning } else { theme.text },
+                    )
+                }
+                (None, true) => Span::styled(right("-".into(), w), theme.dim),
             }),
             Column::Rollout => Cell::from(match &s.workload {
                 Some(wl) => {

@@ -27,7 +27,7 @@ pub struct Record {
 }
 
 /// Persistent record of image changes; see the module docs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ImageHistory {
     path: PathBuf,
     records: Vec<Record>,
