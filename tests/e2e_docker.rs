@@ -1,0 +1,70 @@
+//! End to end with the real Docker engine: a board pointed at a Compose
+//! project scales a service with `s`, confirms, and sees the new replicas
+//! appear and turn healthy; `docker-compose ps` agrees.
+
+#[path = "support/docker.rs"]
+#[allow(dead_code)]
+mod docker_support;
+#[path = "support/pty.rs"]
+mod pty;
+
+use std::time::Duration;
+
+use docker_support::{Project, images, prerequisites};
+use pty::{Pty, TIMEOUT};
+
+const WEB: &str = r#"
+version: "2.4"
+services:
+  web:
+    image: opsboard-test/web:1
+    init: true
+    ports:
+      - "127.0.0.1::8080"
+"#;
+
+/// The services-table row of `name`, if on screen.
+fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    screen.lines().find(|l| l.split_whitespace().nth(2) == Some(name))
+}
+
+#[test]
+fn scale_a_compose_service_from_the_board() {
+    if prerequisites().is_none() {
+        return;
+    }
+    let _images = images();
+    let p = Project::new(WEB);
+    p.compose(&["up", "-d"]);
+    let home = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[audit]\npath = \"{}\"\n[kubernetes]\ndisabled = true\n\n[[services]]\nname = \"web\"\ncompose = \"{}/web\"\n",
+        home.path().join("audit.jsonl").display(),
+        p.name
+    );
+    let cfg = pty::write_file(home.path(), "config.toml", &config);
+    let cfg = cfg.display().to_string();
+    let mut b = Pty::spawn_in(home, &["--config", &cfg], &[], 120, 32);
+    // The HEALTHCHECK turns the one replica healthy.
+    b.wait_for(Duration::from_secs(90), |s| row(s, "web").is_some_and(|r| r.contains("1/1") && r.contains("UP")))
+        .unwrap();
+    b.send("/web\r");
+    b.send("s");
+    b.wait_for(TIMEOUT, |s| s.contains("Scale") && s.contains("now 1 replicas")).unwrap();
+    b.send("++");
+    b.wait_for(TIMEOUT, |s| s.contains("replicas: 3")).unwrap();
+    b.send("\r");
+    let plan = b.wait_for(Duration::from_secs(30), |s| s.contains("Confirm")).unwrap();
+    assert!(plan.contains("web"), "{plan}");
+    b.send("y");
+    let done = b
+        .wait_for(Duration::from_secs(120), |s| s.contains("succeeded") || s.contains("failed"))
+        .unwrap();
+    assert!(done.contains("succeeded"), "{done}");
+    b.wait_for(Duration::from_secs(90), |s| row(s, "web").is_some_and(|r| r.contains("3/3") && r.contains("UP")))
+        .unwrap();
+    // Compose itself lists the three replicas.
+    assert_eq!(p.ps_ids("web").len(), 3);
+    b.send("q");
+    assert!(b.wait_exit(TIMEOUT).unwrap().success());
+}
