@@ -18,6 +18,9 @@ APT_NEEDS=(
   "redis-check-rdb redis-tools"
   "pg_dump postgresql-client"
   "pg_restore postgresql-client"
+  "docker-compose docker-compose"
+  "busybox busybox-static"
+  "kubectl kubernetes-client"
 )
 
 apt_updated=0

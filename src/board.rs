@@ -117,14 +117,23 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         .or_else(|| locations.audit_log.clone())
         .or_else(AuditLog::default_path)
         .map(AuditLog::new);
-        // Zero config: watch the local engine only when there is one to watch.
+    // Zero config: watch the local engine only when there is one to watch.
     let local_engine = std::env::var_os("DOCKER_HOST").is_some()
         || std::path::Path::new("/var/run/docker.sock").exists()
-        || directories::BaseDirs::new().is_some_and(|b| b.home_dir().join(".docker/config.json").exists());
+        || directories::BaseDirs::new()
+            .is_some_and(|b| b.home_dir().join(".docker/config.json").exists());
     let docker = crate::sources::docker::hosts_from_config(&config.docker)
         .filter(|h| !config.docker.hosts.is_empty() || (local_engine && !h.is_empty()));
     let image_history = crate::logging::log_dir().map(|d| d.join("docker-images.jsonl"));
-    Ok(Built { assembly, catalog, policy, audit, kube: None, docker, image_history })
+    Ok(Built {
+        assembly,
+        catalog,
+        policy,
+        audit,
+        kube: None,
+        docker,
+        image_history,
+    })
 }
 
 impl Built {
@@ -168,7 +177,7 @@ impl Built {
             .collect();
         state.audit_path = self.audit.as_ref().map(|a| a.path().display().to_string());
         state.banner.read_only = self.policy.read_only;
-                let ctx = OpsContext {
+        let ctx = OpsContext {
             catalog: self.catalog,
             policy: self.policy,
             audit: self.audit,

@@ -25,7 +25,9 @@ services:
 
 /// The services-table row of `name`, if on screen.
 fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen.lines().find(|l| l.split_whitespace().nth(2) == Some(name))
+    screen
+        .lines()
+        .find(|l| l.split_whitespace().nth(2) == Some(name))
 }
 
 #[test]
@@ -46,23 +48,34 @@ fn scale_a_compose_service_from_the_board() {
     let cfg = cfg.display().to_string();
     let mut b = Pty::spawn_in(home, &["--config", &cfg], &[], 120, 32);
     // The HEALTHCHECK turns the one replica healthy.
-    b.wait_for(Duration::from_secs(90), |s| row(s, "web").is_some_and(|r| r.contains("1/1") && r.contains("UP")))
-        .unwrap();
+    b.wait_for(Duration::from_secs(90), |s| {
+        row(s, "web").is_some_and(|r| r.contains("1/1") && r.contains("UP"))
+    })
+    .unwrap();
     b.send("/web\r");
     b.send("s");
-    b.wait_for(TIMEOUT, |s| s.contains("Scale") && s.contains("now 1 replicas")).unwrap();
+    b.wait_for(TIMEOUT, |s| {
+        s.contains("Scale") && s.contains("now 1 replicas")
+    })
+    .unwrap();
     b.send("++");
     b.wait_for(TIMEOUT, |s| s.contains("replicas: 3")).unwrap();
     b.send("\r");
-    let plan = b.wait_for(Duration::from_secs(30), |s| s.contains("Confirm")).unwrap();
+    let plan = b
+        .wait_for(Duration::from_secs(30), |s| s.contains("Confirm"))
+        .unwrap();
     assert!(plan.contains("web"), "{plan}");
     b.send("y");
     let done = b
-        .wait_for(Duration::from_secs(120), |s| s.contains("succeeded") || s.contains("failed"))
+        .wait_for(Duration::from_secs(120), |s| {
+            s.contains("succeeded") || s.contains("failed")
+        })
         .unwrap();
     assert!(done.contains("succeeded"), "{done}");
-    b.wait_for(Duration::from_secs(90), |s| row(s, "web").is_some_and(|r| r.contains("3/3") && r.contains("UP")))
-        .unwrap();
+    b.wait_for(Duration::from_secs(90), |s| {
+        row(s, "web").is_some_and(|r| r.contains("3/3") && r.contains("UP"))
+    })
+    .unwrap();
     // Compose itself lists the three replicas.
     assert_eq!(p.ps_ids("web").len(), 3);
     b.send("q");

@@ -47,13 +47,21 @@ fn scale_key(
         KeyCode::Enter => match n {
             Some(r) if (0..=MAX_REPLICAS).contains(&r) => {
                 if r == current {
-                    flash(state, format!("{} already has {r} replicas", workload.describe()), false);
+                    flash(
+                        state,
+                        format!("{} already has {r} replicas", workload.describe()),
+                        false,
+                    );
                 } else {
                     return vec![Effect::Plan(match workload {
-                        super::state::ScaleTarget::Kube(w) => ActionRequest::Scale { workload: w, replicas: r },
-                        super::state::ScaleTarget::Compose(c) => {
-                            ActionRequest::DockerScale { service: c, replicas: r as u32 }
-                        }
+                        super::state::ScaleTarget::Kube(w) => ActionRequest::Scale {
+                            workload: w,
+                            replicas: r,
+                        },
+                        super::state::ScaleTarget::Compose(c) => ActionRequest::DockerScale {
+                            service: c,
+                            replicas: r as u32,
+                        },
                     })];
                 }
             }
@@ -93,7 +101,9 @@ fn scale_key(
 /// Compose service.
 pub fn open_scale(state: &mut State) {
     if let Some(c) = focused_compose(state) {
-        let current = state.focused_service().map_or(0, |i| state.services[i].containers.len()) as i32;
+        let current = state
+            .focused_service()
+            .map_or(0, |i| state.services[i].containers.len()) as i32;
         state.dialog = Some(Dialog::Scale {
             workload: super::state::ScaleTarget::Compose(c),
             current,
@@ -134,7 +144,11 @@ pub fn focused_compose(state: &State) -> Option<crate::model::ComposeRef> {
     }
     let c = s.containers.iter().find(|c| c.compose.is_some())?;
     let l = c.compose.as_ref()?;
-    Some(crate::model::ComposeRef { host: c.host.clone(), project: l.project.clone(), service: l.service.clone() })
+    Some(crate::model::ComposeRef {
+        host: c.host.clone(),
+        project: l.project.clone(),
+        service: l.service.clone(),
+    })
 }
 
 /// The Docker target behind the focused service (Compose service, else its
@@ -148,7 +162,11 @@ pub fn focused_docker(state: &State) -> Option<crate::model::DockerTarget> {
         return None;
     }
     let c = s.containers.first()?;
-    Some(crate::model::DockerTarget::Container { host: c.host.clone(), id: c.id.clone(), name: c.name.clone() })
+    Some(crate::model::DockerTarget::Container {
+        host: c.host.clone(),
+        id: c.id.clone(),
+        name: c.name.clone(),
+    })
 }
 
 /// The workload of the selected or open service; says why when none.
@@ -348,7 +366,10 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             });
         }
     }
-    if let Some(svc) = service.and_then(|i| state.services.get(i)).filter(|s| s.workload.is_none()) {
+    if let Some(svc) = service
+        .and_then(|i| state.services.get(i))
+        .filter(|s| s.workload.is_none())
+    {
         if let Some(t) = focused_docker_of(svc) {
             out.push(PaletteEntry {
                 label: format!("restart {}", t.describe()),
@@ -368,7 +389,11 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             });
         }
         for c in &svc.containers {
-            let t = crate::model::DockerTarget::Container { host: c.host.clone(), id: c.id.clone(), name: c.name.clone() };
+            let t = crate::model::DockerTarget::Container {
+                host: c.host.clone(),
+                id: c.id.clone(),
+                name: c.name.clone(),
+            };
             let (verb, request) = if c.state == "running" {
                 ("stop", ActionRequest::DockerStop { target: t })
             } else {
@@ -509,14 +534,20 @@ fn palette_key(
 
 fn focused_docker_of(s: &crate::model::Service) -> Option<crate::model::DockerTarget> {
     let c = s.containers.first()?;
-    Some(match (&c.compose, s.containers.iter().all(|x| x.compose.is_some())) {
-        (Some(l), true) => crate::model::DockerTarget::Compose(crate::model::ComposeRef {
-            host: c.host.clone(),
-            project: l.project.clone(),
-            service: l.service.clone(),
-        }),
-        _ => crate::model::DockerTarget::Container { host: c.host.clone(), id: c.id.clone(), name: c.name.clone() },
-    })
+    Some(
+        match (&c.compose, s.containers.iter().all(|x| x.compose.is_some())) {
+            (Some(l), true) => crate::model::DockerTarget::Compose(crate::model::ComposeRef {
+                host: c.host.clone(),
+                project: l.project.clone(),
+                service: l.service.clone(),
+            }),
+            _ => crate::model::DockerTarget::Container {
+                host: c.host.clone(),
+                id: c.id.clone(),
+                name: c.name.clone(),
+            },
+        },
+    )
 }
 
 #[cfg(test)]

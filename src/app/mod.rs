@@ -13,5 +13,6 @@ pub mod update;
 pub use keymap::{Action, Keymap};
 pub use msg::{Effect, Msg, OpsEvent, ProbeId};
 pub use state::{
-    ScaleTarget,Banner, Dialog, Filter, Flash, ListPos, Pane, RunbookEntry, State, View};
+    Banner, Dialog, Filter, Flash, ListPos, Pane, RunbookEntry, ScaleTarget, State, View,
+};
 pub use update::update;

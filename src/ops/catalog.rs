@@ -64,23 +64,41 @@ impl Catalog {
     }
 
     /// The configured service behind a Docker request, and its environment.
-    pub fn docker_service_of(&self, req: &crate::model::ActionRequest) -> (Option<String>, Option<String>) {
+    pub fn docker_service_of(
+        &self,
+        req: &crate::model::ActionRequest,
+    ) -> (Option<String>, Option<String>) {
         use crate::model::{ActionRequest as R, DockerTarget};
         let matches = |s: &ServiceInfo| -> bool {
             match (req, &s.docker) {
-                (R::DockerScale { service, .. }, Some(crate::model::DockerBinding::Compose { project, service: svc })) => {
-                    *project == service.project && *svc == service.service
-                }
                 (
-                    R::DockerRestart { target } | R::DockerStop { target } | R::DockerStart { target } | R::DockerRollback { target },
+                    R::DockerScale { service, .. },
+                    Some(crate::model::DockerBinding::Compose {
+                        project,
+                        service: svc,
+                    }),
+                ) => *project == service.project && *svc == service.service,
+                (
+                    R::DockerRestart { target }
+                    | R::DockerStop { target }
+                    | R::DockerStart { target }
+                    | R::DockerRollback { target },
                     Some(b),
                 ) => match (target, b) {
-                    (DockerTarget::Compose(c), crate::model::DockerBinding::Compose { project, service }) => {
-                        c.project == *project && c.service == *service
-                    }
-                    (DockerTarget::Container { name, .. }, crate::model::DockerBinding::Container { name: n }) => name == n,
-                    (DockerTarget::Container { name, .. }, crate::model::DockerBinding::Compose { project, service }) => {
-                        name.starts_with(&format!("{project}_{service}_")) || name.starts_with(&format!("{project}-{service}-"))
+                    (
+                        DockerTarget::Compose(c),
+                        crate::model::DockerBinding::Compose { project, service },
+                    ) => c.project == *project && c.service == *service,
+                    (
+                        DockerTarget::Container { name, .. },
+                        crate::model::DockerBinding::Container { name: n },
+                    ) => name == n,
+                    (
+                        DockerTarget::Container { name, .. },
+                        crate::model::DockerBinding::Compose { project, service },
+                    ) => {
+                        name.starts_with(&format!("{project}_{service}_"))
+                            || name.starts_with(&format!("{project}-{service}-"))
                     }
                     _ => false,
                 },
@@ -194,8 +212,13 @@ pub fn from_config(
                 .collect(),
             kube: s.kubernetes.clone(),
             docker: match (&s.compose, &s.container) {
-                (Some(c), _) => Some(crate::model::DockerBinding::Compose { project: c.project.clone(), service: c.service.clone() }),
-                (None, Some(name)) => Some(crate::model::DockerBinding::Container { name: name.clone() }),
+                (Some(c), _) => Some(crate::model::DockerBinding::Compose {
+                    project: c.project.clone(),
+                    service: c.service.clone(),
+                }),
+                (None, Some(name)) => {
+                    Some(crate::model::DockerBinding::Container { name: name.clone() })
+                }
                 (None, None) => None,
             },
         });

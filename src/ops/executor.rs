@@ -134,7 +134,11 @@ pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
         .image_history
         .clone()
         .map(super::docker::ImageHistory::open)
-        .unwrap_or_else(|| super::docker::ImageHistory::open(std::env::temp_dir().join("opsboard-docker-images.jsonl")));
+        .unwrap_or_else(|| {
+            super::docker::ImageHistory::open(
+                std::env::temp_dir().join("opsboard-docker-images.jsonl"),
+            )
+        });
     let mut actor = Actor {
         catalog: Arc::new(ctx.catalog),
         policy: ctx.policy,
@@ -618,26 +622,33 @@ impl Actor {
             ActionRequest::DockerRestart { target: t }
             | ActionRequest::DockerStop { target: t }
             | ActionRequest::DockerStart { target: t }
-            | ActionRequest::DockerRollback { target: t } => (t.host().to_string(), super::docker::docker_target(t)),
-            ActionRequest::DockerScale { service, .. } => (service.host.clone(), super::docker::compose_target(service)),
+            | ActionRequest::DockerRollback { target: t } => {
+                (t.host().to_string(), super::docker::docker_target(t))
+            }
+            ActionRequest::DockerScale { service, .. } => {
+                (service.host.clone(), super::docker::compose_target(service))
+            }
             _ => return,
         };
         let (service, environment) = self.catalog.docker_service_of(&req);
         target.service = service;
         target.environment = environment;
         if let Err(reason) = self.policy.allows(&target) {
-            self.refuse(req.summary(), Some(&target), Some(&verb), None, reason).await;
+            self.refuse(req.summary(), Some(&target), Some(&verb), None, reason)
+                .await;
             return;
         }
         if let Some(job) = self.busy.get(&target.key) {
             let reason = format!("{target} is busy: job {job} is still running on it");
-            self.refuse(req.summary(), Some(&target), Some(&verb), None, reason).await;
+            self.refuse(req.summary(), Some(&target), Some(&verb), None, reason)
+                .await;
             return;
         }
         let client = match self.docker.client(&host) {
             Ok(c) => c,
             Err(e) => {
-                self.refuse(req.summary(), Some(&target), Some(&verb), None, e).await;
+                self.refuse(req.summary(), Some(&target), Some(&verb), None, e)
+                    .await;
                 return;
             }
         };
@@ -649,7 +660,14 @@ impl Actor {
                 Some(h) => super::docker::plan(&client, &req, &h).await,
                 None => Err("the image history is unavailable".into()),
             };
-            let _ = tx.send(DockerPlanned { id, what: req.summary(), target, verb, host, result });
+            let _ = tx.send(DockerPlanned {
+                id,
+                what: req.summary(),
+                target,
+                verb,
+                host,
+                result,
+            });
         });
     }
 
@@ -657,7 +675,8 @@ impl Actor {
         let (what, parameters, risk, change) = match d.result {
             Ok(x) => x,
             Err(reason) => {
-                self.refuse(d.what, Some(&d.target), Some(&d.verb), None, reason).await;
+                self.refuse(d.what, Some(&d.target), Some(&d.verb), None, reason)
+                    .await;
                 return;
             }
         };
@@ -675,12 +694,28 @@ impl Actor {
         };
         if let Some(job) = self.busy.get(&plan.target.key) {
             let reason = format!("{} is busy: job {job} is still running on it", plan.target);
-            self.refuse(d.what, Some(&plan.target), Some(&plan.verb), Some(&plan), reason).await;
+            self.refuse(
+                d.what,
+                Some(&plan.target),
+                Some(&plan.verb),
+                Some(&plan),
+                reason,
+            )
+            .await;
             return;
         }
         let mut plan = plan;
-        plan.confirmation = self.policy.confirmation(&plan.target, plan.confirmation.clone());
-        self.issued.insert(d.id, Issued { plan: plan.clone(), kube: None, docker: Some((d.host, change)) });
+        plan.confirmation = self
+            .policy
+            .confirmation(&plan.target, plan.confirmation.clone());
+        self.issued.insert(
+            d.id,
+            Issued {
+                plan: plan.clone(),
+                kube: None,
+                docker: Some((d.host, change)),
+            },
+        );
         self.emit(OpsEvent::Planned(plan)).await;
     }
 
@@ -861,7 +896,12 @@ async fn run_docker_job(
         }
     };
     let (outcome, message) = super::docker::run(&client, change, &progress, &output, &cancel).await;
-    JobResult { outcome, message, follow_up: None, exit_code: None }
+    JobResult {
+        outcome,
+        message,
+        follow_up: None,
+        exit_code: None,
+    }
 }
 
 fn failed(message: String) -> JobResult {

@@ -254,7 +254,11 @@ fn row<'a>(s: &'a Service, cols: &[(Column, u16)], theme: &Theme) -> Row<'a> {
             Column::Pods => Cell::from(match (&s.workload, s.containers.is_empty()) {
                 (Some(wl), _) => Span::styled(
                     right(format!("{}/{}", wl.ready, wl.desired), w),
-                    if wl.ready < wl.desired { theme.warning } else { theme.text },
+                    if wl.ready < wl.desired {
+                        theme.warning
+                    } else {
+                        theme.text
+                    },
                 ),
                 (None, false) => {
                     let up = s
@@ -265,7 +269,11 @@ fn row<'a>(s: &'a Service, cols: &[(Column, u16)], theme: &Theme) -> Row<'a> {
                     let total = s.containers.len();
                     Span::styled(
                         right(format!("{up}/{total}"), w),
-                        if up < total { theme.warning } else { theme.text },
+                        if up < total {
+                            theme.warning
+                        } else {
+                            theme.text
+                        },
                     )
                 }
                 (None, true) => Span::styled(right("-".into(), w), theme.dim),
