@@ -40,7 +40,7 @@ fn scale_a_compose_service_from_the_board() {
     p.compose(&["up", "-d"]);
     let home = tempfile::tempdir().unwrap();
     let config = format!(
-        "[audit]\npath = \"{}\"\n[kubernetes]\ndisabled = true\n\n[[services]]\nname = \"web\"\ncompose = \"{}/web\"\n",
+        "[audit]\npath = \"{}\"\n[kubernetes]\ndisabled = true\n\n[[services]]\nname = \"boardweb\"\ncompose = \"{}/web\"\n",
         home.path().join("audit.jsonl").display(),
         p.name
     );
@@ -49,22 +49,31 @@ fn scale_a_compose_service_from_the_board() {
     let mut b = Pty::spawn_in(home, &["--config", &cfg], &[], 120, 32);
     // The HEALTHCHECK turns the one replica healthy.
     b.wait_for(Duration::from_secs(90), |s| {
-        row(s, "web").is_some_and(|r| r.contains("1/1") && r.contains("UP"))
+        row(s, "boardweb").is_some_and(|r| r.contains("1/1") && r.contains("UP"))
     })
     .unwrap();
-    b.send("/web\r");
+    // Other tests' projects show up as discovered `<project>/web` services.
+    b.send("/boardweb\r");
     b.send("s");
-    b.wait_for(TIMEOUT, |s| {
-        s.contains("Scale") && s.contains("now 1 replicas")
-    })
-    .unwrap();
+    let dialog = b
+        .wait_for(TIMEOUT, |s| s.contains("Scale") && s.contains("now "))
+        .unwrap();
+    let now: usize = dialog
+        .split("now ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the dialog says how many replicas run now");
+    assert_eq!(now, p.ps_ids("web").len(), "{dialog}");
+    let want = now + 2;
     b.send("++");
-    b.wait_for(TIMEOUT, |s| s.contains("replicas: 3")).unwrap();
+    b.wait_for(TIMEOUT, |s| s.contains(&format!("replicas: {want}")))
+        .unwrap();
     b.send("\r");
     let plan = b
         .wait_for(Duration::from_secs(30), |s| s.contains("Confirm"))
         .unwrap();
-    assert!(plan.contains("web"), "{plan}");
+    assert!(plan.contains(&p.name), "{plan}");
     b.send("y");
     let done = b
         .wait_for(Duration::from_secs(120), |s| {
@@ -72,12 +81,13 @@ fn scale_a_compose_service_from_the_board() {
         })
         .unwrap();
     assert!(done.contains("succeeded"), "{done}");
+    let counts = format!("{want}/{want}");
     b.wait_for(Duration::from_secs(90), |s| {
-        row(s, "web").is_some_and(|r| r.contains("3/3") && r.contains("UP"))
+        row(s, "boardweb").is_some_and(|r| r.contains(&counts) && r.contains("UP"))
     })
     .unwrap();
-    // Compose itself lists the three replicas.
-    assert_eq!(p.ps_ids("web").len(), 3);
+    // Compose itself lists the new replicas.
+    assert_eq!(p.ps_ids("web").len(), want);
     b.send("q");
     assert!(b.wait_exit(TIMEOUT).unwrap().success());
 }
