@@ -3,7 +3,6 @@
 //! appear and turn healthy; `docker-compose ps` agrees.
 
 #[path = "support/docker.rs"]
-#[allow(dead_code)]
 mod docker_support;
 #[path = "support/pty.rs"]
 mod pty;
