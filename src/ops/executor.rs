@@ -744,13 +744,7 @@ async fn run_job(
     out: &mpsc::Sender<Msg>,
     cancel: CancellationToken,
 ) -> JobResult {
-    let progress = {
-        let out = out.clone();
-        move |p: Progress| {
-            // Progress is lossy: a full channel drops an update, never blocks.
-            let _ = out.try_send(Msg::Ops(OpsEvent::JobProgress { job, progress: p }));
-        }
-    };
+    let progress = progress_sink(out, job);
     let mut result = match &plan.verb {
         Verb::Scale { .. }
         | Verb::Restart
@@ -827,12 +821,7 @@ async fn run_kube_job(
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    let progress = {
-        let out = out.clone();
-        move |p: Progress| {
-            let _ = out.try_send(Msg::Ops(OpsEvent::JobProgress { job, progress: p }));
-        }
-    };
+    let progress = progress_sink(out, job);
     progress(Progress {
         phase: Some("sending the change".into()),
         ..Progress::default()
@@ -883,12 +872,7 @@ async fn run_docker_job(
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    let progress = {
-        let out = out.clone();
-        move |p: Progress| {
-            let _ = out.try_send(Msg::Ops(OpsEvent::JobProgress { job, progress: p }));
-        }
-    };
+    let progress = progress_sink(out, job);
     let output = {
         let out = out.clone();
         move |line: String| {
@@ -901,6 +885,15 @@ async fn run_docker_job(
         message,
         follow_up: None,
         exit_code: None,
+    }
+}
+
+/// Sends a job's progress to the board. Lossy on purpose: a full channel
+/// drops an update, never blocks the job.
+fn progress_sink(out: &mpsc::Sender<Msg>, job: JobId) -> impl Fn(Progress) + Send + Sync + use<> {
+    let out = out.clone();
+    move |p: Progress| {
+        let _ = out.try_send(Msg::Ops(OpsEvent::JobProgress { job, progress: p }));
     }
 }
 

@@ -275,19 +275,9 @@ pub fn build(
         });
     }
     for s in &o.statefulsets {
-        let uid = s.metadata.uid.clone().unwrap_or_default();
-        let ns = s.metadata.namespace.clone().unwrap_or_default();
-        let name = s.metadata.name.clone().unwrap_or_default();
-        let mut pods: Vec<PodInfo> = pods_by_owner
-            .get(&uid)
-            .into_iter()
-            .flatten()
-            .map(|p| pod_info(p))
-            .collect();
-        pods.sort_by(|a, b| a.name.cmp(&b.name));
+        let (uid, ns, name) = identity(&s.metadata);
+        let (pods, names) = owned_pods(&pods_by_owner, &uid, &name);
         let status = s.status.clone().unwrap_or_default();
-        let mut names: Vec<String> = pods.iter().map(|p| p.name.clone()).collect();
-        names.push(name.clone());
         workloads.push(Workload {
             id: WorkloadRef {
                 context: context.into(),
@@ -310,19 +300,9 @@ pub fn build(
         });
     }
     for d in &o.daemonsets {
-        let uid = d.metadata.uid.clone().unwrap_or_default();
-        let ns = d.metadata.namespace.clone().unwrap_or_default();
-        let name = d.metadata.name.clone().unwrap_or_default();
-        let mut pods: Vec<PodInfo> = pods_by_owner
-            .get(&uid)
-            .into_iter()
-            .flatten()
-            .map(|p| pod_info(p))
-            .collect();
-        pods.sort_by(|a, b| a.name.cmp(&b.name));
+        let (uid, ns, name) = identity(&d.metadata);
+        let (pods, names) = owned_pods(&pods_by_owner, &uid, &name);
         let status = d.status.clone().unwrap_or_default();
-        let mut names: Vec<String> = pods.iter().map(|p| p.name.clone()).collect();
-        names.push(name.clone());
         workloads.push(Workload {
             id: WorkloadRef {
                 context: context.into(),
@@ -405,6 +385,34 @@ pub fn build(
         resources,
         error: None,
     }
+}
+
+/// uid, namespace and name of an object.
+fn identity(m: &ObjectMeta) -> (String, String, String) {
+    (
+        m.uid.clone().unwrap_or_default(),
+        m.namespace.clone().unwrap_or_default(),
+        m.name.clone().unwrap_or_default(),
+    )
+}
+
+/// The pods a controller owns, sorted, and the names its events may carry
+/// (the pods' and its own).
+fn owned_pods(
+    by_owner: &HashMap<String, Vec<&Pod>>,
+    uid: &str,
+    name: &str,
+) -> (Vec<PodInfo>, Vec<String>) {
+    let mut pods: Vec<PodInfo> = by_owner
+        .get(uid)
+        .into_iter()
+        .flatten()
+        .map(|p| pod_info(p))
+        .collect();
+    pods.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut names: Vec<String> = pods.iter().map(|p| p.name.clone()).collect();
+    names.push(name.to_string());
+    (pods, names)
 }
 
 fn revision_history(revs: Option<&Vec<&ControllerRevision>>) -> Vec<RevisionInfo> {
