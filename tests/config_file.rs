@@ -358,3 +358,24 @@ fn kubernetes_bindings_are_validated() {
     .unwrap();
     assert_eq!(c.services[0].kubernetes.as_ref().unwrap().0.context, "*");
 }
+
+#[test]
+fn docker_bindings_are_validated() {
+    let d = error_for("[[services]]\nname = \"web\"\ncompose = \"web\"\n");
+    assert_eq!(d.line, 3);
+    assert!(
+        d.message.contains("is not project/service"),
+        "{}",
+        d.message
+    );
+    let d =
+        error_for("[[services]]\nname = \"web\"\ncompose = \"shop/web\"\ncontainer = \"web-1\"\n");
+    assert_eq!(d.line, 4);
+    assert!(
+        d.message.contains("both `compose` and `container`"),
+        "{}",
+        d.message
+    );
+    let d = error_for("[docker]\nhosts = [{ name = \"a\", endpont = \"tcp://x:2376\" }]\n");
+    assert_eq!(d.suggestion.as_deref(), Some("endpoint"));
+}

@@ -169,6 +169,16 @@ fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
                 format!("unknown environment `{env}` ({hint})"),
             ));
         }
+        if s.compose.is_some() && s.container.is_some() {
+            return Err(fail(
+                Some(("container", "", 0)),
+                format!("services[{i}].container"),
+                format!(
+                    "service `{}` binds both `compose` and `container`: use one",
+                    s.name
+                ),
+            ));
+        }
         for (j, p) in s.health.iter().enumerate() {
             if p.failure_threshold == Some(0) {
                 return Err(fail(
