@@ -66,6 +66,8 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     )
     .map_err(|e| color_eyre::eyre::eyre!(e))?;
 
+    let docker_hosts = docker.clone().unwrap_or_default();
+    let mut logs_task: Option<tokio::task::JoinHandle<()>> = None;
     let docker_source = docker
         .filter(|h| !h.is_empty())
         .map(|hosts| crate::sources::docker::DockerSource::spawn(hosts, tx.clone()));
@@ -142,6 +144,21 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 Effect::Execute { plan, typed } => ops.send(Command::Execute { plan, typed }),
                 Effect::Decline(plan) => ops.send(Command::Decline(plan)),
                 Effect::CancelJob(job) => ops.send(Command::Cancel(job)),
+                Effect::FollowLogs(containers) => {
+                    if let Some(t) = logs_task.take() {
+                        t.abort();
+                    }
+                    logs_task = Some(tokio::spawn(follow_logs(
+                        docker_hosts.clone(),
+                        containers,
+                        tx.clone(),
+                    )));
+                }
+                Effect::StopLogs => {
+                    if let Some(t) = logs_task.take() {
+                        t.abort();
+                    }
+                }
             }
         }
     }
@@ -161,6 +178,69 @@ fn apply(state: &mut State, ops: &crate::ops::Ops, msg: Msg) -> Vec<Effect> {
         ops.send(Command::ObserveDocker(snap.clone()));
     }
     update(state, msg)
+}
+
+/// Streams the logs of `(host, id, prefix)` containers into the board, in
+/// batches (a chatty container must not cost a message per line).
+async fn follow_logs(
+    hosts: Vec<crate::sources::docker::HostSpec>,
+    containers: Vec<(String, String, String)>,
+    tx: mpsc::Sender<Msg>,
+) {
+    use crate::model::LogEntry;
+    let mut streams = Vec::new();
+    for host in &hosts {
+        let on_host: Vec<(String, String)> = containers
+            .iter()
+            .filter(|(h, _, _)| *h == host.name)
+            .map(|(_, id, prefix)| (id.clone(), prefix.clone()))
+            .collect();
+        if on_host.is_empty() {
+            continue;
+        }
+        match crate::sources::docker::connect(host) {
+            Ok(d) => streams.push(
+                crate::sources::docker::logs(&d, &on_host, 500, true)
+                    .await
+                    .boxed(),
+            ),
+            Err(e) => {
+                let line = LogEntry {
+                    prefix: host.name.clone(),
+                    at: None,
+                    line: format!("cannot connect: {e}"),
+                    stderr: true,
+                };
+                let _ = tx.send(Msg::LogLines(vec![line])).await;
+            }
+        }
+    }
+    let mut merged = futures::stream::select_all(streams);
+    loop {
+        let Some(first) = merged.next().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        let until = Instant::now() + Duration::from_millis(100);
+        while batch.len() < 500 {
+            match tokio::time::timeout_at(until, merged.next()).await {
+                Ok(Some(l)) => batch.push(l),
+                _ => break,
+            }
+        }
+        let lines = batch
+            .into_iter()
+            .map(|l| LogEntry {
+                prefix: l.prefix,
+                at: l.at.map(SystemTime::from),
+                line: l.line,
+                stderr: l.stderr,
+            })
+            .collect();
+        if tx.send(Msg::LogLines(lines)).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Ids of the running containers of services drawn on screen.

@@ -87,6 +87,16 @@ fn scale_a_compose_service_from_the_board() {
     .unwrap();
     // Compose itself lists the new replicas.
     assert_eq!(p.ps_ids("web").len(), want);
+    // The logs view follows every replica, prefixed with its name.
+    b.send("l");
+    b.wait_for(TIMEOUT, |s| {
+        s.contains("logs of boardweb") && s.contains("following")
+    })
+    .unwrap();
+    b.send("t");
+    b.send_esc();
+    b.wait_for(TIMEOUT, |s| s.contains("docker ") && s.contains(&p.name))
+        .unwrap();
     b.send("q");
     assert!(b.wait_exit(TIMEOUT).unwrap().success());
 }

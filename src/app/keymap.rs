@@ -38,6 +38,8 @@ pub enum Action {
     Rollback,
     DeletePod,
     ShowNodes,
+    Logs,
+    Timestamps,
 }
 
 /// Where an action applies, for the hint bar and the help screen.
@@ -220,6 +222,22 @@ pub const BINDINGS: &[Binding] = &[
         help: "roll back (undo)",
         hint: Some("undo"),
         contexts: &[Context::List, Context::Detail],
+        section: Section::Lists,
+    },
+    Binding {
+        action: Action::Logs,
+        keys: &["l"],
+        help: "follow logs",
+        hint: Some("logs"),
+        contexts: &[Context::List, Context::Detail],
+        section: Section::Lists,
+    },
+    Binding {
+        action: Action::Timestamps,
+        keys: &["t"],
+        help: "logs: timestamps",
+        hint: None,
+        contexts: &[Context::Detail],
         section: Section::Lists,
     },
     Binding {

@@ -28,6 +28,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         edit_filter(state, key);
         return vec![];
     }
+    if state.logs.editing {
+        edit_log_search(state, key);
+        return vec![];
+    }
     if state.help_open {
         // Help is modal: only closing it (or quitting) does anything.
         match state.keymap.action_for(&key) {
@@ -77,6 +81,12 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::ShowBackups => state.view = View::Backups,
         Action::ShowActions => state.view = View::Actions,
         Action::ShowNodes => state.view = View::Nodes,
+        Action::Logs => return open_logs(state),
+        Action::Timestamps => {
+            if matches!(state.view, View::Logs { .. }) {
+                state.logs.timestamps = !state.logs.timestamps;
+            }
+        }
         Action::Scale => dialogs::open_scale(state),
         Action::Restart => {
             if let Some(t) = dialogs::focused_docker(state) {
@@ -128,7 +138,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 flash(state, "nothing to dismiss", false);
             }
         }
-        _ => navigate(state, action),
+        _ => return navigate(state, action),
     }
     vec![]
 }
@@ -211,8 +221,58 @@ fn cancel(state: &mut State) -> Vec<Effect> {
     }
 }
 
+/// Opens the logs view of the focused service's containers (all replicas,
+/// interleaved, each line prefixed with its replica).
+fn open_logs(state: &mut State) -> Vec<Effect> {
+    let Some(i) = state.focused_service() else {
+        return vec![];
+    };
+    let s = &state.services[i];
+    if s.containers.is_empty() {
+        let why = format!("{} has no containers to show logs of", s.name);
+        flash(state, why, false);
+        return vec![];
+    }
+    let containers = s
+        .containers
+        .iter()
+        .map(|c| (c.host.clone(), c.id.clone(), c.name.clone()))
+        .collect();
+    state.logs = super::state::LogView {
+        timestamps: state.logs.timestamps,
+        ..Default::default()
+    };
+    state.view = View::Logs {
+        service: i,
+        scroll: 0,
+        follow: true,
+    };
+    vec![Effect::FollowLogs(containers)]
+}
+
+fn edit_log_search(state: &mut State, key: KeyEvent) {
+    match key.code {
+        KeyCode::Esc => {
+            state.logs.search.clear();
+            state.logs.editing = false;
+        }
+        KeyCode::Enter => state.logs.editing = false,
+        KeyCode::Backspace => {
+            state.logs.search.pop();
+        }
+        KeyCode::Char(c)
+            if !key.modifiers.contains(KeyModifiers::CONTROL)
+                && state.logs.search.chars().count() < 64 =>
+        {
+            state.logs.search.push(c)
+        }
+        _ => return,
+    }
+    state.dirty = true;
+}
+
 /// Movement, open and back, per view.
-fn navigate(state: &mut State, action: Action) {
+fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
     match state.view {
         View::Services => services_list(state, action),
         View::Backups => {
@@ -251,6 +311,14 @@ fn navigate(state: &mut State, action: Action) {
         View::Detail { .. } | View::BackupFiles { .. } | View::JobOutput { .. } => {
             scroll(state, action)
         }
+        View::Logs { service, .. } => match action {
+            Action::Back => {
+                state.view = View::Detail { service, scroll: 0 };
+                return vec![Effect::StopLogs];
+            }
+            Action::Filter => state.logs.editing = true,
+            _ => scroll(state, action),
+        },
         View::Nodes => {
             let len: usize = state.clusters.values().map(|c| c.nodes.len()).sum();
             let rows = state.list_rows();
@@ -260,6 +328,7 @@ fn navigate(state: &mut State, action: Action) {
             }
         }
     }
+    vec![]
 }
 
 fn move_in(pos: &mut super::state::ListPos, action: Action, len: usize, rows: usize) {
@@ -304,7 +373,9 @@ fn scroll(state: &mut State, action: Action) {
     let pane = state.pane();
     let (scroll, follow) = match &mut state.view {
         View::Detail { scroll, .. } | View::BackupFiles { scroll, .. } => (scroll, None),
-        View::JobOutput { scroll, follow, .. } => (scroll, Some(follow)),
+        View::JobOutput { scroll, follow, .. } | View::Logs { scroll, follow, .. } => {
+            (scroll, Some(follow))
+        }
         _ => return,
     };
     match action {

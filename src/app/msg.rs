@@ -35,6 +35,8 @@ pub enum Msg {
     Shutdown,
     /// News from the action layer.
     Ops(OpsEvent),
+    /// New log lines for the logs view.
+    LogLines(Vec<crate::model::LogEntry>),
     /// A Docker host's containers, rebuilt.
     Docker(Box<crate::model::DockerSnapshot>),
     /// A Kubernetes context's state, rebuilt.
@@ -96,4 +98,8 @@ pub enum Effect {
     /// The operator said no at the confirm dialog (audited).
     Decline(Box<ActionPlan>),
     CancelJob(JobId),
+    /// Follow these containers' logs `(host, id, prefix)`, replacing any
+    /// stream already followed.
+    FollowLogs(Vec<(String, String, String)>),
+    StopLogs,
 }

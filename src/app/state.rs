@@ -29,6 +29,26 @@ pub enum View {
         follow: bool,
     },
     Nodes,
+    /// The logs of a service's containers, followed.
+    Logs {
+        service: usize,
+        scroll: u16,
+        follow: bool,
+    },
+}
+
+/// Log lines kept for the logs view.
+pub const LOG_LINES: usize = 5000;
+
+/// The logs view's buffer and options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogView {
+    pub lines: std::collections::VecDeque<crate::model::LogEntry>,
+    pub dropped: u64,
+    pub timestamps: bool,
+    /// Only lines containing this (case-insensitive) are shown.
+    pub search: String,
+    pub editing: bool,
 }
 
 /// The panes, in tab order.
@@ -66,7 +86,7 @@ impl Pane {
 impl View {
     pub fn pane(self) -> Pane {
         match self {
-            View::Services | View::Detail { .. } => Pane::Services,
+            View::Services | View::Detail { .. } | View::Logs { .. } => Pane::Services,
             View::Backups | View::BackupFiles { .. } => Pane::Backups,
             View::Actions | View::JobOutput { .. } => Pane::Actions,
             View::Nodes => Pane::Nodes,
@@ -209,6 +229,7 @@ pub struct State {
     pub clusters: std::collections::BTreeMap<String, ClusterInfo>,
     /// Docker hosts that cannot be reached, with the reason.
     pub docker_errors: std::collections::BTreeMap<String, String>,
+    pub logs: LogView,
 }
 
 impl State {
@@ -241,6 +262,7 @@ impl State {
             alerts: Vec::new(),
             clusters: std::collections::BTreeMap::new(),
             docker_errors: std::collections::BTreeMap::new(),
+            logs: LogView::default(),
         };
         s.reorder();
         s
@@ -292,7 +314,7 @@ impl State {
     pub fn context(&self) -> Context {
         match self.view {
             View::Services => Context::List,
-            View::Detail { .. } => Context::Detail,
+            View::Detail { .. } | View::Logs { .. } => Context::Detail,
             View::Backups | View::BackupFiles { .. } => Context::Backups,
             View::Actions | View::JobOutput { .. } => Context::Actions,
             View::Nodes => Context::Nodes,
@@ -324,7 +346,7 @@ impl State {
     /// selected or open service.
     pub fn focused_service(&self) -> Option<usize> {
         match self.view {
-            View::Detail { service, .. } => Some(service),
+            View::Detail { service, .. } | View::Logs { service, .. } => Some(service),
             View::Services => self.selected_service(),
             _ => None,
         }

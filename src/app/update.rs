@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::msg::{Effect, Msg, OpsEvent};
-use super::state::{Dialog, Flash, JOB_HISTORY, State};
+use super::state::{Dialog, Flash, JOB_HISTORY, State, View};
 use crate::model::{Confirmation, Job, LastRun, Outcome};
 
 /// How long a flash message stays in the status line.
@@ -74,6 +74,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Ops(event) => on_ops(state, event),
+        Msg::LogLines(lines) => {
+            let logs = &mut state.logs;
+            for l in lines {
+                if logs.lines.len() == super::state::LOG_LINES {
+                    logs.lines.pop_front();
+                    logs.dropped += 1;
+                }
+                logs.lines.push_back(l);
+            }
+            if matches!(state.view, View::Logs { .. }) {
+                state.dirty = true;
+            }
+            vec![]
+        }
         Msg::Docker(snap) => {
             super::join::apply_docker(state, *snap);
             vec![]
@@ -405,5 +419,21 @@ mod tests {
         assert!(!s.dirty);
         update(&mut s, probe(0, 2, true));
         assert!(s.dirty);
+    }
+
+    #[test]
+    fn log_lines_are_bounded() {
+        let mut s = state(&["a"]);
+        let line = |n: usize| crate::model::LogEntry {
+            prefix: "a_1".into(),
+            at: None,
+            line: format!("line {n}"),
+            stderr: false,
+        };
+        let total = crate::app::state::LOG_LINES + 10;
+        update(&mut s, Msg::LogLines((0..total).map(line).collect()));
+        assert_eq!(s.logs.lines.len(), crate::app::state::LOG_LINES);
+        assert_eq!(s.logs.dropped, 10);
+        assert_eq!(s.logs.lines.front().unwrap().line, "line 10");
     }
 }

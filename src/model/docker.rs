@@ -96,3 +96,13 @@ pub struct DockerSnapshot {
     /// Set while the daemon cannot be reached (reconnecting with backoff).
     pub error: Option<String>,
 }
+
+/// One line of a container's log, for the logs view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    /// The replica it came from (`web_2`).
+    pub prefix: String,
+    pub at: Option<SystemTime>,
+    pub line: String,
+    pub stderr: bool,
+}

@@ -17,6 +17,7 @@ pub use alert::{Alert, AlertSource, Severity};
 pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use docker::{
     ComposeLabels, ComposeRef, ContainerHealth, ContainerInfo, ContainerStats, DockerSnapshot,
+    LogEntry,
 };
 pub use health::{DependencyCheck, Health, HealthReport};
 pub use kube::{

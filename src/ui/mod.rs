@@ -7,6 +7,7 @@ pub mod dialogs;
 pub mod footer;
 pub mod header;
 pub mod help;
+pub mod logs;
 pub mod nodes;
 pub mod services;
 pub mod sparkline;
@@ -47,6 +48,11 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         }
         View::Backups => backups::render(frame, body, state, theme),
         View::Nodes => nodes::render(frame, body, state, theme),
+        View::Logs {
+            service,
+            scroll,
+            follow,
+        } => logs::render(frame, body, state, service, scroll, follow, theme),
         View::BackupFiles { job, scroll } => {
             backups::render_files(frame, body, state, job, scroll, theme)
         }
