@@ -91,7 +91,8 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 notice: None,
             };
             let kube = world.kube_settings();
-            interactive(&cli.theme, config, banner, &world.locations(), kube).await?;
+            let setup = Some(world.cluster_setup());
+            interactive(&cli.theme, config, banner, &world.locations(), kube, setup).await?;
             drop(world);
             Ok(ExitCode::SUCCESS)
         }
@@ -236,6 +237,7 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 banner,
                 &board::Locations::default(),
                 kube,
+                None,
             )
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -265,6 +267,7 @@ async fn interactive(
     banner: Banner,
     locations: &board::Locations,
     kube: Option<opsboard::sources::kube::KubeSettings>,
+    kube_setup: Option<runtime::KubeSetup>,
 ) -> color_eyre::Result<()> {
     let theme = Theme::select(theme.as_deref().or(config.theme.as_deref()), no_color())
         .map_err(|e| eyre!(e))?;
@@ -287,6 +290,7 @@ async fn interactive(
         ops,
         kube,
         docker,
+        kube_setup,
     })
     .await
 }

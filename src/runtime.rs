@@ -15,6 +15,11 @@ use crate::sources::health::{HealthSource, ProbeSpec};
 use crate::terminal::TerminalGuard;
 use crate::ui::{self, Theme};
 
+/// Work to finish before the Kubernetes source connects (the demo starts
+/// its simulated cluster here); the value is kept alive while the board runs.
+pub type KubeSetup =
+    futures::future::BoxFuture<'static, Result<Box<dyn std::any::Any + Send>, String>>;
+
 /// At most ~60 frames per second.
 const FRAME: Duration = Duration::from_millis(16);
 
@@ -29,6 +34,8 @@ pub struct Board {
     pub kube: Option<crate::sources::kube::KubeSettings>,
     /// Docker hosts to watch, if any.
     pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
+    /// Runs before the Kubernetes source connects, after the first frame.
+    pub kube_setup: Option<KubeSetup>,
 }
 
 /// Runs the interactive board until the user quits or a signal arrives.
@@ -41,6 +48,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         ops,
         kube,
         docker,
+        kube_setup,
     } = board;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -51,6 +59,16 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     let kube_task = kube.map(|settings| {
         let tx = tx.clone();
         tokio::spawn(async move {
+            let _keep = match kube_setup {
+                Some(setup) => match setup.await {
+                    Ok(guard) => Some(guard),
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        None
+                    }
+                },
+                None => None,
+            };
             let connected = crate::sources::kube::connect(&settings).await;
             let _source =
                 crate::sources::kube::KubeSource::spawn(connected, settings.namespaces(), tx);

@@ -182,7 +182,11 @@ fn help_popup_lists_the_keymap_and_toggles() {
     pty.send("?");
     let title = "Keys — ? or Esc to close";
     let screen = pty
-        .wait_for(TIMEOUT, |s| s.contains(title))
+        // The legend is the popup's last line: wait for the whole popup,
+        // not just its first row.
+        .wait_for(TIMEOUT, |s| {
+            s.contains(title) && s.contains("TLS unverified")
+        })
         .expect("the help popup after ?");
     // Every binding's keys and help text, as generated from the keymap,
     // on screen at 80×24 (a popup taller than the screen loses its end).

@@ -27,8 +27,9 @@ pub struct DemoWorld {
     /// Scratch space for the demo's backups, uploads and audit log; removed
     /// on drop so the demo never touches the user's real data.
     pub dir: std::path::PathBuf,
-    /// The simulated Kubernetes cluster (context `demo`).
-    pub cluster: Option<kube::SimCluster>,
+    /// Whether the simulated Kubernetes cluster is part of this world
+    /// (it is started by [`DemoWorld::cluster_setup`], after the first frame).
+    pub with_cluster: bool,
 }
 
 impl Drop for DemoWorld {
@@ -152,14 +153,13 @@ impl DemoWorld {
         }
         let dir = std::env::temp_dir().join(format!("opsboard-demo-{}", std::process::id()));
         make_uploads(&dir.join("uploads"))?;
-        let cluster = kube::SimCluster::start(kube::World::demo()).await?;
-        cluster.write_kubeconfig(&dir.join("kubeconfig"), DEMO_CONTEXT)?;
+
         Ok(DemoWorld {
             services,
             instances,
             redis: redis_addr,
             dir,
-            cluster: Some(cluster),
+            with_cluster: true,
         })
     }
 
@@ -224,12 +224,30 @@ impl DemoWorld {
 
     /// Watch the demo's simulated cluster, and nothing else.
     pub fn kube_settings(&self) -> Option<crate::sources::kube::KubeSettings> {
-        self.cluster.as_ref()?;
+        if !self.with_cluster {
+            return None;
+        }
         Some(crate::sources::kube::KubeSettings {
             kubeconfig: Some(self.dir.join("kubeconfig")),
             contexts: vec![DEMO_CONTEXT.into()],
             namespaces: vec![],
             namespace_flag: None,
+        })
+    }
+
+    /// Starts the simulated cluster and writes its kubeconfig. Building its
+    /// history takes ~0.1 s of CPU, so the board runs this after drawing its
+    /// first frame; the returned guard keeps the cluster alive.
+    pub fn cluster_setup(&self) -> crate::runtime::KubeSetup {
+        let kubeconfig = self.dir.join("kubeconfig");
+        Box::pin(async move {
+            let cluster = kube::SimCluster::start(kube::World::demo())
+                .await
+                .map_err(|e| format!("simulated cluster: {e}"))?;
+            cluster
+                .write_kubeconfig(&kubeconfig, DEMO_CONTEXT)
+                .map_err(|e| format!("simulated cluster kubeconfig: {e}"))?;
+            Ok(Box::new(cluster) as Box<dyn std::any::Any + Send>)
         })
     }
 
