@@ -839,14 +839,21 @@ async fn apply_logs_and_get_all() {
     );
     k.ok(&["rollout", "status", "deploy/applied", "--timeout=60s"])
         .await;
-    let d = sim
-        .object("deployments", Some("default"), "applied")
-        .unwrap();
+    // `rollout status` can see the old, complete state before the
+    // controller observes the new generation: wait for the new revision.
+    let d = eventually(
+        Duration::from_secs(30),
+        "revision 2 of `applied`",
+        || async {
+            sim.object("deployments", Some("default"), "applied")
+                .filter(|d| annotation(d, "deployment.kubernetes.io/revision") == "2")
+        },
+    )
+    .await;
     assert_eq!(
         d["spec"]["template"]["spec"]["containers"][0]["image"],
         "nginx:1.28"
     );
-    assert_eq!(annotation(&d, "deployment.kubernetes.io/revision"), "2");
     let logs = k.ok(&["logs", "deploy/web"]).await;
     assert!(logs.contains("starting web (nginx:1.25)"), "{logs}");
     let all = k.ok(&["get", "all"]).await;
