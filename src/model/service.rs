@@ -181,6 +181,6 @@ impl Service {
             .max_by_key(|p| p.history.len())
             .into_iter()
             .flat_map(|p| p.history.iter())
-            .map(|s| s.ok.then_some(s.latency.as_micros() as u64))
+            .map(|s| s.ok.then_some(s.latency().as_micros() as u64))
     }
 }

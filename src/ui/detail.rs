@@ -272,7 +272,7 @@ fn probe_lines(
                 sparkline::render(
                     p.history
                         .iter()
-                        .map(|s| s.ok.then_some(s.latency.as_millis() as u64)),
+                        .map(|s| s.ok.then_some(s.latency().as_micros() as u64)),
                     w,
                 ),
                 theme.sparkline,
