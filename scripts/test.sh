@@ -21,6 +21,10 @@ APT_NEEDS=(
   "docker-compose docker-compose"
   "busybox busybox-static"
   "kubectl kubernetes-client"
+  "prometheus prometheus"
+  "prometheus-alertmanager prometheus-alertmanager"
+  "amtool prometheus-alertmanager"
+  "prometheus-node-exporter prometheus-node-exporter"
 )
 
 apt_updated=0

@@ -172,6 +172,11 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                         tx.clone(),
                     )));
                 }
+                Effect::Bell => {
+                    use std::io::Write;
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(b"\x07").and_then(|()| out.flush());
+                }
                 Effect::StopLogs => {
                     if let Some(t) = logs_task.take() {
                         t.abort();

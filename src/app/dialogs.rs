@@ -26,6 +26,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             value,
             hpa,
         }) => scale_key(state, key, workload, current, value, hpa),
+        Some(d @ Dialog::Silence { .. }) => {
+            state.dialog = Some(d);
+            super::alert_keys::silence_key(state, key)
+        }
         None => vec![],
     }
 }

@@ -40,6 +40,11 @@ pub enum Action {
     ShowNodes,
     Logs,
     Timestamps,
+    ShowAlerts,
+    Silence,
+    ExpireSilence,
+    Targets,
+    GoToService,
 }
 
 /// Where an action applies, for the hint bar and the help screen.
@@ -55,6 +60,8 @@ pub enum Context {
     Actions,
     /// The nodes pane.
     Nodes,
+    /// The alerts pane (list, detail, targets).
+    Alerts,
     /// Everywhere.
     Global,
 }
@@ -64,6 +71,7 @@ pub enum Context {
 pub enum Section {
     Move,
     Lists,
+    Alerts,
     Everywhere,
 }
 
@@ -72,6 +80,7 @@ impl Section {
         match self {
             Section::Move => "Move",
             Section::Lists => "Lists and panes",
+            Section::Alerts => "Alerts pane",
             Section::Everywhere => "Everywhere",
         }
     }
@@ -88,271 +97,7 @@ pub struct Binding {
     pub section: Section,
 }
 
-/// The default keymap. The help screen and hint bar are generated from this.
-pub const BINDINGS: &[Binding] = &[
-    Binding {
-        action: Action::Up,
-        keys: &["k", "up"],
-        help: "move up",
-        hint: None,
-        contexts: &[
-            Context::List,
-            Context::Detail,
-            Context::Backups,
-            Context::Actions,
-        ],
-        section: Section::Move,
-    },
-    Binding {
-        action: Action::Down,
-        keys: &["j", "down"],
-        help: "move down",
-        hint: None,
-        contexts: &[
-            Context::List,
-            Context::Detail,
-            Context::Backups,
-            Context::Actions,
-        ],
-        section: Section::Move,
-    },
-    Binding {
-        action: Action::Top,
-        keys: &["g", "home"],
-        help: "go to the top",
-        hint: None,
-        contexts: &[
-            Context::List,
-            Context::Detail,
-            Context::Backups,
-            Context::Actions,
-        ],
-        section: Section::Move,
-    },
-    Binding {
-        action: Action::Bottom,
-        keys: &["G", "end"],
-        help: "go to the bottom",
-        hint: None,
-        contexts: &[
-            Context::List,
-            Context::Detail,
-            Context::Backups,
-            Context::Actions,
-        ],
-        section: Section::Move,
-    },
-    Binding {
-        action: Action::PageUp,
-        keys: &["pgup", "ctrl-b"],
-        help: "page up",
-        hint: None,
-        contexts: &[
-            Context::List,
-            Context::Detail,
-            Context::Backups,
-            Context::Actions,
-        ],
-        section: Section::Move,
-    },
-    Binding {
-        action: Action::PageDown,
-        keys: &["pgdn", "ctrl-f"],
-        help: "page down",
-        hint: None,
-        contexts: &[
-            Context::List,
-            Context::Detail,
-            Context::Backups,
-            Context::Actions,
-        ],
-        section: Section::Move,
-    },
-    Binding {
-        action: Action::Filter,
-        keys: &["/"],
-        help: "filter services by name",
-        hint: Some("filter"),
-        contexts: &[Context::List],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Open,
-        keys: &["enter"],
-        help: "open the selected row",
-        hint: Some("open"),
-        contexts: &[Context::List, Context::Backups, Context::Actions],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Back,
-        keys: &["esc"],
-        help: "back to the list",
-        hint: Some("back"),
-        contexts: &[Context::Detail],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Backup,
-        keys: &["b"],
-        help: "back up now",
-        hint: Some("backup"),
-        contexts: &[Context::List, Context::Detail, Context::Backups],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Scale,
-        keys: &["s"],
-        help: "scale the workload",
-        hint: Some("scale"),
-        contexts: &[Context::List, Context::Detail],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Restart,
-        keys: &["r"],
-        help: "rollout restart",
-        hint: Some("restart"),
-        contexts: &[Context::List, Context::Detail],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Rollback,
-        keys: &["u"],
-        help: "roll back (undo)",
-        hint: Some("undo"),
-        contexts: &[Context::List, Context::Detail],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Logs,
-        keys: &["l"],
-        help: "follow logs",
-        hint: Some("logs"),
-        contexts: &[Context::List, Context::Detail],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Timestamps,
-        keys: &["t"],
-        help: "logs: timestamps",
-        hint: None,
-        contexts: &[Context::Detail],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::DeletePod,
-        keys: &["d"],
-        help: "delete a pod",
-        hint: None,
-        contexts: &[Context::Detail],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Verify,
-        keys: &["v"],
-        help: "verify newest backup",
-        hint: Some("verify"),
-        contexts: &[Context::Backups],
-        section: Section::Lists,
-    },
-    Binding {
-        action: Action::Palette,
-        keys: &[":"],
-        help: "runbooks & actions",
-        hint: Some("actions"),
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::CancelJob,
-        keys: &["c"],
-        help: "cancel the running job",
-        hint: None,
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::Dismiss,
-        keys: &["x"],
-        help: "dismiss results",
-        hint: None,
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::NextPane,
-        keys: &["tab"],
-        help: "next pane",
-        hint: None,
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::PrevPane,
-        keys: &["backtab"],
-        help: "previous pane",
-        hint: None,
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::ShowServices,
-        keys: &["1"],
-        help: "Services pane",
-        hint: None,
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::ShowBackups,
-        keys: &["2"],
-        help: "Backups pane",
-        hint: None,
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::ShowActions,
-        keys: &["3"],
-        help: "Actions pane",
-        hint: None,
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::ShowNodes,
-        keys: &["4"],
-        help: "Nodes pane",
-        hint: None,
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::Refresh,
-        keys: &["ctrl-r", "f5"],
-        help: "poll now",
-        hint: Some("poll now"),
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::Help,
-        keys: &["?"],
-        help: "show or hide this help",
-        hint: Some("help"),
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-    Binding {
-        action: Action::Quit,
-        keys: &["q", "ctrl-c"],
-        help: "quit",
-        hint: Some("quit"),
-        contexts: &[Context::Global],
-        section: Section::Everywhere,
-    },
-];
+pub use super::bindings::BINDINGS;
 
 /// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -81,6 +81,17 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::ShowBackups => state.view = View::Backups,
         Action::ShowActions => state.view = View::Actions,
         Action::ShowNodes => state.view = View::Nodes,
+        Action::ShowAlerts => state.view = View::Alerts,
+        Action::Targets => {
+            state.view = if state.view == View::Targets {
+                View::Alerts
+            } else {
+                View::Targets
+            }
+        }
+        Action::Silence => return super::alert_keys::silence(state),
+        Action::ExpireSilence => return super::alert_keys::expire(state),
+        Action::GoToService => super::alert_keys::go_to_service(state),
         Action::Logs => return open_logs(state),
         Action::Timestamps => {
             if matches!(state.view, View::Logs { .. }) {
@@ -319,6 +330,9 @@ fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
             Action::Filter => state.logs.editing = true,
             _ => scroll(state, action),
         },
+        View::Alerts | View::AlertDetail { .. } | View::Targets => {
+            return super::alert_keys::navigate(state, action);
+        }
         View::Nodes => {
             let len: usize = state.clusters.values().map(|c| c.nodes.len()).sum();
             let rows = state.list_rows();
@@ -331,7 +345,7 @@ fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
     vec![]
 }
 
-fn move_in(pos: &mut super::state::ListPos, action: Action, len: usize, rows: usize) {
+pub(super) fn move_in(pos: &mut super::state::ListPos, action: Action, len: usize, rows: usize) {
     let last = len.saturating_sub(1);
     let page = rows.max(1);
     let sel = &mut pos.selected;
@@ -368,11 +382,13 @@ fn services_list(state: &mut State, action: Action) {
 }
 
 /// Scrolling in detail-like views; Esc returns to the pane's list.
-fn scroll(state: &mut State, action: Action) {
+pub(super) fn scroll(state: &mut State, action: Action) {
     let page = state.height.saturating_sub(4).max(1);
     let pane = state.pane();
     let (scroll, follow) = match &mut state.view {
-        View::Detail { scroll, .. } | View::BackupFiles { scroll, .. } => (scroll, None),
+        View::Detail { scroll, .. }
+        | View::BackupFiles { scroll, .. }
+        | View::AlertDetail { scroll, .. } => (scroll, None),
         View::JobOutput { scroll, follow, .. } | View::Logs { scroll, follow, .. } => {
             (scroll, Some(follow))
         }

@@ -1,6 +1,9 @@
 //! The reducer layer: `State`, `Msg`, `update`, and the keymap.
 //! No IO, no `.await`, no drawing.
 
+pub mod alert_keys;
+pub mod alerts;
+pub mod bindings;
 pub mod dialogs;
 pub mod join;
 pub mod keymap;
@@ -9,9 +12,10 @@ pub mod layout;
 pub mod msg;
 pub mod state;
 pub mod update;
+pub mod update_metrics;
 
 pub use keymap::{Action, Keymap};
-pub use msg::{Effect, Msg, OpsEvent, ProbeId};
+pub use msg::{Effect, MetricsUpdate, Msg, OpsEvent, ProbeId};
 pub use state::{
     Banner, Dialog, Filter, Flash, ListPos, Pane, RunbookEntry, ScaleTarget, State, View,
 };

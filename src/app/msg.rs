@@ -41,11 +41,53 @@ pub enum Msg {
     Docker(Box<crate::model::DockerSnapshot>),
     /// A Kubernetes context's state, rebuilt.
     Kube(Box<crate::model::ClusterSnapshot>),
+    /// A service's metrics: new points (one per scrape, or a backfill from
+    /// `query_range`), or why they could not be had.
+    Metrics {
+        service: usize,
+        generation: u64,
+        update: MetricsUpdate,
+    },
+    /// Alerts from one Prometheus or Alertmanager, or why not.
+    RemoteAlerts {
+        source: crate::model::AlertSource,
+        server: String,
+        at: SystemTime,
+        alerts: Result<Vec<crate::model::Alert>, String>,
+    },
+    /// An Alertmanager's silences.
+    Silences {
+        server: String,
+        silences: Result<Vec<crate::model::Silence>, String>,
+    },
+    /// A Prometheus server's scrape targets and rule health.
+    PromTargets {
+        server: String,
+        at: SystemTime,
+        targets: Result<Vec<crate::model::ScrapeTarget>, String>,
+        rules: Result<Vec<crate::model::RuleHealth>, String>,
+    },
     /// A backup job's directory was (re)read.
     BackupsScanned {
         job: String,
         files: Result<Vec<BackupFile>, String>,
     },
+}
+
+/// What one round of a service's metrics brought.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricsUpdate {
+    /// Oldest first; many for a backfill.
+    pub points: Vec<crate::model::metrics::MetricPoint>,
+    /// The latest value of each configured custom metric.
+    pub custom: Option<Vec<crate::model::metrics::CustomValue>>,
+    /// Share of disk used, when a query gives it.
+    pub disk_ratio: Option<f64>,
+    /// The round failed: why (the points, if any, are still used).
+    pub error: Option<String>,
+    /// Malformed lines, Prometheus warnings.
+    pub warnings: Vec<String>,
+    pub at: Option<SystemTime>,
 }
 
 /// What the action layer reports back.
@@ -102,4 +144,6 @@ pub enum Effect {
     /// stream already followed.
     FollowLogs(Vec<(String, String, String)>),
     StopLogs,
+    /// A critical alert started firing and the bell is on.
+    Bell,
 }

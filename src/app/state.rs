@@ -29,6 +29,15 @@ pub enum View {
         follow: bool,
     },
     Nodes,
+    /// The merged alert list.
+    Alerts,
+    /// One alert (`alerts.rows[row]`) in full.
+    AlertDetail {
+        row: usize,
+        scroll: u16,
+    },
+    /// Prometheus scrape targets and rule health.
+    Targets,
     /// The logs of a service's containers, followed.
     Logs {
         service: usize,
@@ -55,17 +64,25 @@ pub struct LogView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Services,
+    Alerts,
     Backups,
     Actions,
     Nodes,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Services, Pane::Backups, Pane::Actions, Pane::Nodes];
+    pub const ALL: [Pane; 5] = [
+        Pane::Services,
+        Pane::Alerts,
+        Pane::Backups,
+        Pane::Actions,
+        Pane::Nodes,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Pane::Services => "Services",
+            Pane::Alerts => "Alerts",
             Pane::Backups => "Backups",
             Pane::Actions => "Actions",
             Pane::Nodes => "Nodes",
@@ -76,6 +93,7 @@ impl Pane {
     pub fn view(self) -> View {
         match self {
             Pane::Services => View::Services,
+            Pane::Alerts => View::Alerts,
             Pane::Backups => View::Backups,
             Pane::Actions => View::Actions,
             Pane::Nodes => View::Nodes,
@@ -90,6 +108,7 @@ impl View {
             View::Backups | View::BackupFiles { .. } => Pane::Backups,
             View::Actions | View::JobOutput { .. } => Pane::Actions,
             View::Nodes => Pane::Nodes,
+            View::Alerts | View::AlertDetail { .. } | View::Targets => Pane::Alerts,
         }
     }
 }
@@ -118,6 +137,33 @@ pub enum Dialog {
         /// Only entries whose label starts with this (e.g. "delete pod").
         only: Option<String>,
     },
+    /// Making an Alertmanager silence: every field editable.
+    Silence {
+        server: String,
+        matchers: String,
+        duration: String,
+        comment: String,
+        field: SilenceField,
+        error: Option<String>,
+    },
+}
+
+/// Which field of the silence dialog has the cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SilenceField {
+    Matchers,
+    Duration,
+    Comment,
+}
+
+impl SilenceField {
+    pub fn next(self) -> SilenceField {
+        match self {
+            SilenceField::Matchers => SilenceField::Duration,
+            SilenceField::Duration => SilenceField::Comment,
+            SilenceField::Comment => SilenceField::Matchers,
+        }
+    }
 }
 
 /// What the scale dialog scales.
@@ -223,8 +269,11 @@ pub struct State {
     pub runbooks: Vec<RunbookEntry>,
     /// Where the audit log is written, for the Actions pane.
     pub audit_path: Option<String>,
-    /// Alerts raised by local rules, recomputed as their inputs change.
-    pub alerts: Vec<crate::model::Alert>,
+    /// Local, Prometheus and Alertmanager alerts, merged; silences and
+    /// scrape targets.
+    pub alerts: super::alerts::AlertBoard,
+    /// Local alert rules with their settings and memory.
+    pub rules: crate::rules::Rules,
     /// Kubernetes contexts: nodes and how each watched resource is doing.
     pub clusters: std::collections::BTreeMap<String, ClusterInfo>,
     /// Docker hosts that cannot be reached, with the reason.
@@ -259,7 +308,8 @@ impl State {
             flash: None,
             runbooks: Vec::new(),
             audit_path: None,
-            alerts: Vec::new(),
+            alerts: super::alerts::AlertBoard::default(),
+            rules: crate::rules::Rules::default(),
             clusters: std::collections::BTreeMap::new(),
             docker_errors: std::collections::BTreeMap::new(),
             logs: LogView::default(),
@@ -272,6 +322,7 @@ impl State {
     /// working (a cluster unreachable, a resource forbidden).
     pub fn notice(&self) -> Option<String> {
         let mut parts: Vec<String> = self.banner.notice.iter().cloned().collect();
+        parts.extend(self.alerts.errors());
         for (host, e) in &self.docker_errors {
             parts.push(format!("docker {host}: {e}"));
         }
@@ -318,6 +369,7 @@ impl State {
             View::Backups | View::BackupFiles { .. } => Context::Backups,
             View::Actions | View::JobOutput { .. } => Context::Actions,
             View::Nodes => Context::Nodes,
+            View::Alerts | View::AlertDetail { .. } | View::Targets => Context::Alerts,
         }
     }
 

@@ -37,10 +37,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             {
                 state.flash = None;
             }
-            evaluate_rules(state);
             // The header clock and "ago" ages move every second.
             state.dirty = true;
-            vec![]
+            super::update_metrics::evaluate_rules(state)
         }
         Msg::Probe {
             id,
@@ -107,15 +106,29 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 state.dirty = true;
             }
-            evaluate_rules(state);
-            vec![]
+            super::update_metrics::evaluate_rules(state)
         }
+        Msg::Metrics {
+            service,
+            generation,
+            update,
+        } => super::update_metrics::on_metrics(state, service, generation, update),
+        Msg::RemoteAlerts {
+            source,
+            server,
+            at,
+            alerts,
+        } => super::update_metrics::on_remote_alerts(state, source, server, at, alerts),
+        Msg::Silences { server, silences } => {
+            super::update_metrics::on_silences(state, server, silences)
+        }
+        Msg::PromTargets {
+            server,
+            at,
+            targets,
+            rules,
+        } => super::update_metrics::on_targets(state, server, at, targets, rules),
     }
-}
-
-/// Recomputes the alerts of local rules from the state they watch.
-fn evaluate_rules(state: &mut State) {
-    state.alerts = crate::rules::backup::rpo_alerts(&state.backups, state.now);
 }
 
 /// Shows a message in the status line.

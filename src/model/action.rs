@@ -47,6 +47,10 @@ pub enum Verb {
     Stop,
     /// Start a stopped container.
     Start,
+    /// Create an Alertmanager silence.
+    Silence,
+    /// Expire an Alertmanager silence.
+    ExpireSilence,
 }
 
 impl Verb {
@@ -64,6 +68,8 @@ impl Verb {
             Verb::DeletePod { pod } => format!("delete pod {pod} of"),
             Verb::Stop => "stop".into(),
             Verb::Start => "start".into(),
+            Verb::Silence => "silence".into(),
+            Verb::ExpireSilence => "expire silence".into(),
         }
     }
 }
@@ -327,6 +333,20 @@ pub enum ActionRequest {
     DockerRollback {
         target: DockerTarget,
     },
+    /// Create an Alertmanager silence.
+    Silence {
+        server: String,
+        matchers: Vec<super::Matcher>,
+        duration: Duration,
+        comment: String,
+    },
+    /// Expire an Alertmanager silence now.
+    ExpireSilence {
+        server: String,
+        id: String,
+        /// What it matched, to say so in the plan.
+        matchers: Vec<super::Matcher>,
+    },
 }
 
 /// A container, or all containers of a Compose service, on one host.
@@ -403,6 +423,8 @@ impl ActionRequest {
                 replicas: *replicas as i32,
             },
             ActionRequest::DockerRollback { .. } => Verb::Rollback { to_revision: None },
+            ActionRequest::Silence { .. } => Verb::Silence,
+            ActionRequest::ExpireSilence { .. } => Verb::ExpireSilence,
         }
     }
 
@@ -441,6 +463,15 @@ impl ActionRequest {
                 format!("scale {service} to {replicas}")
             }
             ActionRequest::DockerRollback { target } => format!("roll back {}", target.describe()),
+            ActionRequest::Silence {
+                server, matchers, ..
+            } => format!(
+                "silence {} on {server}",
+                super::Matcher::format_list(matchers)
+            ),
+            ActionRequest::ExpireSilence { server, id, .. } => {
+                format!("expire silence {id} on {server}")
+            }
         }
     }
 }

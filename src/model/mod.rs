@@ -6,6 +6,7 @@ pub mod backup;
 pub mod docker;
 pub mod health;
 pub mod kube;
+pub mod metrics;
 pub mod probe;
 pub mod service;
 
@@ -13,7 +14,10 @@ pub use action::{
     ActionPlan, ActionRequest, Confirmation, DockerTarget, DryRun, FollowUp, FollowUpResult, Job,
     JobId, JobResult, Outcome, Progress, Risk, Target, Verb,
 };
-pub use alert::{Alert, AlertSource, Severity};
+pub use alert::{
+    Alert, AlertSource, AlertState, Matcher, RuleHealth, ScrapeTarget, Severity, Silence,
+    SilenceState,
+};
 pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use docker::{
     ComposeLabels, ComposeRef, ContainerHealth, ContainerInfo, ContainerStats, DockerSnapshot,
@@ -24,6 +28,7 @@ pub use kube::{
     ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,
     RolloutState, Workload, WorkloadKind, WorkloadRef,
 };
+pub use metrics::{CustomValue, METRIC_HISTORY, MetricPoint, ServiceMetrics};
 pub use probe::{HISTORY_LEN, ProbeFailure, ProbeOutcome, ProbeSample, ProbeState};
 pub use service::{DockerBinding, Service, ServiceOrigin};
 

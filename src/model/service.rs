@@ -26,6 +26,9 @@ pub struct Service {
     pub docker_binding: Option<DockerBinding>,
     /// The containers behind the service, as last seen.
     pub containers: Vec<super::ContainerInfo>,
+    /// Request rate, errors, latency… when the service has a metrics
+    /// endpoint or Prometheus queries (boxed: most rows have none).
+    pub metrics: Option<Box<super::metrics::ServiceMetrics>>,
 }
 
 /// What a service is bound to on Docker.
@@ -67,6 +70,7 @@ impl Service {
             workload: None,
             docker_binding: None,
             containers: Vec::new(),
+            metrics: None,
         }
     }
 

@@ -52,6 +52,8 @@ pub struct Catalog {
     pub services: Vec<ServiceInfo>,
     /// `(environment, Kubernetes contexts in it)`.
     pub environment_contexts: Vec<(String, Vec<String>)>,
+    /// Alertmanagers silences can be made on.
+    pub alertmanagers: Vec<crate::sources::prometheus::ServerSpec>,
 }
 
 impl Catalog {

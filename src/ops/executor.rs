@@ -754,6 +754,7 @@ async fn run_job(
         | Verb::Start => {
             return failed("a plan without its change (not issued by this layer)".into());
         }
+        Verb::Silence | Verb::ExpireSilence => super::silence::run(catalog, plan).await,
         Verb::Backup => run_backup(catalog, plan, &progress, cancel.clone()).await,
         Verb::Verify => run_verify(catalog, plan, &progress).await,
         Verb::Runbook(name) => {

@@ -13,5 +13,6 @@ pub mod kube;
 pub mod plan;
 pub mod policy;
 pub mod runbook;
+pub mod silence;
 
 pub use executor::{Command, Ops, OpsContext, spawn};

@@ -43,6 +43,9 @@ pub fn plan(
         | ActionRequest::DockerRollback { .. } => {
             return Err((None, "Docker requests are planned by ops::docker".into()));
         }
+        ActionRequest::Silence { .. } | ActionRequest::ExpireSilence { .. } => {
+            super::silence::plan(catalog, request, id)?
+        }
         ActionRequest::Runbook { runbook, service } => {
             let def = catalog
                 .runbook(runbook, service.as_deref())

@@ -1,9 +1,8 @@
 //! Backups older than their RPO (or missing) raise an alert.
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use crate::model::{Alert, AlertSource, BackupJob, RpoStatus, Severity, fmt_duration};
+use crate::model::{Alert, BackupJob, RpoStatus, Severity, fmt_duration};
 
 /// One `BackupRpoBreached` alert per job whose newest verified backup is
 /// older than its RPO, or that has none. Critical once the age is twice the
@@ -37,20 +36,13 @@ pub fn rpo_alerts(jobs: &[BackupJob], now: SystemTime) -> Vec<Alert> {
             ),
             RpoStatus::NotSet | RpoStatus::Met { .. } => continue,
         };
-        let mut labels = BTreeMap::new();
-        labels.insert("alertname".into(), "BackupRpoBreached".into());
-        labels.insert("job".into(), j.name.clone());
-        labels.insert("service".into(), j.service.clone());
-        labels.insert("kind".into(), j.kind.word().into());
-        out.push(Alert {
-            name: "BackupRpoBreached".into(),
-            severity,
-            source: AlertSource::Local,
-            labels,
-            summary,
-            service: Some(j.service.clone()),
-            since,
-        });
+        let mut a = Alert::local("BackupRpoBreached", severity, summary);
+        a.labels.insert("job".into(), j.name.clone());
+        a.labels.insert("service".into(), j.service.clone());
+        a.labels.insert("kind".into(), j.kind.word().into());
+        a.service = Some(j.service.clone());
+        a.since = since;
+        out.push(a);
     }
     out
 }

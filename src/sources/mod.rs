@@ -1,7 +1,11 @@
 //! Sources: tasks that watch the outside world and send owned snapshots as
 //! messages. They never touch `State`.
 
+pub mod alertmanager;
 pub mod docker;
 pub mod health;
 pub mod health_body;
+mod http_api;
 pub mod kube;
+pub mod metrics;
+pub mod prometheus;

@@ -35,11 +35,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             value,
             hpa,
         }) => scale(frame, area, workload, *current, value, *hpa, theme),
+        Some(Dialog::Silence {
+            server,
+            matchers,
+            duration,
+            comment,
+            field,
+            error,
+        }) => super::silence_dialog::render(
+            frame,
+            area,
+            &super::silence_dialog::SilenceView {
+                server,
+                matchers,
+                duration,
+                comment,
+                field: *field,
+                error: error.as_deref(),
+            },
+            theme,
+        ),
         None => {}
     }
 }
 
-fn popup(area: Rect, width: u16, height: u16) -> Rect {
+pub(super) fn popup(area: Rect, width: u16, height: u16) -> Rect {
     let [r] = Layout::horizontal([Constraint::Length(width.min(area.width))])
         .flex(Flex::Center)
         .areas(area);

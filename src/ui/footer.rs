@@ -37,6 +37,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 hints.push(("Enter".into(), "plan".into(), 0));
                 hints.push(("Esc".into(), "cancel".into(), 0));
             }
+            Dialog::Silence { .. } => {
+                hints.push(("Tab".into(), "next field".into(), 1));
+                hints.push(("Enter".into(), "plan".into(), 0));
+                hints.push(("Esc".into(), "cancel".into(), 0));
+            }
             Dialog::Palette { .. } => {
                 hints.push(("↑↓".into(), "choose".into(), 1));
                 hints.push(("Enter".into(), "plan".into(), 0));

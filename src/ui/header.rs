@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 
 use super::Theme;
 use crate::app::State;
-use crate::model::{Health, Severity};
+use crate::model::Health;
 
 /// How much room the counts get.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -103,11 +103,11 @@ fn counts<'a>(state: &State, theme: &Theme, density: Density) -> Vec<Span<'a>> {
         out.push(Span::styled(text, theme.status(h).patch(bg)));
         out.push(Span::styled(gap, theme.header));
     }
-    for (sev, word, style) in [
-        (Severity::Critical, "crit", theme.down),
-        (Severity::Warning, "warn", theme.warning),
+    let firing = state.alerts.firing_counts();
+    for (n, word, style) in [
+        (firing[0], "crit", theme.down),
+        (firing[1], "warn", theme.warning),
     ] {
-        let n = state.alerts.iter().filter(|a| a.severity == sev).count();
         if n == 0 {
             continue;
         }

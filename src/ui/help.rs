@@ -36,7 +36,12 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
 /// Every help line in one column (also used by tests).
 pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
     let mut out = Vec::new();
-    for s in [Section::Move, Section::Lists, Section::Everywhere] {
+    for s in [
+        Section::Move,
+        Section::Lists,
+        Section::Everywhere,
+        Section::Alerts,
+    ] {
         out.extend(section_lines(state, theme, s));
     }
     out.extend(legend(theme));
@@ -59,7 +64,8 @@ fn legend<'a>(theme: &Theme) -> Vec<Line<'a>> {
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut left = section_lines(state, theme, Section::Move);
     left.extend(section_lines(state, theme, Section::Lists));
-    let right = section_lines(state, theme, Section::Everywhere);
+    let mut right = section_lines(state, theme, Section::Everywhere);
+    right.extend(section_lines(state, theme, Section::Alerts));
     let legend = legend(theme);
     let col_w = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
     let one_column = left.len() + right.len() + legend.len() + 2 <= area.height as usize;

@@ -1,6 +1,7 @@
 //! Drawing. Reads `&State`, never writes it.
 
 pub mod actions;
+pub mod alerts;
 pub mod backups;
 pub mod detail;
 pub mod dialogs;
@@ -10,6 +11,7 @@ pub mod help;
 pub mod logs;
 pub mod nodes;
 pub mod services;
+pub mod silence_dialog;
 pub mod sparkline;
 pub mod tabs;
 pub mod text;
@@ -57,6 +59,11 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
             backups::render_files(frame, body, state, job, scroll, theme)
         }
         View::Actions => actions::render(frame, body, state, theme),
+        View::Alerts => alerts::render(frame, body, state, theme),
+        View::AlertDetail { row, scroll } => {
+            alerts::render_detail(frame, body, state, row, scroll, theme)
+        }
+        View::Targets => alerts::render_targets(frame, body, state, theme),
         View::JobOutput {
             job,
             scroll,

@@ -45,6 +45,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 fn badge(state: &State, pane: Pane) -> String {
     match pane {
         Pane::Services => String::new(),
+        Pane::Alerts => {
+            let [crit, warn, _] = state.alerts.firing_counts();
+            match (crit, warn) {
+                (0, 0) => String::new(),
+                (0, w) => format!(" ▲{w}"),
+                (c, _) => format!(" ▲{c}!"),
+            }
+        }
         Pane::Backups => {
             let breached = state
                 .backups

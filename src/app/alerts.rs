@@ -1,0 +1,407 @@
+//! The Alerts pane's data: local, Prometheus and Alertmanager alerts merged
+//! into one ranked list, plus silences and scrape targets.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::SystemTime;
+
+use super::state::ListPos;
+use crate::model::{
+    Alert, AlertSource, AlertState, RuleHealth, ScrapeTarget, Service, Severity, Silence,
+    SilenceState,
+};
+
+/// Alerts from one configured server, as last fetched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RemoteFeed {
+    pub alerts: Vec<Alert>,
+    pub error: Option<String>,
+    pub updated: Option<SystemTime>,
+}
+
+/// Which part of the list a row sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RowSection {
+    Active,
+    Silenced,
+    Resolved,
+}
+
+impl RowSection {
+    pub fn title(self) -> &'static str {
+        match self {
+            RowSection::Active => "Active",
+            RowSection::Silenced => "Silenced / inhibited",
+            RowSection::Resolved => "Resolved",
+        }
+    }
+}
+
+/// One merged alert: the same alertname and labels from several sources
+/// is one row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRow {
+    /// The most informative copy, with annotations merged from the rest.
+    pub alert: Alert,
+    /// Every source that reports it: (source, server name, state).
+    pub sources: Vec<(AlertSource, String, AlertState)>,
+    pub section: RowSection,
+    /// Index into `State::services`, when the alert names a service.
+    pub service: Option<usize>,
+}
+
+impl AlertRow {
+    /// Firing somewhere (not just pending) and not silenced or resolved.
+    pub fn is_firing(&self) -> bool {
+        self.section == RowSection::Active
+            && self.sources.iter().any(|(_, _, s)| *s == AlertState::Firing)
+    }
+}
+
+/// Prometheus server facts besides alerts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PromInfo {
+    pub targets: Vec<ScrapeTarget>,
+    pub rules: Vec<RuleHealth>,
+    pub error: Option<String>,
+    pub updated: Option<SystemTime>,
+}
+
+/// Alertmanager silences from one server.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SilenceFeed {
+    pub silences: Vec<Silence>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertBoard {
+    /// opsboard's own rules.
+    pub local: Vec<Alert>,
+    /// Keyed by `(source, server name)`.
+    pub remote: BTreeMap<(AlertSource, String), RemoteFeed>,
+    pub silences: BTreeMap<String, SilenceFeed>,
+    pub prometheus: BTreeMap<String, PromInfo>,
+    /// Configured Alertmanagers, by name (where silences go).
+    pub alertmanagers: Vec<String>,
+    /// Merged and ranked.
+    pub rows: Vec<AlertRow>,
+    pub list: ListPos,
+    pub target_list: ListPos,
+    /// Identities of critical alerts already announced by the bell.
+    announced: HashSet<String>,
+    /// A critical alert started firing since the last frame.
+    pub ring_bell: bool,
+}
+
+fn identity(labels: &BTreeMap<String, String>) -> String {
+    let mut k = String::new();
+    for (n, v) in labels {
+        k.push_str(n);
+        k.push('=');
+        k.push_str(v);
+        k.push('\u{1f}');
+    }
+    k
+}
+
+/// How useful a copy is as the row's face: Prometheus has the value,
+/// Alertmanager the silencing, local rules the board's own words.
+fn rank_copy(a: &Alert) -> u8 {
+    match a.source {
+        AlertSource::Local => 0,
+        AlertSource::Prometheus => 1,
+        AlertSource::Alertmanager => 2,
+    }
+}
+
+/// The board service an alert concerns: a local rule says so; otherwise
+/// labels that usually carry it (`service`, `job`, `app`, workload names).
+pub fn service_of(a: &Alert, services: &[Service]) -> Option<usize> {
+    if let Some(name) = &a.service {
+        return services.iter().position(|s| s.name == *name);
+    }
+    const LABELS: &[&str] = &[
+        "service",
+        "app_kubernetes_io_name",
+        "app",
+        "job",
+        "deployment",
+        "statefulset",
+        "daemonset",
+        "container",
+        "compose_service",
+    ];
+    for l in LABELS {
+        let Some(v) = a.labels.get(*l) else { continue };
+        if let Some(i) = services.iter().position(|s| s.name == *v) {
+            return Some(i);
+        }
+        if let Some(i) = services.iter().position(|s| {
+            s.workload.as_ref().is_some_and(|w| {
+                w.id.name == *v
+                    && a.labels
+                        .get("namespace")
+                        .is_none_or(|ns| *ns == w.id.namespace)
+            })
+        }) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+impl AlertBoard {
+    /// Rebuilds `rows` from every feed. Returns whether a critical alert
+    /// started firing that was not announced before.
+    pub fn rebuild(&mut self, services: &[Service]) -> bool {
+        let mut groups: BTreeMap<String, Vec<&Alert>> = BTreeMap::new();
+        let remote = self.remote.values().flat_map(|f| f.alerts.iter());
+        for a in self.local.iter().chain(remote) {
+            groups.entry(identity(&a.labels)).or_default().push(a);
+        }
+        let mut rows: Vec<AlertRow> = groups
+            .into_values()
+            .filter_map(|copies| merge(&copies, services))
+            .collect();
+        rows.sort_by(|a, b| {
+            a.section
+                .cmp(&b.section)
+                .then(a.alert.severity.cmp(&b.alert.severity))
+                .then(pending_last(a).cmp(&pending_last(b)))
+                // Newest first: what just broke is what the on-call needs.
+                .then(b.alert.since.cmp(&a.alert.since))
+                .then(a.alert.name.cmp(&b.alert.name))
+        });
+        let mut ring = false;
+        let firing_critical: HashSet<String> = rows
+            .iter()
+            .filter(|r| r.is_firing() && r.alert.severity == Severity::Critical)
+            .map(|r| identity(&r.alert.labels))
+            .collect();
+        for k in &firing_critical {
+            if !self.announced.contains(k) {
+                ring = true;
+            }
+        }
+        // Forget alerts that stopped, so a recurrence rings again.
+        self.announced = firing_critical;
+        self.rows = rows;
+        self.list.selected = self.list.selected.min(self.rows.len().saturating_sub(1));
+        ring
+    }
+
+    /// Firing alerts per severity (critical, warning, info).
+    pub fn firing_counts(&self) -> [usize; 3] {
+        let mut c = [0; 3];
+        for r in self.rows.iter().filter(|r| r.is_firing()) {
+            c[match r.alert.severity {
+                Severity::Critical => 0,
+                Severity::Warning => 1,
+                Severity::Info => 2,
+            }] += 1;
+        }
+        c
+    }
+
+    pub fn selected(&self) -> Option<&AlertRow> {
+        self.rows.get(self.list.selected)
+    }
+
+    /// A silence by id, from whichever Alertmanager holds it.
+    pub fn silence(&self, id: &str) -> Option<&Silence> {
+        self.silences
+            .values()
+            .flat_map(|f| f.silences.iter())
+            .find(|s| s.id == id)
+    }
+
+    /// Active and pending silences, newest first.
+    pub fn live_silences(&self) -> Vec<&Silence> {
+        let mut v: Vec<&Silence> = self
+            .silences
+            .values()
+            .flat_map(|f| f.silences.iter())
+            .filter(|s| s.state != SilenceState::Expired)
+            .collect();
+        v.sort_by(|a, b| b.starts_at.cmp(&a.starts_at));
+        v
+    }
+
+    /// Every scrape target of every Prometheus, down first.
+    pub fn targets(&self) -> Vec<&ScrapeTarget> {
+        let mut v: Vec<&ScrapeTarget> = self
+            .prometheus
+            .values()
+            .flat_map(|p| p.targets.iter())
+            .collect();
+        v.sort_by(|a, b| {
+            a.health
+                .cmp(&b.health)
+                .then_with(|| a.job.cmp(&b.job))
+                .then_with(|| a.instance.cmp(&b.instance))
+        });
+        v
+    }
+
+    /// Sources that could not be read, for the notice line.
+    pub fn errors(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for ((src, name), f) in &self.remote {
+            if let Some(e) = &f.error {
+                v.push(format!("{} {name}: {e}", src.word()));
+            }
+        }
+        for (name, f) in &self.silences {
+            if let Some(e) = f.error.as_ref().filter(|_| {
+                !self
+                    .remote
+                    .get(&(AlertSource::Alertmanager, name.clone()))
+                    .is_some_and(|r| r.error.is_some())
+            }) {
+                v.push(format!("alertmanager {name} silences: {e}"));
+            }
+        }
+        v
+    }
+}
+
+fn pending_last(r: &AlertRow) -> bool {
+    !r.sources.iter().any(|(_, _, s)| *s == AlertState::Firing)
+}
+
+fn merge(copies: &[&Alert], services: &[Service]) -> Option<AlertRow> {
+    let face = copies.iter().max_by_key(|a| {
+        // Prefer a live copy over a resolved one, then the richer source.
+        (a.state != AlertState::Resolved, rank_copy(a))
+    })?;
+    let mut alert = (*face).clone();
+    for c in copies {
+        for (k, v) in &c.annotations {
+            alert.annotations.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if alert.value.is_none() {
+            alert.value.clone_from(&c.value);
+        }
+        if let Some(s) = c.since {
+            alert.since = Some(alert.since.map_or(s, |a| a.min(s)));
+        }
+        if alert.fingerprint.is_none() {
+            alert.fingerprint.clone_from(&c.fingerprint);
+        }
+        for id in &c.silenced_by {
+            if !alert.silenced_by.contains(id) {
+                alert.silenced_by.push(id.clone());
+            }
+        }
+        for id in &c.inhibited_by {
+            if !alert.inhibited_by.contains(id) {
+                alert.inhibited_by.push(id.clone());
+            }
+        }
+        for r in &c.receivers {
+            if !alert.receivers.contains(r) {
+                alert.receivers.push(r.clone());
+            }
+        }
+        if alert.service.is_none() {
+            alert.service.clone_from(&c.service);
+        }
+    }
+    let mut sources: Vec<(AlertSource, String, AlertState)> = copies
+        .iter()
+        .map(|a| (a.source, a.origin.clone(), a.state))
+        .collect();
+    sources.sort();
+    sources.dedup();
+    let section = if copies.iter().all(|a| a.state == AlertState::Resolved) {
+        RowSection::Resolved
+    } else if copies.iter().any(|a| a.state == AlertState::Suppressed) {
+        RowSection::Silenced
+    } else {
+        RowSection::Active
+    };
+    let service = service_of(&alert, services);
+    if alert.service.is_none() {
+        alert.service = service.map(|i| services[i].name.clone());
+    }
+    Some(AlertRow {
+        alert,
+        sources,
+        section,
+        service,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn remote(src: AlertSource, name: &str, sev: &str, state: AlertState) -> Alert {
+        let mut a = Alert::local(name, Severity::from_label(Some(sev)), format!("{name}!"));
+        a.source = src;
+        a.origin = "main".into();
+        a.state = state;
+        a.labels.insert("job".into(), "web".into());
+        a.labels.insert("severity".into(), sev.into());
+        a
+    }
+
+    #[test]
+    fn same_labels_from_two_sources_is_one_row() {
+        let mut b = AlertBoard::default();
+        let mut p = remote(AlertSource::Prometheus, "Down", "critical", AlertState::Firing);
+        p.value = Some("0".into());
+        let mut am = remote(AlertSource::Alertmanager, "Down", "critical", AlertState::Firing);
+        am.annotations.insert("runbook_url".into(), "http://rb".into());
+        b.remote.insert((AlertSource::Prometheus, "main".into()), RemoteFeed {
+            alerts: vec![p],
+            ..Default::default()
+        });
+        b.remote.insert((AlertSource::Alertmanager, "main".into()), RemoteFeed {
+            alerts: vec![am],
+            ..Default::default()
+        });
+        let services = vec![Service::new("web")];
+        assert!(b.rebuild(&services), "a new critical rings");
+        assert_eq!(b.rows.len(), 1);
+        let r = &b.rows[0];
+        assert_eq!(r.sources.len(), 2);
+        assert_eq!(r.alert.value.as_deref(), Some("0"));
+        assert_eq!(r.alert.annotations["runbook_url"], "http://rb");
+        assert_eq!(r.service, Some(0), "job=web names the service");
+        assert_eq!(b.firing_counts(), [1, 0, 0]);
+        assert!(!b.rebuild(&services), "announced once");
+    }
+
+    #[test]
+    fn ranked_and_sectioned() {
+        let mut b = AlertBoard::default();
+        let t = |s| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+        let mut w_old = remote(AlertSource::Prometheus, "W1", "warning", AlertState::Firing);
+        w_old.since = Some(t(100));
+        let mut w_new = remote(AlertSource::Prometheus, "W2", "warning", AlertState::Firing);
+        w_new.since = Some(t(200));
+        let c = remote(AlertSource::Prometheus, "C", "critical", AlertState::Firing);
+        let pend = remote(AlertSource::Prometheus, "P", "critical", AlertState::Pending);
+        let sil = remote(AlertSource::Alertmanager, "S", "critical", AlertState::Suppressed);
+        let mut res = remote(AlertSource::Local, "R", "critical", AlertState::Resolved);
+        res.origin = String::new();
+        b.local = vec![res];
+        b.remote.insert((AlertSource::Prometheus, "main".into()), RemoteFeed {
+            alerts: vec![w_old, w_new, c, pend],
+            ..Default::default()
+        });
+        b.remote.insert((AlertSource::Alertmanager, "main".into()), RemoteFeed {
+            alerts: vec![sil],
+            ..Default::default()
+        });
+        b.rebuild(&[]);
+        let names: Vec<&str> = b.rows.iter().map(|r| r.alert.name.as_str()).collect();
+        assert_eq!(names, ["C", "P", "W2", "W1", "S", "R"]);
+        assert_eq!(b.rows[4].section, RowSection::Silenced);
+        assert_eq!(b.rows[5].section, RowSection::Resolved);
+        assert_eq!(b.firing_counts(), [1, 2, 0], "pending, silenced, resolved not counted");
+    }
+}

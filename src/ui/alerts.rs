@@ -1,0 +1,398 @@
+//! The Alerts pane: one merged list (active, then silenced, then
+//! resolved), an alert's detail, and the Prometheus targets view.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+
+use super::{Theme, ago, truncate};
+use crate::app::State;
+use crate::app::alerts::{AlertRow, RowSection};
+use crate::model::{AlertSource, AlertState, Health, Severity};
+
+pub fn severity_style(theme: &Theme, s: Severity) -> Style {
+    match s {
+        Severity::Critical => theme.down,
+        Severity::Warning => theme.warning,
+        Severity::Info => theme.unknown,
+    }
+}
+
+fn severity_cell(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "▲ crit",
+        Severity::Warning => "▲ warn",
+        Severity::Info => "● info",
+    }
+}
+
+/// `firing`, `pending`, `silenced`, `inhibited`, `resolved`.
+pub fn state_word(r: &AlertRow) -> &'static str {
+    match r.section {
+        RowSection::Resolved => "resolved",
+        RowSection::Silenced if r.alert.silenced_by.is_empty() => "inhibited",
+        RowSection::Silenced => "silenced",
+        RowSection::Active => {
+            if r.sources.iter().any(|(_, _, s)| *s == AlertState::Firing) {
+                "firing"
+            } else if r
+                .sources
+                .iter()
+                .any(|(_, _, s)| *s == AlertState::Unprocessed)
+            {
+                "new"
+            } else {
+                "pending"
+            }
+        }
+    }
+}
+
+/// `P A L`: which sources report it.
+fn sources_cell(r: &AlertRow) -> String {
+    let mut s = String::new();
+    for (src, letter) in [
+        (AlertSource::Prometheus, 'P'),
+        (AlertSource::Alertmanager, 'A'),
+        (AlertSource::Local, 'L'),
+    ] {
+        s.push(if r.sources.iter().any(|(x, _, _)| *x == src) {
+            letter
+        } else {
+            '·'
+        });
+    }
+    s
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let board = &state.alerts;
+    if board.rows.is_empty() {
+        let mut lines = vec![Line::styled(" ✔ No alerts.", theme.up)];
+        let sources = board.remote.len();
+        lines.push(Line::styled(
+            if sources == 0 {
+                " opsboard's own rules are watching (error rate, latency, CPU, memory, disk, restarts, rollouts, backups, fleet). Add [[prometheus]] or [[alertmanager]] to the config to see theirs too.".to_string()
+            } else {
+                format!(" Watching {sources} alert source(s) and opsboard's own rules.")
+            },
+            theme.dim,
+        ));
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let wide = area.width >= 110;
+    let mut header = vec!["SEV", "STATE", "ALERT", "SERVICE", "SUMMARY", "AGE"];
+    if wide {
+        header.push("SRC");
+    }
+    // Rows and the section titles between them; `pos` maps list index →
+    // display row, so the cursor skips titles.
+    let mut rows: Vec<Row> = Vec::new();
+    let mut pos = Vec::with_capacity(board.rows.len());
+    let mut last: Option<RowSection> = None;
+    for r in &board.rows {
+        if last != Some(r.section) {
+            if last.is_some() || r.section != RowSection::Active {
+                let n = board.rows.iter().filter(|x| x.section == r.section).count();
+                rows.push(
+                    Row::new(vec![Cell::from(Span::styled(
+                        format!("── {} ({n})", r.section.title()),
+                        theme.column_title,
+                    ))])
+                    .style(theme.dim),
+                );
+            }
+            last = Some(r.section);
+        }
+        pos.push(rows.len());
+        rows.push(alert_row(r, state, theme, wide));
+    }
+    let visible = area.height.saturating_sub(1) as usize;
+    let sel = pos.get(board.list.selected).copied().unwrap_or(0);
+    // Keep the selection (and its section title just above) in view.
+    let start = if sel < visible { 0 } else { sel + 1 - visible };
+    let rows: Vec<Row> = rows.into_iter().skip(start).take(visible).collect();
+    let mut widths = vec![
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Length(if wide { 24 } else { 18 }),
+        Constraint::Length(if wide { 16 } else { 11 }),
+        Constraint::Min(10),
+        Constraint::Length(4),
+    ];
+    if wide {
+        widths.push(Constraint::Length(3));
+    }
+    let table = Table::new(rows, widths)
+        .header(Row::new(header.into_iter().map(Cell::from)).style(theme.column_title))
+        .column_spacing(1)
+        .row_highlight_style(theme.selected);
+    let mut ts = TableState::default().with_selected(Some(sel - start));
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+fn alert_row<'a>(r: &'a AlertRow, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
+    let a = &r.alert;
+    let live = r.section == RowSection::Active;
+    let sev = if live {
+        severity_style(theme, a.severity)
+    } else {
+        theme.dim
+    };
+    let text = if live { theme.text } else { theme.dim };
+    let age = a
+        .since
+        .map(|t| ago(state.now, t).trim_end_matches(" ago").to_string())
+        .unwrap_or_default();
+    let mut cells = vec![
+        Cell::from(Span::styled(severity_cell(a.severity), sev)),
+        Cell::from(Span::styled(
+            state_word(r),
+            if live && state_word(r) == "firing" {
+                sev
+            } else {
+                theme.dim
+            },
+        )),
+        Cell::from(Span::styled(a.name.clone(), text)),
+        Cell::from(Span::styled(
+            a.service.clone().unwrap_or_else(|| "-".into()),
+            theme.dim,
+        )),
+        Cell::from(Span::styled(a.summary.clone(), text)),
+        Cell::from(Span::styled(age, theme.dim)),
+    ];
+    if wide {
+        cells.push(Cell::from(Span::styled(sources_cell(r), theme.dim)));
+    }
+    Row::new(cells)
+}
+
+/// One alert in full: labels, annotations, value, sources, timeline,
+/// silences.
+pub fn render_detail(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    row: usize,
+    scroll: u16,
+    theme: &Theme,
+) {
+    let Some(r) = state.alerts.rows.get(row) else {
+        frame.render_widget(
+            Paragraph::new(Line::styled(" This alert is gone.", theme.dim)),
+            area,
+        );
+        return;
+    };
+    let a = &r.alert;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!(" {} ", severity_cell(a.severity)), severity_style(theme, a.severity)),
+            Span::styled(a.name.clone(), theme.title),
+            Span::styled(format!("  {}", state_word(r)), theme.dim),
+        ]),
+        Line::styled(format!(" {}", a.summary), theme.text),
+    ];
+    if let Some(d) = a.annotations.get("description").filter(|d| **d != a.summary) {
+        lines.push(Line::styled(format!(" {d}"), theme.text));
+    }
+    lines.push(Line::raw(""));
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!(" {k:<12}"), theme.column_title),
+            Span::styled(v, theme.text),
+        ])
+    };
+    match (&a.service, r.service) {
+        (Some(s), Some(_)) => lines.push(Line::from(vec![
+            Span::styled(format!(" {:<12}", "service"), theme.column_title),
+            Span::styled(s.clone(), theme.key),
+            Span::styled("  (Enter or o: open it)", theme.dim),
+        ])),
+        (Some(s), None) => lines.push(kv("service", s.clone())),
+        _ => {}
+    }
+    if let Some(v) = &a.value {
+        lines.push(kv("value", v.clone()));
+    }
+    if let Some(u) = a.annotations.get("runbook_url") {
+        lines.push(kv("runbook", u.clone()));
+    }
+    let sources: Vec<String> = r
+        .sources
+        .iter()
+        .map(|(s, o, st)| {
+            if o.is_empty() {
+                format!("{} ({})", s.word(), st.word())
+            } else {
+                format!("{} {o} ({})", s.word(), st.word())
+            }
+        })
+        .collect();
+    lines.push(kv("sources", sources.join(", ")));
+    if !a.receivers.is_empty() {
+        lines.push(kv("receivers", a.receivers.join(", ")));
+    }
+    if let Some(f) = &a.fingerprint {
+        lines.push(kv("fingerprint", f.clone()));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(" Timeline", theme.column_title));
+    let when = |t: std::time::SystemTime| {
+        format!(
+            "{} ({})",
+            chrono::DateTime::<chrono::Local>::from(t).format("%Y-%m-%d %H:%M:%S"),
+            ago(state.now, t)
+        )
+    };
+    if let Some(t) = a.since {
+        lines.push(kv("  active", when(t)));
+    }
+    if let Some(t) = a.fired_at {
+        lines.push(kv("  firing", when(t)));
+    }
+    if let Some(t) = a.resolved_at {
+        lines.push(kv("  resolved", when(t)));
+    }
+    for id in &a.silenced_by {
+        lines.push(Line::raw(""));
+        match state.alerts.silence(id) {
+            Some(s) => {
+                lines.push(Line::styled(
+                    format!(" Silenced by {id} ({})", s.created_by),
+                    theme.warning,
+                ));
+                lines.push(Line::styled(
+                    format!("   until {} · \"{}\"", when(s.ends_at), s.comment),
+                    theme.dim,
+                ));
+                lines.push(Line::styled(
+                    format!(
+                        "   {}",
+                        crate::model::Matcher::format_list(&s.matchers)
+                    ),
+                    theme.dim,
+                ));
+                lines.push(Line::styled("   E expires it", theme.dim));
+            }
+            None => lines.push(Line::styled(format!(" Silenced by {id}"), theme.warning)),
+        }
+    }
+    for id in &a.inhibited_by {
+        lines.push(Line::styled(format!(" Inhibited by {id}"), theme.warning));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(" Labels", theme.column_title));
+    for (k, v) in &a.labels {
+        lines.push(kv(&format!("  {k}"), v.clone()));
+    }
+    let other: Vec<_> = a
+        .annotations
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "summary" | "description" | "runbook_url"))
+        .collect();
+    if !other.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(" Annotations", theme.column_title));
+        for (k, v) in other {
+            lines.push(kv(&format!("  {k}"), v.clone()));
+        }
+    }
+    let max = (lines.len() as u16).saturating_sub(area.height);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll.min(max), 0)),
+        area,
+    );
+}
+
+/// Every Prometheus scrape target (down first) and rules that fail.
+pub fn render_targets(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let targets = state.alerts.targets();
+    let mut status: Vec<Line> = Vec::new();
+    for (name, p) in &state.alerts.prometheus {
+        if let Some(e) = &p.error {
+            status.push(Line::styled(format!(" ✖ {name}: {e}"), theme.error));
+        }
+        for r in p.rules.iter().filter(|r| r.health != "ok") {
+            status.push(Line::styled(
+                format!(
+                    " ✖ {name}: rule {}/{} {}: {}",
+                    r.group,
+                    r.name,
+                    r.health,
+                    r.last_error.clone().unwrap_or_default()
+                ),
+                theme.error,
+            ));
+        }
+    }
+    if targets.is_empty() && status.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                " No scrape targets. Configure [[prometheus]] servers to list theirs.",
+                theme.dim,
+            ))
+            .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let status_rows = (status.len() as u16).min(area.height / 3);
+    let [top, table_area] = ratatui::layout::Layout::vertical([
+        Constraint::Length(status_rows),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(status), top);
+    let up = targets.iter().filter(|t| t.health == Health::Up).count();
+    let visible = table_area.height.saturating_sub(1) as usize;
+    let list = &state.alerts.target_list;
+    let start = list.offset.min(targets.len());
+    let rows = targets.iter().skip(start).take(visible).map(|t| {
+        let (glyph, style) = match t.health {
+            Health::Up => ("● up", theme.up),
+            Health::Down => ("✖ down", theme.down),
+            _ => ("? unkn", theme.unknown),
+        };
+        Row::new(vec![
+            Cell::from(Span::styled(glyph, style)),
+            Cell::from(t.job.clone()),
+            Cell::from(t.instance.clone()),
+            Cell::from(Span::styled(
+                t.last_scrape
+                    .map(|s| ago(state.now, s))
+                    .unwrap_or_default(),
+                theme.dim,
+            )),
+            Cell::from(Span::styled(
+                truncate(&t.last_error.clone().unwrap_or_default(), 200),
+                theme.error,
+            )),
+        ])
+    });
+    let title = format!("TARGET {up}/{}", targets.len());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(7),
+            Constraint::Length(14),
+            Constraint::Length(22),
+            Constraint::Length(8),
+            Constraint::Min(10),
+        ],
+    )
+    .header(
+        Row::new(vec![title.as_str(), "JOB", "INSTANCE", "SCRAPED", "ERROR"])
+            .style(theme.column_title),
+    )
+    .column_spacing(1)
+    .row_highlight_style(theme.selected);
+    let mut ts = TableState::default().with_selected(Some(list.selected.saturating_sub(start)));
+    frame.render_stateful_widget(table, table_area, &mut ts);
+}
