@@ -79,6 +79,9 @@ pub struct Built {
     pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
     /// The record of images seen on Docker hosts (for roll back).
     pub image_history: Option<PathBuf>,
+    /// Metrics scrapes, Prometheus and Alertmanager servers.
+    pub metrics: crate::board_metrics::MetricsPlan,
+    pub rules: crate::rules::RuleSettings,
 }
 
 /// Kubernetes settings from config and the command line.
@@ -104,8 +107,18 @@ pub fn kube_settings(
 }
 
 pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<Built, String> {
-    let assembly = assemble(config)?;
-    let catalog = catalog::from_config(config, &assembly.specs, locations.backup_base.as_deref())?;
+    let mut assembly = assemble(config)?;
+    let (metrics, starts) = crate::board_metrics::plan(config)?;
+    for (svc, m) in assembly.services.iter_mut().zip(starts) {
+        svc.metrics = m;
+    }
+    let mut catalog =
+        catalog::from_config(config, &assembly.specs, locations.backup_base.as_deref())?;
+    catalog.alertmanagers = metrics
+        .alertmanagers
+        .iter()
+        .map(|a| a.spec.clone())
+        .collect();
     let policy = Policy {
         read_only: read_only || config.read_only,
         environments: config.environments.clone(),
@@ -133,6 +146,8 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         kube: None,
         docker,
         image_history,
+        metrics,
+        rules: config.rules.settings(),
     })
 }
 
@@ -177,6 +192,13 @@ impl Built {
             .collect();
         state.audit_path = self.audit.as_ref().map(|a| a.path().display().to_string());
         state.banner.read_only = self.policy.read_only;
+        state.rules = crate::rules::Rules::new(self.rules);
+        state.alerts.alertmanagers = self
+            .metrics
+            .alertmanagers
+            .iter()
+            .map(|a| a.spec.name.clone())
+            .collect();
         let ctx = OpsContext {
             catalog: self.catalog,
             policy: self.policy,

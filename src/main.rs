@@ -279,6 +279,7 @@ async fn interactive(
         built.docker = None;
     }
     let docker = built.docker.clone();
+    let metrics = built.metrics.clone();
     let (mut state, specs, ops) =
         built.into_board(Keymap::new(&overrides), banner, SystemTime::now());
     state.generation = 1;
@@ -291,6 +292,7 @@ async fn interactive(
         kube,
         docker,
         kube_setup,
+        metrics,
     })
     .await
 }

@@ -36,6 +36,8 @@ pub struct Board {
     pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
     /// Runs before the Kubernetes source connects, after the first frame.
     pub kube_setup: Option<KubeSetup>,
+    /// Metrics scrapes, Prometheus and Alertmanager servers.
+    pub metrics: crate::board_metrics::MetricsPlan,
 }
 
 /// Runs the interactive board until the user quits or a signal arrives.
@@ -49,6 +51,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         kube,
         docker,
         kube_setup,
+        metrics,
     } = board;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -84,6 +87,20 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     )
     .map_err(|e| color_eyre::eyre::eyre!(e))?;
 
+    let _scrapes = crate::sources::metrics::scrape::MetricsSource::spawn(
+        metrics.scrape,
+        state.generation,
+        max_concurrent_probes,
+        tx.clone(),
+    )
+    .map_err(|e| color_eyre::eyre::eyre!(e))?;
+    let remote = crate::sources::remote::RemoteSource::spawn(
+        metrics.prometheus,
+        metrics.alertmanagers,
+        metrics.queries,
+        state.generation,
+        tx.clone(),
+    );
     let docker_hosts = docker.clone().unwrap_or_default();
     let mut logs_task: Option<tokio::task::JoinHandle<()>> = None;
     let docker_source = docker
@@ -172,6 +189,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                         tx.clone(),
                     )));
                 }
+                Effect::PollAlerts => remote.poll_alertmanagers_now(),
                 Effect::Bell => {
                     use std::io::Write;
                     let mut out = std::io::stdout();

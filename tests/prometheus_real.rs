@@ -18,14 +18,10 @@ mod secured;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use opsboard::model::{AlertSource, AlertState, Health, Matcher, Severity, SilenceState};
+use opsboard::model::{AlertSource, AlertState, Health, Severity};
 use opsboard::sources::alertmanager::AmClient;
-use opsboard::sources::metrics::parse::{Format, MetricKind, parse};
 use opsboard::sources::prometheus::{ApiError, Auth, PromClient, ServerSpec};
-use prom::{
-    ALERTMANAGER_RECEIVER, Alertmanager, Amtool, NodeExporter, PromOptions, Prometheus, dead_port,
-    eventually, prometheus_config,
-};
+use prom::{NodeExporter, Prometheus, dead_port, eventually, prometheus_config};
 
 const RULES: &str = r#"
 groups:

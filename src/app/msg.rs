@@ -146,4 +146,6 @@ pub enum Effect {
     StopLogs,
     /// A critical alert started firing and the bell is on.
     Bell,
+    /// Fetch Alertmanager alerts and silences now.
+    PollAlerts,
 }

@@ -180,7 +180,12 @@ fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
         }
         OpsEvent::JobFinished { job, at, result } => {
             let mut backup_run = None;
+            let mut poll_alerts = false;
             if let Some(j) = state.job_mut(job) {
+                poll_alerts = matches!(
+                    j.plan.verb,
+                    crate::model::Verb::Silence | crate::model::Verb::ExpireSilence
+                );
                 let duration = at.duration_since(j.started).unwrap_or_default();
                 if matches!(j.plan.verb, crate::model::Verb::Backup) {
                     backup_run = Some((
@@ -199,6 +204,10 @@ fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
                 && let Some(b) = state.backups.iter_mut().find(|b| b.name == name)
             {
                 b.last_run = Some(run);
+            }
+            if poll_alerts {
+                // Show the silence's effect now, not at the next poll.
+                return vec![Effect::PollAlerts];
             }
         }
         OpsEvent::AuditFailed(e) => {

@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod schema;
+pub mod schema_metrics;
 pub mod secret;
 
 use std::path::{Path, PathBuf};

@@ -38,6 +38,15 @@ pub struct Config {
     pub kubernetes: KubernetesConfig,
     #[serde(default)]
     pub docker: DockerConfig,
+    /// Prometheus servers: per-service queries, alerts, targets, rules.
+    #[serde(default)]
+    pub prometheus: Vec<super::schema_metrics::ServerConfig>,
+    /// Alertmanagers: alerts and silences.
+    #[serde(default)]
+    pub alertmanager: Vec<super::schema_metrics::ServerConfig>,
+    /// opsboard's own alert rules.
+    #[serde(default)]
+    pub rules: super::schema_metrics::RulesConfig,
 }
 
 /// Which clusters to watch. With nothing set, the current kubeconfig
@@ -255,6 +264,10 @@ pub struct ServiceConfig {
     pub compose: Option<ComposeBinding>,
     /// A standalone Docker container behind this service, by name.
     pub container: Option<String>,
+    /// A `/metrics` endpoint scraped directly.
+    pub metrics: Option<super::schema_metrics::MetricsConfig>,
+    /// PromQL queries for this service's metrics.
+    pub prometheus: Option<super::schema_metrics::PromQueriesConfig>,
 }
 
 /// `project/service`.
@@ -494,7 +507,7 @@ mod duration {
     }
 }
 
-mod opt_duration {
+pub(crate) mod opt_duration {
     use super::*;
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let s = String::deserialize(d)?;

@@ -2,8 +2,8 @@
 //! (Prometheus text) over real HTTP on a loopback port.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -14,6 +14,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use super::metrics::{CONTENT_TYPE, Traffic, TrafficMeter};
 use super::script::Script;
 
 pub struct Instance {
@@ -23,8 +24,8 @@ pub struct Instance {
     pub seed: u64,
     pub started: Instant,
     requests: AtomicU64,
-    /// Requests served per second in the simulated traffic (for /metrics).
-    pub traffic_rps: f64,
+    /// The simulated traffic's totals, for /metrics.
+    meter: Mutex<TrafficMeter>,
 }
 
 pub struct RunningInstance {
@@ -33,16 +34,27 @@ pub struct RunningInstance {
 }
 
 impl Instance {
-    pub fn new(name: &str, script: Script, version: &str, seed: u64, traffic_rps: f64) -> Instance {
+    pub fn new(name: &str, script: Script, version: &str, seed: u64, traffic: Traffic) -> Instance {
         Instance {
             name: name.to_string(),
+            meter: Mutex::new(TrafficMeter::new(traffic, script.clone(), seed)),
             script,
             version: version.to_string(),
             seed,
             started: Instant::now(),
             requests: AtomicU64::new(0),
-            traffic_rps,
         }
+    }
+
+    /// As if the instance had been running for `age` already (tests use
+    /// it to see minutes of traffic at once).
+    pub fn started_ago(mut self, age: Duration) -> Instance {
+        self.started = Instant::now().checked_sub(age).unwrap_or(self.started);
+        self
+    }
+
+    fn meter(&self) -> MutexGuard<'_, TrafficMeter> {
+        self.meter.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Binds 127.0.0.1 on an ephemeral port and serves until the task is
@@ -76,69 +88,11 @@ async fn health(State(inst): State<Arc<Instance>>) -> impl IntoResponse {
     )
 }
 
-/// Counters that grow with simulated traffic since start; the error share
-/// rises while the script says the instance is failing.
+/// The instance's traffic so far, in Prometheus text. A down instance
+/// still answers: its process is up and failing every request with 503.
 async fn metrics(State(inst): State<Arc<Instance>>) -> impl IntoResponse {
-    let t = inst.started.elapsed();
-    let secs = t.as_secs_f64();
-    let total = inst.traffic_rps * secs;
-    let err_share = if inst.script.failing_at(t) {
-        0.35
-    } else {
-        0.004
-    };
-    let errors = (total * err_share).floor();
-    let ok = (total - errors).floor();
-    let le = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
-    let base = match &inst.script {
-        Script::Slow { min, .. } => min.as_secs_f64(),
-        _ => 0.02,
-    };
-    let mut out = String::with_capacity(2048);
-    out.push_str(
-        "# HELP http_requests_total Total HTTP requests.\n# TYPE http_requests_total counter\n",
-    );
-    out.push_str(&format!(
-        "http_requests_total{{service=\"{}\",status=\"200\"}} {ok}\n",
-        inst.name
-    ));
-    out.push_str(&format!(
-        "http_requests_total{{service=\"{}\",status=\"503\"}} {errors}\n",
-        inst.name
-    ));
-    out.push_str("# HELP http_request_duration_seconds Request latency.\n# TYPE http_request_duration_seconds histogram\n");
-    for b in le {
-        // A log-normal-ish share of requests under each bound.
-        let share = (1.0 - (-(b / base)).exp()).clamp(0.0, 1.0);
-        out.push_str(&format!(
-            "http_request_duration_seconds_bucket{{le=\"{b}\"}} {}\n",
-            (total * share).floor()
-        ));
-    }
-    out.push_str(&format!(
-        "http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n",
-        total.floor()
-    ));
-    out.push_str(&format!(
-        "http_request_duration_seconds_sum {:.3}\n",
-        total * base
-    ));
-    out.push_str(&format!(
-        "http_request_duration_seconds_count {}\n",
-        total.floor()
-    ));
-    out.push_str("# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\n");
-    out.push_str(&format!(
-        "process_resident_memory_bytes {}\n",
-        80_000_000 + (inst.seed % 50) * 1_000_000
-    ));
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
+    let body = inst.meter().scrape(inst.started.elapsed());
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], body)
 }
 
 /// A TCP endpoint that accepts connections (for `tcp://` probes), like a

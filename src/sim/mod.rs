@@ -4,23 +4,32 @@
 
 pub mod http;
 pub mod kube;
+pub mod metrics;
 pub mod redis;
 pub mod script;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::config::{
     BackupJobConfig, Config, Defaults, EnvironmentConfig, ProbeConfig, ProbeUrl, RunbookConfig,
     ServiceConfig,
 };
+use crate::config::schema_metrics::{
+    CustomFunctionName, CustomMetricConfig, CustomRuleConfig, HttpUrl, MetricsConfig, RulesConfig,
+    SelectorText, ThresholdConfig,
+};
 use crate::model::BackupKind;
 use http::{Instance, RunningInstance};
+use metrics::{MIB, Traffic};
 use script::Script;
 
 /// A running demo world.
 pub struct DemoWorld {
     /// `(service, environment, probe URLs)` in display order.
     pub services: Vec<(String, Option<String>, Vec<String>)>,
+    /// The `/metrics` endpoint scraped for each simulated HTTP service.
+    scrapes: BTreeMap<String, ScrapeTarget>,
     instances: Vec<RunningInstance>,
     /// The simulated redis (speaks RESP and SYNC).
     redis: std::net::SocketAddr,
@@ -41,8 +50,16 @@ impl Drop for DemoWorld {
     }
 }
 
-/// One simulated replica: its script, version and traffic (requests/s).
-type Replica = (Script, &'static str, f64);
+/// One simulated replica: its script, version and traffic.
+pub type Replica = (Script, &'static str, Traffic);
+
+/// Where a service's metrics are scraped, and what it reports besides the
+/// standard series.
+struct ScrapeTarget {
+    url: String,
+    /// Reports `ml_queue_depth`.
+    queue: bool,
+}
 
 /// The kubeconfig context of the demo's simulated cluster.
 pub const DEMO_CONTEXT: &str = "demo";
@@ -51,28 +68,37 @@ const MS: fn(u64) -> Duration = Duration::from_millis;
 const S: fn(u64) -> Duration = Duration::from_secs;
 
 impl DemoWorld {
-    /// Starts every simulated service on an ephemeral loopback port.
-    pub async fn start() -> std::io::Result<DemoWorld> {
-        let plan: Vec<(&str, &str, Vec<Replica>)> = vec![
+    /// The simulated HTTP services: `(name, environment, replicas)`.
+    pub fn plan() -> Vec<(&'static str, &'static str, Vec<Replica>)> {
+        let web = Traffic::web(50.0, 25.0);
+        vec![
             (
                 "web-client",
                 "production",
                 vec![
-                    (Script::Steady { latency: MS(25) }, "2.3.1", 120.0),
+                    (Script::Steady { latency: MS(25) }, "2.3.1", web),
                     (
                         Script::Flapping {
                             up: S(10),
                             down: S(8),
                         },
                         "2.3.1",
-                        118.0,
+                        web,
                     ),
                 ],
             ),
             (
                 "api",
                 "production",
-                vec![(Script::Steady { latency: MS(40) }, "1.4.2", 240.0)],
+                vec![(
+                    Script::Steady { latency: MS(40) },
+                    "1.4.2",
+                    Traffic {
+                        sigma: 0.7,
+                        memory_bytes: 160.0 * MIB,
+                        ..Traffic::web(20.0, 40.0)
+                    },
+                )],
             ),
             (
                 "ml-service",
@@ -80,7 +106,16 @@ impl DemoWorld {
                 vec![(
                     Script::DegradedDependency { latency: MS(180) },
                     "0.9.0",
-                    12.0,
+                    // Slow inference: p95 ≈ 2–2.5 s. Busy enough that every
+                    // 5 s scrape window holds a few of its 3–8 % errors.
+                    Traffic {
+                        rps: 10.0,
+                        median_s: 0.9,
+                        sigma: 0.5,
+                        cpu_cores: 0.45,
+                        memory_bytes: 360.0 * MIB,
+                        queue: true,
+                    },
                 )],
             ),
             (
@@ -92,7 +127,11 @@ impl DemoWorld {
                         max: MS(1400),
                     },
                     "1.25.3",
-                    400.0,
+                    Traffic {
+                        sigma: 0.75,
+                        memory_bytes: 48.0 * MIB,
+                        ..Traffic::web(80.0, 40.0)
+                    },
                 )],
             ),
             (
@@ -105,31 +144,56 @@ impl DemoWorld {
                         every: S(150),
                     },
                     "1.4.2",
-                    30.0,
+                    Traffic::web(8.0, 30.0),
                 )],
             ),
             (
                 "grafana",
                 "staging",
-                vec![(Script::Steady { latency: MS(60) }, "10.2.0", 3.0)],
+                vec![(
+                    Script::Steady { latency: MS(60) },
+                    "10.2.0",
+                    Traffic {
+                        sigma: 0.7,
+                        memory_bytes: 180.0 * MIB,
+                        ..Traffic::web(1.5, 60.0)
+                    },
+                )],
             ),
             (
                 "prometheus",
                 "staging",
-                vec![(Script::Steady { latency: MS(15) }, "2.45.0", 20.0)],
+                vec![(
+                    Script::Steady { latency: MS(15) },
+                    "2.45.0",
+                    Traffic {
+                        memory_bytes: 300.0 * MIB,
+                        ..Traffic::web(10.0, 15.0)
+                    },
+                )],
             ),
-        ];
+        ]
+    }
+
+    /// Starts every simulated service on an ephemeral loopback port.
+    pub async fn start() -> std::io::Result<DemoWorld> {
         let mut services = Vec::new();
         let mut instances = Vec::new();
         let mut seed = 1u64;
-        for (name, env, replicas) in plan {
+        let mut scrapes = BTreeMap::new();
+        for (name, env, replicas) in Self::plan() {
             let mut urls = Vec::new();
-            for (script, version, rps) in replicas {
+            for (script, version, traffic) in replicas {
                 seed += 1;
-                let running = Instance::new(name, script, version, seed, rps)
+                let running = Instance::new(name, script, version, seed, traffic)
                     .serve()
                     .await?;
                 urls.push(format!("http://{}/health", running.addr));
+                // One scrape target per service: its first replica.
+                scrapes.entry(name.to_string()).or_insert(ScrapeTarget {
+                    url: format!("http://{}/metrics", running.addr),
+                    queue: traffic.queue,
+                });
                 instances.push(running);
             }
             services.push((name.to_string(), Some(env.to_string()), urls));
@@ -156,6 +220,7 @@ impl DemoWorld {
 
         Ok(DemoWorld {
             services,
+            scrapes,
             instances,
             redis: redis_addr,
             dir,
@@ -210,6 +275,8 @@ impl DemoWorld {
                     kubernetes: Self::workload_of(name),
                     compose: None,
                     container: None,
+                    metrics: self.metrics_of(name),
+                    prometheus: None,
                 })
                 .collect(),
             runbooks: vec![runbook(
@@ -218,8 +285,37 @@ impl DemoWorld {
                 &["df", "-h"],
                 |r| r.confirm = false,
             )],
+            rules: demo_rules(),
             ..Config::default()
         }
+    }
+
+    /// Scraping a simulated service's `/metrics` every 5 s, against a
+    /// 1-core, 512 MiB limit.
+    fn metrics_of(&self, service: &str) -> Option<MetricsConfig> {
+        let target = self.scrapes.get(service)?;
+        let url = url::Url::parse(&target.url).ok()?;
+        let custom = if target.queue {
+            custom_gauge("queue", "ml_queue_depth", "jobs")
+                .into_iter()
+                .collect()
+        } else {
+            vec![]
+        };
+        Some(MetricsConfig {
+            url: HttpUrl(url),
+            interval: Some(S(5)),
+            timeout: None,
+            requests: None,
+            error_label: None,
+            error_values: vec![],
+            latency: None,
+            cpu: None,
+            memory: None,
+            cpu_limit_cores: Some(1.0),
+            memory_limit_bytes: Some(512.0 * MIB),
+            custom,
+        })
     }
 
     /// Watch the demo's simulated cluster, and nothing else.
@@ -348,6 +444,45 @@ impl DemoWorld {
             _ => vec![],
         }
     }
+}
+
+/// The default alert bounds, held for less time so the demo's alerts show
+/// within a minute or two.
+fn demo_rules() -> RulesConfig {
+    let hold = |secs| {
+        Some(ThresholdConfig {
+            warning: None,
+            critical: None,
+            hold_for: Some(S(secs)),
+        })
+    };
+    RulesConfig {
+        error_rate: hold(30),
+        latency_p95: hold(30),
+        custom: vec![CustomRuleConfig {
+            name: "QueueBacklog".into(),
+            metric: "queue".into(),
+            service: None,
+            above: Some(100.0),
+            below: None,
+            severity: Some("warning".into()),
+            hold_for: Some(S(20)),
+            summary: Some("{service}: {value} jobs queued".into()),
+        }],
+        ..RulesConfig::default()
+    }
+}
+
+/// A custom metric shown as the gauge's current value.
+fn custom_gauge(label: &str, selector: &str, unit: &str) -> Option<CustomMetricConfig> {
+    Some(CustomMetricConfig {
+        label: label.into(),
+        metric: SelectorText(selector.parse().ok()?),
+        function: Some(CustomFunctionName::Gauge),
+        denominator: None,
+        quantile: None,
+        unit: Some(unit.into()),
+    })
 }
 
 fn runbook(

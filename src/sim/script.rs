@@ -24,6 +24,16 @@ pub enum Script {
     DegradedDependency { latency: Duration },
 }
 
+/// How an instance is doing at a moment, as its traffic shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    Healthy,
+    /// Serving, but failing a few percent of requests.
+    Degraded,
+    /// Failing every request (503).
+    Down,
+}
+
 /// What the health endpoint answers right now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthAnswer {
@@ -61,6 +71,15 @@ impl Script {
                 into < length.as_millis()
             }
             _ => false,
+        }
+    }
+
+    /// How the instance is doing at `t` since start.
+    pub fn condition_at(&self, t: Duration) -> Condition {
+        match self {
+            _ if self.failing_at(t) => Condition::Down,
+            Script::DegradedDependency { .. } => Condition::Degraded,
+            _ => Condition::Healthy,
         }
     }
 
@@ -136,6 +155,21 @@ mod tests {
         let a = s.answer(Duration::from_secs(1), 0, 1, "1.0");
         assert_eq!(a.http_status, 503);
         assert!(a.body.contains("unhealthy"));
+    }
+
+    #[test]
+    fn condition_follows_the_script() {
+        let outage = Script::Outage {
+            start: Duration::from_secs(10),
+            length: Duration::from_secs(5),
+            every: Duration::from_secs(60),
+        };
+        assert_eq!(outage.condition_at(Duration::from_secs(3)), Condition::Healthy);
+        assert_eq!(outage.condition_at(Duration::from_secs(12)), Condition::Down);
+        let degraded = Script::DegradedDependency {
+            latency: Duration::from_millis(100),
+        };
+        assert_eq!(degraded.condition_at(Duration::from_secs(12)), Condition::Degraded);
     }
 
     #[test]

@@ -330,6 +330,17 @@ fn chain(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
+/// A reqwest failure in one line for other sources' status: the short
+/// reason, then what the error chain said.
+pub(crate) fn describe_error(e: &reqwest::Error, timeout: Duration) -> String {
+    let f = classify(e, timeout);
+    match f.detail() {
+        Some(d) if !d.is_empty() && f.short() != "error" => format!("{}: {d}", f.short()),
+        Some(d) if !d.is_empty() => d.to_string(),
+        _ => f.short(),
+    }
+}
+
 /// Names a reqwest failure the way an on-call engineer would.
 fn classify(e: &reqwest::Error, timeout: Duration) -> ProbeFailure {
     if e.is_timeout() {

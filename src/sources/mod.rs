@@ -9,3 +9,4 @@ mod http_api;
 pub mod kube;
 pub mod metrics;
 pub mod prometheus;
+pub mod remote;

@@ -2,15 +2,17 @@
 //! silences created and expired (checked with amtool), and alerts sent by
 //! a real Prometheus.
 
-use super::{RULES, WAIT, spec};
-use crate::prom::{ALERTMANAGER_RECEIVER, Alertmanager, Amtool, Prometheus, dead_port, eventually, prometheus_config};
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use opsboard::model::{AlertSource, AlertState, Health, Matcher, Severity, SilenceState};
+use opsboard::model::{AlertSource, AlertState, Matcher, Severity, SilenceState};
 use opsboard::sources::alertmanager::AmClient;
-use opsboard::sources::metrics::parse::{Format, MetricKind, parse};
-use opsboard::sources::prometheus::{ApiError, Auth, PromClient, ServerSpec};
+use opsboard::sources::prometheus::ApiError;
+
+use super::{RULES, WAIT, spec};
+use crate::prom::{
+    ALERTMANAGER_RECEIVER, Alertmanager, Amtool, Prometheus, dead_port, eventually,
+    prometheus_config,
+};
 
 fn push_alert_body(name: &str) -> String {
     let starts = chrono::DateTime::<chrono::Utc>::from(SystemTime::now() - Duration::from_secs(60));

@@ -1,15 +1,14 @@
 //! The exposition parser against what Prometheus itself stored from the
 //! same node_exporter.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use opsboard::sources::metrics::parse::{Format, MetricKind, parse};
+use opsboard::sources::prometheus::PromClient;
+
 use super::{WAIT, spec};
 use crate::prom::{NodeExporter, Prometheus, eventually, prometheus_config};
-use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
-
-use opsboard::model::{AlertSource, AlertState, Health, Matcher, Severity, SilenceState};
-use opsboard::sources::alertmanager::AmClient;
-use opsboard::sources::metrics::parse::{Format, MetricKind, parse};
-use opsboard::sources::prometheus::{ApiError, Auth, PromClient, ServerSpec};
 
 /// Series name → samples, from Prometheus' `count by (__name__)`, without
 /// what Prometheus adds itself.

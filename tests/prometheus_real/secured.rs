@@ -1,15 +1,10 @@
 //! TLS with a private CA, basic auth and a path prefix, against a real
 //! Prometheus started with `--web.config.file` and `--web.route-prefix`.
 
+use opsboard::sources::prometheus::{ApiError, Auth, PromClient, ServerSpec};
+
 use super::{WAIT, spec};
 use crate::prom::{PromOptions, Prometheus, eventually, prometheus_config};
-use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime};
-
-use opsboard::model::{AlertSource, AlertState, Health, Matcher, Severity, SilenceState};
-use opsboard::sources::alertmanager::AmClient;
-use opsboard::sources::metrics::parse::{Format, MetricKind, parse};
-use opsboard::sources::prometheus::{ApiError, Auth, PromClient, ServerSpec};
 
 #[tokio::test]
 async fn tls_with_a_private_ca_basic_auth_and_a_path_prefix() {

@@ -356,9 +356,9 @@ fn custom_sample(exp: &Exposition<'_>, c: &CustomMetric) -> CustomSample {
 /// Samples named exactly `name` that satisfy the selector's matchers.
 fn matching<'e, 'a>(
     exp: &'e Exposition<'a>,
-    name: &'e str,
+    name: &str,
     sel: &'e Selector,
-) -> impl Iterator<Item = (&'e Family<'a>, &'e Sample<'a>)> + 'e {
+) -> impl Iterator<Item = (&'e Family<'a>, &'e Sample<'a>)> {
     exp.families
         .iter()
         .flat_map(|f| f.samples.iter().map(move |s| (f, s)))

@@ -4,6 +4,8 @@
 mod group;
 mod lex;
 mod line;
+pub mod digest;
 pub mod parse;
+pub mod scrape;
 #[cfg(test)]
 mod parse_tests;

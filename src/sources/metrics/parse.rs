@@ -9,10 +9,11 @@
 //! Lenient where that is harmless: both formats accept the other's syntax
 //! (exemplars, UNIT and OpenMetrics type names in text; tabs, runs of
 //! spaces, a trailing comma in a label set, blank lines and plain comments in
-//! OpenMetrics). Not checked: family ordering and interleaving rules,
+//! OpenMetrics; unknown backslash escapes kept as written, as Prometheus'
+//! scraper does). Not checked: family ordering and interleaving rules,
 //! histogram bucket order or a `+Inf` bucket, exemplar length limits,
-//! stateset values, `_total` on OpenMetrics counter samples, and Prometheus
-//! 3's quoted UTF-8 metric and label names, which are rejected as errors.
+//! stateset values, `_total` on OpenMetrics counter samples. Not supported:
+//! Prometheus 3's quoted UTF-8 names (`{"my.metric"}`), reported as errors.
 
 use std::borrow::Cow;
 
