@@ -324,6 +324,7 @@ async fn unreachable_silent_and_wrong_servers_give_short_errors() {
         .unwrap_err();
     assert!(matches!(e, ApiError::Decode(_)), "{e:?}");
     let text = e.to_string();
+    eprintln!("not Prometheus: {text}");
     assert!(
         text.starts_with("unexpected response: not JSON: \"<html>"),
         "{text}"

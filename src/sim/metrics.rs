@@ -79,7 +79,9 @@ pub struct TrafficMeter {
     /// Requests already put into the histogram (the sum of the rounded
     /// status counts at the last tick).
     counted: u64,
-    /// Cumulative, per [`BOUNDS`]; never above `counted`.
+    /// Cumulative, per [`BOUNDS`], fractional: exposed rounded to the
+    /// nearest (so a tail share of 1e-9 is not shown as a whole request)
+    /// and never above `counted`.
     buckets: [f64; 11],
     latency_sum: f64,
     cpu_seconds: f64,
@@ -228,7 +230,7 @@ impl TrafficMeter {
             writeln!(
                 out,
                 "http_request_duration_seconds_bucket{{le=\"{le}\"}} {}",
-                n.floor().min(self.counted as f64)
+                n.round().min(self.counted as f64)
             )?;
         }
         writeln!(

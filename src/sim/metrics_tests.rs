@@ -137,7 +137,6 @@ fn healthy_services_show_their_profile() {
                 (0.8 * rps - 0.2..=1.2 * rps + 0.2).contains(&rate),
                 "{service}: {rate} req/s"
             );
-            assert!(p.error_ratio < 0.01, "{service}: {} errors", p.error_ratio);
             assert!(
                 p95.contains(&f64::from(p.p95)),
                 "{service}: p95 {}",
@@ -148,6 +147,13 @@ fn healthy_services_show_their_profile() {
         }
         let errors = mean(points.iter().map(|(p, _)| p.error_ratio));
         assert!(errors < 0.005, "{service}: {errors}");
+        // A lone 500 may lift one window past 1 %, never 30 s of them
+        // (the demo's hold for ErrorRateHigh).
+        let ratios: Vec<f32> = points.iter().map(|(p, _)| p.error_ratio).collect();
+        assert!(
+            !ratios.windows(6).any(|w| w.iter().all(|r| *r >= 0.01)),
+            "{service}: {ratios:?}"
+        );
     }
 }
 
@@ -205,7 +211,7 @@ fn lifetime_buckets_give_the_intended_p95() {
         let mut buckets: Vec<(f64, f64)> = BOUNDS
             .iter()
             .zip(meter.buckets)
-            .map(|(le, n)| (*le, n.floor()))
+            .map(|(le, n)| (*le, n.round()))
             .collect();
         buckets.push((f64::INFINITY, meter.requests_total() as f64));
         let q = histogram_quantile(0.95, &buckets);
@@ -217,5 +223,17 @@ fn lifetime_buckets_give_the_intended_p95() {
 fn normal_cdf_is_close() {
     for (z, phi) in [(0.0, 0.5), (1.0, 0.841_345), (-1.644_854, 0.05), (3.0, 0.998_65)] {
         assert!((normal_cdf(z) - phi).abs() < 1e-5, "{z}");
+    }
+}
+
+#[test]
+fn zz_dump() {
+    for s in ["ml-service", "web-client", "worker", "grafana", "nginx"] {
+        let mut m = demo(s);
+        let pts = board_points(&mut m, 4);
+        eprintln!("== {s}\n{}", m.scrape(Duration::from_secs(240)));
+        for (p, c) in pts.iter().step_by(3) {
+            eprintln!("{s} t={} rate={:.1} err={:.3} p50={:.3} p95={:.3} p99={:.3} cpu={:.2} mem={:.0}MiB {:?}", p.at_s, p.req_rate, p.error_ratio, p.p50, p.p95, p.p99, p.cpu, p.mem / 1048576.0, c.first().and_then(|c| c.value));
+        }
     }
 }

@@ -145,7 +145,7 @@ fn alert_row<'a>(r: &'a AlertRow, state: &State, theme: &Theme, wide: bool) -> R
     let text = if live { theme.text } else { theme.dim };
     let age = a
         .since
-        .map(|t| ago(state.now, t).trim_end_matches(" ago").to_string())
+        .map(|t| short_age(state.now, t))
         .unwrap_or_default();
     let mut cells = vec![
         Cell::from(Span::styled(severity_cell(a.severity), sev)),
@@ -395,4 +395,12 @@ pub fn render_targets(frame: &mut Frame, area: Rect, state: &State, theme: &Them
     .row_highlight_style(theme.selected);
     let mut ts = TableState::default().with_selected(Some(list.selected.saturating_sub(start)));
     frame.render_stateful_widget(table, table_area, &mut ts);
+}
+
+/// `12s`, `5m`, `now`: an age for a narrow column.
+fn short_age(now: std::time::SystemTime, then: std::time::SystemTime) -> String {
+    match now.duration_since(then) {
+        Ok(d) if d.as_secs() >= 1 => crate::model::fmt_duration(d),
+        _ => "now".into(),
+    }
 }

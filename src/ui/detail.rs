@@ -2,7 +2,7 @@
 //! per-check breakdown and its history.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -24,6 +24,21 @@ pub fn render(
             area,
         );
         return;
+    };
+    // Charts beside the text on a wide screen, under it on a tall one.
+    let area = if super::detail_metrics::has_charts(s) && area.width >= 120 {
+        let [text, charts] =
+            Layout::horizontal([Constraint::Min(60), Constraint::Length(area.width * 2 / 5)])
+                .areas(area);
+        super::detail_metrics::render_charts(frame, charts, s, theme);
+        text
+    } else if super::detail_metrics::has_charts(s) && area.height >= 18 {
+        let [text, charts] =
+            Layout::vertical([Constraint::Min(8), Constraint::Length(8)]).areas(area);
+        super::detail_metrics::render_charts(frame, charts, s, theme);
+        text
+    } else {
+        area
     };
     let body = lines(s, state, theme, area.width);
     let max_scroll = (body.len() as u16).saturating_sub(area.height);
@@ -54,6 +69,7 @@ pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Ve
     if let Some(r) = s.reason() {
         out.push(Line::styled(format!(" {r}"), theme.status(status)));
     }
+    out.extend(super::detail_metrics::lines(s, theme, state.now));
     if s.probes.is_empty() {
         out.push(Line::styled(
             " No health probes configured for this service.",

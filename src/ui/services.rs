@@ -28,9 +28,21 @@ pub enum Column {
     Revision,
     Trend,
     Reason,
+    Rps,
+    ErrorRate,
+    ReqP95,
+    Traffic,
 }
 
 impl Column {
+    /// Columns that only make sense when some service has metrics.
+    fn is_metrics(self) -> bool {
+        matches!(
+            self,
+            Column::Rps | Column::ErrorRate | Column::ReqP95 | Column::Traffic
+        )
+    }
+
     /// Columns that only make sense when some service has a workload.
     fn is_kube(self) -> bool {
         matches!(
@@ -62,6 +74,10 @@ impl Column {
             Column::Hpa => "HPA",
             Column::Image => "IMAGE",
             Column::Revision => "REV",
+            Column::Rps => "REQ/S",
+            Column::ErrorRate => "ERR%",
+            Column::ReqP95 => "REQ95",
+            Column::Traffic => "TRAFFIC",
         }
     }
 }
@@ -71,17 +87,21 @@ impl Column {
 const COLUMNS: &[(Column, u16, u8)] = &[
     (Column::Status, 6, 0),
     (Column::Name, 12, 0),
-    (Column::Env, 8, 9),
+    (Column::Env, 8, 12),
     (Column::Pods, 5, 2),
-    (Column::Rollout, 11, 7),
-    (Column::Latency, 6, 3),
-    (Column::P95, 6, 6),
-    (Column::Uptime, 6, 4),
-    (Column::Restarts, 4, 5),
-    (Column::Hpa, 9, 10),
-    (Column::Image, 16, 11),
-    (Column::Revision, 4, 12),
-    (Column::Trend, 10, 8),
+    (Column::Rollout, 11, 10),
+    (Column::Rps, 6, 3),
+    (Column::ErrorRate, 5, 4),
+    (Column::ReqP95, 6, 7),
+    (Column::Latency, 6, 5),
+    (Column::P95, 6, 9),
+    (Column::Uptime, 6, 6),
+    (Column::Restarts, 4, 8),
+    (Column::Hpa, 9, 13),
+    (Column::Image, 16, 14),
+    (Column::Revision, 4, 15),
+    (Column::Traffic, 10, 16),
+    (Column::Trend, 10, 11),
     (Column::Reason, 24, 1),
 ];
 
@@ -92,12 +112,14 @@ pub fn fit_columns(
     show_env: bool,
     env_need: u16,
     show_kube: bool,
+    show_metrics: bool,
 ) -> Vec<(Column, u16)> {
     let mut cols: Vec<(Column, u16, u8)> = COLUMNS
         .iter()
         .copied()
         .filter(|(c, _, _)| show_env || *c != Column::Env)
         .filter(|(c, _, _)| show_kube || !c.is_kube())
+        .filter(|(c, _, _)| show_metrics || !c.is_metrics())
         .collect();
     let total = |cols: &[(Column, u16, u8)]| -> u16 {
         cols.iter().map(|c| c.1).sum::<u16>() + cols.len().saturating_sub(1) as u16
@@ -134,6 +156,7 @@ pub fn fit_columns(
     grow(&mut cols, Column::Env, env_need.min(16));
     grow(&mut cols, Column::Trend, 24);
     grow(&mut cols, Column::Image, 28);
+    grow(&mut cols, Column::Traffic, 24);
     grow(&mut cols, Column::Reason, u16::MAX);
     grow(&mut cols, Column::Trend, 60);
     cols.into_iter().map(|(c, w, _)| (c, w)).collect()
@@ -181,7 +204,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .services
         .iter()
         .any(|s| s.workload.is_some() || !s.containers.is_empty());
-    let cols = fit_columns(area.width, name_need, show_env, env_need.max(3), show_kube);
+    let show_metrics = state.services.iter().any(|s| s.metrics.is_some());
+    let cols = fit_columns(
+        area.width,
+        name_need,
+        show_env,
+        env_need.max(3),
+        show_kube,
+        show_metrics,
+    );
 
     let header =
         Row::new(cols.iter().map(|(c, _)| Cell::from(c.title()))).style(theme.column_title);
@@ -251,6 +282,9 @@ fn row<'a>(s: &'a Service, cols: &[(Column, u16)], theme: &Theme) -> Row<'a> {
                 sparkline::render(s.latency_series_us(), w),
                 theme.sparkline,
             )),
+            Column::Rps | Column::ErrorRate | Column::ReqP95 | Column::Traffic => {
+                super::metrics_cells::cell(s, *c, w, theme)
+            }
             Column::Pods => Cell::from(match (&s.workload, s.containers.is_empty()) {
                 (Some(wl), _) => Span::styled(
                     right(format!("{}/{}", wl.ready, wl.desired), w),
@@ -350,7 +384,7 @@ fn short_rev(r: &str) -> String {
     r.rsplit('-').next().unwrap_or(r).chars().take(8).collect()
 }
 
-fn right(s: String, w: usize) -> String {
+pub(super) fn right(s: String, w: usize) -> String {
     format!("{s:>w$}")
 }
 
@@ -372,7 +406,7 @@ mod tests {
     #[test]
     fn narrow_terminals_drop_columns_by_priority() {
         let at = |w| {
-            fit_columns(w, 14, false, 0, false)
+            fit_columns(w, 14, false, 0, false, false)
                 .into_iter()
                 .map(|c| c.0)
                 .collect::<Vec<_>>()
@@ -401,22 +435,22 @@ mod tests {
         );
         assert_eq!(at(40), vec![Column::Status, Column::Name, Column::Reason]);
         assert_eq!(
-            fit_columns(40, 14, false, 0, false).last(),
+            fit_columns(40, 14, false, 0, false, false).last(),
             Some(&(Column::Reason, 20))
         );
         // With environments shown, 80 columns trade ENV for the reason.
-        let with_env: Vec<Column> = fit_columns(80, 14, true, 10, false)
+        let with_env: Vec<Column> = fit_columns(80, 14, true, 10, false, false)
             .into_iter()
             .map(|c| c.0)
             .collect();
         assert!(!with_env.contains(&Column::Env));
         assert!(
-            fit_columns(120, 14, true, 10, false)
+            fit_columns(120, 14, true, 10, false, false)
                 .iter()
                 .any(|c| c.0 == Column::Env)
         );
         for w in [30u16, 40, 60, 80, 120, 200] {
-            let used: u16 = fit_columns(w, 14, true, 10, false)
+            let used: u16 = fit_columns(w, 14, true, 10, false, true)
                 .iter()
                 .map(|c| c.1 + 1)
                 .sum::<u16>()

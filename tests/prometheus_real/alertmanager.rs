@@ -94,7 +94,7 @@ async fn alertmanager_alerts_and_silences() {
     };
     let other_id = client
         .create_silence(
-            &[others.clone()],
+            std::slice::from_ref(&others),
             now,
             now + Duration::from_secs(600),
             "opsboard-test",
@@ -147,7 +147,7 @@ async fn alertmanager_alerts_and_silences() {
         state_of(AlertState::Suppressed)
     })
     .await;
-    assert_eq!(suppressed.silenced_by, [id.clone()]);
+    assert_eq!(suppressed.silenced_by, std::slice::from_ref(&id));
 
     client.expire_silence(&id).await.unwrap();
     let i = &id;

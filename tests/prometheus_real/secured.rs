@@ -99,6 +99,7 @@ async fn tls_with_a_private_ca_basic_auth_and_a_path_prefix() {
     let e = untrusted.query("1", None).await.unwrap_err();
     assert!(matches!(e, ApiError::Tls(_)), "{e:?}");
     let text = e.to_string();
+    eprintln!("untrusted CA: {text}");
     assert!(
         text.starts_with("TLS: ") && text.to_lowercase().contains("certificate"),
         "{text}"

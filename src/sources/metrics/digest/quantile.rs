@@ -99,3 +99,89 @@ fn ensure_monotonic(b: &mut [(f64, f64)]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INF: f64 = f64::INFINITY;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    const EXAMPLE: [(f64, f64); 4] = [(0.1, 10.0), (0.5, 20.0), (1.0, 30.0), (INF, 30.0)];
+
+    #[test]
+    fn quantile_interpolates_within_the_bucket() {
+        // rank 15 falls in (0.1, 0.5] holding 10: 0.1 + 0.4 * (15-10)/10.
+        assert!(close(histogram_quantile(0.5, &EXAMPLE), 0.3));
+        // rank 28.5 in (0.5, 1]: 0.5 + 0.5 * 8.5/10.
+        assert!(close(histogram_quantile(0.95, &EXAMPLE), 0.925));
+        // rank 29.7: 0.5 + 0.5 * 9.7/10.
+        assert!(close(histogram_quantile(0.99, &EXAMPLE), 0.985));
+        assert!(close(histogram_quantile(1.0, &EXAMPLE), 1.0));
+    }
+
+    #[test]
+    fn quantile_lowest_bucket_starts_at_zero() {
+        // rank 5 of the 10 in [0, 0.1].
+        assert!(close(histogram_quantile(1.0 / 6.0, &EXAMPLE), 0.05));
+        // A lowest bound ≤ 0 is returned as is.
+        let negative = [(-1.0, 10.0), (1.0, 20.0), (INF, 20.0)];
+        assert_eq!(histogram_quantile(0.25, &negative), -1.0);
+    }
+
+    #[test]
+    fn quantile_in_the_inf_bucket_is_the_highest_finite_bound() {
+        let b = [(0.1, 10.0), (1.0, 20.0), (INF, 30.0)];
+        assert_eq!(histogram_quantile(0.9, &b), 1.0);
+    }
+
+    #[test]
+    fn quantile_special_cases() {
+        assert_eq!(histogram_quantile(-0.1, &EXAMPLE), f64::NEG_INFINITY);
+        assert_eq!(histogram_quantile(1.1, &EXAMPLE), INF);
+        assert!(histogram_quantile(f64::NAN, &EXAMPLE).is_nan());
+        assert!(histogram_quantile(0.5, &[]).is_nan());
+        assert!(
+            histogram_quantile(0.5, &[(INF, 10.0)]).is_nan(),
+            "one bucket"
+        );
+        assert!(
+            histogram_quantile(0.5, &[(0.1, 0.0), (INF, 0.0)]).is_nan(),
+            "zero observations"
+        );
+        assert!(
+            histogram_quantile(0.5, &[(0.1, 10.0), (1.0, 20.0)]).is_nan(),
+            "no +Inf bucket"
+        );
+    }
+
+    #[test]
+    fn quantile_sorts_merges_and_fixes_monotonicity() {
+        let shuffled = [(INF, 30.0), (0.5, 20.0), (1.0, 30.0), (0.1, 10.0)];
+        assert!(close(histogram_quantile(0.5, &shuffled), 0.3));
+        let split = [
+            (0.1, 4.0),
+            (0.1, 6.0),
+            (0.5, 20.0),
+            (1.0, 30.0),
+            (INF, 30.0),
+        ];
+        assert!(close(histogram_quantile(0.5, &split), 0.3));
+        // 8 < 10 is raised to 10, so (0.5, 1] holds 20: 0.5 + 0.5 * 5/20.
+        // Interpolating from the raw 8 would give 0.659.
+        let dented = [(0.1, 10.0), (0.5, 8.0), (1.0, 30.0), (INF, 30.0)];
+        assert!(close(histogram_quantile(0.5, &dented), 0.625));
+        let with_nan = [
+            (0.1, 10.0),
+            (f64::NAN, 5.0),
+            (0.5, 20.0),
+            (0.7, f64::NAN),
+            (1.0, 30.0),
+            (INF, 30.0),
+        ];
+        assert!(close(histogram_quantile(0.5, &with_nan), 0.3));
+    }
+}

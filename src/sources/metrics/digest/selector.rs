@@ -223,3 +223,106 @@ impl<'a> Cursor<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(s: &str) -> Selector {
+        match s.parse() {
+            Ok(sel) => sel,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn selector_plain_name() {
+        assert_eq!(
+            sel(" http_requests_total "),
+            Selector::new("http_requests_total")
+        );
+        assert_eq!(sel("ns:job:rate5m"), Selector::new("ns:job:rate5m"));
+    }
+
+    #[test]
+    fn selector_with_matchers_and_escapes() {
+        let s = sel(r#"http_requests_total { job = "api", path="/a\"b\\c\n" , }"#);
+        assert_eq!(s.name, "http_requests_total");
+        assert_eq!(
+            s.matchers,
+            vec![
+                ("job".to_string(), "api".to_string()),
+                ("path".to_string(), "/a\"b\\c\n".to_string()),
+            ]
+        );
+        assert_eq!(sel("up{}"), Selector::new("up"));
+    }
+
+    #[test]
+    fn selector_display_round_trips() {
+        let text = r#"http_requests_total{job="api",path="/a\"b\\c\n"}"#;
+        let s = sel(text);
+        assert_eq!(s.to_string(), text);
+        assert_eq!(sel(&s.to_string()), s);
+        assert_eq!(Selector::new("up").to_string(), "up");
+    }
+
+    #[test]
+    fn selector_errors_quote_the_input_and_say_what_is_wrong() {
+        let cases = [
+            ("", "empty"),
+            ("   ", "empty"),
+            ("5xx_total", "expected a metric name, found `5`"),
+            ("{job=\"a\"}", "expected a metric name, found `{`"),
+            ("up job", "expected `{` or the end, found `j` (column 4)"),
+            (
+                "up{job!=\"a\"}",
+                "only `=` matchers are supported (column 7)",
+            ),
+            ("up{job=~\"a\"}", "only `=` matchers are supported"),
+            (
+                "up{job=a}",
+                "expected a double-quoted label value, found `a`",
+            ),
+            ("up{job=\"a}", "missing its closing `\"`"),
+            ("up{job=\"a\"", "expected `,` or `}`, found the end"),
+            ("up{job=\"a\" x=\"b\"}", "expected `,` or `}`, found `x`"),
+            ("up{job=\"a\",job=\"b\"}", "label `job` is given twice"),
+            (
+                "up{job=\"a\"} extra",
+                "expected the end after `}`, found `e`",
+            ),
+            ("up{=\"a\"}", "expected a label name, found `=`"),
+            ("up{job=\"\\t\"}", "unknown escape"),
+        ];
+        for (input, reason) in cases {
+            match input.parse::<Selector>() {
+                Ok(s) => panic!("{input:?} parsed as {s:?}"),
+                Err(e) => {
+                    let msg = e.to_string();
+                    assert!(
+                        msg.starts_with(&format!("invalid metric selector `{input}`: ")),
+                        "{msg}"
+                    );
+                    assert!(msg.contains(reason), "{input:?}: {msg}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn selector_deserializes_from_a_config_string() {
+        #[derive(serde::Deserialize)]
+        struct Config {
+            requests: Selector,
+        }
+        let ok: Config = match toml::from_str(r#"requests = 'reqs_total{job="api"}'"#) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(ok.requests, sel(r#"reqs_total{job="api"}"#));
+        let bad = toml::from_str::<Config>(r#"requests = "reqs{job}""#);
+        let msg = bad.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("invalid metric selector `reqs{job}`"), "{msg}");
+    }
+}
