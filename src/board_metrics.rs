@@ -39,8 +39,7 @@ pub fn server_spec(s: &ServerConfig) -> Result<ServerSpec, String> {
     };
     let ca_pem = match &s.ca_file {
         Some(p) => Some(
-            std::fs::read(p)
-                .map_err(|e| format!("{}: ca_file {}: {e}", s.name, p.display()))?,
+            std::fs::read(p).map_err(|e| format!("{}: ca_file {}: {e}", s.name, p.display()))?,
         ),
         None => None,
     };
@@ -123,9 +122,7 @@ fn queries_of(
         "",
     );
     let t = |q: &Option<String>, default: Option<&str>| {
-        q.as_deref()
-            .or(default)
-            .map(|q| template(q, sc, &selector))
+        q.as_deref().or(default).map(|q| template(q, sc, &selector))
     };
     let total = "sum(rate(http_requests_total{ {{selector}} }[5m]))";
     let quantile = |q: &str| {
@@ -140,7 +137,9 @@ fn queries_of(
         request_rate: t(&p.request_rate, Some(total)),
         error_ratio: t(
             &p.error_ratio,
-            Some("sum(rate(http_requests_total{ {{selector}}, status=~\"5..\" }[5m])) / sum(rate(http_requests_total{ {{selector}} }[5m]))"),
+            Some(
+                "sum(rate(http_requests_total{ {{selector}}, status=~\"5..\" }[5m])) / sum(rate(http_requests_total{ {{selector}} }[5m]))",
+            ),
         ),
         p50: t(&p.p50, Some(&quantile("0.5"))),
         p95: t(&p.p95, Some(&quantile("0.95"))),
@@ -157,14 +156,23 @@ fn queries_of(
         custom: p
             .custom
             .iter()
-            .map(|c| (c.label.clone(), template(&c.query, sc, &selector), c.unit.clone()))
+            .map(|c| {
+                (
+                    c.label.clone(),
+                    template(&c.query, sc, &selector),
+                    c.unit.clone(),
+                )
+            })
             .collect(),
     }
 }
 
 /// The sources' plan, and each configured service's starting metrics
 /// (with its limits), indexed like `config.services`.
-pub fn plan(config: &Config) -> Result<(MetricsPlan, Vec<Option<Box<ServiceMetrics>>>), String> {
+/// Each configured service's metrics to start with (`None`: it has none).
+pub type StartingMetrics = Vec<Option<Box<ServiceMetrics>>>;
+
+pub fn plan(config: &Config) -> Result<(MetricsPlan, StartingMetrics), String> {
     let mut plan = MetricsPlan {
         prometheus: config
             .prometheus

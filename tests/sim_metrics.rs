@@ -123,7 +123,10 @@ async fn every_demo_service_serves_metrics_the_config_scrapes() {
         assert!(memory > 10e6 && memory < 512.0 * 1024.0 * 1024.0, "{name}");
         let queue = now.series("ml_queue_depth").next().map(|s| s.value);
         if name == "ml-service" {
-            assert!(queue.is_some_and(|q| (0.0..=150.0).contains(&q)), "{queue:?}");
+            assert!(
+                queue.is_some_and(|q| (0.0..=150.0).contains(&q)),
+                "{queue:?}"
+            );
         } else {
             assert_eq!(queue, None, "{name}");
         }

@@ -400,3 +400,80 @@ fn discovered_workload_becomes_a_service_and_leaves_with_it() {
         ml.reason()
     );
 }
+
+#[test]
+fn alerts_80x24() {
+    let mut s = fixtures::state_with_alerts(80, 24);
+    key(&mut s, KeyCode::Char('2'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn alerts_160x48() {
+    let mut s = fixtures::state_with_alerts(160, 48);
+    key(&mut s, KeyCode::Char('2'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn alert_detail_silenced_80x24() {
+    let mut s = fixtures::state_with_alerts(80, 24);
+    key(&mut s, KeyCode::Char('2'));
+    let silenced = s
+        .alerts
+        .rows
+        .iter()
+        .position(|r| r.alert.name == "RedisMemoryHigh")
+        .unwrap();
+    for _ in 0..silenced {
+        key(&mut s, KeyCode::Down);
+    }
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn alert_detail_merged_120x32() {
+    let mut s = fixtures::state_with_alerts(120, 32);
+    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn silence_dialog_80x24() {
+    let mut s = fixtures::state_with_alerts(80, 24);
+    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('S'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn targets_80x24() {
+    let mut s = fixtures::state_with_alerts(80, 24);
+    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('T'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn services_with_metrics_160x48() {
+    insta::assert_snapshot!(text(&fixtures::state_with_alerts(160, 48)));
+}
+
+#[test]
+fn detail_with_metric_charts_80x24_and_160x48() {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let mut s = fixtures::state_with_alerts(w, h);
+        let web = s
+            .services
+            .iter()
+            .position(|x| x.name == "web-client")
+            .unwrap();
+        s.view = opsboard::app::View::Detail {
+            service: web,
+            scroll: 0,
+        };
+        insta::assert_snapshot!(format!("detail_metrics_{w}x{h}"), text(&s));
+    }
+}

@@ -66,7 +66,11 @@ pub fn go_to_service(state: &mut State) {
         Some(service) => state.view = View::Detail { service, scroll: 0 },
         None => {
             let name = row.alert.name.clone();
-            flash(state, format!("{name} names no service on this board"), false)
+            flash(
+                state,
+                format!("{name} names no service on this board"),
+                false,
+            )
         }
     }
 }

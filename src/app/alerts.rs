@@ -27,6 +27,15 @@ pub enum RowSection {
 }
 
 impl RowSection {
+    /// One word, for the list's section rows.
+    pub fn word(self) -> &'static str {
+        match self {
+            RowSection::Active => "active",
+            RowSection::Silenced => "silenced",
+            RowSection::Resolved => "resolved",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             RowSection::Active => "Active",
@@ -53,7 +62,10 @@ impl AlertRow {
     /// Firing somewhere (not just pending) and not silenced or resolved.
     pub fn is_firing(&self) -> bool {
         self.section == RowSection::Active
-            && self.sources.iter().any(|(_, _, s)| *s == AlertState::Firing)
+            && self
+                .sources
+                .iter()
+                .any(|(_, _, s)| *s == AlertState::Firing)
     }
 }
 
@@ -223,7 +235,7 @@ impl AlertBoard {
             .flat_map(|f| f.silences.iter())
             .filter(|s| s.state != SilenceState::Expired)
             .collect();
-        v.sort_by(|a, b| b.starts_at.cmp(&a.starts_at));
+        v.sort_by_key(|s| std::cmp::Reverse(s.starts_at));
         v
     }
 
@@ -252,12 +264,12 @@ impl AlertBoard {
             }
         }
         for (name, f) in &self.silences {
-            if let Some(e) = f.error.as_ref().filter(|_| {
-                !self
-                    .remote
-                    .get(&(AlertSource::Alertmanager, name.clone()))
-                    .is_some_and(|r| r.error.is_some())
-            }) {
+            // Said once: an unreachable Alertmanager fails both requests.
+            let alerts_failing = self
+                .remote
+                .get(&(AlertSource::Alertmanager, name.clone()))
+                .is_some_and(|r| r.error.is_some());
+            if let Some(e) = f.error.as_ref().filter(|_| !alerts_failing) {
                 v.push(format!("alertmanager {name} silences: {e}"));
             }
         }
@@ -277,7 +289,10 @@ fn merge(copies: &[&Alert], services: &[Service]) -> Option<AlertRow> {
     let mut alert = (*face).clone();
     for c in copies {
         for (k, v) in &c.annotations {
-            alert.annotations.entry(k.clone()).or_insert_with(|| v.clone());
+            alert
+                .annotations
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
         }
         if alert.value.is_none() {
             alert.value.clone_from(&c.value);
@@ -351,18 +366,35 @@ mod tests {
     #[test]
     fn same_labels_from_two_sources_is_one_row() {
         let mut b = AlertBoard::default();
-        let mut p = remote(AlertSource::Prometheus, "Down", "critical", AlertState::Firing);
+        let mut p = remote(
+            AlertSource::Prometheus,
+            "Down",
+            "critical",
+            AlertState::Firing,
+        );
         p.value = Some("0".into());
-        let mut am = remote(AlertSource::Alertmanager, "Down", "critical", AlertState::Firing);
-        am.annotations.insert("runbook_url".into(), "http://rb".into());
-        b.remote.insert((AlertSource::Prometheus, "main".into()), RemoteFeed {
-            alerts: vec![p],
-            ..Default::default()
-        });
-        b.remote.insert((AlertSource::Alertmanager, "main".into()), RemoteFeed {
-            alerts: vec![am],
-            ..Default::default()
-        });
+        let mut am = remote(
+            AlertSource::Alertmanager,
+            "Down",
+            "critical",
+            AlertState::Firing,
+        );
+        am.annotations
+            .insert("runbook_url".into(), "http://rb".into());
+        b.remote.insert(
+            (AlertSource::Prometheus, "main".into()),
+            RemoteFeed {
+                alerts: vec![p],
+                ..Default::default()
+            },
+        );
+        b.remote.insert(
+            (AlertSource::Alertmanager, "main".into()),
+            RemoteFeed {
+                alerts: vec![am],
+                ..Default::default()
+            },
+        );
         let services = vec![Service::new("web")];
         assert!(b.rebuild(&services), "a new critical rings");
         assert_eq!(b.rows.len(), 1);
@@ -384,24 +416,44 @@ mod tests {
         let mut w_new = remote(AlertSource::Prometheus, "W2", "warning", AlertState::Firing);
         w_new.since = Some(t(200));
         let c = remote(AlertSource::Prometheus, "C", "critical", AlertState::Firing);
-        let pend = remote(AlertSource::Prometheus, "P", "critical", AlertState::Pending);
-        let sil = remote(AlertSource::Alertmanager, "S", "critical", AlertState::Suppressed);
+        let pend = remote(
+            AlertSource::Prometheus,
+            "P",
+            "critical",
+            AlertState::Pending,
+        );
+        let sil = remote(
+            AlertSource::Alertmanager,
+            "S",
+            "critical",
+            AlertState::Suppressed,
+        );
         let mut res = remote(AlertSource::Local, "R", "critical", AlertState::Resolved);
         res.origin = String::new();
         b.local = vec![res];
-        b.remote.insert((AlertSource::Prometheus, "main".into()), RemoteFeed {
-            alerts: vec![w_old, w_new, c, pend],
-            ..Default::default()
-        });
-        b.remote.insert((AlertSource::Alertmanager, "main".into()), RemoteFeed {
-            alerts: vec![sil],
-            ..Default::default()
-        });
+        b.remote.insert(
+            (AlertSource::Prometheus, "main".into()),
+            RemoteFeed {
+                alerts: vec![w_old, w_new, c, pend],
+                ..Default::default()
+            },
+        );
+        b.remote.insert(
+            (AlertSource::Alertmanager, "main".into()),
+            RemoteFeed {
+                alerts: vec![sil],
+                ..Default::default()
+            },
+        );
         b.rebuild(&[]);
         let names: Vec<&str> = b.rows.iter().map(|r| r.alert.name.as_str()).collect();
         assert_eq!(names, ["C", "P", "W2", "W1", "S", "R"]);
         assert_eq!(b.rows[4].section, RowSection::Silenced);
         assert_eq!(b.rows[5].section, RowSection::Resolved);
-        assert_eq!(b.firing_counts(), [1, 2, 0], "pending, silenced, resolved not counted");
+        assert_eq!(
+            b.firing_counts(),
+            [1, 2, 0],
+            "pending, silenced, resolved not counted"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use super::alerts::{PromInfo, RemoteFeed, SilenceFeed};
+use super::alerts::RemoteFeed;
 use super::msg::{Effect, MetricsUpdate};
 use super::state::{State, View};
 use crate::model::{AlertSource, Health, RuleHealth, ScrapeTarget, Silence};
@@ -82,7 +82,7 @@ pub fn on_silences(
     server: String,
     silences: Result<Vec<Silence>, String>,
 ) -> Vec<Effect> {
-    let feed = state.alerts.silences.entry(server).or_insert_with(SilenceFeed::default);
+    let feed = state.alerts.silences.entry(server).or_default();
     match silences {
         Ok(s) => {
             feed.silences = s;
@@ -103,7 +103,7 @@ pub fn on_targets(
     targets: Result<Vec<ScrapeTarget>, String>,
     rules: Result<Vec<RuleHealth>, String>,
 ) -> Vec<Effect> {
-    let info = state.alerts.prometheus.entry(server).or_insert_with(PromInfo::default);
+    let info = state.alerts.prometheus.entry(server).or_default();
     let mut errors = Vec::new();
     match targets {
         Ok(t) => info.targets = t,
@@ -163,11 +163,7 @@ pub fn evaluate_rules(state: &mut State) -> Vec<Effect> {
     });
     let changed = local != state.alerts.local;
     state.alerts.local = local;
-    if changed {
-        rebuild(state)
-    } else {
-        vec![]
-    }
+    if changed { rebuild(state) } else { vec![] }
 }
 
 /// Re-merges the alert list; rings the bell for a new critical alert.

@@ -249,17 +249,17 @@ impl Matcher {
     /// `\\` escape inside them.
     pub fn parse_list(text: &str) -> Result<Vec<Matcher>, String> {
         let mut out = Vec::new();
-        let mut rest = text.trim().trim_start_matches('{').trim_end_matches('}').trim();
+        let mut rest = text
+            .trim()
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .trim();
         while !rest.is_empty() {
             let name_end = rest
                 .find(['=', '!'])
                 .ok_or_else(|| format!("`{rest}`: expected name=\"value\""))?;
             let name = rest[..name_end].trim();
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(format!("`{name}` is not a label name"));
             }
             let after = &rest[name_end..];
@@ -339,11 +339,31 @@ mod tests {
 
     #[test]
     fn matcher_errors_say_what() {
-        assert!(Matcher::parse_list("").unwrap_err().contains("at least one"));
-        assert!(Matcher::parse_list("a=b").unwrap_err().contains("double quotes"));
-        assert!(Matcher::parse_list("a=\"b").unwrap_err().contains("closing quote"));
-        assert!(Matcher::parse_list("a b=\"c\"").unwrap_err().contains("label name"));
-        assert!(Matcher::parse_list("a!=\"b\"").unwrap_err().contains("non-empty"));
+        assert!(
+            Matcher::parse_list("")
+                .unwrap_err()
+                .contains("at least one")
+        );
+        assert!(
+            Matcher::parse_list("a=b")
+                .unwrap_err()
+                .contains("double quotes")
+        );
+        assert!(
+            Matcher::parse_list("a=\"b")
+                .unwrap_err()
+                .contains("closing quote")
+        );
+        assert!(
+            Matcher::parse_list("a b=\"c\"")
+                .unwrap_err()
+                .contains("label name")
+        );
+        assert!(
+            Matcher::parse_list("a!=\"b\"")
+                .unwrap_err()
+                .contains("non-empty")
+        );
     }
 
     #[test]

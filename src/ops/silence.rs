@@ -72,7 +72,10 @@ pub fn plan(
         } => {
             let by = created_by();
             parameters.insert("matchers".into(), Matcher::format_list(matchers));
-            parameters.insert("duration".into(), humantime::format_duration(*duration).to_string());
+            parameters.insert(
+                "duration".into(),
+                humantime::format_duration(*duration).to_string(),
+            );
             parameters.insert("comment".into(), comment.clone());
             parameters.insert("created_by".into(), by.clone());
             vec![
@@ -131,7 +134,10 @@ pub async fn run(catalog: &Catalog, plan: &ActionPlan) -> JobResult {
     else {
         return result(
             Outcome::Failed,
-            format!("Alertmanager `{}` is no longer configured", plan.target.name),
+            format!(
+                "Alertmanager `{}` is no longer configured",
+                plan.target.name
+            ),
         );
     };
     let client = match AmClient::new(spec) {
@@ -145,11 +151,17 @@ pub async fn run(catalog: &Catalog, plan: &ActionPlan) -> JobResult {
                 Ok(m) => m,
                 Err(e) => return result(Outcome::Failed, e),
             };
-            let duration = humantime::parse_duration(&p("duration"))
-                .unwrap_or(Duration::from_secs(7200));
+            let duration =
+                humantime::parse_duration(&p("duration")).unwrap_or(Duration::from_secs(7200));
             let now = SystemTime::now();
             match client
-                .create_silence(&matchers, now, now + duration, &p("created_by"), &p("comment"))
+                .create_silence(
+                    &matchers,
+                    now,
+                    now + duration,
+                    &p("created_by"),
+                    &p("comment"),
+                )
                 .await
             {
                 Ok(id) => result(Outcome::Succeeded, format!("silence {id} created")),

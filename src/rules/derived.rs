@@ -254,10 +254,20 @@ mod tests {
             offline,
             service: None,
         };
-        assert!(fleet_offline(&[g(2)], &s).is_empty(), "20 % is not more than 20 %");
+        assert!(
+            fleet_offline(&[g(2)], &s).is_empty(),
+            "20 % is not more than 20 %"
+        );
         let c = fleet_offline(&[g(3)], &s);
         assert_eq!(c[0].alert.severity, Severity::Warning);
-        assert!(c[0].alert.summary.contains("3/10"), "{}", c[0].alert.summary);
-        assert_eq!(fleet_offline(&[g(4)], &s)[0].alert.severity, Severity::Critical);
+        assert!(
+            c[0].alert.summary.contains("3/10"),
+            "{}",
+            c[0].alert.summary
+        );
+        assert_eq!(
+            fleet_offline(&[g(4)], &s)[0].alert.severity,
+            Severity::Critical
+        );
     }
 }

@@ -114,7 +114,7 @@ impl Lifecycle {
                 .is_none_or(|age| age <= keep_resolved)
         });
         let mut out: Vec<Alert> = self.active.values().map(|t| t.alert.clone()).collect();
-        out.sort_by(|a, b| key(a).cmp(&key(b)));
+        out.sort_by_cached_key(key);
         out.extend(self.resolved.iter().rev().cloned());
         (out, newly_firing)
     }

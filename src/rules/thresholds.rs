@@ -36,7 +36,9 @@ pub fn utilisation(s: &Service) -> Utilisation {
         .filter_map(|c| c.stats.as_ref())
         .filter(|st| st.mem_limit > 0)
         .map(|st| st.mem_bytes as f64 / st.mem_limit as f64)
-        .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a.max(v))));
+        .fold(None, |acc: Option<f64>, v| {
+            Some(acc.map_or(v, |a| a.max(v)))
+        });
     u.memory = match (u.memory, docker_mem) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -110,14 +112,7 @@ pub fn service_thresholds(services: &[Service], settings: &RuleSettings) -> Vec<
             ("DiskHigh", &settings.disk, u.disk, "disk"),
         ] {
             if let Some(v) = v.filter(|_| settings.enabled(rule)) {
-                out.extend(threshold_alert(
-                    rule,
-                    s,
-                    t,
-                    v,
-                    what,
-                    fmt_ratio(v as f32),
-                ));
+                out.extend(threshold_alert(rule, s, t, v, what, fmt_ratio(v as f32)));
             }
         }
         out.extend(custom(s, settings));
@@ -181,4 +176,3 @@ fn fmt_value(v: f64) -> String {
         format!("{v:.3}")
     }
 }
-

@@ -212,7 +212,10 @@ impl TrafficMeter {
     }
 
     fn write(&self, out: &mut String, t: f64) -> std::fmt::Result {
-        writeln!(out, "# HELP http_requests_total Total HTTP requests served.")?;
+        writeln!(
+            out,
+            "# HELP http_requests_total Total HTTP requests served."
+        )?;
         writeln!(out, "# TYPE http_requests_total counter")?;
         for (status, n) in STATUSES.iter().zip(self.by_status) {
             writeln!(
@@ -255,7 +258,11 @@ impl TrafficMeter {
             "# HELP process_resident_memory_bytes Resident memory size in bytes."
         )?;
         writeln!(out, "# TYPE process_resident_memory_bytes gauge")?;
-        writeln!(out, "process_resident_memory_bytes {}", self.memory_bytes(t))?;
+        writeln!(
+            out,
+            "process_resident_memory_bytes {}",
+            self.memory_bytes(t)
+        )?;
         if self.traffic.queue {
             writeln!(
                 out,
@@ -274,7 +281,8 @@ fn normal_cdf(z: f64) -> f64 {
     let k = 1.0 / (1.0 + 0.327_591_1 * x);
     let poly = k
         * (0.254_829_592
-            + k * (-0.284_496_736 + k * (1.421_413_741 + k * (-1.453_152_027 + k * 1.061_405_429))));
+            + k * (-0.284_496_736
+                + k * (1.421_413_741 + k * (-1.453_152_027 + k * 1.061_405_429))));
     let erf = 1.0 - poly * (-x * x).exp();
     if z >= 0.0 {
         0.5 * (1.0 + erf)

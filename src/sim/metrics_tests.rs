@@ -137,11 +137,7 @@ fn healthy_services_show_their_profile() {
                 (0.8 * rps - 0.2..=1.2 * rps + 0.2).contains(&rate),
                 "{service}: {rate} req/s"
             );
-            assert!(
-                p95.contains(&f64::from(p.p95)),
-                "{service}: p95 {}",
-                p.p95
-            );
+            assert!(p95.contains(&f64::from(p.p95)), "{service}: p95 {}", p.p95);
             assert!(p.cpu > 0.0 && p.cpu < 0.7, "{service}: {} cores", p.cpu);
             assert!(f64::from(p.mem) < 0.8 * 512.0 * MIB);
         }
@@ -182,7 +178,10 @@ fn the_degraded_ml_service_fails_3_to_8_percent_slowly_with_a_backlog() {
     // Above 100 for 20 s straight within the first two minutes, and back
     // down afterwards.
     let first = &queue[..24];
-    assert!(first.windows(5).any(|w| w.iter().all(|q| *q > 100.0)), "{first:?}");
+    assert!(
+        first.windows(5).any(|w| w.iter().all(|q| *q > 100.0)),
+        "{first:?}"
+    );
     assert!(queue.iter().any(|q| *q < 50.0));
 }
 
@@ -221,19 +220,12 @@ fn lifetime_buckets_give_the_intended_p95() {
 
 #[test]
 fn normal_cdf_is_close() {
-    for (z, phi) in [(0.0, 0.5), (1.0, 0.841_345), (-1.644_854, 0.05), (3.0, 0.998_65)] {
+    for (z, phi) in [
+        (0.0, 0.5),
+        (1.0, 0.841_345),
+        (-1.644_854, 0.05),
+        (3.0, 0.998_65),
+    ] {
         assert!((normal_cdf(z) - phi).abs() < 1e-5, "{z}");
-    }
-}
-
-#[test]
-fn zz_dump() {
-    for s in ["ml-service", "web-client", "worker", "grafana", "nginx"] {
-        let mut m = demo(s);
-        let pts = board_points(&mut m, 4);
-        eprintln!("== {s}\n{}", m.scrape(Duration::from_secs(240)));
-        for (p, c) in pts.iter().step_by(3) {
-            eprintln!("{s} t={} rate={:.1} err={:.3} p50={:.3} p95={:.3} p99={:.3} cpu={:.2} mem={:.0}MiB {:?}", p.at_s, p.req_rate, p.error_ratio, p.p50, p.p95, p.p99, p.cpu, p.mem / 1048576.0, c.first().and_then(|c| c.value));
-        }
     }
 }

@@ -11,13 +11,13 @@ pub mod script;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::config::{
-    BackupJobConfig, Config, Defaults, EnvironmentConfig, ProbeConfig, ProbeUrl, RunbookConfig,
-    ServiceConfig,
-};
 use crate::config::schema_metrics::{
     CustomFunctionName, CustomMetricConfig, CustomRuleConfig, HttpUrl, MetricsConfig, RulesConfig,
     SelectorText, ThresholdConfig,
+};
+use crate::config::{
+    BackupJobConfig, Config, Defaults, EnvironmentConfig, ProbeConfig, ProbeUrl, RunbookConfig,
+    ServiceConfig,
 };
 use crate::model::BackupKind;
 use http::{Instance, RunningInstance};
@@ -154,9 +154,8 @@ impl DemoWorld {
                     Script::Steady { latency: MS(60) },
                     "10.2.0",
                     Traffic {
-                        sigma: 0.7,
                         memory_bytes: 180.0 * MIB,
-                        ..Traffic::web(1.5, 60.0)
+                        ..Traffic::web(1.5, 50.0)
                     },
                 )],
             ),

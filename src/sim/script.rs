@@ -164,12 +164,21 @@ mod tests {
             length: Duration::from_secs(5),
             every: Duration::from_secs(60),
         };
-        assert_eq!(outage.condition_at(Duration::from_secs(3)), Condition::Healthy);
-        assert_eq!(outage.condition_at(Duration::from_secs(12)), Condition::Down);
+        assert_eq!(
+            outage.condition_at(Duration::from_secs(3)),
+            Condition::Healthy
+        );
+        assert_eq!(
+            outage.condition_at(Duration::from_secs(12)),
+            Condition::Down
+        );
         let degraded = Script::DegradedDependency {
             latency: Duration::from_millis(100),
         };
-        assert_eq!(degraded.condition_at(Duration::from_secs(12)), Condition::Degraded);
+        assert_eq!(
+            degraded.condition_at(Duration::from_secs(12)),
+            Condition::Degraded
+        );
     }
 
     #[test]

@@ -226,14 +226,10 @@ async fn poll_service(c: PromClient, q: ServiceQueries, generation: u64, tx: mps
             &q.memory,
             &q.disk,
         ];
-        let results =
-            futures::future::join_all(fields.iter().map(|f| run_query(&c, f))).await;
-        let customs = futures::future::join_all(
-            q.custom
-                .iter()
-                .map(|(_, query, _)| c.query(query, None)),
-        )
-        .await;
+        let results = futures::future::join_all(fields.iter().map(|f| run_query(&c, f))).await;
+        let customs =
+            futures::future::join_all(q.custom.iter().map(|(_, query, _)| c.query(query, None)))
+                .await;
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
         for r in results.iter().flatten() {
@@ -301,11 +297,8 @@ async fn backfill(c: &PromClient, q: &ServiceQueries) -> MetricsUpdate {
             }
         }
     };
-    let (rate, errors, p95) = tokio::join!(
-        range(&q.request_rate),
-        range(&q.error_ratio),
-        range(&q.p95)
-    );
+    let (rate, errors, p95) =
+        tokio::join!(range(&q.request_rate), range(&q.error_ratio), range(&q.p95));
     let mut by_time: std::collections::BTreeMap<u32, MetricPoint> = Default::default();
     let mut failure = None;
     for (i, r) in [rate, errors, p95].into_iter().enumerate() {

@@ -98,10 +98,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             if last.is_some() || r.section != RowSection::Active {
                 let n = board.rows.iter().filter(|x| x.section == r.section).count();
                 rows.push(
-                    Row::new(vec![Cell::from(Span::styled(
-                        format!("── {} ({n})", r.section.title()),
-                        theme.column_title,
-                    ))])
+                    Row::new(vec![
+                        Cell::from("──────"),
+                        Cell::from(Span::styled(r.section.word(), theme.column_title)),
+                        Cell::from(format!("({n}) {}", "─".repeat(40))),
+                    ])
                     .style(theme.dim),
                 );
             }
@@ -143,10 +144,7 @@ fn alert_row<'a>(r: &'a AlertRow, state: &State, theme: &Theme, wide: bool) -> R
         theme.dim
     };
     let text = if live { theme.text } else { theme.dim };
-    let age = a
-        .since
-        .map(|t| short_age(state.now, t))
-        .unwrap_or_default();
+    let age = a.since.map(|t| short_age(state.now, t)).unwrap_or_default();
     let mut cells = vec![
         Cell::from(Span::styled(severity_cell(a.severity), sev)),
         Cell::from(Span::styled(
@@ -191,13 +189,20 @@ pub fn render_detail(
     let a = &r.alert;
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(format!(" {} ", severity_cell(a.severity)), severity_style(theme, a.severity)),
+            Span::styled(
+                format!(" {} ", severity_cell(a.severity)),
+                severity_style(theme, a.severity),
+            ),
             Span::styled(a.name.clone(), theme.title),
             Span::styled(format!("  {}", state_word(r)), theme.dim),
         ]),
         Line::styled(format!(" {}", a.summary), theme.text),
     ];
-    if let Some(d) = a.annotations.get("description").filter(|d| **d != a.summary) {
+    if let Some(d) = a
+        .annotations
+        .get("description")
+        .filter(|d| **d != a.summary)
+    {
         lines.push(Line::styled(format!(" {d}"), theme.text));
     }
     lines.push(Line::raw(""));
@@ -243,10 +248,13 @@ pub fn render_detail(
     lines.push(Line::raw(""));
     lines.push(Line::styled(" Timeline", theme.column_title));
     let when = |t: std::time::SystemTime| {
+        let rel = match t.duration_since(state.now) {
+            Ok(ahead) if ahead.as_secs() > 0 => format!("in {}", crate::model::fmt_duration(ahead)),
+            _ => ago(state.now, t),
+        };
         format!(
-            "{} ({})",
-            chrono::DateTime::<chrono::Local>::from(t).format("%Y-%m-%d %H:%M:%S"),
-            ago(state.now, t)
+            "{} ({rel})",
+            chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M:%SZ"),
         )
     };
     if let Some(t) = a.since {
@@ -271,10 +279,7 @@ pub fn render_detail(
                     theme.dim,
                 ));
                 lines.push(Line::styled(
-                    format!(
-                        "   {}",
-                        crate::model::Matcher::format_list(&s.matchers)
-                    ),
+                    format!("   {}", crate::model::Matcher::format_list(&s.matchers)),
                     theme.dim,
                 ));
                 lines.push(Line::styled("   E expires it", theme.dim));
@@ -344,11 +349,9 @@ pub fn render_targets(frame: &mut Frame, area: Rect, state: &State, theme: &Them
         return;
     }
     let status_rows = (status.len() as u16).min(area.height / 3);
-    let [top, table_area] = ratatui::layout::Layout::vertical([
-        Constraint::Length(status_rows),
-        Constraint::Min(0),
-    ])
-    .areas(area);
+    let [top, table_area] =
+        ratatui::layout::Layout::vertical([Constraint::Length(status_rows), Constraint::Min(0)])
+            .areas(area);
     frame.render_widget(Paragraph::new(status), top);
     let up = targets.iter().filter(|t| t.health == Health::Up).count();
     let visible = table_area.height.saturating_sub(1) as usize;
@@ -365,9 +368,7 @@ pub fn render_targets(frame: &mut Frame, area: Rect, state: &State, theme: &Them
             Cell::from(t.job.clone()),
             Cell::from(t.instance.clone()),
             Cell::from(Span::styled(
-                t.last_scrape
-                    .map(|s| ago(state.now, s))
-                    .unwrap_or_default(),
+                t.last_scrape.map(|s| ago(state.now, s)).unwrap_or_default(),
                 theme.dim,
             )),
             Cell::from(Span::styled(

@@ -41,7 +41,10 @@ pub fn lines<'a>(s: &Service, theme: &Theme, now: std::time::SystemTime) -> Vec<
                 res.push(format!("cpu {:.2} cores", p.cpu));
             }
             if p.mem.is_finite() {
-                res.push(format!("mem {}", crate::model::fmt_bytes(p.mem.max(0.0) as u64)));
+                res.push(format!(
+                    "mem {}",
+                    crate::model::fmt_bytes(p.mem.max(0.0) as u64)
+                ));
             }
             if let Some(d) = m.disk_ratio {
                 res.push(format!("disk {}", fmt_ratio(d as f32)));
@@ -69,7 +72,11 @@ pub fn lines<'a>(s: &Service, theme: &Theme, now: std::time::SystemTime) -> Vec<
                 }
             })
             .unwrap_or_else(|| "—".into());
-        let unit = c.unit.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+        let unit = c
+            .unit
+            .as_deref()
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
         out.push(Line::from(vec![
             label(""),
             Span::styled(format!("{} {v}{unit}", c.label), theme.text),
@@ -104,8 +111,9 @@ pub fn has_charts(s: &Service) -> bool {
 pub fn render_charts(frame: &mut Frame, area: Rect, s: &Service, theme: &Theme) {
     let Some(m) = &s.metrics else { return };
     type Field = fn(&MetricPoint) -> f32;
+    type ChartSpec<'a> = (&'a str, Field, fn(f32) -> String, Style, f64);
     // (title, field, format, style, the y-axis top when all is zero)
-    let charts: [(&str, Field, fn(f32) -> String, Style, f64); 3] = [
+    let charts: [ChartSpec; 3] = [
         ("req/s", |p| p.req_rate, fmt_rate, theme.sparkline, 1.0),
         ("errors", |p| p.error_ratio, fmt_ratio, theme.down, 0.05),
         ("p95", |p| p.p95, fmt_seconds, theme.warning, 0.1),

@@ -52,7 +52,8 @@ pub fn cell<'a>(s: &Service, c: Column, w: usize, theme: &Theme) -> Cell<'a> {
         Column::Traffic => {
             // Requests per second, scaled to the sparkline's own maximum.
             let series = m.points.iter().map(|p| {
-                (p.req_rate.is_finite() && p.req_rate >= 0.0).then(|| (p.req_rate * 1000.0) as u64)
+                (p.req_rate.is_finite() && p.req_rate >= 0.0)
+                    .then_some((p.req_rate * 1000.0) as u64)
             });
             Cell::from(Span::styled(
                 super::sparkline::render(series, w),

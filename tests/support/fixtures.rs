@@ -609,3 +609,189 @@ pub fn state_with_kube(width: u16, height: u16) -> State {
     opsboard::app::update(&mut s, opsboard::app::Msg::Kube(Box::new(cluster())));
     s
 }
+
+use opsboard::app::{MetricsUpdate, Msg};
+use opsboard::model::metrics::{CustomValue, MetricPoint};
+use opsboard::model::{
+    Alert, AlertSource, AlertState, Matcher, ScrapeTarget, Severity, Silence, SilenceState,
+};
+
+fn remote_alert(
+    src: AlertSource,
+    name: &str,
+    sev: &str,
+    state: AlertState,
+    job: &str,
+    since: u64,
+) -> Alert {
+    let mut a = Alert::local(name, Severity::from_label(Some(sev)), String::new());
+    a.source = src;
+    a.origin = "main".into();
+    a.state = state;
+    a.labels.insert("severity".into(), sev.into());
+    a.labels.insert("job".into(), job.into());
+    a.annotations
+        .insert("summary".into(), format!("{name} on {job}"));
+    a.summary = format!("{name} on {job}");
+    a.since = Some(t(since));
+    a
+}
+
+/// An hour of metrics for `web-client`: traffic, an error burst, latency.
+pub fn metric_points() -> Vec<MetricPoint> {
+    (0..240u32)
+        .map(|i| {
+            let at = 1_795_251_600 + 195 - 3600 + i * 15;
+            let wave = ((i as f32) / 20.0).sin();
+            MetricPoint {
+                at_s: at,
+                req_rate: 40.0 + 10.0 * wave,
+                error_ratio: if (180..200).contains(&i) { 0.07 } else { 0.002 },
+                p50: 0.04,
+                p95: 0.12 + 0.05 * wave,
+                p99: 0.3,
+                cpu: 0.4,
+                mem: 180.0 * 1024.0 * 1024.0,
+            }
+        })
+        .collect()
+}
+
+/// The board with metrics on one service and alerts from every source:
+/// one alert reported by both Prometheus and Alertmanager, one silenced,
+/// one pending, and opsboard's own (a down service, stale backups).
+pub fn state_with_alerts(width: u16, height: u16) -> State {
+    let mut s = state(width, height);
+    s.backups = backups();
+    s.alerts.alertmanagers = vec!["main".into()];
+    let web = s
+        .services
+        .iter()
+        .position(|x| x.name == "web-client")
+        .expect("fixture has web-client");
+    update_all(
+        &mut s,
+        vec![
+            Msg::Metrics {
+                service: web,
+                generation: 0,
+                update: MetricsUpdate {
+                    points: metric_points(),
+                    custom: Some(vec![CustomValue {
+                        label: "queue".into(),
+                        value: Some(42.0),
+                        unit: Some("jobs".into()),
+                    }]),
+                    at: Some(t(195)),
+                    ..MetricsUpdate::default()
+                },
+            },
+            Msg::RemoteAlerts {
+                source: AlertSource::Prometheus,
+                server: "main".into(),
+                at: t(190),
+                alerts: Ok(vec![
+                    {
+                        let mut a = remote_alert(
+                            AlertSource::Prometheus,
+                            "HighErrorRate",
+                            "critical",
+                            AlertState::Firing,
+                            "web-client",
+                            100,
+                        );
+                        a.value = Some("0.071".into());
+                        a
+                    },
+                    remote_alert(
+                        AlertSource::Prometheus,
+                        "DiskFilling",
+                        "warning",
+                        AlertState::Pending,
+                        "node",
+                        150,
+                    ),
+                ]),
+            },
+            Msg::RemoteAlerts {
+                source: AlertSource::Alertmanager,
+                server: "main".into(),
+                at: t(190),
+                alerts: Ok(vec![
+                    {
+                        let mut a = remote_alert(
+                            AlertSource::Alertmanager,
+                            "HighErrorRate",
+                            "critical",
+                            AlertState::Firing,
+                            "web-client",
+                            100,
+                        );
+                        a.annotations
+                            .insert("runbook_url".into(), "https://runbooks/errors".into());
+                        a.receivers = vec!["pager".into()];
+                        a.fingerprint = Some("4f1c2d".into());
+                        a
+                    },
+                    {
+                        let mut a = remote_alert(
+                            AlertSource::Alertmanager,
+                            "RedisMemoryHigh",
+                            "warning",
+                            AlertState::Suppressed,
+                            "redis",
+                            20,
+                        );
+                        a.silenced_by = vec!["a1b2c3".into()];
+                        a
+                    },
+                ]),
+            },
+            Msg::Silences {
+                server: "main".into(),
+                silences: Ok(vec![Silence {
+                    id: "a1b2c3".into(),
+                    origin: "main".into(),
+                    matchers: vec![Matcher::equal("alertname", "RedisMemoryHigh")],
+                    starts_at: t(30),
+                    ends_at: t(30 + 7200),
+                    created_by: "alice@bastion".into(),
+                    comment: "resizing tonight".into(),
+                    state: SilenceState::Active,
+                }]),
+            },
+            Msg::PromTargets {
+                server: "main".into(),
+                at: t(190),
+                targets: Ok(vec![
+                    target("web-client", "10.0.0.5:8080", true),
+                    target("web-client", "10.0.0.6:8080", true),
+                    target("node", "10.0.0.5:9100", true),
+                    target("node", "10.0.0.7:9100", false),
+                ]),
+                rules: Ok(vec![]),
+            },
+            Msg::Tick(t(195)),
+        ],
+    );
+    s
+}
+
+fn target(job: &str, instance: &str, up: bool) -> ScrapeTarget {
+    ScrapeTarget {
+        origin: "main".into(),
+        job: job.into(),
+        instance: instance.into(),
+        scrape_url: format!("http://{instance}/metrics"),
+        health: if up { Health::Up } else { Health::Down },
+        last_error: (!up).then(|| "connection refused".into()),
+        last_scrape: Some(t(188)),
+        labels: Default::default(),
+    }
+}
+
+pub fn update_all(s: &mut State, msgs: Vec<Msg>) {
+    for m in msgs {
+        opsboard::app::update(s, m);
+    }
+}
