@@ -101,8 +101,8 @@ pub struct AlertBoard {
     pub target_list: ListPos,
     /// Identities of critical alerts already announced by the bell.
     announced: HashSet<String>,
-    /// A critical alert started firing since the last frame.
-    pub ring_bell: bool,
+    /// The alert under the cursor survived the last rebuild.
+    pub still_there: bool,
 }
 
 fn identity(labels: &BTreeMap<String, String>) -> String {
@@ -163,9 +163,11 @@ pub fn service_of(a: &Alert, services: &[Service]) -> Option<usize> {
 }
 
 impl AlertBoard {
-    /// Rebuilds `rows` from every feed. Returns whether a critical alert
-    /// started firing that was not announced before.
+    /// Rebuilds `rows` from every feed, keeping the cursor on the same
+    /// alert (`still_there` says whether it is). Returns whether a
+    /// critical alert started firing that was not announced before.
     pub fn rebuild(&mut self, services: &[Service]) -> bool {
+        let focused = self.selected().map(|r| identity(&r.alert.labels));
         let mut groups: BTreeMap<String, Vec<&Alert>> = BTreeMap::new();
         let remote = self.remote.values().flat_map(|f| f.alerts.iter());
         for a in self.local.iter().chain(remote) {
@@ -198,7 +200,15 @@ impl AlertBoard {
         // Forget alerts that stopped, so a recurrence rings again.
         self.announced = firing_critical;
         self.rows = rows;
-        self.list.selected = self.list.selected.min(self.rows.len().saturating_sub(1));
+        let found = focused.as_ref().and_then(|k| {
+            self.rows
+                .iter()
+                .position(|r| identity(&r.alert.labels) == *k)
+        });
+        self.still_there = focused.is_none() || found.is_some();
+        self.list.selected = found
+            .unwrap_or(self.list.selected)
+            .min(self.rows.len().saturating_sub(1));
         ring
     }
 
@@ -405,6 +415,36 @@ mod tests {
         assert_eq!(r.service, Some(0), "job=web names the service");
         assert_eq!(b.firing_counts(), [1, 0, 0]);
         assert!(!b.rebuild(&services), "announced once");
+    }
+
+    #[test]
+    fn cursor_follows_its_alert_when_the_list_reranks() {
+        let mut b = AlertBoard::default();
+        let w = remote(AlertSource::Prometheus, "W", "warning", AlertState::Firing);
+        b.remote.insert(
+            (AlertSource::Prometheus, "main".into()),
+            RemoteFeed {
+                alerts: vec![w.clone()],
+                ..Default::default()
+            },
+        );
+        b.rebuild(&[]);
+        assert_eq!(b.selected().unwrap().alert.name, "W");
+        let c = remote(AlertSource::Prometheus, "C", "critical", AlertState::Firing);
+        b.remote.insert(
+            (AlertSource::Prometheus, "main".into()),
+            RemoteFeed {
+                alerts: vec![w, c],
+                ..Default::default()
+            },
+        );
+        b.rebuild(&[]);
+        assert_eq!(b.rows[0].alert.name, "C", "critical ranks first");
+        assert_eq!(b.selected().unwrap().alert.name, "W", "cursor stayed on W");
+        assert!(b.still_there);
+        b.remote.clear();
+        b.rebuild(&[]);
+        assert!(!b.still_there);
     }
 
     #[test]

@@ -169,6 +169,14 @@ pub fn evaluate_rules(state: &mut State) -> Vec<Effect> {
 /// Re-merges the alert list; rings the bell for a new critical alert.
 fn rebuild(state: &mut State) -> Vec<Effect> {
     let ring = state.alerts.rebuild(&state.services);
+    // An open alert follows its row as the list re-ranks.
+    if let View::AlertDetail { row, .. } = &mut state.view {
+        *row = if state.alerts.still_there {
+            state.alerts.list.selected
+        } else {
+            usize::MAX
+        };
+    }
     state.dirty = true;
     if ring && state.rules.settings.bell {
         vec![Effect::Bell]
