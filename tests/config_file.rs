@@ -29,9 +29,10 @@ fn the_example_config_loads_and_documents_every_key() {
         )
         .replace("${CACHE_ADMIN_TOKEN}", "${PATH}")
         .replace("${REDIS_PASSWORD}", "${PATH}")
-        .replace("${ORDERS_DATABASE_URL}", "${PATH}");
+        .replace("${ORDERS_DATABASE_URL}", "${PATH}")
+        .replace("${PROM_TOKEN}", "${PATH}");
     let c = config::parse(Path::new("config.example.toml"), &text).unwrap();
-    assert_eq!(c.services.len(), 5);
+    assert_eq!(c.services.len(), 6);
     assert_eq!(c.services[0].backups[0].name, "api-audit-export");
     assert_eq!(
         c.services[0].runbooks[0].verify_health_within,
@@ -119,6 +120,45 @@ fn the_example_config_loads_and_documents_every_key() {
         "confirm",
         "dangerous",
         "verify_health_within",
+        "[[prometheus]]",
+        "[[alertmanager]]",
+        "ca_file",
+        "[rules]",
+        "error_rate",
+        "latency_p95",
+        "down_for",
+        "restart_count",
+        "restart_window",
+        "rollout_stalled_after",
+        "fleet_offline",
+        "keep_resolved",
+        "bell",
+        "disabled",
+        "[[rules.custom]]",
+        "above",
+        "below",
+        "severity",
+        "[services.metrics]",
+        "requests",
+        "error_label",
+        "error_values",
+        "latency",
+        "cpu_limit_cores",
+        "memory_limit_bytes",
+        "[[services.metrics.custom]]",
+        "function",
+        "denominator",
+        "quantile",
+        "unit",
+        "[services.prometheus]",
+        "server",
+        "selector",
+        "request_rate",
+        "error_ratio",
+        "p95",
+        "disk",
+        "[[services.prometheus.custom]]",
+        "query",
     ] {
         assert!(
             text.contains(key),
@@ -378,4 +418,41 @@ fn docker_bindings_are_validated() {
     );
     let d = error_for("[docker]\nhosts = [{ name = \"a\", endpont = \"tcp://x:2376\" }]\n");
     assert_eq!(d.suggestion.as_deref(), Some("endpoint"));
+}
+
+#[test]
+fn metrics_config_mistakes_name_the_line_and_key() {
+    let cases = [
+        (
+            "[[services]]\nname = \"web\"\n[services.prometheus]\nserver = \"mian\"\n",
+            4,
+            "services[0].prometheus.server",
+            "no [[prometheus]] named `mian`",
+        ),
+        (
+            "[rules]\ndisabled = [\"CpuHigj\"]\n",
+            2,
+            "rules.disabled[0]",
+            "did you mean `CpuHigh`",
+        ),
+        (
+            "[[services]]\nname = \"web\"\n[services.metrics]\nurl = \"tcp://x:1\"\n",
+            4,
+            "services[0].metrics.url",
+            "must be an http",
+        ),
+        (
+            "[[services]]\nname = \"web\"\n[services.metrics]\nurl = \"http://x/metrics\"\nlatency = \"bad{x=}\"\n",
+            5,
+            "services[0].metrics.latency",
+            "invalid metric selector",
+        ),
+    ];
+    for (text, line, key, msg) in cases {
+        let err = config::parse(Path::new("c.toml"), text).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains(&format!("c.toml:{line}:")), "{shown}");
+        assert!(shown.contains(key), "{shown}");
+        assert!(shown.contains(msg), "{shown}");
+    }
 }

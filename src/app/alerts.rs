@@ -167,7 +167,16 @@ impl AlertBoard {
     /// alert (`still_there` says whether it is). Returns whether a
     /// critical alert started firing that was not announced before.
     pub fn rebuild(&mut self, services: &[Service]) -> bool {
-        let focused = self.selected().map(|r| identity(&r.alert.labels));
+        self.rebuild_following(services, false)
+    }
+
+    /// [`Self::rebuild`]; with `follow` the cursor stays on its alert
+    /// (while the operator looks at the list), else on its row.
+    pub fn rebuild_following(&mut self, services: &[Service], follow: bool) -> bool {
+        let focused = self
+            .selected()
+            .filter(|_| follow)
+            .map(|r| identity(&r.alert.labels));
         let mut groups: BTreeMap<String, Vec<&Alert>> = BTreeMap::new();
         let remote = self.remote.values().flat_map(|f| f.alerts.iter());
         for a in self.local.iter().chain(remote) {
@@ -438,12 +447,12 @@ mod tests {
                 ..Default::default()
             },
         );
-        b.rebuild(&[]);
+        b.rebuild_following(&[], true);
         assert_eq!(b.rows[0].alert.name, "C", "critical ranks first");
         assert_eq!(b.selected().unwrap().alert.name, "W", "cursor stayed on W");
         assert!(b.still_there);
         b.remote.clear();
-        b.rebuild(&[]);
+        b.rebuild_following(&[], true);
         assert!(!b.still_there);
     }
 

@@ -168,7 +168,8 @@ pub fn evaluate_rules(state: &mut State) -> Vec<Effect> {
 
 /// Re-merges the alert list; rings the bell for a new critical alert.
 fn rebuild(state: &mut State) -> Vec<Effect> {
-    let ring = state.alerts.rebuild(&state.services);
+    let looking = matches!(state.view, View::Alerts | View::AlertDetail { .. });
+    let ring = state.alerts.rebuild_following(&state.services, looking);
     // An open alert follows its row as the list re-ranks.
     if let View::AlertDetail { row, .. } = &mut state.view {
         *row = if state.alerts.still_there {
