@@ -144,7 +144,14 @@ fn alert_row<'a>(r: &'a AlertRow, state: &State, theme: &Theme, wide: bool) -> R
         theme.dim
     };
     let text = if live { theme.text } else { theme.dim };
-    let age = a.since.map(|t| short_age(state.now, t)).unwrap_or_default();
+    // How long it has been firing; for a resolved one, since it resolved.
+    let age = if r.section == RowSection::Resolved {
+        a.resolved_at.or(a.since)
+    } else {
+        a.since
+    }
+    .map(|t| short_age(state.now, t))
+    .unwrap_or_default();
     let mut cells = vec![
         Cell::from(Span::styled(severity_cell(a.severity), sev)),
         Cell::from(Span::styled(
