@@ -99,6 +99,14 @@ name = "am"
 url = "{am}"
 interval = "1s"
 
+# Only what this test starts: not the machine's Docker engine or
+# kubeconfig (other tests' containers would raise alerts of their own).
+[docker]
+disabled = true
+
+[kubernetes]
+disabled = true
+
 [rules]
 # The one dead target is also a fleet group fully offline; keep the list
 # to Prometheus' two alerts.
