@@ -382,6 +382,10 @@ path = {src}
 [[services.runbooks]]
 name = "touch"
 command = ["touch", {marker}]
+
+[[alertmanager]]
+name = "am"
+url = "http://127.0.0.1:9"
 "#,
         src = q(&src),
         marker = q(&dir.path().join("marker")),
@@ -411,6 +415,21 @@ command = ["touch", {marker}]
     assert_eq!(entries[1].outcome, AuditOutcome::Refused);
     assert_eq!(entries[1].target, "service/api");
     assert_eq!(entries[1].verb, "run touch");
+
+    // Silencing writes to Alertmanager: refused like any other action.
+    let silence = ActionRequest::Silence {
+        server: "am".into(),
+        matchers: vec![opsboard::model::Matcher::equal("alertname", "Down")],
+        duration: std::time::Duration::from_secs(3600),
+        comment: "test".into(),
+    };
+    let reason = b.plan(silence).await.unwrap_err();
+    assert!(reason.contains("read-only"), "{reason}");
+    let entries = b.audit().await;
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[2].outcome, AuditOutcome::Refused);
+    assert_eq!(entries[2].target, "alertmanager/am");
+    assert_eq!(entries[2].verb, "silence");
 
     b.assert_no_job_events();
     assert!(
