@@ -203,6 +203,12 @@ class Server(ThreadingHTTPServer):
     # A whole round of scrapes arrives at once.
     request_queue_size = 256
 
+    def handle_error(self, request, client_address):
+        # A scraper that quits mid-body (opsboard stopped between rounds)
+        # is expected; anything else is still reported.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 def main():
     ap = argparse.ArgumentParser()

@@ -16,7 +16,8 @@
 # off); after WARMUP seconds, utime+stime of opsboard's process alone is read
 # over MEASURE seconds. Target: < 5 % of one core.
 #
-# Tunables (environment): TARGETS=200 INTERVAL=15s WARMUP=20 MEASURE=60 GZIP=
+# Tunables (environment): TARGETS=200 INTERVAL=15s (whole seconds) WARMUP=20
+#   MEASURE=60 GZIP=1 (gzip bodies when the scraper accepts it)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -113,6 +114,7 @@ kv() { awk -F= -v k="$1" '$1 == k {print $2}' "$tmp/cpu.txt"; }
 cpu=$(kv cpu_percent)
 window=$(kv window_s)
 rss=$(kv vmrss_kib)
+hwm=$(kv vmhwm_kib)
 expected=$(awk -v t="$TARGETS" -v w="$window" -v i="${INTERVAL%s}" 'BEGIN{printf "%.0f", t * w / i}')
 verdict=$(awk -v c="$cpu" 'BEGIN{print (c < 5) ? "PASS" : "FAIL"}')
 
@@ -120,8 +122,11 @@ echo "== summary"
 printf 'scrape_cpu   %6.2f %% of one core (%s targets / %s)   target < 5 %%   %s\n' "$cpu" "$TARGETS" "$INTERVAL" "$verdict"
 printf 'scrapes      %6d in the %ss window (expected ~%s); %d since start, per target %d-%d, %d/%d targets hit\n' \
     "$scrapes" "$window" "$expected" "$served_total" "$hits_min" "$hits_max" "$targets_hit" "$TARGETS"
+printf 'per_scrape   %6s ms of CPU (window CPU time / scrapes)\n' \
+    "$(awk -v c="$cpu" -v w="$window" -v n="$scrapes" 'BEGIN{printf "%.2f", (n > 0) ? c / 100 * w * 1000 / n : 0}')"
 printf 'body         %6s B per scrape, %s B served in all\n' "$body_bytes" "$sent"
 # MB = 10^6 bytes, as in the rest of docs/perf.md; /proc reports KiB.
-printf 'rss          %6s MB VmRSS at the end (%s KiB)\n' "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k * 1024 / 1e6}')" "$rss"
+mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k * 1024 / 1e6}'; }
+printf 'rss          %6s MB VmRSS at the end, %s MB VmHWM\n' "$(mb "$rss")" "$(mb "$hwm")"
 printf 'server_cpu   %6s %% (metrics_targets.py, not counted)\n' "$(kv other_cpu_percent)"
 printf 'loadavg      %s (at the end; %s cores)\n' "$(cut -d' ' -f1-3 /proc/loadavg)" "$(nproc)"

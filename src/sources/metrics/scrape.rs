@@ -73,7 +73,12 @@ async fn run(
     tx: mpsc::Sender<Msg>,
 ) {
     let mut prev: Option<ScrapeDigest> = None;
-    let mut tick = tokio::time::interval(job.interval);
+    // Spread the targets over the interval (as Prometheus does), so 200
+    // targets are not 200 requests and 200 bodies in memory at one instant;
+    // the first scrape still comes within a few seconds.
+    let spread = job.interval.min(Duration::from_secs(5));
+    let offset = spread.mul_f64((job.service as f64 * 0.618_033_988_75).fract());
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, job.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
