@@ -10,8 +10,15 @@ use crate::model::{
 };
 use crate::sources::alertmanager::AmClient;
 
-/// `user@host` for `createdBy`, like amtool's default.
+/// `user@host` for `createdBy`, like amtool's default. Read once: it does
+/// not change while the board runs, and the actor should not touch files
+/// per plan.
 pub fn created_by() -> String {
+    static BY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BY.get_or_init(read_created_by).clone()
+}
+
+fn read_created_by() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "opsboard".into());

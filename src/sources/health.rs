@@ -295,7 +295,7 @@ fn classify_io(e: &std::io::Error, host: &str, timeout: Duration) -> ProbeFailur
     }
 }
 
-fn looks_like_dns(s: &str) -> bool {
+pub(crate) fn looks_like_dns(s: &str) -> bool {
     let s = s.to_ascii_lowercase();
     s.contains("dns error")
         || s.contains("failed to lookup address")
@@ -396,7 +396,7 @@ fn classify(e: &reqwest::Error, timeout: Duration) -> ProbeFailure {
     ProbeFailure::Other { detail }
 }
 
-fn is_tls_text(s: &str) -> bool {
+pub(crate) fn is_tls_text(s: &str) -> bool {
     let s = s.to_ascii_lowercase();
     s.contains("certificate")
         || s.contains("tls")
