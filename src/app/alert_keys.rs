@@ -90,7 +90,7 @@ pub fn silence(state: &mut State) -> Vec<Effect> {
     let Some(server) = server else {
         flash(
             state,
-            "no Alertmanager configured: silences live in Alertmanager ([[alertmanager]] in the config)",
+            "silences need an Alertmanager: add [[alertmanager]] to the config",
             true,
         );
         return vec![];
