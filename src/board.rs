@@ -82,6 +82,8 @@ pub struct Built {
     /// Metrics scrapes, Prometheus and Alertmanager servers.
     pub metrics: crate::board_metrics::MetricsPlan,
     pub rules: crate::rules::RuleSettings,
+    /// Device fleets to poll.
+    pub fleet: crate::board_fleet::FleetPlan,
 }
 
 /// Kubernetes settings from config and the command line.
@@ -148,6 +150,7 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         image_history,
         metrics,
         rules: config.rules.settings(),
+        fleet: crate::board_fleet::plan(config)?,
     })
 }
 
@@ -193,6 +196,7 @@ impl Built {
         state.audit_path = self.audit.as_ref().map(|a| a.path().display().to_string());
         state.banner.read_only = self.policy.read_only;
         state.rules = crate::rules::Rules::new(self.rules);
+        state.fleet = crate::app::fleet::FleetState::from_plan(&self.fleet);
         state.alerts.alertmanagers = self
             .metrics
             .alertmanagers

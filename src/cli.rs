@@ -112,6 +112,10 @@ pub enum DoVerb {
         /// The service to run it for (fills `{service}`).
         #[arg(long)]
         service: Option<String>,
+        /// The instance to run it against (fills `{host}`), as the Fleet
+        /// pane's selection does.
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
         #[command(flatten)]
         flags: DoFlags,
     },

@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod board;
+pub mod board_fleet;
 pub mod board_metrics;
 pub mod cli;
 pub mod config;

@@ -107,8 +107,16 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 DoVerb::Run {
                     runbook,
                     service,
+                    host,
                     flags,
-                } => (ActionRequest::Runbook { runbook, service }, flags),
+                } => (
+                    ActionRequest::Runbook {
+                        runbook,
+                        service,
+                        host,
+                    },
+                    flags,
+                ),
             };
             let mut built =
                 board::build(&loaded.config, cli.read_only, &board::Locations::default())
@@ -280,6 +288,7 @@ async fn interactive(
     }
     let docker = built.docker.clone();
     let metrics = built.metrics.clone();
+    let fleet = built.fleet.clone();
     let (mut state, specs, ops) =
         built.into_board(Keymap::new(&overrides), banner, SystemTime::now());
     state.generation = 1;
@@ -293,6 +302,7 @@ async fn interactive(
         docker,
         kube_setup,
         metrics,
+        fleet,
     })
     .await
 }

@@ -38,6 +38,8 @@ pub struct Board {
     pub kube_setup: Option<KubeSetup>,
     /// Metrics scrapes, Prometheus and Alertmanager servers.
     pub metrics: crate::board_metrics::MetricsPlan,
+    /// Device fleets to poll.
+    pub fleet: crate::board_fleet::FleetPlan,
 }
 
 /// Runs the interactive board until the user quits or a signal arrives.
@@ -52,6 +54,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         docker,
         kube_setup,
         metrics,
+        fleet,
     } = board;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -101,6 +104,8 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         state.generation,
         tx.clone(),
     );
+    let devices = crate::sources::fleet::FleetSource::spawn(&fleet, state.generation, tx.clone());
+    drop(fleet);
     let docker_hosts = docker.clone().unwrap_or_default();
     let mut logs_task: Option<tokio::task::JoinHandle<()>> = None;
     let docker_source = docker
@@ -174,7 +179,12 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         }
         for effect in effects {
             match effect {
-                Effect::PollNow(services) => health.poll_now(services.as_deref()),
+                Effect::PollNow(services) => {
+                    if services.is_none() {
+                        devices.poll_now();
+                    }
+                    health.poll_now(services.as_deref())
+                }
                 Effect::Plan(request) => ops.send(Command::Plan(request)),
                 Effect::Execute { plan, typed } => ops.send(Command::Execute { plan, typed }),
                 Effect::Decline(plan) => ops.send(Command::Decline(plan)),

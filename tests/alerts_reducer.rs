@@ -31,7 +31,7 @@ fn select(s: &mut State, name: &str) {
 #[test]
 fn silence_dialog_plans_a_silence_with_the_alert_labels() {
     let mut s = fixtures::state_with_alerts(80, 24);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     select(&mut s, "HighErrorRate");
     key(&mut s, KeyCode::Char('S'));
     let Some(Dialog::Silence {
@@ -89,7 +89,7 @@ fn silence_dialog_plans_a_silence_with_the_alert_labels() {
 #[test]
 fn expire_plans_the_silence_that_suppresses_the_alert() {
     let mut s = fixtures::state_with_alerts(80, 24);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     select(&mut s, "HighErrorRate");
     assert!(key(&mut s, KeyCode::Char('E')).is_empty(), "not silenced");
     assert!(s.flash.as_ref().unwrap().text.contains("not silenced"));
@@ -104,7 +104,7 @@ fn expire_plans_the_silence_that_suppresses_the_alert() {
 #[test]
 fn o_and_enter_in_the_detail_open_the_service() {
     let mut s = fixtures::state_with_alerts(80, 24);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     select(&mut s, "HighErrorRate");
     key(&mut s, KeyCode::Enter);
     assert!(matches!(s.view, View::AlertDetail { .. }));
@@ -113,7 +113,7 @@ fn o_and_enter_in_the_detail_open_the_service() {
         panic!("{:?}", s.view);
     };
     assert_eq!(s.services[service].name, "web-client");
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     select(&mut s, "DiskFilling");
     key(&mut s, KeyCode::Char('o'));
     assert_eq!(s.view, View::Alerts, "job=node names no service");

@@ -324,6 +324,35 @@ fn do_dry_run_records_and_does_nothing() {
 }
 
 #[test]
+fn do_run_with_host_fills_the_host_placeholder() {
+    let home = actions_home();
+    let text = std::fs::read_to_string(&home.config).unwrap();
+    home.write_config(&format!(
+        "{text}\n[[runbooks]]\nname = \"ping\"\ncommand = [\"echo\", \"ping\", \"{{host}}\"]\n"
+    ));
+    let out = home.run(&["do", "run", "ping", "--host", "rpi-007", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("plan: run ping on host rpi-007"),
+        "{out:?}"
+    );
+    assert!(out.stdout.lines().any(|l| l == "ping rpi-007"), "{out:?}");
+
+    let out = home.run(&["do", "run", "ping", "--yes"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("(or pass --host)"), "{out:?}");
+
+    let entries = home.audit();
+    let targets: Vec<&str> = entries
+        .iter()
+        .map(|e| e["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(targets, ["host/rpi-007", "host/rpi-007", "runbook/ping"]);
+    assert_eq!(entries[1]["parameters"]["host"], "rpi-007");
+    assert_eq!(home.audit_outcomes(), ["confirmed", "succeeded", "refused"]);
+}
+
+#[test]
 fn do_run_prints_the_output_and_fails_with_the_command() {
     let home = actions_home();
     let out = home.run(&["do", "run", "hello", "--service", "api", "--yes"]);

@@ -383,6 +383,13 @@ fn runbooks_are_validated() {
     );
     let c = config::parse(Path::new("t.toml"), &rb("[\"echo\", \"deploy/{service}\"]")).unwrap();
     assert_eq!(c.runbooks[0].command[1], "deploy/{service}");
+    // {host} is filled from the Fleet pane's selection (or `--host`).
+    let c = config::parse(
+        Path::new("t.toml"),
+        &rb("[\"ssh\", \"{host}\", \"uptime\"]"),
+    )
+    .unwrap();
+    assert_eq!(c.runbooks[0].command[1], "{host}");
 }
 
 #[test]

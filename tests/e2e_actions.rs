@@ -70,7 +70,7 @@ fn backup_key_plans_confirms_runs_and_succeeds() {
     let mut p = Pty::spawn_in(home, &["--config", &cfg], &[], 80, 24);
     p.wait_for(TIMEOUT, |s| s.contains("1 Services")).unwrap();
     // The Backups pane lists the job as breached: it has no backup yet.
-    p.send("3");
+    p.send("4");
     p.wait_for(TIMEOUT, |s| s.contains("uploads") && s.contains("NONE"))
         .unwrap();
     p.send("b");
@@ -119,7 +119,7 @@ fn backup_key_plans_confirms_runs_and_succeeds() {
         "{names:?}"
     );
     // The Actions pane keeps the history; the audit log has the lifecycle.
-    p.send("4");
+    p.send("5");
     p.wait_for(TIMEOUT, |s| {
         s.contains("#1") && s.contains("backup uploads")
     })
@@ -142,7 +142,7 @@ fn read_only_refuses_the_backup_key_and_audits_it() {
     let cfg = cfg.display().to_string();
     let mut p = Pty::spawn_in(home, &["--read-only", "--config", &cfg], &[], 80, 24);
     p.wait_for(TIMEOUT, |s| s.contains("READ-ONLY")).unwrap();
-    p.send("3");
+    p.send("4");
     p.wait_for(TIMEOUT, |s| s.contains("uploads")).unwrap();
     p.send("b");
     let screen = p.wait_for(TIMEOUT, |s| s.contains("refused")).unwrap();
@@ -173,7 +173,7 @@ fn escape_cancels_and_is_audited() {
     let cfg = cfg.display().to_string();
     let mut p = Pty::spawn_in(home, &["--config", &cfg], &[], 80, 24);
     p.wait_for(TIMEOUT, |s| s.contains("1 Services")).unwrap();
-    p.send("3");
+    p.send("4");
     p.wait_for(TIMEOUT, |s| s.contains("uploads")).unwrap();
     p.send("b");
     p.wait_for(TIMEOUT, |s| s.contains("Confirm")).unwrap();

@@ -124,7 +124,7 @@ name = "web"
     let mut b = Pty::spawn_in(home, &["--config", &cfg], &[("USER", "oncall")], 120, 30);
     b.wait_for(pty::TIMEOUT, |s| s.contains("1 Services"))
         .unwrap();
-    b.send("2");
+    b.send("3");
     // Firing, reported by both Prometheus and Alertmanager (one row).
     let screen = b
         .wait_for(ALERT_WAIT, |s| {

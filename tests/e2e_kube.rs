@@ -61,7 +61,7 @@ fn scale_a_deployment_and_follow_the_rollout() {
         "{table}"
     );
     // The job output quotes kubectl's words.
-    p.send("4");
+    p.send("5");
     p.wait_for(TIMEOUT, |s| {
         s.contains("#1") && s.contains("scale nginx to 4")
     })

@@ -311,6 +311,16 @@ fn runbook(name: &str, service: &str) -> ActionRequest {
     ActionRequest::Runbook {
         runbook: name.into(),
         service: Some(service.into()),
+        host: None,
+    }
+}
+
+/// A runbook against one instance, as the Fleet pane asks for it.
+fn on_host(name: &str, host: &str, service: Option<&str>) -> ActionRequest {
+    ActionRequest::Runbook {
+        runbook: name.into(),
+        service: service.map(str::to_string),
+        host: Some(host.into()),
     }
 }
 
@@ -693,6 +703,7 @@ command = ["touch", {marker}]
         .planned(ActionRequest::Runbook {
             runbook: "touch".into(),
             service: None,
+            host: None,
         })
         .await;
     assert_eq!(p.target.key, "runbook/touch");
@@ -870,6 +881,217 @@ command = ["sh", "-c", 'printf "%s\n" "$1"', "sh", "{{service}}"]
     assert_eq!(run.result.outcome, Outcome::Succeeded, "{run:?}");
     assert_eq!(run.output, [name.as_str()]);
     assert!(!canary.exists());
+    b.assert_audit_clean().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_runbook_runs_against_the_selected_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[[runbooks]]
+name = "ping"
+command = ["echo", "ping", "{{host}}"]
+{env}
+"#,
+        env = secret_env(dir.path()),
+    );
+    let mut b = Board::start(dir.path(), &text).await;
+
+    let p = b.planned(on_host("ping", "rpi-007", None)).await;
+    assert_eq!(p.target.key, "host/rpi-007");
+    assert_eq!(p.target.name, "rpi-007");
+    assert_eq!(p.target.service, None);
+    assert_eq!(p.parameters["argv"], "echo ping rpi-007");
+    assert_eq!(p.parameters["host"], "rpi-007");
+    assert!(
+        p.what_will_happen
+            .iter()
+            .any(|s| s.contains("against host rpi-007")),
+        "{:?}",
+        p.what_will_happen
+    );
+    assert_eq!(p.summary(), "run ping on host rpi-007");
+    let run = b.run(&p, None).await;
+    assert_eq!(run.result.outcome, Outcome::Succeeded, "{run:?}");
+    assert_eq!(run.output, ["ping rpi-007"]);
+
+    // Without an instance there is nothing to fill {host} with.
+    let reason = b
+        .plan(ActionRequest::Runbook {
+            runbook: "ping".into(),
+            service: None,
+            host: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason,
+        "runbook `ping` uses {host}: select an instance in the Fleet pane (or pass --host)"
+    );
+
+    let entries = b.audit().await;
+    assert_eq!(
+        outcomes(&entries),
+        [
+            AuditOutcome::Confirmed,
+            AuditOutcome::Succeeded,
+            AuditOutcome::Refused
+        ]
+    );
+    for e in &entries[..2] {
+        assert_eq!(e.target, "host/rpi-007", "{e:?}");
+        assert_eq!(e.verb, "run ping");
+        assert_eq!(e.parameters["host"], "rpi-007", "{e:?}");
+        assert_eq!(e.parameters["argv"], "echo ping rpi-007", "{e:?}");
+    }
+    assert_eq!(entries[2].target, "runbook/ping");
+    assert!(
+        entries[2]
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("select an instance")),
+        "{:?}",
+        entries[2]
+    );
+    b.assert_audit_clean().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_is_one_argument_and_never_an_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = dir.path().join("pwned");
+    let host = format!(
+        "a; rm -rf /nonexistent-opsboard; touch {c}; $(touch {c}) `touch {c}` #",
+        c = canary.display()
+    );
+    let text = r#"
+[[runbooks]]
+name = "say"
+command = ["sh", "-c", 'printf "%s|%s\n" "$#" "$1"', "sh", "{host}"]
+"#;
+    let mut b = Board::start(dir.path(), text).await;
+    let p = b.planned(on_host("say", &host, None)).await;
+    assert_eq!(p.target.key, format!("host/{host}"));
+    let run = b.run(&p, None).await;
+    assert_eq!(run.result.outcome, Outcome::Succeeded, "{run:?}");
+    assert_eq!(run.output, [format!("1|{host}")]);
+    assert!(!canary.exists());
+
+    // `ssh {host}` with this would run a command: refused at planning.
+    let reason = b
+        .plan(on_host("say", "-oProxyCommand=touch /tmp/x", None))
+        .await
+        .unwrap_err();
+    assert!(reason.contains("refusing host"), "{reason}");
+    b.assert_no_job_events();
+    b.assert_audit_clean().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_runbook_keeps_its_service_and_the_environment_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[environments.prod]
+protected = true
+
+[[services]]
+name = "api"
+environment = "prod"
+[[services.runbooks]]
+name = "ping"
+command = ["echo", "{service}", "{host}"]
+"#;
+    let mut b = Board::start(dir.path(), text).await;
+    let p = b.planned(on_host("ping", "rpi-007", Some("api"))).await;
+    assert_eq!(p.target.key, "host/rpi-007");
+    assert_eq!(p.target.name, "rpi-007");
+    assert_eq!(p.target.service.as_deref(), Some("api"));
+    assert_eq!(p.target.environment.as_deref(), Some("prod"));
+    assert_eq!(p.confirmation, Confirmation::TypeName("rpi-007".into()));
+    assert_eq!(p.summary(), "run ping on host rpi-007 (service api)");
+    assert_eq!(p.parameters["argv"], "echo api rpi-007");
+
+    let reason = b.execute(&p, Some("api")).await.unwrap_err();
+    assert!(reason.contains("protected"), "{reason}");
+    b.assert_no_job_events();
+    let entries = b.audit().await;
+    assert_eq!(outcomes(&entries), [AuditOutcome::Refused]);
+    assert_eq!(entries[0].target, "host/rpi-007");
+    b.assert_audit_clean().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_runbooks_are_one_in_flight_per_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = dir.path().join("gate");
+    let text = format!(
+        r#"
+[[runbooks]]
+name = "hold"
+command = {hold}
+
+[[runbooks]]
+name = "ping"
+command = ["echo", "ping", "{{host}}"]
+"#,
+        hold = gate_command(&gate),
+    );
+    let mut b = Board::start(dir.path(), &text).await;
+    let hold = b.planned(on_host("hold", "rpi-001", None)).await;
+    let job = b.execute(&hold, None).await.unwrap();
+
+    let reason = b.plan(on_host("ping", "rpi-001", None)).await.unwrap_err();
+    assert!(reason.contains("host/rpi-001 is busy"), "{reason}");
+    assert!(reason.contains(&job.to_string()), "{reason}");
+
+    // Another host runs while the first is busy.
+    let p = b.planned(on_host("ping", "rpi-002", None)).await;
+    let run = b.run(&p, None).await;
+    assert_eq!(run.result.outcome, Outcome::Succeeded, "{run:?}");
+    assert_eq!(run.output, ["ping rpi-002"]);
+
+    std::fs::write(&gate, "").unwrap();
+    let run = b.finish(job).await;
+    assert_eq!(run.result.outcome, Outcome::Succeeded, "{run:?}");
+    let p = b.planned(on_host("ping", "rpi-001", None)).await;
+    let run = b.run(&p, None).await;
+    assert_eq!(run.output, ["ping rpi-001"]);
+
+    let entries = b.audit().await;
+    let refused: Vec<&AuditEntry> = entries
+        .iter()
+        .filter(|e| e.outcome == AuditOutcome::Refused)
+        .collect();
+    assert_eq!(refused.len(), 1, "{entries:#?}");
+    assert_eq!(refused[0].target, "host/rpi-001");
+    b.assert_audit_clean().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_refuses_a_dangerous_host_runbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("marker");
+    let text = format!(
+        r#"
+read_only = true
+
+[[runbooks]]
+name = "wipe"
+command = ["sh", "-c", 'echo "$1" > "$2"', "sh", "{{host}}", {marker}]
+dangerous = true
+"#,
+        marker = q(&marker),
+    );
+    let mut b = Board::start(dir.path(), &text).await;
+    let reason = b.plan(on_host("wipe", "rpi-007", None)).await.unwrap_err();
+    assert!(reason.contains("read-only"), "{reason}");
+    let entries = b.audit().await;
+    assert_eq!(outcomes(&entries), [AuditOutcome::Refused]);
+    assert_eq!(entries[0].target, "host/rpi-007");
+    assert_eq!(entries[0].verb, "run wipe");
+    b.assert_no_job_events();
+    assert!(!marker.exists());
     b.assert_audit_clean().await;
 }
 
@@ -1177,6 +1399,7 @@ command = ["touch", {marker}]
     ops.send(Command::Plan(ActionRequest::Runbook {
         runbook: "touch".into(),
         service: None,
+        host: None,
     }));
     let plan = loop {
         match tokio::time::timeout(WAIT, rx.recv())

@@ -160,21 +160,21 @@ fn status_is_coloured_by_theme_and_mono_has_no_colour() {
 #[test]
 fn backups_80x24() {
     let mut s = fixtures::state_with_actions(80, 24);
-    key(&mut s, KeyCode::Char('3'));
+    key(&mut s, KeyCode::Char('4'));
     insta::assert_snapshot!(text(&s));
 }
 
 #[test]
 fn backups_160x48() {
     let mut s = fixtures::state_with_actions(160, 48);
-    key(&mut s, KeyCode::Char('3'));
+    key(&mut s, KeyCode::Char('4'));
     insta::assert_snapshot!(text(&s));
 }
 
 #[test]
 fn backup_files_80x24() {
     let mut s = fixtures::state_with_actions(80, 24);
-    key(&mut s, KeyCode::Char('3'));
+    key(&mut s, KeyCode::Char('4'));
     key(&mut s, KeyCode::Char('j'));
     key(&mut s, KeyCode::Enter);
     insta::assert_snapshot!(text(&s));
@@ -183,14 +183,14 @@ fn backup_files_80x24() {
 #[test]
 fn actions_80x24() {
     let mut s = fixtures::state_with_actions(80, 24);
-    key(&mut s, KeyCode::Char('4'));
+    key(&mut s, KeyCode::Char('5'));
     insta::assert_snapshot!(text(&s));
 }
 
 #[test]
 fn job_output_80x24() {
     let mut s = fixtures::state_with_actions(80, 24);
-    key(&mut s, KeyCode::Char('4'));
+    key(&mut s, KeyCode::Char('5'));
     key(&mut s, KeyCode::Char('G'));
     key(&mut s, KeyCode::Enter);
     insta::assert_snapshot!(text(&s));
@@ -300,7 +300,7 @@ fn kube_detail_with_history_160x48() {
 #[test]
 fn nodes_80x24() {
     let mut s = fixtures::state_with_kube(80, 24);
-    key(&mut s, KeyCode::Char('5'));
+    key(&mut s, KeyCode::Char('6'));
     insta::assert_snapshot!(text(&s));
 }
 
@@ -404,21 +404,21 @@ fn discovered_workload_becomes_a_service_and_leaves_with_it() {
 #[test]
 fn alerts_80x24() {
     let mut s = fixtures::state_with_alerts(80, 24);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     insta::assert_snapshot!(text(&s));
 }
 
 #[test]
 fn alerts_160x48() {
     let mut s = fixtures::state_with_alerts(160, 48);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     insta::assert_snapshot!(text(&s));
 }
 
 #[test]
 fn alert_detail_silenced_80x24() {
     let mut s = fixtures::state_with_alerts(80, 24);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     let silenced = s
         .alerts
         .rows
@@ -435,7 +435,7 @@ fn alert_detail_silenced_80x24() {
 #[test]
 fn alert_detail_merged_120x32() {
     let mut s = fixtures::state_with_alerts(120, 32);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     key(&mut s, KeyCode::Enter);
     insta::assert_snapshot!(text(&s));
 }
@@ -443,7 +443,7 @@ fn alert_detail_merged_120x32() {
 #[test]
 fn silence_dialog_80x24() {
     let mut s = fixtures::state_with_alerts(80, 24);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     key(&mut s, KeyCode::Char('S'));
     insta::assert_snapshot!(text(&s));
 }
@@ -451,7 +451,7 @@ fn silence_dialog_80x24() {
 #[test]
 fn targets_80x24() {
     let mut s = fixtures::state_with_alerts(80, 24);
-    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('3'));
     key(&mut s, KeyCode::Char('T'));
     insta::assert_snapshot!(text(&s));
 }

@@ -303,6 +303,7 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             request: ActionRequest::Runbook {
                 runbook: r.name.clone(),
                 service: name.clone(),
+                host: None,
             },
             dangerous: r.dangerous,
         });

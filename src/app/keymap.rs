@@ -45,6 +45,28 @@ pub enum Action {
     ExpireSilence,
     Targets,
     GoToService,
+    ShowFleet,
+    /// Fleet pane: the next grouping.
+    Group,
+    /// Fleet pane: the cell to the left / right.
+    Left,
+    Right,
+}
+
+impl Action {
+    /// Scoped actions act only in their binding's contexts, so their keys
+    /// can mean something else elsewhere (`G` groups the fleet, and is
+    /// Bottom in every other list).
+    fn scoped(self) -> bool {
+        matches!(self, Action::Group | Action::Left | Action::Right)
+    }
+
+    fn contexts(self) -> &'static [Context] {
+        BINDINGS
+            .iter()
+            .find(|b| b.action == self)
+            .map_or(&[], |b| b.contexts)
+    }
 }
 
 /// Where an action applies, for the hint bar and the help screen.
@@ -60,6 +82,8 @@ pub enum Context {
     Actions,
     /// The nodes pane.
     Nodes,
+    /// The fleet pane (grid and an instance's detail).
+    Fleet,
     /// The alerts pane (list, detail, targets).
     Alerts,
     /// Everywhere.
@@ -72,6 +96,7 @@ pub enum Section {
     Move,
     Lists,
     Alerts,
+    Fleet,
     Everywhere,
 }
 
@@ -81,6 +106,7 @@ impl Section {
             Section::Move => "Move",
             Section::Lists => "Lists and panes",
             Section::Alerts => "Alerts pane",
+            Section::Fleet => "Fleet pane",
             Section::Everywhere => "Everywhere",
         }
     }
@@ -277,13 +303,23 @@ impl Keymap {
         &self.runbooks
     }
 
-    /// The action a key triggers, if any.
-    pub fn action_for(&self, ev: &KeyEvent) -> Option<Action> {
+    /// The action a key triggers in `context`, if any: a binding for
+    /// this context wins; a scoped binding never acts outside its own.
+    pub fn action_for(&self, ev: &KeyEvent, context: Context) -> Option<Action> {
         let chord = KeyChord::from_event(ev);
-        self.by_action
-            .iter()
-            .find(|(_, keys)| keys.contains(&chord))
-            .map(|(a, _)| *a)
+        let mut fallback = None;
+        for (a, keys) in &self.by_action {
+            if !keys.contains(&chord) {
+                continue;
+            }
+            if a.contexts().contains(&context) {
+                return Some(*a);
+            }
+            if !a.scoped() {
+                fallback.get_or_insert(*a);
+            }
+        }
+        fallback
     }
 
     pub fn keys_for(&self, action: Action) -> &[KeyChord] {
@@ -327,9 +363,9 @@ mod tests {
     fn default_bindings_resolve() {
         let km = Keymap::default();
         let ev = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(km.action_for(&ev), Some(Action::Quit));
+        assert_eq!(km.action_for(&ev, Context::List), Some(Action::Quit));
         let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(km.action_for(&ev), Some(Action::Bottom));
+        assert_eq!(km.action_for(&ev, Context::List), Some(Action::Bottom));
         assert_eq!(km.keys_label(Action::Up), "k ↑");
     }
 
@@ -340,16 +376,54 @@ mod tests {
         let km = Keymap::new(&o);
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
-        assert_eq!(km.action_for(&q), None);
-        assert_eq!(km.action_for(&x), Some(Action::Quit));
+        assert_eq!(km.action_for(&q, Context::List), None);
+        assert_eq!(km.action_for(&x, Context::List), Some(Action::Quit));
+    }
+
+    #[test]
+    fn scoped_keys_mean_something_else_in_their_pane() {
+        let km = Keymap::default();
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(
+            km.action_for(&key('G'), Context::Fleet),
+            Some(Action::Group)
+        );
+        assert_eq!(
+            km.action_for(&key('G'), Context::Alerts),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            km.action_for(&key('l'), Context::Fleet),
+            Some(Action::Right)
+        );
+        assert_eq!(km.action_for(&key('l'), Context::List), Some(Action::Logs));
+        // Scoped: h does nothing outside the fleet.
+        assert_eq!(km.action_for(&key('h'), Context::List), None);
+        let end = KeyEvent::new(KeyCode::End, KeyModifiers::NONE);
+        assert_eq!(km.action_for(&end, Context::Fleet), Some(Action::Bottom));
     }
 
     #[test]
     fn no_key_is_bound_twice_by_default() {
-        let mut seen = std::collections::HashSet::new();
+        // Twice only when one of the two is scoped to contexts the other
+        // does not list.
+        let mut seen: std::collections::HashMap<&str, &Binding> = Default::default();
         for b in BINDINGS {
             for k in b.keys {
-                assert!(seen.insert(*k), "{k} bound twice");
+                if let Some(other) = seen.insert(*k, b) {
+                    let (s, o) = if b.action.scoped() {
+                        (b, other)
+                    } else {
+                        (other, b)
+                    };
+                    assert!(s.action.scoped(), "{k} bound twice");
+                    assert!(
+                        s.contexts.iter().all(|c| !o.contexts.contains(c)),
+                        "{k}: {:?} and {:?} share a context",
+                        s.action,
+                        o.action
+                    );
+                }
             }
         }
     }

@@ -24,6 +24,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         state.dirty = true;
         return dialogs::on_key(state, key);
     }
+    if state.fleet.filter.editing {
+        super::fleet_keys::edit_filter(state, key);
+        return vec![];
+    }
     if state.filter.editing {
         edit_filter(state, key);
         return vec![];
@@ -34,7 +38,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     if state.help_open {
         // Help is modal: only closing it (or quitting) does anything.
-        match state.keymap.action_for(&key) {
+        match state.keymap.action_for(&key, state.context()) {
             Some(Action::Help | Action::Back) => {
                 state.help_open = false;
                 state.dirty = true;
@@ -50,9 +54,13 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         let service = state
             .focused_service()
             .map(|i| state.services[i].name.clone());
-        return vec![Effect::Plan(ActionRequest::Runbook { runbook, service })];
+        return vec![Effect::Plan(ActionRequest::Runbook {
+            runbook,
+            service,
+            host: None,
+        })];
     }
-    let Some(action) = state.keymap.action_for(&key) else {
+    let Some(action) = state.keymap.action_for(&key, state.context()) else {
         return vec![];
     };
     state.dirty = true;
@@ -78,6 +86,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             state.view = all[next].view();
         }
         Action::ShowServices => state.view = View::Services,
+        Action::ShowFleet => state.view = View::Fleet,
         Action::ShowBackups => state.view = View::Backups,
         Action::ShowActions => state.view = View::Actions,
         Action::ShowNodes => state.view = View::Nodes,
@@ -91,6 +100,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         }
         Action::Silence => return super::alert_keys::silence(state),
         Action::ExpireSilence => return super::alert_keys::expire(state),
+        Action::GoToService if state.pane() == Pane::Fleet => super::fleet_keys::go_to(state),
         Action::GoToService => super::alert_keys::go_to_service(state),
         Action::Logs => return open_logs(state),
         Action::Timestamps => {
@@ -99,6 +109,9 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Action::Scale => dialogs::open_scale(state),
+        Action::Restart if state.pane() == Pane::Fleet => {
+            return super::fleet_keys::restart(state);
+        }
         Action::Restart => {
             if let Some(t) = dialogs::focused_docker(state) {
                 return vec![Effect::Plan(ActionRequest::DockerRestart { target: t })];
@@ -213,7 +226,7 @@ fn cancel(state: &mut State) -> Vec<Effect> {
                 flash(
                     state,
                     format!(
-                        "{} jobs are running: cancel one from the Actions pane (3)",
+                        "{} jobs are running: cancel one from the Actions pane (5)",
                         running.len()
                     ),
                     false,
@@ -333,6 +346,9 @@ fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
         View::Alerts | View::AlertDetail { .. } | View::Targets => {
             return super::alert_keys::navigate(state, action);
         }
+        View::Fleet | View::FleetInstance { .. } => {
+            return super::fleet_keys::navigate(state, action);
+        }
         View::Nodes => {
             let len: usize = state.clusters.values().map(|c| c.nodes.len()).sum();
             let rows = state.list_rows();
@@ -388,7 +404,8 @@ pub(super) fn scroll(state: &mut State, action: Action) {
     let (scroll, follow) = match &mut state.view {
         View::Detail { scroll, .. }
         | View::BackupFiles { scroll, .. }
-        | View::AlertDetail { scroll, .. } => (scroll, None),
+        | View::AlertDetail { scroll, .. }
+        | View::FleetInstance { scroll } => (scroll, None),
         View::JobOutput { scroll, follow, .. } | View::Logs { scroll, follow, .. } => {
             (scroll, Some(follow))
         }

@@ -67,6 +67,19 @@ pub enum Msg {
         targets: Result<Vec<crate::model::ScrapeTarget>, String>,
         rules: Result<Vec<crate::model::RuleHealth>, String>,
     },
+    /// A batch of one endpoint fleet's device polls.
+    DevicePolls {
+        fleet: usize,
+        generation: u64,
+        results: Vec<crate::model::fleet::DevicePoll>,
+    },
+    /// A query-backed fleet's devices (the whole set), or why not.
+    FleetQuery {
+        fleet: usize,
+        generation: u64,
+        at: SystemTime,
+        devices: Result<Vec<crate::model::fleet::QueriedDevice>, String>,
+    },
     /// A backup job's directory was (re)read.
     BackupsScanned {
         job: String,

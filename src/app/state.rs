@@ -29,6 +29,12 @@ pub enum View {
         follow: bool,
     },
     Nodes,
+    /// Every instance as a grid.
+    Fleet,
+    /// The instance under the fleet cursor in full.
+    FleetInstance {
+        scroll: u16,
+    },
     /// The merged alert list.
     Alerts,
     /// One alert (`alerts.rows[row]`) in full.
@@ -64,6 +70,7 @@ pub struct LogView {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Services,
+    Fleet,
     Alerts,
     Backups,
     Actions,
@@ -71,8 +78,9 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Services,
+        Pane::Fleet,
         Pane::Alerts,
         Pane::Backups,
         Pane::Actions,
@@ -82,6 +90,7 @@ impl Pane {
     pub fn title(self) -> &'static str {
         match self {
             Pane::Services => "Services",
+            Pane::Fleet => "Fleet",
             Pane::Alerts => "Alerts",
             Pane::Backups => "Backups",
             Pane::Actions => "Actions",
@@ -93,6 +102,7 @@ impl Pane {
     pub fn view(self) -> View {
         match self {
             Pane::Services => View::Services,
+            Pane::Fleet => View::Fleet,
             Pane::Alerts => View::Alerts,
             Pane::Backups => View::Backups,
             Pane::Actions => View::Actions,
@@ -108,6 +118,7 @@ impl View {
             View::Backups | View::BackupFiles { .. } => Pane::Backups,
             View::Actions | View::JobOutput { .. } => Pane::Actions,
             View::Nodes => Pane::Nodes,
+            View::Fleet | View::FleetInstance { .. } => Pane::Fleet,
             View::Alerts | View::AlertDetail { .. } | View::Targets => Pane::Alerts,
         }
     }
@@ -279,6 +290,8 @@ pub struct State {
     /// Docker hosts that cannot be reached, with the reason.
     pub docker_errors: std::collections::BTreeMap<String, String>,
     pub logs: LogView,
+    /// Every instance: pods, nodes, containers, targets, devices.
+    pub fleet: super::fleet::FleetState,
 }
 
 impl State {
@@ -313,6 +326,7 @@ impl State {
             clusters: std::collections::BTreeMap::new(),
             docker_errors: std::collections::BTreeMap::new(),
             logs: LogView::default(),
+            fleet: super::fleet::FleetState::default(),
         };
         s.reorder();
         s
@@ -323,6 +337,7 @@ impl State {
     pub fn notice(&self) -> Option<String> {
         let mut parts: Vec<String> = self.banner.notice.iter().cloned().collect();
         parts.extend(self.alerts.errors());
+        parts.extend(self.fleet.errors());
         for (host, e) in &self.docker_errors {
             parts.push(format!("docker {host}: {e}"));
         }
@@ -369,6 +384,7 @@ impl State {
             View::Backups | View::BackupFiles { .. } => Context::Backups,
             View::Actions | View::JobOutput { .. } => Context::Actions,
             View::Nodes => Context::Nodes,
+            View::Fleet | View::FleetInstance { .. } => Context::Fleet,
             View::Alerts | View::AlertDetail { .. } | View::Targets => Context::Alerts,
         }
     }

@@ -12,6 +12,14 @@ use crate::model::{Confirmation, Job, LastRun, Outcome};
 const FLASH_FOR: Duration = Duration::from_secs(8);
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let effects = handle(state, msg);
+    if state.view.pane() == super::state::Pane::Fleet {
+        super::fleet_keys::sync(state);
+    }
+    effects
+}
+
+fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => super::keys::on_key(state, key),
         Msg::Resize { width, height } => {
@@ -89,10 +97,37 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Docker(snap) => {
             super::join::apply_docker(state, *snap);
+            state.fleet.others_stale = true;
             vec![]
         }
         Msg::Kube(snap) => {
             super::join::apply_cluster(state, *snap);
+            state.fleet.others_stale = true;
+            vec![]
+        }
+        Msg::DevicePolls {
+            fleet,
+            generation,
+            results,
+        } => {
+            if generation == state.generation
+                && state.fleet.apply_polls(fleet, results)
+                && state.view.pane() == super::state::Pane::Fleet
+            {
+                state.dirty = true;
+            }
+            vec![]
+        }
+        Msg::FleetQuery {
+            fleet,
+            generation,
+            at,
+            devices,
+        } => {
+            if generation == state.generation {
+                state.fleet.apply_query(fleet, at, devices);
+                state.dirty = true;
+            }
             vec![]
         }
         Msg::BackupsScanned { job, files } => {
@@ -127,7 +162,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             at,
             targets,
             rules,
-        } => super::update_metrics::on_targets(state, server, at, targets, rules),
+        } => {
+            state.fleet.others_stale = true;
+            super::update_metrics::on_targets(state, server, at, targets, rules)
+        }
     }
 }
 

@@ -121,7 +121,8 @@ pub fn on_targets(
     evaluate_rules(state)
 }
 
-/// Fleet groups known so far: each Prometheus job's targets.
+/// Fleet groups known so far: each Prometheus job's targets and each
+/// device fleet's locations.
 pub fn fleet_groups(state: &State) -> Vec<FleetGroupCount> {
     let mut groups: std::collections::BTreeMap<(String, String), (usize, usize)> =
         std::collections::BTreeMap::new();
@@ -148,7 +149,9 @@ pub fn fleet_groups(state: &State) -> Vec<FleetGroupCount> {
             group: format!("job {group}"),
             total,
             offline,
+            threshold: None,
         })
+        .chain(state.fleet.group_counts())
         .collect()
 }
 

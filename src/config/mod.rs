@@ -3,6 +3,7 @@
 
 pub mod diagnostic;
 pub mod schema;
+pub mod schema_fleet;
 pub mod schema_metrics;
 pub mod secret;
 mod validate_metrics;

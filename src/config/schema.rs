@@ -47,6 +47,9 @@ pub struct Config {
     /// opsboard's own alert rules.
     #[serde(default)]
     pub rules: super::schema_metrics::RulesConfig,
+    /// Device fleets: hosts' health endpoints or a Prometheus query.
+    #[serde(default)]
+    pub fleet: Vec<super::schema_fleet::FleetConfig>,
 }
 
 /// Which clusters to watch. With nothing set, the current kubeconfig

@@ -158,10 +158,15 @@ pub struct ActionPlan {
 }
 
 impl ActionPlan {
-    /// One line: `backup redis-nightly`, `run flush-cache on api`.
+    /// One line: `backup redis-nightly`, `run flush-cache on api`,
+    /// `run ping on host rpi-007`.
     pub fn summary(&self) -> String {
         match (&self.verb, &self.target.service) {
-            (Verb::Runbook(_), Some(s)) => format!("{} on {s}", self.verb),
+            (Verb::Runbook(name), service) => runbook_summary(
+                name,
+                service.as_deref(),
+                self.parameters.get("host").map(String::as_str),
+            ),
             (Verb::Scale { replicas }, _) => format!("scale {} to {replicas}", self.target.name),
             (Verb::DeletePod { pod }, _) => format!("delete pod {pod}"),
             (
@@ -174,6 +179,16 @@ impl ActionPlan {
             }
             _ => format!("{} {}", self.verb, self.target.name),
         }
+    }
+}
+
+/// `run X`, `run X on S`, `run X on host H`, `run X on host H (service S)`.
+fn runbook_summary(runbook: &str, service: Option<&str>, host: Option<&str>) -> String {
+    match (host, service) {
+        (Some(h), Some(s)) => format!("run {runbook} on host {h} (service {s})"),
+        (Some(h), None) => format!("run {runbook} on host {h}"),
+        (None, Some(s)) => format!("run {runbook} on {s}"),
+        (None, None) => format!("run {runbook}"),
     }
 }
 
@@ -298,6 +313,8 @@ pub enum ActionRequest {
     Runbook {
         runbook: String,
         service: Option<String>,
+        /// The instance the runbook runs against, for `{host}`.
+        host: Option<String>,
     },
     Scale {
         workload: super::WorkloadRef,
@@ -435,12 +452,9 @@ impl ActionRequest {
             ActionRequest::Verify { job } => format!("verify {job}"),
             ActionRequest::Runbook {
                 runbook,
-                service: Some(s),
-            } => format!("run {runbook} on {s}"),
-            ActionRequest::Runbook {
-                runbook,
-                service: None,
-            } => format!("run {runbook}"),
+                service,
+                host,
+            } => runbook_summary(runbook, service.as_deref(), host.as_deref()),
             ActionRequest::Scale { workload, replicas } => {
                 format!("scale {} to {replicas}", workload.short())
             }

@@ -4,6 +4,7 @@ pub mod action;
 pub mod alert;
 pub mod backup;
 pub mod docker;
+pub mod fleet;
 pub mod health;
 pub mod kube;
 pub mod metrics;

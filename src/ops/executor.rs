@@ -761,7 +761,9 @@ async fn run_job(
             let Some(def) = catalog.runbook(name, plan.target.service.as_deref()) else {
                 return failed(format!("runbook `{name}` is no longer configured"));
             };
-            let argv = match runbook::render_argv(def, plan.target.service.as_deref()) {
+            // The host comes from the plan that was confirmed, nothing else.
+            let host = plan.parameters.get("host").map(String::as_str);
+            let argv = match runbook::render_argv(def, plan.target.service.as_deref(), host) {
                 Ok(a) => a,
                 Err(e) => return failed(e),
             };

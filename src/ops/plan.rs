@@ -46,7 +46,11 @@ pub fn plan(
         ActionRequest::Silence { .. } | ActionRequest::ExpireSilence { .. } => {
             super::silence::plan(catalog, request, id)?
         }
-        ActionRequest::Runbook { runbook, service } => {
+        ActionRequest::Runbook {
+            runbook,
+            service,
+            host,
+        } => {
             let def = catalog
                 .runbook(runbook, service.as_deref())
                 .ok_or_else(|| {
@@ -72,7 +76,7 @@ pub fn plan(
                         ),
                     )
                 })?;
-            runbook_plan(catalog, def, service.as_deref(), id)?
+            runbook_plan(catalog, def, service.as_deref(), host.as_deref(), id)?
         }
     };
     if let Err(reason) = policy.allows(&plan.target) {
@@ -256,25 +260,36 @@ fn verify_plan(b: &BackupEntry, id: u64) -> ActionPlan {
     }
 }
 
+/// A runbook's plan. With a `host` (an instance picked in the Fleet pane
+/// or `--host`) the target is that host, so runbooks on different hosts
+/// run at once and two on the same host do not; the service, when given,
+/// is kept so its environment's rules still apply.
 fn runbook_plan(
     catalog: &Catalog,
     def: &RunbookDef,
     service: Option<&str>,
+    host: Option<&str>,
     id: u64,
 ) -> Result<ActionPlan, (Option<Target>, String)> {
     let service_info = service.and_then(|s| catalog.service(s));
     let target = Target {
-        key: match service {
-            Some(s) => format!("service/{s}"),
-            None => format!("runbook/{}", def.name),
+        key: match (host, service) {
+            (Some(h), _) => format!("host/{h}"),
+            (None, Some(s)) => format!("service/{s}"),
+            (None, None) => format!("runbook/{}", def.name),
         },
-        name: service.unwrap_or(&def.name).to_string(),
+        name: host.or(service).unwrap_or(&def.name).to_string(),
         service: service.map(str::to_string),
         environment: service_info.and_then(|s| s.environment.clone()),
     };
-    let argv = runbook::render_argv(def, service).map_err(|e| (Some(target.clone()), e))?;
+    let argv = runbook::render_argv(def, service, host).map_err(|e| (Some(target.clone()), e))?;
     let mut parameters = BTreeMap::new();
     parameters.insert("argv".into(), shown_argv(&argv));
+    if let Some(h) = host {
+        // The executor renders from this, the confirmed plan, not from
+        // anything sent later.
+        parameters.insert("host".into(), h.to_string());
+    }
     if let Some(cwd) = &def.cwd {
         parameters.insert("cwd".into(), cwd.display().to_string());
     }
@@ -286,7 +301,10 @@ fn runbook_plan(
         parameters.insert(format!("env.{k}"), shown);
     }
     let mut steps = vec![
-        format!("run {} (no shell)", shown_argv(&argv)),
+        match host {
+            Some(h) => format!("run {} against host {h} (no shell)", shown_argv(&argv)),
+            None => format!("run {} (no shell)", shown_argv(&argv)),
+        },
         format!(
             "stream its output here; kill it after {}",
             humantime::format_duration(def.timeout)

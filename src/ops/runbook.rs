@@ -15,8 +15,13 @@ use crate::config::placeholders;
 use crate::model::Outcome;
 
 /// Substitutes placeholders. A service named `x; rm -rf /` stays one
-/// argument: there is no shell to interpret it.
-pub fn render_argv(def: &RunbookDef, service: Option<&str>) -> Result<Vec<String>, String> {
+/// argument: there is no shell to interpret it. `host` is the instance
+/// selected in the Fleet pane (or `--host`), for `{host}`.
+pub fn render_argv(
+    def: &RunbookDef,
+    service: Option<&str>,
+    host: Option<&str>,
+) -> Result<Vec<String>, String> {
     let mut out = Vec::with_capacity(def.command.len());
     for arg in &def.command {
         let mut rendered = arg.clone();
@@ -28,7 +33,8 @@ pub fn render_argv(def: &RunbookDef, service: Option<&str>) -> Result<Vec<String
                         def.name
                     )
                 })?,
-                "namespace" | "context" | "container" | "host" => {
+                "host" => checked_host(def, host)?.to_string(),
+                "namespace" | "context" | "container" => {
                     return Err(format!(
                         "runbook `{}` uses {{{ph}}}, but {} has no binding that provides it",
                         def.name,
@@ -47,6 +53,25 @@ pub fn render_argv(def: &RunbookDef, service: Option<&str>) -> Result<Vec<String
         out.push(rendered);
     }
     Ok(out)
+}
+
+/// The host for `{host}`. Host names come from what instances report, so
+/// one that an argv parser would read as an option (`-oProxyCommand=…` for
+/// `ssh {host}`) or that carries control characters is refused.
+fn checked_host<'a>(def: &RunbookDef, host: Option<&'a str>) -> Result<&'a str, String> {
+    let Some(host) = host else {
+        return Err(format!(
+            "runbook `{}` uses {{host}}: select an instance in the Fleet pane (or pass --host)",
+            def.name
+        ));
+    };
+    if host.is_empty() || host.starts_with('-') || host.chars().any(char::is_control) {
+        return Err(format!(
+            "runbook `{}`: refusing host {host:?} for {{host}} (empty, starts with `-`, or has control characters)",
+            def.name
+        ));
+    }
+    Ok(host)
 }
 
 /// How a runbook run ended.
@@ -208,21 +233,57 @@ mod tests {
     #[test]
     fn placeholders_never_split_an_argument() {
         let d = def(&["echo", "deploy/{service}", "{service}"]);
-        let argv = render_argv(&d, Some("x; rm -rf /")).unwrap();
+        let argv = render_argv(&d, Some("x; rm -rf /"), None).unwrap();
         assert_eq!(argv, vec!["echo", "deploy/x; rm -rf /", "x; rm -rf /"]);
+    }
+
+    #[test]
+    fn host_fills_its_placeholder_as_one_argument() {
+        let d = def(&["ssh", "{host}", "uptime", "host={host}/{service}"]);
+        let argv = render_argv(&d, Some("api"), Some("rpi-007")).unwrap();
+        assert_eq!(argv, vec!["ssh", "rpi-007", "uptime", "host=rpi-007/api"]);
+
+        // No shell: shell syntax in a host name stays inside its argument.
+        let d = def(&["echo", "ping", "{host}"]);
+        let argv = render_argv(&d, None, Some("a; rm -rf /")).unwrap();
+        assert_eq!(argv, vec!["echo", "ping", "a; rm -rf /"]);
+    }
+
+    #[test]
+    fn host_is_required_and_must_not_look_like_an_option() {
+        let d = def(&["echo", "ping", "{host}"]);
+        assert_eq!(
+            render_argv(&d, Some("api"), None).unwrap_err(),
+            "runbook `rb` uses {host}: select an instance in the Fleet pane (or pass --host)"
+        );
+        for bad in ["", "-oProxyCommand=touch /tmp/x", "a\nb"] {
+            let e = render_argv(&d, None, Some(bad)).unwrap_err();
+            assert!(e.contains("refusing host"), "{bad:?}: {e}");
+        }
+        // A runbook without {host} ignores a selected host.
+        let d = def(&["echo", "{service}"]);
+        assert_eq!(
+            render_argv(&d, Some("api"), Some("rpi-007")).unwrap(),
+            vec!["echo", "api"]
+        );
     }
 
     #[test]
     fn missing_values_are_refusals() {
         let d = def(&["kubectl", "-n", "{namespace}", "get", "pods"]);
         assert!(
-            render_argv(&d, Some("api"))
+            render_argv(&d, Some("api"), Some("rpi-007"))
                 .unwrap_err()
                 .contains("{namespace}")
         );
+        for ph in ["context", "container"] {
+            let d = def(&["echo", &format!("{{{ph}}}")]);
+            let e = render_argv(&d, Some("api"), Some("rpi-007")).unwrap_err();
+            assert!(e.contains("has no binding that provides it"), "{e}");
+        }
         let d = def(&["echo", "{service}"]);
         assert!(
-            render_argv(&d, None)
+            render_argv(&d, None, None)
                 .unwrap_err()
                 .contains("select a service")
         );

@@ -10,7 +10,7 @@ use crate::model::{Alert, Health, RolloutState, Service, Severity, fmt_duration}
 
 /// How many instances of one fleet group there are and how many are
 /// offline (a Prometheus job's targets, a device location…).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FleetGroupCount {
     /// The fleet (`prometheus/main`, a device fleet's name).
     pub fleet: String,
@@ -19,6 +19,8 @@ pub struct FleetGroupCount {
     pub offline: usize,
     /// The board service the group belongs to, when known.
     pub service: Option<String>,
+    /// This group's offline share that alerts (else `[rules] fleet_offline`).
+    pub threshold: Option<f64>,
 }
 
 pub fn service_down(services: &[Service], settings: &RuleSettings) -> Vec<Candidate> {
@@ -178,11 +180,11 @@ pub fn restart_loops(
 
 /// More than `fleet_offline` of a group offline.
 pub fn fleet_offline(groups: &[FleetGroupCount], settings: &RuleSettings) -> Vec<Candidate> {
-    let limit = settings.fleet_offline;
     groups
         .iter()
         .filter(|g| g.total > 0 && g.offline > 0)
         .filter_map(|g| {
+            let limit = g.threshold.unwrap_or(settings.fleet_offline);
             let share = g.offline as f64 / g.total as f64;
             if share <= limit {
                 return None;
@@ -253,6 +255,7 @@ mod tests {
             total: 10,
             offline,
             service: None,
+            threshold: None,
         };
         assert!(
             fleet_offline(&[g(2)], &s).is_empty(),
@@ -269,5 +272,20 @@ mod tests {
             fleet_offline(&[g(4)], &s)[0].alert.severity,
             Severity::Critical
         );
+        // A group's own threshold wins over the default.
+        let lenient = FleetGroupCount {
+            threshold: Some(0.5),
+            ..g(4)
+        };
+        assert!(fleet_offline(std::slice::from_ref(&lenient), &s).is_empty());
+        let c = fleet_offline(
+            &[FleetGroupCount {
+                offline: 6,
+                ..lenient
+            }],
+            &s,
+        );
+        assert_eq!(c[0].alert.severity, Severity::Warning);
+        assert!(c[0].alert.annotations["description"].contains("50 %"));
     }
 }

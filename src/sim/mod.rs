@@ -2,6 +2,7 @@
 //! through exactly the same HTTP and TCP code paths as production.
 //! Used by `opsboard demo` and by tests, never by the layers above.
 
+pub mod devices;
 pub mod http;
 pub mod kube;
 pub mod metrics;
@@ -33,6 +34,8 @@ pub struct DemoWorld {
     instances: Vec<RunningInstance>,
     /// The simulated redis (speaks RESP and SYNC).
     redis: std::net::SocketAddr,
+    /// The simulated device fleet ([`devices::DevicePlan::demo`]).
+    devices: std::net::SocketAddr,
     /// Scratch space for the demo's backups, uploads and audit log; removed
     /// on drop so the demo never touches the user's real data.
     pub dir: std::path::PathBuf,
@@ -214,6 +217,9 @@ impl DemoWorld {
             ));
             instances.push(running);
         }
+        let fleet = devices::serve(devices::DevicePlan::demo()).await?;
+        let devices_addr = fleet.addr;
+        instances.push(fleet);
         let dir = std::env::temp_dir().join(format!("opsboard-demo-{}", std::process::id()));
         make_uploads(&dir.join("uploads"))?;
 
@@ -222,6 +228,7 @@ impl DemoWorld {
             scrapes,
             instances,
             redis: redis_addr,
+            devices: devices_addr,
             dir,
             with_cluster: true,
         })
@@ -285,6 +292,11 @@ impl DemoWorld {
                 |r| r.confirm = false,
             )],
             rules: demo_rules(),
+            fleet: vec![devices::fleet_config(
+                &devices::DevicePlan::demo(),
+                self.devices,
+                "edge",
+            )],
             ..Config::default()
         }
     }

@@ -94,6 +94,15 @@ pub struct Prober {
 
 impl Prober {
     pub fn new() -> Result<Prober, String> {
+        Prober::with_pool(usize::MAX, Duration::from_secs(90))
+    }
+
+    /// A prober whose pools keep at most `max_idle_per_host` idle
+    /// connections per host, each for at most `idle_timeout`. With 0 every
+    /// request opens its own connection and closes it when done: for
+    /// fleets of many hosts, where one kept-alive socket per host would
+    /// pile up to thousands.
+    pub fn with_pool(max_idle_per_host: usize, idle_timeout: Duration) -> Result<Prober, String> {
         let build = |verify: bool| {
             reqwest::Client::builder()
                 .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
@@ -103,7 +112,8 @@ impl Prober {
                 // through a proxy from the environment.
                 .no_proxy()
                 .tcp_nodelay(true)
-                .pool_idle_timeout(Duration::from_secs(90))
+                .pool_max_idle_per_host(max_idle_per_host)
+                .pool_idle_timeout(idle_timeout)
                 .danger_accept_invalid_certs(!verify)
                 .build()
                 .map_err(|e| format!("cannot build HTTP client: {e}"))

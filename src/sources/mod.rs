@@ -3,6 +3,8 @@
 
 pub mod alertmanager;
 pub mod docker;
+pub mod fleet;
+mod fleet_query;
 pub mod health;
 pub mod health_body;
 mod http_api;

@@ -8,12 +8,42 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::Theme;
 use crate::app::State;
-use crate::app::keymap::{BINDINGS, Section};
+use crate::app::keymap::{Action, BINDINGS, Section};
 
 /// The lines of one help section: a title, then one line per binding.
 pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<Line<'a>> {
     let mut out = vec![Line::styled(section.title().to_string(), theme.title)];
-    for b in BINDINGS.iter().filter(|b| b.section == section) {
+    // The pane keys share one line: `1 2 3 4 5 6  the panes, as tabbed`.
+    let pane = |a: Action| {
+        matches!(
+            a,
+            Action::ShowServices
+                | Action::ShowFleet
+                | Action::ShowAlerts
+                | Action::ShowBackups
+                | Action::ShowActions
+                | Action::ShowNodes
+        )
+    };
+    if section == Section::Everywhere {
+        let keys: Vec<String> = crate::app::Pane::ALL
+            .iter()
+            .filter_map(|p| {
+                BINDINGS
+                    .iter()
+                    .find(|b| pane(b.action) && b.help.starts_with(p.title()))
+                    .map(|b| state.keymap.keys_label(b.action))
+            })
+            .collect();
+        out.push(Line::from(vec![
+            Span::styled(format!("  {:<11} ", keys.join(" ")), theme.key),
+            Span::styled("the panes, as tabbed", theme.text),
+        ]));
+    }
+    for b in BINDINGS
+        .iter()
+        .filter(|b| b.section == section && !pane(b.action))
+    {
         out.push(Line::from(vec![
             Span::styled(
                 format!("  {:<11} ", state.keymap.keys_label(b.action)),
@@ -41,6 +71,7 @@ pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         Section::Lists,
         Section::Everywhere,
         Section::Alerts,
+        Section::Fleet,
     ] {
         out.extend(section_lines(state, theme, s));
     }
@@ -66,6 +97,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     left.extend(section_lines(state, theme, Section::Lists));
     let mut right = section_lines(state, theme, Section::Everywhere);
     right.extend(section_lines(state, theme, Section::Alerts));
+    right.extend(section_lines(state, theme, Section::Fleet));
     let legend = legend(theme);
     let col_w = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
     let one_column = left.len() + right.len() + legend.len() + 2 <= area.height as usize;

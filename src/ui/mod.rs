@@ -6,6 +6,8 @@ pub mod backups;
 pub mod detail;
 pub mod detail_metrics;
 pub mod dialogs;
+pub mod fleet;
+pub mod fleet_detail;
 pub mod footer;
 pub mod header;
 pub mod help;
@@ -52,6 +54,8 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         }
         View::Backups => backups::render(frame, body, state, theme),
         View::Nodes => nodes::render(frame, body, state, theme),
+        View::Fleet => fleet::render(frame, body, state, theme),
+        View::FleetInstance { scroll } => fleet_detail::render(frame, body, state, scroll, theme),
         View::Logs {
             service,
             scroll,

@@ -16,17 +16,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let wide = area.width >= 100;
     for (i, pane) in Pane::ALL.iter().enumerate() {
         let badge = badge(state, *pane);
-        let label = format!(" {} {}{} ", i + 1, pane.title(), badge);
-        let style = if *pane == current {
-            theme.title.add_modifier(Modifier::REVERSED)
+        // Narrow: the current tab padded, the others one space apart, so
+        // the status line keeps some room at 80 columns.
+        let (label, style) = if *pane == current {
+            (
+                format!(" {} {}{badge} ", i + 1, pane.title()),
+                theme.title.add_modifier(Modifier::REVERSED),
+            )
+        } else if wide {
+            (format!(" {} {}{badge} ", i + 1, pane.title()), theme.dim)
         } else {
-            theme.dim
+            (format!("{} {}{badge} ", i + 1, pane.title()), theme.dim)
         };
-        spans.push(Span::styled(label, style));
-        if !wide {
-            continue;
+        let first = i == 0 && *pane != current;
+        spans.push(Span::styled(
+            if first { format!(" {label}") } else { label },
+            style,
+        ));
+        if wide {
+            spans.push(Span::raw(" "));
         }
-        spans.push(Span::raw(" "));
     }
     let used: usize = spans.iter().map(Span::width).sum();
     let room = (area.width as usize).saturating_sub(used + 2);
@@ -41,10 +50,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Line::from(spans), area);
 }
 
-/// `⚠2` on Backups when RPOs are breached, `⟳1` on Actions while jobs run.
+/// `⚠2` on Backups when RPOs are breached, `⟳1` on Actions while jobs run,
+/// `✖3` on Fleet while instances are down.
 fn badge(state: &State, pane: Pane) -> String {
     match pane {
         Pane::Services => String::new(),
+        Pane::Fleet => {
+            let down = state.fleet.iter().filter(|(_, i)| i.offline()).count();
+            if down > 0 {
+                format!(" ✖{down}")
+            } else {
+                String::new()
+            }
+        }
         Pane::Alerts => {
             let [crit, warn, _] = state.alerts.firing_counts();
             match (crit, warn) {
