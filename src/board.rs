@@ -191,6 +191,7 @@ impl Built {
                 description: r.description.clone(),
                 service: r.service.clone(),
                 dangerous: r.dangerous,
+                uses_host: r.command.iter().any(|a| a.contains("{host}")),
             })
             .collect();
         state.audit_path = self.audit.as_ref().map(|a| a.path().display().to_string());

@@ -463,3 +463,58 @@ fn metrics_config_mistakes_name_the_line_and_key() {
         assert!(shown.contains(msg), "{shown}");
     }
 }
+
+#[test]
+fn fleet_config_mistakes_name_the_line_and_key() {
+    let cases = [
+        (
+            "[[fleet]]\nname = \"edge\"\nurl = \"http://x/health\"\nhosts = [\"a\"]\n",
+            3,
+            "fleet[0].url",
+            "does not contain {host}",
+        ),
+        (
+            "[[fleet]]\nname = \"edge\"\nurl = \"http://{host}/health\"\nhosts = [\"rpi-{9..1}\"]\n",
+            4,
+            "fleet[0].hosts",
+            "the range 9..1 is empty",
+        ),
+        (
+            "[[fleet]]\nname = \"edge\"\nurl = \"http://{host}/health\"\n[[fleet.groups]]\nlocation = \"ams\"\nhosts = [\"a\"]\noffline_threshold = 20\n",
+            7,
+            "fleet[0].groups[0].offline_threshold",
+            "share above 0 and at most 1",
+        ),
+        (
+            "[[fleet]]\nname = \"edge\"\nprometheus = \"mian\"\nquery = \"up\"\n",
+            3,
+            "fleet[0].prometheus",
+            "no [[prometheus]] named `mian`",
+        ),
+        (
+            "[[fleet]]\nname = \"edge\"\nhosts = [\"a\"]\n",
+            2,
+            "fleet[0].name",
+            "needs `url`",
+        ),
+        (
+            "[[fleet]]\nname = \"edge\"\nurl = \"http://{host}/health\"\nhosts = [\"x{1..200000}\"]\n",
+            4,
+            "fleet[0].hosts",
+            "at most 100000",
+        ),
+        (
+            "[[fleet]]\nname = \"edge\"\nurl = \"http://{host}/\"\nhosts = [\"a\"]\nconcurency = 8\n",
+            5,
+            "concurency",
+            "concurrency",
+        ),
+    ];
+    for (text, line, key, msg) in cases {
+        let err = config::parse(Path::new("c.toml"), text).unwrap_err();
+        let shown = err.to_string();
+        assert!(shown.contains(&format!("c.toml:{line}:")), "{shown}");
+        assert!(shown.contains(key), "{shown}");
+        assert!(shown.contains(msg), "{shown}");
+    }
+}

@@ -277,3 +277,55 @@ fn restart_on_a_pod_plans_deleting_it() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_host_runbook_from_the_palette_runs_against_the_selected_device() {
+    let mut s = small();
+    s.runbooks = vec![
+        opsboard::app::RunbookEntry {
+            name: "ping".into(),
+            description: Some("ping the host".into()),
+            service: None,
+            dangerous: false,
+            uses_host: true,
+        },
+        opsboard::app::RunbookEntry {
+            name: "disk-usage".into(),
+            description: None,
+            service: None,
+            dangerous: false,
+            uses_host: false,
+        },
+    ];
+    ch(&mut s, '2');
+    ch(&mut s, '/');
+    for c in "ams-1-007".chars() {
+        ch(&mut s, c);
+    }
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Right);
+    ch(&mut s, ':');
+    let screen = text(&s);
+    assert!(screen.contains("run ping on host ams-1-007"), "{screen}");
+    assert!(!screen.contains("disk-usage on host"), "{screen}");
+    for c in "ping".chars() {
+        ch(&mut s, c);
+    }
+    let effects = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    match effects.as_slice() {
+        [
+            opsboard::app::Effect::Plan(opsboard::model::ActionRequest::Runbook {
+                runbook,
+                host,
+                ..
+            }),
+        ] => {
+            assert_eq!(runbook, "ping");
+            assert_eq!(host.as_deref(), Some("ams-1-007"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

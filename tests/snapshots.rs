@@ -217,18 +217,21 @@ fn palette_80x24() {
             description: Some("Evict the response cache".into()),
             service: Some("worker".into()),
             dangerous: false,
+            uses_host: false,
         },
         opsboard::app::RunbookEntry {
             name: "drop-sessions".into(),
             description: Some("FLUSHDB sessions".into()),
             service: Some("worker".into()),
             dangerous: true,
+            uses_host: false,
         },
         opsboard::app::RunbookEntry {
             name: "disk-usage".into(),
             description: None,
             service: None,
             dangerous: false,
+            uses_host: false,
         },
     ];
     key(&mut s, KeyCode::Char(':'));
@@ -244,6 +247,7 @@ fn read_only_palette_hides_dangerous_runbooks() {
         description: None,
         service: Some("worker".into()),
         dangerous: true,
+        uses_host: false,
     }];
     key(&mut s, KeyCode::Char(':'));
     assert!(!text(&s).contains("drop-sessions"));
@@ -257,6 +261,7 @@ fn detail_with_backups_and_runbooks_80x24() {
         description: None,
         service: Some("redis".into()),
         dangerous: true,
+        uses_host: false,
     }];
     key(&mut s, KeyCode::Char('/'));
     typed(&mut s, "redis");

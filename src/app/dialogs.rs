@@ -258,6 +258,11 @@ pub fn open_palette(state: &mut State) {
             .backups
             .get(job)
             .and_then(|b| state.services.iter().position(|s| s.name == b.service)),
+        View::Fleet | View::FleetInstance { .. } => state
+            .fleet
+            .selected_instance()
+            .and_then(|i| i.service.as_ref())
+            .and_then(|s| state.services.iter().position(|x| x.name == *s)),
         _ => state.focused_service(),
     };
     state.dialog = Some(Dialog::Palette {
@@ -283,6 +288,14 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
     let name = service
         .and_then(|i| state.services.get(i))
         .map(|s| s.name.clone());
+    // In the Fleet pane, runbooks that use {host} run against the host of
+    // the instance under the cursor.
+    let host = match state.view {
+        View::Fleet | View::FleetInstance { .. } => {
+            state.fleet.selected_instance().and_then(|i| i.host.clone())
+        }
+        _ => None,
+    };
     let mut out = Vec::new();
     for r in &state.runbooks {
         let applies = match (&r.service, &name) {
@@ -293,9 +306,11 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         if !applies || (r.dangerous && state.banner.read_only) {
             continue;
         }
-        let scope = match &name {
-            Some(n) => format!(" on {n}"),
-            None => String::new(),
+        let host = host.clone().filter(|_| r.uses_host);
+        let scope = match (&host, &name) {
+            (Some(h), _) => format!(" on host {h}"),
+            (None, Some(n)) => format!(" on {n}"),
+            (None, None) => String::new(),
         };
         out.push(PaletteEntry {
             label: format!("run {}{scope}", r.name),
@@ -303,7 +318,7 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             request: ActionRequest::Runbook {
                 runbook: r.name.clone(),
                 service: name.clone(),
-                host: None,
+                host,
             },
             dangerous: r.dangerous,
         });

@@ -209,6 +209,9 @@ pub struct RunbookEntry {
     /// `None` for a global runbook.
     pub service: Option<String>,
     pub dangerous: bool,
+    /// Its command names `{host}`: in the Fleet pane it runs against the
+    /// selected instance's host.
+    pub uses_host: bool,
 }
 
 /// What the board knows of one Kubernetes context besides its workloads.

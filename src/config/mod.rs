@@ -6,6 +6,7 @@ pub mod schema;
 pub mod schema_fleet;
 pub mod schema_metrics;
 pub mod secret;
+mod validate_fleet;
 mod validate_metrics;
 
 use std::path::{Path, PathBuf};
@@ -232,6 +233,7 @@ fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
     }
     validate_actions(path, text, c)?;
     validate_metrics::validate(path, text, c)?;
+    validate_fleet::validate(path, text, c)?;
     if c.defaults.failure_threshold == 0 {
         return Err(fail(
             Some(("failure_threshold", "0", 0)),

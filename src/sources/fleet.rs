@@ -36,6 +36,10 @@ const SPREAD: f64 = 0.8;
 /// but still not every request in the same millisecond.
 const MANUAL_SPREAD: Duration = Duration::from_secs(1);
 
+/// Starts due this soon go out with the ones due now: a few requests per
+/// wake-up instead of one, for the same even spread.
+const START_SLACK: Duration = Duration::from_millis(10);
+
 /// Owns one polling task per fleet; dropping it stops them.
 pub struct FleetSource {
     /// Per fleet. `notify_one` keeps a press that arrives mid-round, so
@@ -190,7 +194,10 @@ where
     tokio::pin!(timer);
     loop {
         let now = Instant::now();
-        while next < n && in_flight.len() < poller.concurrency && start_at(next) <= now {
+        while next < n
+            && in_flight.len() < poller.concurrency
+            && start_at(next) <= now + START_SLACK
+        {
             in_flight.push(poller.poll(next, &devices[next]));
             next += 1;
         }
