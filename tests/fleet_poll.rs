@@ -61,8 +61,10 @@ impl Drop for Open {
     }
 }
 
-/// Serves `/d/{host}/health` with keep-alive (the client decides whether
-/// to reuse), answering by the host's prefix after `delay`:
+/// Serves `/d/{host}/health`, keeping the connection open for the next
+/// request unless the request says `Connection: close` (so the client's
+/// pool decides what stays open), answering by the host's prefix after
+/// `delay`:
 /// `up-` healthy, `down-` 503 naming a failed check, `degr-` degraded,
 /// `hang-` never, `garbage` unparsable JSON.
 async fn device_server(seen: Arc<Seen>, delay: Duration) -> Server {
@@ -292,6 +294,8 @@ async fn many_hosts_open_one_connection_per_request_and_keep_none() {
     assert!(!poller.reuses_connections());
     assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 300);
     assert_eq!(Seen::get(&seen.accepted), 300);
+    // Each request asks the device to close after answering, so a socket
+    // is gone before the next request can start.
     let max = Seen::get(&seen.max_open);
     assert!(max <= 8, "{max} connections open at once");
     // Nothing is kept idle: every connection closes (the server notices

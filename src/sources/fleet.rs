@@ -38,7 +38,7 @@ const MANUAL_SPREAD: Duration = Duration::from_secs(1);
 
 /// Starts due this soon go out with the ones due now: a few requests per
 /// wake-up instead of one, for the same even spread.
-const START_SLACK: Duration = Duration::from_millis(10);
+pub const START_SLACK: Duration = Duration::from_millis(20);
 
 /// Owns one polling task per fleet; dropping it stops them.
 pub struct FleetSource {
@@ -169,8 +169,9 @@ pub fn reuse_connections(devices: &[DeviceSpec], concurrency: usize) -> bool {
 }
 
 /// One round over an endpoint fleet: device `i` starts at
-/// `start + spread * i / n`, or later when `concurrency` requests are
-/// already in flight; each is bounded by the fleet's timeout. Results go
+/// `start + spread * i / n` (up to [`START_SLACK`] early, so one wake-up
+/// starts a few), or later when `concurrency` requests are already in
+/// flight; each is bounded by the fleet's timeout. Results go
 /// to `sink` in batches of at most [`BATCH_MAX`], at most [`BATCH_WAIT`]
 /// after the first of a batch arrived, and the rest when the round ends.
 /// Returns false, at once, when `sink` does (the receiver is gone).
