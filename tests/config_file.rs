@@ -455,13 +455,7 @@ fn metrics_config_mistakes_name_the_line_and_key() {
             "invalid metric selector",
         ),
     ];
-    for (text, line, key, msg) in cases {
-        let err = config::parse(Path::new("c.toml"), text).unwrap_err();
-        let shown = err.to_string();
-        assert!(shown.contains(&format!("c.toml:{line}:")), "{shown}");
-        assert!(shown.contains(key), "{shown}");
-        assert!(shown.contains(msg), "{shown}");
-    }
+    assert_mistakes(&cases);
 }
 
 #[test]
@@ -510,6 +504,11 @@ fn fleet_config_mistakes_name_the_line_and_key() {
             "concurrency",
         ),
     ];
+    assert_mistakes(&cases);
+}
+
+/// Each config text fails naming `c.toml:LINE:`, the key and the message.
+fn assert_mistakes(cases: &[(&str, usize, &str, &str)]) {
     for (text, line, key, msg) in cases {
         let err = config::parse(Path::new("c.toml"), text).unwrap_err();
         let shown = err.to_string();

@@ -6,12 +6,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
-use super::state::{ClusterInfo, Filter};
+pub use super::fleet_sources::collect_others;
+use super::state::Filter;
 use crate::board_fleet::FleetPlan;
+use crate::model::Health;
 use crate::model::fleet::{
     DevicePoll, GroupBy, Instance, InstanceKind, QueriedDevice, StatusCounts,
 };
-use crate::model::{Health, ScrapeTarget, Service};
 use crate::rules::FleetGroupCount;
 
 /// The cursor's block key and instance (kind, source, name), to find them
@@ -447,37 +448,6 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 fn trim_zeros(d: &[u8]) -> &[u8] {
     let n = d.iter().take_while(|c| **c == b'0').count();
     &d[n.min(d.len().saturating_sub(1))..]
-}
-
-/// The instances the other sources know of: every pod and container of a
-/// service, every node, every scrape target.
-pub fn collect_others(
-    services: &[Service],
-    clusters: &BTreeMap<String, ClusterInfo>,
-    prometheus: &[(&str, &[ScrapeTarget])],
-) -> Vec<Instance> {
-    let mut out = Vec::new();
-    for s in services {
-        if let Some(w) = &s.workload {
-            for p in &w.pods {
-                out.push(super::fleet_sources::pod(s, w, p));
-            }
-        }
-        for c in &s.containers {
-            out.push(super::fleet_sources::container(s, c));
-        }
-    }
-    for (context, c) in clusters {
-        for n in &c.nodes {
-            out.push(super::fleet_sources::node(context, n));
-        }
-    }
-    for (server, targets) in prometheus {
-        for t in *targets {
-            out.push(super::fleet_sources::target(server, t, services));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

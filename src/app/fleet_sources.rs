@@ -1,8 +1,42 @@
 //! Instances from the other sources: a pod, a container, a node, a scrape
 //! target, each with its status and group keys.
 
+use std::collections::BTreeMap;
+
+use super::state::ClusterInfo;
 use crate::model::fleet::{Instance, InstanceKind};
 use crate::model::{ContainerInfo, Health, NodeInfo, PodInfo, ScrapeTarget, Service, Workload};
+
+/// The instances the other sources know of: every pod and container of a
+/// service, every node, every scrape target.
+pub fn collect_others(
+    services: &[Service],
+    clusters: &BTreeMap<String, ClusterInfo>,
+    prometheus: &[(&str, &[ScrapeTarget])],
+) -> Vec<Instance> {
+    let mut out = Vec::new();
+    for s in services {
+        if let Some(w) = &s.workload {
+            for p in &w.pods {
+                out.push(pod(s, w, p));
+            }
+        }
+        for c in &s.containers {
+            out.push(container(s, c));
+        }
+    }
+    for (context, c) in clusters {
+        for n in &c.nodes {
+            out.push(node(context, n));
+        }
+    }
+    for (server, targets) in prometheus {
+        for t in *targets {
+            out.push(target(server, t, services));
+        }
+    }
+    out
+}
 
 pub fn pod(s: &Service, w: &Workload, p: &PodInfo) -> Instance {
     let mut i = Instance::new(InstanceKind::Pod, &p.name, format!("k8s {}", w.id.context));
