@@ -44,9 +44,9 @@ for b in "$bin" "$devices_bin"; do
 done
 
 tmp=$(mktemp -d)
-# A tmux server of our own, so no other session is touched.
-tmux_sock="opsboard-fleet-perf-$$"
-tmx() { tmux -L "$tmux_sock" -f /dev/null "$@"; }
+# A tmux server of our own, on a socket in the scratch dir, so no other
+# session is touched and nothing is left behind.
+tmx() { tmux -S "$tmp/tmux.sock" -f /dev/null "$@"; }
 server_pid=
 board_pid=
 cleanup() {
