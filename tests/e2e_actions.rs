@@ -96,9 +96,11 @@ fn backup_key_plans_confirms_runs_and_succeeds() {
     p.send("uploads\r");
     let done = p
         .wait_for(TIMEOUT, |s| {
-            // The tab strip leaves room for "✔ #1 backup uploads succ…" at 80
-            // columns; the Actions pane below shows the whole line.
-            s.contains("✔ #1 backup uploads succ")
+            // The six tabs leave room for "✔ #1 backup uploads…" at 80
+            // columns; the row below says the run succeeded.
+            s.contains("✔ #1 backup uploads")
+                && s.lines()
+                    .any(|l| l.contains("uploads") && l.contains("✔ ") && l.contains("ago"))
         })
         .unwrap();
     assert!(done.contains("● ok"), "RPO should be met now:\n{done}");

@@ -190,8 +190,26 @@ fn help_popup_lists_the_keymap_and_toggles() {
         .expect("the help popup after ?");
     // Every binding's keys and help text, as generated from the keymap,
     // on screen at 80×24 (a popup taller than the screen loses its end).
+    // The pane keys share one line, in tab order.
+    let panes: Vec<String> = opsboard::app::Pane::ALL
+        .iter()
+        .map(|p| {
+            let b = BINDINGS
+                .iter()
+                .find(|b| b.help == format!("{} pane", p.title()))
+                .expect("a key per pane");
+            keymap.keys_label(b.action)
+        })
+        .collect();
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains(&panes.join(" ")) && l.contains("the panes, as tabbed")),
+        "{screen}"
+    );
     let missing: Vec<String> = BINDINGS
         .iter()
+        .filter(|b| !b.help.ends_with(" pane"))
         .filter_map(|b| {
             let keys = keymap.keys_label(b.action);
             let shown = screen
@@ -206,7 +224,7 @@ fn help_popup_lists_the_keymap_and_toggles() {
         missing.len(),
         missing.join(", ")
     );
-    assert!(screen.contains("filter services by name"), "{screen}");
+    assert!(screen.contains("filter services, instances"), "{screen}");
     assert!(
         screen
             .lines()
@@ -215,7 +233,7 @@ fn help_popup_lists_the_keymap_and_toggles() {
     );
     pty.send("?");
     pty.wait_for(TIMEOUT, |s| {
-        !s.contains(title) && !s.contains("filter services by name") && has_all_demo_services(s)
+        !s.contains(title) && !s.contains("filter services, instances") && has_all_demo_services(s)
     })
     .expect("the help popup gone after ? again");
 }
