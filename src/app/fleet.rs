@@ -254,7 +254,12 @@ impl FleetState {
         }
         let regroup = match &self.built {
             Some((m, _, g, f)) => {
-                *m != key.0 || *g != key.2 || *f != key.3 || !self.filter.text.is_empty()
+                // A status change moves instances in or out only when the
+                // filter could match a status word (`down`, `deg`…).
+                *m != key.0
+                    || *g != key.2
+                    || *f != key.3
+                    || crate::model::fleet::filter_sees_status(&self.filter.text)
             }
             None => true,
         };

@@ -175,3 +175,21 @@ fn natural_order_and_hosts_of_instances() {
     assert_eq!(host_of("rpi-1"), "rpi-1");
     assert_eq!(host_of("[::1]:9100"), "[::1]");
 }
+
+#[test]
+fn a_name_filter_recounts_on_status_changes_and_a_status_filter_regroups() {
+    let mut f = edge();
+    f.filter.text = "rpi-1".into();
+    f.refresh();
+    let shown = f.totals().total();
+    poll(&mut f, &[0, 10]);
+    f.refresh();
+    assert_eq!(f.totals().total(), shown);
+    assert_eq!(f.totals().get(Health::Down), 2, "rpi-1 and rpi-11 down");
+    f.filter.text = "down".into();
+    f.refresh();
+    assert_eq!(f.totals().total(), 2);
+    poll(&mut f, &[0]);
+    f.refresh();
+    assert_eq!(f.totals().total(), 1, "rpi-11 came back: out of the grid");
+}

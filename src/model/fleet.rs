@@ -136,6 +136,16 @@ impl Instance {
     }
 }
 
+/// Whether a filter could match an instance by its status word, so a
+/// status change can move it in or out of the filtered grid.
+pub fn filter_sees_status(filter: &str) -> bool {
+    let needle = filter.to_lowercase();
+    !needle.is_empty()
+        && [Health::Up, Health::Degraded, Health::Down, Health::Unknown]
+            .iter()
+            .any(|h| h.word().contains(&needle))
+}
+
 /// Case-insensitive `contains` for an already lower-case needle, without
 /// allocating.
 fn contains_ci(hay: &str, needle: &str) -> bool {
@@ -320,6 +330,8 @@ mod tests {
             assert!(i.matches(n), "{n}");
         }
         assert!(!i.matches("redis"));
+        assert!(filter_sees_status("Down") && filter_sees_status("deg"));
+        assert!(!filter_sees_status("rpi-1") && !filter_sees_status(""));
     }
 
     #[test]
