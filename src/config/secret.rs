@@ -55,11 +55,13 @@ impl Secret {
                 .trim_end_matches(['\n', '\r'])
                 .to_string(),
         };
+        crate::model::text::register_secret(&value);
         Ok(Secret { source, value })
     }
 
     /// A secret for tests and the demo world, not read from anywhere.
     pub fn literal_for_tests(value: &str) -> Secret {
+        crate::model::text::register_secret(value);
         Secret {
             source: SecretSource::Env("TEST".into()),
             value: value.into(),

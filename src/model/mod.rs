@@ -10,6 +10,7 @@ pub mod kube;
 pub mod metrics;
 pub mod probe;
 pub mod service;
+pub mod text;
 
 pub use action::{
     ActionPlan, ActionRequest, Confirmation, DockerTarget, DryRun, FollowUp, FollowUpResult, Job,
