@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::app::{Banner, Keymap, State};
 use crate::board::Assembly;
+use crate::model::text::safe;
 use crate::model::{Health, Service};
 use crate::sources::health::run_once;
 use crate::ui::{self, Theme};
@@ -110,7 +111,7 @@ pub fn check_table(services: &[Service]) -> String {
     });
     let name_w = sorted
         .iter()
-        .map(|s| s.name.chars().count())
+        .map(|s| safe(&s.name).chars().count())
         .max()
         .unwrap_or(7)
         .max(7);
@@ -134,9 +135,9 @@ pub fn check_table(services: &[Service]) -> String {
         out.push_str(&format!(
             "{:<6}  {:<name_w$}  {:>8}  {}\n",
             s.status().badge(),
-            s.name,
+            safe(&s.name),
             lat,
-            reason.trim()
+            safe(reason.trim())
         ));
     }
     let counts = |h: Health| services.iter().filter(|s| s.status() == h).count();

@@ -35,32 +35,32 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
         match rx.recv().await {
             Some(Msg::Ops(OpsEvent::Planned(p))) => break p,
             Some(Msg::Ops(OpsEvent::Refused { what, reason })) => {
-                eprintln!("refused: {what}: {reason}");
+                crate::errln!("refused: {what}: {reason}");
                 return 1;
             }
-            Some(Msg::Ops(OpsEvent::AuditFailed(e))) => eprintln!("warning: audit log: {e}"),
+            Some(Msg::Ops(OpsEvent::AuditFailed(e))) => crate::errln!("warning: audit log: {e}"),
             Some(_) => {}
             None => return 1,
         }
     };
-    println!("plan: {}   (risk: {})", plan.summary(), plan.risk.word());
+    crate::outln!("plan: {}   (risk: {})", plan.summary(), plan.risk.word());
     for w in &plan.what_will_happen {
-        println!("  • {w}");
+        crate::outln!("  • {w}");
     }
     for (k, v) in &plan.parameters {
-        println!("  {k}: {v}");
+        crate::outln!("  {k}: {v}");
     }
     if let Some(f) = &plan.follow_up {
-        println!("  afterwards: checks that {f}");
+        crate::outln!("  afterwards: checks that {f}");
     }
     if opts.dry_run {
         ops.send(Command::DryRun(Box::new(plan)));
         flush(&ops).await;
         if let Some(e) = audit_failure(&mut rx) {
-            eprintln!("dry run NOT recorded: audit log: {e}");
+            crate::errln!("dry run NOT recorded: audit log: {e}");
             return 1;
         }
-        println!("dry run: nothing was done");
+        crate::outln!("dry run: nothing was done");
         return 0;
     }
     let typed = match &plan.confirmation {
@@ -70,11 +70,11 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
                 ask(&format!("protected target: type `{name}` to run: "))
             }
             (None, _) => {
-                eprintln!("not run: `{name}` is protected; pass --confirm {name}");
+                crate::errln!("not run: `{name}` is protected; pass --confirm {name}");
                 ops.send(Command::Decline(Box::new(plan)));
                 flush(&ops).await;
                 if let Some(e) = audit_failure(&mut rx) {
-                    eprintln!("warning: the decline was not recorded: audit log: {e}");
+                    crate::errln!("warning: the decline was not recorded: audit log: {e}");
                 }
                 return 1;
             }
@@ -84,11 +84,11 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
                 && ask("run it? [y/N] ")
                     .is_some_and(|a| a.eq_ignore_ascii_case("y") || a.eq_ignore_ascii_case("yes"));
             if !yes {
-                eprintln!("not run (pass --yes to run without asking)");
+                crate::errln!("not run (pass --yes to run without asking)");
                 ops.send(Command::Decline(Box::new(plan)));
                 flush(&ops).await;
                 if let Some(e) = audit_failure(&mut rx) {
-                    eprintln!("warning: the decline was not recorded: audit log: {e}");
+                    crate::errln!("warning: the decline was not recorded: audit log: {e}");
                 }
                 return 1;
             }
@@ -104,11 +104,11 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
     loop {
         match rx.recv().await {
             Some(Msg::Ops(OpsEvent::Refused { what, reason })) => {
-                eprintln!("refused: {what}: {reason}");
+                crate::errln!("refused: {what}: {reason}");
                 return 1;
             }
-            Some(Msg::Ops(OpsEvent::JobStarted { job, .. })) => eprintln!("started job {job}"),
-            Some(Msg::Ops(OpsEvent::JobOutput { line, .. })) => println!("{line}"),
+            Some(Msg::Ops(OpsEvent::JobStarted { job, .. })) => crate::errln!("started job {job}"),
+            Some(Msg::Ops(OpsEvent::JobOutput { line, .. })) => crate::outln!("{line}"),
             Some(Msg::Ops(OpsEvent::JobProgress { progress, .. })) => {
                 if last_progress.elapsed().as_millis() >= 1000 {
                     last_progress = std::time::Instant::now();
@@ -119,7 +119,7 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
                     if let Some(b) = progress.bytes {
                         parts.push(fmt_bytes(b));
                     }
-                    eprintln!("… {}", parts.join(" · "));
+                    crate::errln!("… {}", parts.join(" · "));
                 }
             }
             Some(Msg::Ops(OpsEvent::JobFinished { result, .. })) => {
@@ -127,9 +127,9 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
                     .exit_code
                     .map(|c| format!(" (exit {c})"))
                     .unwrap_or_default();
-                println!("{}{code}: {}", result.outcome.word(), result.message);
+                crate::outln!("{}{code}: {}", result.outcome.word(), result.message);
                 if let Some(f) = &result.follow_up {
-                    println!(
+                    crate::outln!(
                         "follow-up {}: {}",
                         if f.passed { "passed" } else { "FAILED" },
                         f.detail
@@ -141,7 +141,7 @@ pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
                     1
                 };
             }
-            Some(Msg::Ops(OpsEvent::AuditFailed(e))) => eprintln!("warning: audit log: {e}"),
+            Some(Msg::Ops(OpsEvent::AuditFailed(e))) => crate::errln!("warning: audit log: {e}"),
             Some(_) => {}
             None => return 1,
         }
@@ -166,7 +166,7 @@ async fn flush(ops: &ops::Ops) {
 }
 
 fn ask(prompt: &str) -> Option<String> {
-    eprint!("{prompt}");
+    crate::output::err(prompt);
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).ok()?;

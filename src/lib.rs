@@ -16,6 +16,7 @@ pub mod headless_do;
 pub mod logging;
 pub mod model;
 pub mod ops;
+pub mod output;
 pub mod rules;
 pub mod runtime;
 pub mod sim;

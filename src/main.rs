@@ -22,14 +22,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("opsboard: cannot start the async runtime: {e}");
+            opsboard::errln!("opsboard: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("opsboard: {e:?}");
+            opsboard::errln!("opsboard: {e:?}");
             ExitCode::from(1)
         }
     }
@@ -41,7 +41,7 @@ fn no_color() -> bool {
 
 /// Prints a config error the way a compiler would and returns exit code 2.
 fn config_failure(e: &ConfigError) -> ExitCode {
-    eprintln!("{e}");
+    opsboard::errln!("{e}");
     ExitCode::from(2)
 }
 
@@ -50,7 +50,7 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
     let _log_guard = match logging::init(cli.log_level.as_deref()) {
         Ok((guard, _path)) => Some(guard),
         Err(e) if cli.log_level.is_some() => {
-            eprintln!("opsboard: {e}");
+            opsboard::errln!("opsboard: {e}");
             return Ok(ExitCode::from(2));
         }
         Err(_) => None,
@@ -73,11 +73,11 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             };
             match board::assemble(&loaded.config) {
                 Ok(_) => {
-                    print!("{}", describe(&loaded));
+                    opsboard::output::out(&describe(&loaded));
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    opsboard::errln!("error: {e}");
                     Ok(ExitCode::from(2))
                 }
             }
@@ -114,6 +114,7 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                         runbook,
                         service,
                         host,
+                        scope: Default::default(),
                     },
                     flags,
                 ),
@@ -197,9 +198,9 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
                 .await
                 .map_err(|e| eyre!(e))?;
             if json {
-                println!("{}", headless::check_json(&services));
+                opsboard::outln!("{}", headless::check_json(&services));
             } else {
-                print!("{}", headless::check_table(&services));
+                opsboard::output::out(&headless::check_table(&services));
             }
             Ok(ExitCode::from(headless::exit_code(&services) as u8))
         }
@@ -225,7 +226,7 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             };
             let text = headless::snapshot(services, banner, &theme, width.max(20), height.max(5))
                 .map_err(|e| eyre!(e))?;
-            print!("{text}");
+            opsboard::output::out(&text);
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -321,17 +322,17 @@ fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 
 fn print_location(location: &ConfigLocation) {
     match location {
-        ConfigLocation::Flag(p) => println!("{} (from --config)", p.display()),
-        ConfigLocation::Env(p) => println!("{} (from $OPSBOARD_CONFIG)", p.display()),
+        ConfigLocation::Flag(p) => opsboard::outln!("{} (from --config)", p.display()),
+        ConfigLocation::Env(p) => opsboard::outln!("{} (from $OPSBOARD_CONFIG)", p.display()),
         ConfigLocation::Default(p) => {
             let exists = if p.exists() {
                 ""
             } else {
                 ", does not exist: discovery only"
             };
-            println!("{} (default location{exists})", p.display());
+            opsboard::outln!("{} (default location{exists})", p.display());
         }
-        ConfigLocation::Nowhere => println!("no config location (no home directory)"),
+        ConfigLocation::Nowhere => opsboard::outln!("no config location (no home directory)"),
     }
 }
 

@@ -135,7 +135,12 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         let mut effects = Vec::new();
         tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(key))) => effects = update(&mut state, Msg::Key(key)),
+                Some(Ok(Event::Key(key))) => {
+                    // Keys carry the time they arrived: a confirm dialog
+                    // must have been on screen before one can confirm it.
+                    state.now = SystemTime::now();
+                    effects = update(&mut state, Msg::Key(key));
+                }
                 Some(Ok(Event::Resize(width, height))) => {
                     effects = update(&mut state, Msg::Resize { width, height });
                 }
@@ -154,19 +159,20 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                     effects.extend(apply(&mut state, &ops, m));
                 }
             }
-            _ = tick.tick() => { update(&mut state, Msg::Tick(SystemTime::now())); }
+            _ = tick.tick() => effects = update(&mut state, Msg::Tick(SystemTime::now())),
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM: leaving");
-                update(&mut state, Msg::Shutdown);
+                effects = update(&mut state, Msg::Shutdown);
             }
             _ = sighup.recv() => {
                 tracing::info!("SIGHUP (terminal gone): leaving");
-                update(&mut state, Msg::Shutdown);
+                effects = update(&mut state, Msg::Shutdown);
             }
             _ = tokio::time::sleep_until(deadline), if state.dirty => {
                 guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
                 state.dirty = false;
                 last_draw = Instant::now();
+                update(&mut state, Msg::Drawn(SystemTime::now()));
                 // Container stats are collected only for what is on screen.
                 if let Some(src) = &docker_source {
                     let visible = on_screen_containers(&state);
@@ -217,9 +223,52 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     if let Some(t) = kube_task {
         t.abort();
     }
+    // Plans on screen or waiting their turn were not run: say so in the
+    // audit log.
+    if let Some(crate::app::Dialog::Confirm { plan, .. }) = state.dialog.take() {
+        ops.send(Command::Decline(plan));
+    }
+    for plan in state.pending_plans.drain(..) {
+        ops.send(Command::Decline(Box::new(plan)));
+    }
     drop(guard);
+    stop_jobs(&ops, &state).await;
     tracing::info!("board stopped");
     Ok(())
+}
+
+/// How long running jobs get to stop when the board quits.
+const JOB_GRACE: Duration = Duration::from_secs(20);
+
+/// Cancels running jobs and waits (bounded) until each has an outcome in
+/// the audit log; the terminal is already restored, so say what is
+/// happening.
+async fn stop_jobs(ops: &crate::ops::Ops, state: &State) {
+    let running = state.jobs.iter().filter(|j| j.is_running()).count();
+    if running > 0 {
+        // Not eprintln!: after SIGHUP stderr may be gone, and that must not
+        // panic before the outcomes are recorded.
+        say(&format!(
+            "opsboard: stopping {running} running job(s); waiting up to {}s for each to record its outcome…",
+            JOB_GRACE.as_secs()
+        ));
+    }
+    let (done, answer) = tokio::sync::oneshot::channel();
+    ops.send(Command::Shutdown {
+        grace: JOB_GRACE,
+        done,
+    });
+    match tokio::time::timeout(JOB_GRACE + Duration::from_secs(5), answer).await {
+        Ok(Ok(0)) | Err(_) | Ok(Err(_)) => {}
+        Ok(Ok(n)) => say(&format!(
+            "opsboard: {n} job(s) did not stop in time and are recorded as interrupted in the audit log"
+        )),
+    }
+}
+
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Applies a source message; Docker snapshots also feed the action layer's

@@ -328,8 +328,12 @@ fn do_run_with_host_fills_the_host_placeholder() {
     let home = actions_home();
     let text = std::fs::read_to_string(&home.config).unwrap();
     home.write_config(&format!(
-        "{text}\n[[runbooks]]\nname = \"ping\"\ncommand = [\"echo\", \"ping\", \"{{host}}\"]\n"
+        "{text}\n[[runbooks]]\nname = \"ping\"\ncommand = [\"echo\", \"ping\", \"{{host}}\"]\n\n[[fleet]]\nname = \"edge\"\nurl = \"http://127.0.0.1:9/{{host}}/health\"\nhosts = [\"rpi-{{001..010}}\"]\n"
     ));
+    // A host in no fleet has no known environment: refused, not run bare.
+    let out = home.run(&["do", "run", "ping", "--host", "rpi-077", "--yes"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("is in no [[fleet]]"), "{out:?}");
     let out = home.run(&["do", "run", "ping", "--host", "rpi-007", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
@@ -347,9 +351,20 @@ fn do_run_with_host_fills_the_host_placeholder() {
         .iter()
         .map(|e| e["target"].as_str().unwrap())
         .collect();
-    assert_eq!(targets, ["host/rpi-007", "host/rpi-007", "runbook/ping"]);
-    assert_eq!(entries[1]["parameters"]["host"], "rpi-007");
-    assert_eq!(home.audit_outcomes(), ["confirmed", "succeeded", "refused"]);
+    assert_eq!(
+        targets,
+        [
+            "host/rpi-077",
+            "host/rpi-007",
+            "host/rpi-007",
+            "runbook/ping"
+        ]
+    );
+    assert_eq!(entries[2]["parameters"]["host"], "rpi-007");
+    assert_eq!(
+        home.audit_outcomes(),
+        ["refused", "confirmed", "succeeded", "refused"]
+    );
 }
 
 #[test]

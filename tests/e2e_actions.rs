@@ -93,7 +93,7 @@ fn backup_key_plans_confirms_runs_and_succeeds() {
             .iter()
             .all(|l| l["outcome"] != "confirmed")
     );
-    p.send("uploads\r");
+    p.confirm("uploads\r");
     let done = p
         .wait_for(TIMEOUT, |s| {
             // The six tabs leave room for "✔ #1 backup uploads…" at 80

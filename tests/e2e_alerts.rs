@@ -166,7 +166,7 @@ name = "web"
         s.contains("Confirm") && s.contains("create a silence")
     })
     .unwrap();
-    b.send("\r");
+    b.confirm("\r");
     b.wait_for(pty::TIMEOUT, |s| {
         s.contains("silenced") && s.contains("Silenced by")
     })
@@ -194,7 +194,7 @@ name = "web"
         s.contains("Confirm") && s.contains("expire silence")
     })
     .unwrap();
-    b.send("\r");
+    b.confirm("\r");
     b.wait_for(ALERT_WAIT, |s| {
         s.contains("firing") && !s.contains("Silenced by")
     })

@@ -73,7 +73,7 @@ fn scale_a_compose_service_from_the_board() {
         .wait_for(Duration::from_secs(30), |s| s.contains("Confirm"))
         .unwrap();
     assert!(plan.contains(&p.name), "{plan}");
-    b.send("y");
+    b.confirm("y");
     let done = b
         .wait_for(Duration::from_secs(120), |s| {
             s.contains("succeeded") || s.contains("failed")

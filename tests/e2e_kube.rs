@@ -41,7 +41,7 @@ fn scale_a_deployment_and_follow_the_rollout() {
     assert!(plan.contains("from 2 to 4 replicas"), "{plan}");
     assert!(plan.contains("server accepts spec.replicas = 4"), "{plan}");
     // nginx is in the protected production environment.
-    p.send("nginx\r");
+    p.confirm("nginx\r");
     let done = p
         .wait_for(Duration::from_secs(60), |s| {
             s.contains("scale nginx to 4 succeeded")

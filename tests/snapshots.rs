@@ -204,6 +204,9 @@ fn confirm_protected_80x24() {
         &mut s,
         Msg::Ops(opsboard::app::OpsEvent::Planned(fixtures::protected_plan())),
     );
+    // The dialog reached the screen; only then does typing count.
+    let now = s.now;
+    update(&mut s, Msg::Drawn(now));
     typed(&mut s, "redis-ni");
     insta::assert_snapshot!(text(&s));
 }

@@ -11,9 +11,15 @@ use crate::model::{ActionRequest, Confirmation};
 /// Longest text accepted in a dialog input.
 const MAX_INPUT: usize = 128;
 
+/// A confirm dialog must have been on screen this long before a key can
+/// confirm it: a double Enter or key repeat meant for the dialog before it
+/// (the scale dialog, the palette) lands inside this window.
+pub const CONFIRM_GUARD: std::time::Duration = std::time::Duration::from_millis(250);
+
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     match state.dialog.take() {
-        Some(Dialog::Confirm { plan, typed }) => confirm_key(state, key, plan, typed),
+        Some(Dialog::Confirm { plan, typed, shown }) => confirm_key(state, key, plan, typed, shown),
+        Some(Dialog::Quit { running }) => quit_key(state, key, running),
         Some(Dialog::Palette {
             service,
             query,
@@ -195,23 +201,48 @@ fn confirm_key(
     key: KeyEvent,
     plan: Box<crate::model::ActionPlan>,
     mut typed: String,
+    shown: Option<std::time::SystemTime>,
 ) -> Vec<Effect> {
     let needs_name = match &plan.confirmation {
         Confirmation::TypeName(name) => Some(name.clone()),
         _ => None,
     };
+    // Only a key pressed after the plan was on screen (and had been for a
+    // moment) can confirm it; declining is always allowed.
+    let seen = shown.is_some();
+    let readable = shown.is_some_and(|at| {
+        state
+            .now
+            .duration_since(at)
+            .is_ok_and(|d| d >= CONFIRM_GUARD)
+    });
+    let too_early = |state: &mut State| {
+        flash(
+            state,
+            "not confirmed: that key came before the plan was read · confirm again",
+            true,
+        );
+    };
     match (key.code, &needs_name) {
         (KeyCode::Esc, _) => return vec![Effect::Decline(plan)],
         (KeyCode::Char('n'), None) => return vec![Effect::Decline(plan)],
         (KeyCode::Enter, None) | (KeyCode::Char('y'), None) => {
-            return vec![Effect::Execute { plan, typed: None }];
+            if readable {
+                return vec![Effect::Execute { plan, typed: None }];
+            }
+            too_early(state);
         }
         (KeyCode::Enter, Some(name)) => {
             if typed == *name {
-                return vec![Effect::Execute {
-                    plan,
-                    typed: Some(typed),
-                }];
+                if readable {
+                    return vec![Effect::Execute {
+                        plan,
+                        typed: Some(typed),
+                    }];
+                }
+                too_early(state);
+                state.dialog = Some(Dialog::Confirm { plan, typed, shown });
+                return vec![];
             }
             flash(
                 state,
@@ -225,15 +256,37 @@ fn confirm_key(
         (KeyCode::Char('u'), Some(_)) if key.modifiers.contains(KeyModifiers::CONTROL) => {
             typed.clear()
         }
+        // Typed ahead of the dialog, a name would confirm unread.
         (KeyCode::Char(c), Some(_))
-            if !key.modifiers.contains(KeyModifiers::CONTROL)
+            if seen
+                && !key.modifiers.contains(KeyModifiers::CONTROL)
                 && typed.chars().count() < MAX_INPUT =>
         {
             typed.push(c);
         }
         _ => {}
     }
-    state.dialog = Some(Dialog::Confirm { plan, typed });
+    state.dialog = Some(Dialog::Confirm { plan, typed, shown });
+    vec![]
+}
+
+/// The quit dialog: `w` waits for the running jobs and then quits, `q`/`y`
+/// quits now (the jobs are stopped and recorded as interrupted), Esc/`n`
+/// stays.
+fn quit_key(state: &mut State, key: KeyEvent, running: usize) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Char('w') => {
+            state.quit_when_idle = true;
+            flash(
+                state,
+                format!("quitting when {running} running job(s) finish · q quits now"),
+                false,
+            );
+        }
+        KeyCode::Char('q' | 'y') => state.should_quit = true,
+        KeyCode::Esc | KeyCode::Char('n') => {}
+        _ => state.dialog = Some(Dialog::Quit { running }),
+    }
     vec![]
 }
 
@@ -290,12 +343,11 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         .map(|s| s.name.clone());
     // In the Fleet pane, runbooks that use {host} run against the host of
     // the instance under the cursor.
-    let host = match state.view {
-        View::Fleet | View::FleetInstance { .. } => {
-            state.fleet.selected_instance().and_then(|i| i.host.clone())
-        }
+    let instance = match state.view {
+        View::Fleet | View::FleetInstance { .. } => state.fleet.selected_instance(),
         _ => None,
     };
+    let host = instance.and_then(|i| i.host.clone());
     let mut out = Vec::new();
     for r in &state.runbooks {
         let applies = match (&r.service, &name) {
@@ -307,18 +359,26 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             continue;
         }
         let host = host.clone().filter(|_| r.uses_host);
-        let scope = match (&host, &name) {
+        // The instance's scope for a runbook run against its host, else
+        // the service's.
+        let scope = super::runbook_scope::runbook_scope(
+            state,
+            service,
+            instance.filter(|_| host.is_some()),
+        );
+        let on = match (&host, &name) {
             (Some(h), _) => format!(" on host {h}"),
             (None, Some(n)) => format!(" on {n}"),
             (None, None) => String::new(),
         };
         out.push(PaletteEntry {
-            label: format!("run {}{scope}", r.name),
+            label: format!("run {}{on}", r.name),
             detail: r.description.clone().unwrap_or_default(),
             request: ActionRequest::Runbook {
                 runbook: r.name.clone(),
                 service: name.clone(),
                 host,
+                scope,
             },
             dangerous: r.dangerous,
         });

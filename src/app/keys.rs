@@ -15,9 +15,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return vec![];
     }
-    // Ctrl-C always quits, whatever has focus.
+    // Ctrl-C always quits, whatever has focus (asking first while jobs
+    // run; a second Ctrl-C quits).
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        state.should_quit = true;
+        super::update::request_quit(state);
         return vec![];
     }
     if state.dialog.is_some() {
@@ -43,7 +44,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 state.help_open = false;
                 state.dirty = true;
             }
-            Some(Action::Quit) => state.should_quit = true,
+            Some(Action::Quit) => super::update::request_quit(state),
             _ => {}
         }
         return vec![];
@@ -51,13 +52,14 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if matches!(state.view, View::Services | View::Detail { .. })
         && let Some(runbook) = state.keymap.runbook_for(&key).map(str::to_string)
     {
-        let service = state
-            .focused_service()
-            .map(|i| state.services[i].name.clone());
+        let focused = state.focused_service();
+        let service = focused.map(|i| state.services[i].name.clone());
+        let scope = super::runbook_scope::runbook_scope(state, focused, None);
         return vec![Effect::Plan(ActionRequest::Runbook {
             runbook,
             service,
             host: None,
+            scope,
         })];
     }
     let Some(action) = state.keymap.action_for(&key, state.context()) else {
@@ -66,7 +68,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     state.dirty = true;
     state.flash = None;
     match action {
-        Action::Quit => state.should_quit = true,
+        Action::Quit => super::update::request_quit(state),
         Action::Help => state.help_open = true,
         Action::Refresh => {
             return match state.view {

@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod keys;
 pub mod layout;
 pub mod msg;
+pub mod runbook_scope;
 pub mod state;
 pub mod update;
 pub mod update_metrics;

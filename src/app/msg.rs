@@ -33,6 +33,9 @@ pub enum Msg {
     },
     /// SIGTERM / SIGHUP: leave cleanly.
     Shutdown,
+    /// A frame reached the terminal at this time: a confirm dialog counts
+    /// as seen from here on.
+    Drawn(SystemTime),
     /// News from the action layer.
     Ops(OpsEvent),
     /// New log lines for the logs view.

@@ -131,6 +131,10 @@ pub enum Dialog {
     Confirm {
         plan: Box<ActionPlan>,
         typed: String,
+        /// When the dialog was first drawn. Keys that arrive before it was
+        /// on screen (typed ahead, or a second Enter meant for the dialog
+        /// before) never confirm it.
+        shown: Option<SystemTime>,
     },
     /// Choosing a replica count for a workload or Compose service.
     Scale {
@@ -148,6 +152,8 @@ pub enum Dialog {
         /// Only entries whose label starts with this (e.g. "delete pod").
         only: Option<String>,
     },
+    /// `q` while jobs run: wait for them, interrupt them, or stay.
+    Quit { running: usize },
     /// Making an Alertmanager silence: every field editable.
     Silence {
         server: String,
@@ -279,6 +285,11 @@ pub struct State {
     pub jobs: Vec<Job>,
     pub job_list: ListPos,
     pub dialog: Option<Dialog>,
+    /// Plans that arrived while another dialog was open: each waits its
+    /// turn rather than replace what the operator is reading or typing.
+    pub pending_plans: std::collections::VecDeque<ActionPlan>,
+    /// `w` in the quit dialog: leave when the last job has finished.
+    pub quit_when_idle: bool,
     pub flash: Option<Flash>,
     pub runbooks: Vec<RunbookEntry>,
     /// Where the audit log is written, for the Actions pane.
@@ -321,6 +332,8 @@ impl State {
             jobs: Vec::new(),
             job_list: ListPos::default(),
             dialog: None,
+            pending_plans: std::collections::VecDeque::new(),
+            quit_when_idle: false,
             flash: None,
             runbooks: Vec::new(),
             audit_path: None,

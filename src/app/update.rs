@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use super::msg::{Effect, Msg, OpsEvent};
 use super::state::{Dialog, Flash, JOB_HISTORY, State, View};
+use crate::model::text::{safe, truncate};
 use crate::model::{Confirmation, Job, LastRun, Outcome};
+
+/// Longest job output line kept (bytes); the rest is cut and says so.
+pub const MAX_OUTPUT_LINE: usize = 4096;
 
 /// How long a flash message stays in the status line.
 const FLASH_FOR: Duration = Duration::from_secs(8);
@@ -16,7 +20,40 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     if state.view.pane() == super::state::Pane::Fleet {
         super::fleet_keys::sync(state);
     }
+    if state.dialog.is_none()
+        && let Some(plan) = state.pending_plans.pop_front()
+    {
+        open_confirm(state, plan);
+    }
     effects
+}
+
+/// Opens the confirm dialog for `plan`. It cannot be confirmed until it has
+/// been drawn (see [`Msg::Drawn`]).
+fn open_confirm(state: &mut State, plan: crate::model::ActionPlan) {
+    state.dialog = Some(Dialog::Confirm {
+        plan: Box::new(plan),
+        typed: String::new(),
+        shown: None,
+    });
+    state.dirty = true;
+}
+
+/// `q`: leaves at once when nothing runs; with jobs running it asks first
+/// (wait for them, interrupt them, or stay). A second quit in that dialog
+/// quits.
+pub fn request_quit(state: &mut State) {
+    let running = state.jobs.iter().filter(|j| j.is_running()).count();
+    if running == 0 || matches!(state.dialog, Some(Dialog::Quit { .. })) {
+        state.should_quit = true;
+        return;
+    }
+    if let Some(Dialog::Confirm { plan, .. }) = state.dialog.take() {
+        // The plan on screen is not run; the action layer records that.
+        state.pending_plans.push_front(*plan);
+    }
+    state.dialog = Some(Dialog::Quit { running });
+    state.dirty = true;
 }
 
 fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -78,6 +115,14 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Shutdown => {
             state.should_quit = true;
+            vec![]
+        }
+        Msg::Drawn(at) => {
+            if let Some(Dialog::Confirm { shown, .. }) = &mut state.dialog
+                && shown.is_none()
+            {
+                *shown = Some(at);
+            }
             vec![]
         }
         Msg::Ops(event) => on_ops(state, event),
@@ -190,13 +235,21 @@ fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
                     typed: None,
                 }];
             }
-            state.dialog = Some(Dialog::Confirm {
-                plan: Box::new(plan),
-                typed: String::new(),
-            });
+            if state.dialog.is_some() {
+                // Never replace what the operator is reading or typing: the
+                // new plan waits until that dialog closes.
+                flash(
+                    state,
+                    format!("{} waits for the open dialog to close", plan.summary()),
+                    false,
+                );
+                state.pending_plans.push_back(plan);
+            } else {
+                open_confirm(state, plan);
+            }
         }
         OpsEvent::Refused { what, reason } => {
-            flash(state, format!("refused {what}: {reason}"), true);
+            flash(state, safe(&format!("refused {what}: {reason}")), true);
         }
         OpsEvent::JobStarted { job, plan, at } => {
             if state.jobs.len() >= JOB_HISTORY
@@ -206,17 +259,26 @@ fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
             }
             state.jobs.push(Job::new(job, plan, at));
         }
-        OpsEvent::JobProgress { job, progress } => {
+        OpsEvent::JobProgress { job, mut progress } => {
             if let Some(j) = state.job_mut(job) {
+                progress.phase = progress.phase.map(|p| safe(&p));
                 j.progress = progress;
             }
         }
         OpsEvent::JobOutput { job, line } => {
             if let Some(j) = state.job_mut(job) {
-                j.push_output(line);
+                j.push_output(safe(&truncate(&line, MAX_OUTPUT_LINE)));
             }
         }
-        OpsEvent::JobFinished { job, at, result } => {
+        OpsEvent::JobFinished {
+            job,
+            at,
+            mut result,
+        } => {
+            result.message = safe(&result.message);
+            if let Some(f) = &mut result.follow_up {
+                f.detail = safe(&f.detail);
+            }
             let mut backup_run = None;
             let mut poll_alerts = false;
             if let Some(j) = state.job_mut(job) {
@@ -238,6 +300,9 @@ fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
                 }
                 j.finished = Some((at, result));
             }
+            if state.quit_when_idle && !state.jobs.iter().any(|j| j.is_running()) {
+                state.should_quit = true;
+            }
             if let Some((name, run)) = backup_run
                 && let Some(b) = state.backups.iter_mut().find(|b| b.name == name)
             {
@@ -249,7 +314,7 @@ fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
             }
         }
         OpsEvent::AuditFailed(e) => {
-            flash(state, format!("audit log: {e}"), true);
+            flash(state, safe(&format!("audit log: {e}")), true);
         }
     }
     vec![]

@@ -234,6 +234,49 @@ fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
     validate_actions(path, text, c)?;
     validate_metrics::validate(path, text, c)?;
     validate_fleet::validate(path, text, c)?;
+    // Everything an action can target may name an environment; a name that
+    // is not defined would silently leave it unprotected.
+    let named = c
+        .docker
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (format!("docker.hosts[{i}].environment"), &h.environment))
+        .chain(
+            c.alertmanager
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (format!("alertmanager[{i}].environment"), &a.environment)),
+        )
+        .chain(
+            c.prometheus
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (format!("prometheus[{i}].environment"), &a.environment)),
+        )
+        .chain(
+            c.fleet
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (format!("fleet[{i}].environment"), &f.environment)),
+        );
+    for (key, env) in named {
+        if let Some(env) = env
+            && !c.environments.contains_key(env)
+        {
+            let known: Vec<&str> = c.environments.keys().map(String::as_str).collect();
+            let hint = if known.is_empty() {
+                "no [environments] are defined".to_string()
+            } else {
+                format!("defined: {}", known.join(", "))
+            };
+            return Err(fail(
+                Some(("environment", env, 0)),
+                key,
+                format!("unknown environment `{env}` ({hint})"),
+            ));
+        }
+    }
     if c.defaults.failure_threshold == 0 {
         return Err(fail(
             Some(("failure_threshold", "0", 0)),

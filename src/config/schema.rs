@@ -320,6 +320,9 @@ pub struct DockerHostConfig {
     /// Use TLS with the certificates in this directory (ca.pem, cert.pem,
     /// key.pem), like `DOCKER_CERT_PATH`.
     pub tls_cert_path: Option<std::path::PathBuf>,
+    /// The environment its containers belong to, unless a service bound to
+    /// them names its own: actions obey its `read_only` and `protected`.
+    pub environment: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

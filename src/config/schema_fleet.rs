@@ -46,6 +46,9 @@ pub struct FleetConfig {
     /// Share of a location offline that raises FleetGroupOffline
     /// (default `[rules] fleet_offline`, 0.2).
     pub offline_threshold: Option<f64>,
+    /// The environment its devices belong to: runbooks run against one of
+    /// them obey its `read_only` and `protected`.
+    pub environment: Option<String>,
     /// The board service the devices belong to.
     pub service: Option<String>,
     #[serde(default = "yes")]

@@ -57,6 +57,9 @@ pub struct ServerConfig {
     /// How often alerts, targets, silences are fetched (default 15s).
     #[serde(default, with = "opt_duration")]
     pub interval: Option<Duration>,
+    /// Alertmanager: the environment its silences belong to (they obey its
+    /// `read_only` and `protected`).
+    pub environment: Option<String>,
 }
 
 /// Scraping a service's `/metrics` directly.

@@ -140,6 +140,26 @@ pub struct DryRun {
     pub text: String,
 }
 
+/// Where a runbook's service or instance lives, as the board knows it:
+/// fills `{context}`, `{namespace}` and `{container}` where config binds
+/// nothing, and puts a target opsboard discovered (a workload in a
+/// protected context, a container on a Docker host, a fleet's device) in
+/// its environment. The action layer checks every value it uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunbookScope {
+    /// Kubernetes context.
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    /// A container name (Docker) for `{container}`.
+    pub container: Option<String>,
+    /// The Docker host (board name) the container runs on.
+    pub docker_host: Option<String>,
+    /// The device fleet the host belongs to.
+    pub fleet: Option<String>,
+    /// The Prometheus server whose scrape target the host is.
+    pub prometheus: Option<String>,
+}
+
 /// A key press produces a plan; nothing runs until it is confirmed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActionPlan {
@@ -158,6 +178,27 @@ pub struct ActionPlan {
 }
 
 impl ActionPlan {
+    /// The plan as it may be shown and recorded: every registered secret
+    /// value masked and every control character removed, in every text
+    /// it carries (names of discovered things and dry-run answers come
+    /// from outside).
+    pub fn made_safe(mut self) -> ActionPlan {
+        use super::text::safe;
+        self.target.name = safe(&self.target.name);
+        self.parameters = self
+            .parameters
+            .into_iter()
+            .map(|(k, v)| (safe(&k), safe(&v)))
+            .collect();
+        for step in &mut self.what_will_happen {
+            *step = safe(step);
+        }
+        if let Some(d) = &mut self.dry_run {
+            d.text = safe(&d.text);
+        }
+        self
+    }
+
     /// One line: `backup redis-nightly`, `run flush-cache on api`,
     /// `run ping on host rpi-007`.
     pub fn summary(&self) -> String {
@@ -315,6 +356,8 @@ pub enum ActionRequest {
         service: Option<String>,
         /// The instance the runbook runs against, for `{host}`.
         host: Option<String>,
+        /// Where the service or instance lives, as the board saw it.
+        scope: RunbookScope,
     },
     Scale {
         workload: super::WorkloadRef,
@@ -454,6 +497,7 @@ impl ActionRequest {
                 runbook,
                 service,
                 host,
+                ..
             } => runbook_summary(runbook, service.as_deref(), host.as_deref()),
             ActionRequest::Scale { workload, replicas } => {
                 format!("scale {} to {replicas}", workload.short())

@@ -14,7 +14,7 @@ pub mod text;
 
 pub use action::{
     ActionPlan, ActionRequest, Confirmation, DockerTarget, DryRun, FollowUp, FollowUpResult, Job,
-    JobId, JobResult, Outcome, Progress, Risk, Target, Verb,
+    JobId, JobResult, Outcome, Progress, Risk, RunbookScope, Target, Verb,
 };
 pub use alert::{
     Alert, AlertSource, AlertState, Matcher, RuleHealth, ScrapeTarget, Severity, Silence,

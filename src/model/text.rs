@@ -69,6 +69,21 @@ pub fn redact(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Byte ranges of `s` where a registered secret appears (for masking text
+/// that is already laid out, cell by cell).
+pub fn secret_spans(s: &str) -> Vec<(usize, usize)> {
+    let Ok(all) = SECRETS.read() else {
+        return Vec::new();
+    };
+    let mut spans = Vec::new();
+    for secret in all.iter() {
+        for (start, m) in s.match_indices(secret.as_str()) {
+            spans.push((start, start + m.len()));
+        }
+    }
+    spans
+}
+
 /// Whether `c` must never reach a terminal: C0 and C1 controls, DEL, and
 /// the bidirectional embedding/override/isolate marks.
 pub fn is_unsafe_char(c: char) -> bool {

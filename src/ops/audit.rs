@@ -102,6 +102,8 @@ pub enum AuditOutcome {
     Succeeded,
     Failed,
     DryRun,
+    /// The board quit while the job ran; what it left behind is unknown.
+    Interrupted,
 }
 
 impl AuditOutcome {
@@ -114,6 +116,7 @@ impl AuditOutcome {
             AuditOutcome::Succeeded => "succeeded",
             AuditOutcome::Failed => "failed",
             AuditOutcome::DryRun => "dry_run",
+            AuditOutcome::Interrupted => "interrupted",
         }
     }
 }

@@ -54,6 +54,14 @@ pub struct Catalog {
     pub environment_contexts: Vec<(String, Vec<String>)>,
     /// Alertmanagers silences can be made on.
     pub alertmanagers: Vec<crate::sources::prometheus::ServerSpec>,
+    /// `(Docker host, environment)` for hosts that name one.
+    pub docker_host_environments: Vec<(String, String)>,
+    /// `(Alertmanager, environment)`: silences obey it.
+    pub alertmanager_environments: Vec<(String, String)>,
+    /// `(Prometheus server, environment)`: runbooks on its targets obey it.
+    pub prometheus_environments: Vec<(String, String)>,
+    /// Every device fleet's hosts, so `--host` resolves to its fleet.
+    pub fleets: Vec<super::scope::FleetScope>,
 }
 
 impl Catalog {
@@ -121,19 +129,29 @@ impl Catalog {
             .map(|s| s.name.clone())
     }
 
-    /// A workload's environment: its bound service's, else the environment
-    /// that lists its context.
-    pub fn environment_of(&self, w: &crate::model::WorkloadRef) -> Option<String> {
-        self.services
+    /// The environment that lists Kubernetes context `context`.
+    pub fn environment_of_context(&self, context: &str) -> Option<String> {
+        self.environment_contexts
+            .iter()
+            .find(|(_, contexts)| contexts.iter().any(|c| c == context))
+            .map(|(e, _)| e.clone())
+    }
+
+    /// A workload's environment: its bound service's or the one that lists
+    /// its context, whichever is stricter (a service in a lax environment
+    /// cannot loosen a protected context).
+    pub fn environment_of(
+        &self,
+        w: &crate::model::WorkloadRef,
+        policy: &super::policy::Policy,
+    ) -> Option<String> {
+        let service = self
+            .services
             .iter()
             .find(|s| s.kube.as_ref().is_some_and(|b| b.matches(w)))
-            .and_then(|s| s.environment.clone())
-            .or_else(|| {
-                self.environment_contexts
-                    .iter()
-                    .find(|(_, contexts)| contexts.contains(&w.context))
-                    .map(|(e, _)| e.clone())
-            })
+            .and_then(|s| s.environment.clone());
+        let context = self.environment_of_context(&w.context);
+        policy.strictest(service.into_iter().chain(context).collect())
     }
 
     /// A runbook by name: the service's own first, then a global one.
@@ -284,5 +302,44 @@ pub fn from_config(
         .filter(|(_, e)| !e.contexts.is_empty())
         .map(|(n, e)| (n.clone(), e.contexts.clone()))
         .collect();
+    let named = |name: &String, env: &Option<String>| env.clone().map(|e| (name.clone(), e));
+    catalog.docker_host_environments = config
+        .docker
+        .hosts
+        .iter()
+        .filter_map(|h| named(&h.name, &h.environment))
+        .collect();
+    catalog.alertmanager_environments = config
+        .alertmanager
+        .iter()
+        .filter_map(|a| named(&a.name, &a.environment))
+        .collect();
+    catalog.prometheus_environments = config
+        .prometheus
+        .iter()
+        .filter_map(|p| named(&p.name, &p.environment))
+        .collect();
+    catalog.fleets = config.fleet.iter().map(fleet_scope).collect();
     Ok(catalog)
+}
+
+/// A fleet's hosts as listed in config (ranges expanded, as the poller
+/// does; a query fleet lists none: its hosts come from Prometheus).
+fn fleet_scope(f: &crate::config::schema_fleet::FleetConfig) -> super::scope::FleetScope {
+    let patterns = f
+        .hosts
+        .iter()
+        .chain(f.groups.iter().flat_map(|g| g.hosts.iter()));
+    let hosts = patterns
+        .filter_map(|p| {
+            crate::config::schema_fleet::expand_hosts(p, crate::config::schema_fleet::MAX_DEVICES)
+                .ok()
+        })
+        .flatten()
+        .collect();
+    super::scope::FleetScope {
+        name: f.name.clone(),
+        environment: f.environment.clone(),
+        hosts,
+    }
 }

@@ -20,6 +20,11 @@ use crate::model::{
     WorkloadRef, fmt_bytes,
 };
 
+/// How long a plan stays valid. What it describes (replica counts, the
+/// revision to roll back to, the image history) is read when it is made;
+/// an operator who comes back later must see it again.
+pub const PLAN_TTL: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Requests to the action layer.
 #[derive(Debug)]
 pub enum Command {
@@ -39,6 +44,13 @@ pub enum Command {
     ObserveDocker(Box<crate::model::DockerSnapshot>),
     /// Answers once every earlier command is handled (and audited).
     Flush(tokio::sync::oneshot::Sender<()>),
+    /// The board is quitting: cancel every running job, give each `grace`
+    /// to stop and record its outcome, record the rest as interrupted,
+    /// then answer with how many had to be interrupted.
+    Shutdown {
+        grace: std::time::Duration,
+        done: tokio::sync::oneshot::Sender<usize>,
+    },
 }
 
 /// Handle to the action layer.
@@ -70,6 +82,13 @@ pub struct OpsContext {
     pub image_history: Option<std::path::PathBuf>,
 }
 
+/// What the actor hands its forwarder: events in order, and "tell me when
+/// everything before this was delivered".
+enum ToUi {
+    Msg(Box<Msg>),
+    Delivered(tokio::sync::oneshot::Sender<()>),
+}
+
 struct Done {
     job: JobId,
     plan: Box<ActionPlan>,
@@ -80,6 +99,8 @@ struct Done {
 /// A plan handed out and not yet used, with what running it sends.
 struct Issued {
     plan: ActionPlan,
+    /// When it was handed out: a plan older than [`PLAN_TTL`] is refused.
+    at: Instant,
     kube: Option<(WorkloadRef, super::kube::plan::Change)>,
     docker: Option<(String, super::docker::DockerChange)>,
 }
@@ -109,6 +130,9 @@ struct Actor {
     policy: Policy,
     audit: Option<Arc<AuditLog>>,
     out: mpsc::Sender<Msg>,
+    /// The actor's own events, forwarded to `out` in order by a task of
+    /// their own.
+    ui: mpsc::UnboundedSender<ToUi>,
     /// Plans handed out and not yet executed or declined: only these run.
     issued: HashMap<u64, Issued>,
     kube: super::kube::KubeClients,
@@ -116,8 +140,12 @@ struct Actor {
     docker: super::docker::DockerClients,
     images: Arc<std::sync::Mutex<super::docker::ImageHistory>>,
     docker_planned_tx: mpsc::UnboundedSender<DockerPlanned>,
+    /// How long an issued plan may wait for its confirmation.
+    plan_ttl: std::time::Duration,
     /// Target key → the job running on it.
     busy: HashMap<String, JobId>,
+    /// Running jobs' plans, for the outcome recorded when the board quits.
+    running: HashMap<JobId, ActionPlan>,
     cancels: HashMap<JobId, CancellationToken>,
     next_plan: u64,
     next_job: u64,
@@ -126,6 +154,15 @@ struct Actor {
 
 /// Starts the action layer; events come back on `out` as `Msg::Ops`.
 pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
+    spawn_with_ttl(ctx, out, PLAN_TTL)
+}
+
+/// [`spawn`] with another plan lifetime (tests of expiry).
+pub fn spawn_with_ttl(
+    ctx: OpsContext,
+    out: mpsc::Sender<Msg>,
+    plan_ttl: std::time::Duration,
+) -> Ops {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
     let (planned_tx, mut planned_rx) = mpsc::unbounded_channel::<KubePlanned>();
@@ -139,7 +176,26 @@ pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
                 std::env::temp_dir().join("opsboard-docker-images.jsonl"),
             )
         });
+    let (ui, mut ui_rx) = mpsc::unbounded_channel::<ToUi>();
+    {
+        let out = out.clone();
+        tokio::spawn(async move {
+            while let Some(m) = ui_rx.recv().await {
+                match m {
+                    ToUi::Msg(m) => {
+                        if out.send(*m).await.is_err() {
+                            return;
+                        }
+                    }
+                    ToUi::Delivered(done) => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+        });
+    }
     let mut actor = Actor {
+        ui,
         catalog: Arc::new(ctx.catalog),
         policy: ctx.policy,
         audit: ctx.audit.map(Arc::new),
@@ -150,7 +206,9 @@ pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
         docker: super::docker::DockerClients::new(ctx.docker),
         images: Arc::new(std::sync::Mutex::new(images)),
         docker_planned_tx,
+        plan_ttl,
         busy: HashMap::new(),
+        running: HashMap::new(),
         cancels: HashMap::new(),
         next_plan: 1,
         next_job: 1,
@@ -163,6 +221,11 @@ pub fn spawn(ctx: OpsContext, out: mpsc::Sender<Msg>) -> Ops {
         loop {
             tokio::select! {
                 cmd = rx.recv() => match cmd {
+                    Some(Command::Shutdown { grace, done }) => {
+                        let interrupted = actor.shutdown(&mut done_rx, grace).await;
+                        let _ = done.send(interrupted);
+                        return;
+                    }
                     Some(c) => actor.handle(c).await,
                     None => break,
                 },
@@ -199,7 +262,13 @@ fn record(
 
 impl Actor {
     async fn emit(&self, e: OpsEvent) {
-        let _ = self.out.send(Msg::Ops(e)).await;
+        self.to_ui(Msg::Ops(e));
+    }
+
+    /// Never waits: a busy UI must not stall the action layer (a cancel or
+    /// a finishing job would wait behind it). The forwarder waits instead.
+    fn to_ui(&self, m: Msg) {
+        let _ = self.ui.send(ToUi::Msg(Box::new(m)));
     }
 
     /// Appends to the audit log (fsynced) off the async threads.
@@ -212,6 +281,29 @@ impl Actor {
             Ok(Err(e)) => Err(e.to_string()),
             Err(e) => Err(format!("audit writer failed: {e}")),
         }
+    }
+
+    /// Hands a plan out: made safe to show (secrets masked, control
+    /// characters removed) *before* it is kept, so the plan the operator
+    /// confirms is exactly the one that runs.
+    async fn issue(
+        &mut self,
+        id: u64,
+        plan: ActionPlan,
+        kube: Option<(WorkloadRef, super::kube::plan::Change)>,
+        docker: Option<(String, super::docker::DockerChange)>,
+    ) {
+        let plan = plan.made_safe();
+        self.issued.insert(
+            id,
+            Issued {
+                plan: plan.clone(),
+                at: Instant::now(),
+                kube,
+                docker,
+            },
+        );
+        self.emit(OpsEvent::Planned(plan)).await;
     }
 
     async fn refuse(
@@ -234,6 +326,10 @@ impl Actor {
     }
 
     async fn handle(&mut self, c: Command) {
+        // Plans nobody confirmed or declined (a closed UI) are forgotten
+        // well after they expired.
+        let keep = self.plan_ttl * 5;
+        self.issued.retain(|_, i| i.at.elapsed() <= keep);
         match c {
             Command::Plan(req) if req.is_docker() => {
                 let id = self.next_plan;
@@ -274,15 +370,7 @@ impl Actor {
                             .await;
                             return;
                         }
-                        self.issued.insert(
-                            id,
-                            Issued {
-                                plan: p.clone(),
-                                kube: None,
-                                docker: None,
-                            },
-                        );
-                        self.emit(OpsEvent::Planned(p)).await;
+                        self.issue(id, p, None, None).await;
                     }
                     Err((target, reason)) => {
                         let verb = match &req {
@@ -330,8 +418,13 @@ impl Actor {
                 }
             },
             Command::Rescan => self.rescan().await,
+            // Answered once every event before it has reached the UI.
             Command::Flush(done) => {
-                let _ = done.send(());
+                let _ = self.ui.send(ToUi::Delivered(done));
+            }
+            // Handled by the loop, which owns the finished-jobs channel.
+            Command::Shutdown { done, .. } => {
+                let _ = done.send(0);
             }
             Command::DryRun(p) => {
                 if let Some(Issued { plan: issued, .. }) = self.issued.remove(&p.id) {
@@ -356,8 +449,12 @@ impl Actor {
     async fn execute(&mut self, asked: Box<ActionPlan>, typed: Option<String>) {
         let what = asked.summary();
         // Only the plan as issued runs, whatever the caller holds.
-        let Some(Issued { plan, kube, docker }) =
-            self.issued.remove(&asked.id).filter(|i| i.plan == *asked)
+        let Some(Issued {
+            plan,
+            at,
+            kube,
+            docker,
+        }) = self.issued.remove(&asked.id).filter(|i| i.plan == *asked)
         else {
             self.refuse(
                 what,
@@ -369,6 +466,21 @@ impl Actor {
             .await;
             return;
         };
+        if at.elapsed() > self.plan_ttl {
+            let reason = format!(
+                "the plan is older than {}: what it describes may have changed — plan again",
+                humantime::format_duration(self.plan_ttl)
+            );
+            self.refuse(
+                what,
+                Some(&plan.target),
+                Some(&plan.verb),
+                Some(&plan),
+                reason,
+            )
+            .await;
+            return;
+        }
         if let Err(reason) = self.policy.allows(&plan.target) {
             self.refuse(
                 what,
@@ -424,6 +536,7 @@ impl Actor {
             return;
         }
         self.busy.insert(plan.target.key.clone(), job);
+        self.running.insert(job, plan.clone());
         let cancel = CancellationToken::new();
         self.cancels.insert(job, cancel.clone());
         let at = SystemTime::now();
@@ -462,10 +575,52 @@ impl Actor {
         });
     }
 
+    /// Stops every running job: cancels it, waits up to `grace` for it to
+    /// wind down (a Docker roll back finishes the container it is on), and
+    /// records an `interrupted` outcome for any that did not, so every
+    /// `confirmed` line has an outcome.
+    async fn shutdown(
+        &mut self,
+        done_rx: &mut mpsc::UnboundedReceiver<Done>,
+        grace: std::time::Duration,
+    ) -> usize {
+        for c in self.cancels.values() {
+            c.cancel();
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while !self.cancels.is_empty() {
+            match tokio::time::timeout_at(deadline, done_rx.recv()).await {
+                Ok(Some(d)) => self.finish(d).await,
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let left: Vec<(String, JobId)> = self.busy.drain().collect();
+        for (key, job) in &left {
+            let Some(plan) = self.running.remove(job) else {
+                continue;
+            };
+            let mut rec = record(
+                &plan.target,
+                &plan.verb,
+                Some(&plan),
+                AuditOutcome::Interrupted,
+            );
+            rec.job = Some(job.0);
+            rec.message = Some(format!(
+                "interrupted: opsboard quit while the job was running on {key}; its state is unknown"
+            ));
+            if let Err(e) = self.audit(rec).await {
+                tracing::error!("audit log: {e}");
+            }
+        }
+        left.len()
+    }
+
     /// Records the result, then reports it: the audit line is on disk
     /// before the operator sees "done".
     async fn finish(&mut self, d: Done) {
         self.busy.remove(&d.plan.target.key);
+        self.running.remove(&d.job);
         self.cancels.remove(&d.job);
         let outcome = match d.result.outcome {
             Outcome::Succeeded => AuditOutcome::Succeeded,
@@ -494,13 +649,10 @@ impl Actor {
             let files = tokio::task::spawn_blocking(move || backup::scan(&spec))
                 .await
                 .unwrap_or_else(|e| Err(e.to_string()));
-            let _ = self
-                .out
-                .send(Msg::BackupsScanned {
-                    job: d.plan.target.name.clone(),
-                    files,
-                })
-                .await;
+            self.to_ui(Msg::BackupsScanned {
+                job: d.plan.target.name.clone(),
+                files,
+            });
         }
         self.emit(OpsEvent::JobFinished {
             job: d.job,
@@ -517,7 +669,7 @@ impl Actor {
             return;
         };
         let verb = req.verb();
-        let environment = self.catalog.environment_of(&w);
+        let environment = self.catalog.environment_of(&w, &self.policy);
         let mut target = super::kube::workload_target(&w, environment);
         target.service = self.catalog.service_of(&w);
         if let Err(reason) = self.policy.allows(&target) {
@@ -603,15 +755,8 @@ impl Actor {
         plan.confirmation = self
             .policy
             .confirmation(&plan.target, plan.confirmation.clone());
-        self.issued.insert(
-            k.id,
-            Issued {
-                plan: plan.clone(),
-                kube: Some((k.workload, change)),
-                docker: None,
-            },
-        );
-        self.emit(OpsEvent::Planned(plan)).await;
+        self.issue(k.id, plan, Some((k.workload, change)), None)
+            .await;
     }
 
     /// Plans a Docker request: policy first, then the daemon reads off the
@@ -632,7 +777,17 @@ impl Actor {
         };
         let (service, environment) = self.catalog.docker_service_of(&req);
         target.service = service;
-        target.environment = environment;
+        // The bound service's environment or the host's, whichever is
+        // stricter: a service cannot loosen its host's protection.
+        let host_env = self
+            .catalog
+            .docker_host_environments
+            .iter()
+            .find(|(h, _)| *h == host)
+            .map(|(_, e)| e.clone());
+        target.environment = self
+            .policy
+            .strictest(environment.into_iter().chain(host_env).collect());
         if let Err(reason) = self.policy.allows(&target) {
             self.refuse(req.summary(), Some(&target), Some(&verb), None, reason)
                 .await;
@@ -708,15 +863,7 @@ impl Actor {
         plan.confirmation = self
             .policy
             .confirmation(&plan.target, plan.confirmation.clone());
-        self.issued.insert(
-            d.id,
-            Issued {
-                plan: plan.clone(),
-                kube: None,
-                docker: Some((d.host, change)),
-            },
-        );
-        self.emit(OpsEvent::Planned(plan)).await;
+        self.issue(d.id, plan, None, Some((d.host, change))).await;
     }
 
     async fn rescan(&self) {
@@ -725,13 +872,10 @@ impl Actor {
             let files = tokio::task::spawn_blocking(move || backup::scan(&spec))
                 .await
                 .unwrap_or_else(|e| Err(e.to_string()));
-            let _ = self
-                .out
-                .send(Msg::BackupsScanned {
-                    job: b.spec.name.clone(),
-                    files,
-                })
-                .await;
+            self.to_ui(Msg::BackupsScanned {
+                job: b.spec.name.clone(),
+                files,
+            });
         }
     }
 }
@@ -761,9 +905,16 @@ async fn run_job(
             let Some(def) = catalog.runbook(name, plan.target.service.as_deref()) else {
                 return failed(format!("runbook `{name}` is no longer configured"));
             };
-            // The host comes from the plan that was confirmed, nothing else.
-            let host = plan.parameters.get("host").map(String::as_str);
-            let argv = match runbook::render_argv(def, plan.target.service.as_deref(), host) {
+            // The values come from the plan that was confirmed, nothing else.
+            let param = |k: &str| plan.parameters.get(k).cloned();
+            let values = runbook::Placeholders {
+                service: plan.target.service.clone(),
+                host: param("host"),
+                namespace: param("namespace"),
+                context: param("context"),
+                container: param("container"),
+            };
+            let argv = match runbook::render_argv(def, &values) {
                 Ok(a) => a,
                 Err(e) => return failed(e),
             };

@@ -13,6 +13,7 @@ pub mod kube;
 pub mod plan;
 pub mod policy;
 pub mod runbook;
+pub mod scope;
 pub mod silence;
 
 pub use executor::{Command, Ops, OpsContext, spawn};

@@ -50,6 +50,7 @@ pub fn plan(
             runbook,
             service,
             host,
+            scope,
         } => {
             let def = catalog
                 .runbook(runbook, service.as_deref())
@@ -76,7 +77,22 @@ pub fn plan(
                         ),
                     )
                 })?;
-            runbook_plan(catalog, def, service.as_deref(), host.as_deref(), id)?
+            let resolved =
+                super::scope::resolve(catalog, policy, service.as_deref(), host.as_deref(), scope)
+                    .map_err(|e| {
+                        let unresolved = Target {
+                            key: runbook_key(def, service.as_deref(), host.as_deref()),
+                            name: host
+                                .as_deref()
+                                .or(service.as_deref())
+                                .unwrap_or(runbook)
+                                .into(),
+                            service: service.clone(),
+                            environment: None,
+                        };
+                        (Some(unresolved), e)
+                    })?;
+            runbook_plan(catalog, def, resolved, id)?
         }
     };
     if let Err(reason) = policy.allows(&plan.target) {
@@ -265,30 +281,37 @@ fn verify_plan(b: &BackupEntry, id: u64) -> ActionPlan {
 /// run at once and two on the same host do not; the service, when given,
 /// is kept so its environment's rules still apply.
 fn runbook_plan(
-    catalog: &Catalog,
+    _catalog: &Catalog,
     def: &RunbookDef,
-    service: Option<&str>,
-    host: Option<&str>,
+    resolved: super::scope::Resolved,
     id: u64,
 ) -> Result<ActionPlan, (Option<Target>, String)> {
-    let service_info = service.and_then(|s| catalog.service(s));
+    let values = resolved.values;
+    let service = values.service.as_deref();
+    let host = values.host.as_deref();
     let target = Target {
-        key: match (host, service) {
-            (Some(h), _) => format!("host/{h}"),
-            (None, Some(s)) => format!("service/{s}"),
-            (None, None) => format!("runbook/{}", def.name),
-        },
+        key: runbook_key(def, service, host),
         name: host.or(service).unwrap_or(&def.name).to_string(),
         service: service.map(str::to_string),
-        environment: service_info.and_then(|s| s.environment.clone()),
+        environment: resolved.environment,
     };
-    let argv = runbook::render_argv(def, service, host).map_err(|e| (Some(target.clone()), e))?;
+    let argv = runbook::render_argv(def, &values).map_err(|e| (Some(target.clone()), e))?;
     let mut parameters = BTreeMap::new();
     parameters.insert("argv".into(), shown_argv(&argv));
-    if let Some(h) = host {
-        // The executor renders from this, the confirmed plan, not from
-        // anything sent later.
-        parameters.insert("host".into(), h.to_string());
+    // The executor renders from these, the confirmed plan, not from
+    // anything sent later.
+    for (key, value) in [
+        ("host", &values.host),
+        ("context", &values.context),
+        ("namespace", &values.namespace),
+        ("container", &values.container),
+    ] {
+        if let Some(v) = value {
+            parameters.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(env) = &target.environment {
+        parameters.insert("environment".into(), env.clone());
     }
     if let Some(cwd) = &def.cwd {
         parameters.insert("cwd".into(), cwd.display().to_string());
@@ -340,6 +363,15 @@ fn runbook_plan(
         follow_up,
         cancellable: true,
     })
+}
+
+/// What a runbook run occupies: its host, else its service, else itself.
+fn runbook_key(def: &RunbookDef, service: Option<&str>, host: Option<&str>) -> String {
+    match (host, service) {
+        (Some(h), _) => format!("host/{h}"),
+        (None, Some(s)) => format!("service/{s}"),
+        (None, None) => format!("runbook/{}", def.name),
+    }
 }
 
 /// argv as a shell would need it quoted, for display only.

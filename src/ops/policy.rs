@@ -27,6 +27,17 @@ impl Policy {
         Ok(())
     }
 
+    /// Of the environments that apply to one target, the strictest: a
+    /// read-only one, else a protected one, else the first.
+    pub fn strictest(&self, candidates: Vec<String>) -> Option<String> {
+        let rank = |name: &String| match self.environments.get(name) {
+            Some(e) if e.read_only => 0,
+            Some(e) if e.protected => 1,
+            _ => 2,
+        };
+        candidates.into_iter().min_by_key(rank)
+    }
+
     pub fn is_protected(&self, target: &Target) -> bool {
         target
             .environment

@@ -13,65 +13,88 @@ use tokio_util::sync::CancellationToken;
 use super::catalog::RunbookDef;
 use crate::config::placeholders;
 use crate::model::Outcome;
+use crate::model::text::is_unsafe_char;
+
+/// The values a runbook's placeholders are filled with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Placeholders {
+    pub service: Option<String>,
+    /// The instance selected in the Fleet pane (or `--host`).
+    pub host: Option<String>,
+    pub namespace: Option<String>,
+    pub context: Option<String>,
+    pub container: Option<String>,
+}
+
+impl Placeholders {
+    fn get(&self, name: &str) -> Option<Option<&str>> {
+        Some(match name {
+            "service" => self.service.as_deref(),
+            "host" => self.host.as_deref(),
+            "namespace" => self.namespace.as_deref(),
+            "context" => self.context.as_deref(),
+            "container" => self.container.as_deref(),
+            _ => return None,
+        })
+    }
+}
 
 /// Substitutes placeholders. A service named `x; rm -rf /` stays one
-/// argument: there is no shell to interpret it. `host` is the instance
-/// selected in the Fleet pane (or `--host`), for `{host}`.
-pub fn render_argv(
-    def: &RunbookDef,
-    service: Option<&str>,
-    host: Option<&str>,
-) -> Result<Vec<String>, String> {
+/// argument: there is no shell to interpret it. Every value comes from
+/// something opsboard was told (a label, a name the API reported, a flag),
+/// so one that an argv parser would read as an option (`-oProxyCommand=…`
+/// for `ssh {service}`) or that carries control characters is refused.
+pub fn render_argv(def: &RunbookDef, values: &Placeholders) -> Result<Vec<String>, String> {
     let mut out = Vec::with_capacity(def.command.len());
     for arg in &def.command {
         let mut rendered = arg.clone();
         for ph in placeholders(arg) {
-            let value = match ph {
-                "service" => service.map(str::to_string).ok_or_else(|| {
-                    format!(
-                        "runbook `{}` uses {{service}}: select a service first",
-                        def.name
-                    )
-                })?,
-                "host" => checked_host(def, host)?.to_string(),
-                "namespace" | "context" | "container" => {
-                    return Err(format!(
-                        "runbook `{}` uses {{{ph}}}, but {} has no binding that provides it",
-                        def.name,
-                        service.unwrap_or("this target")
-                    ));
-                }
-                other => {
-                    return Err(format!(
-                        "runbook `{}`: unknown placeholder {{{other}}}",
-                        def.name
-                    ));
-                }
+            let Some(value) = values.get(ph) else {
+                return Err(format!(
+                    "runbook `{}`: unknown placeholder {{{ph}}}",
+                    def.name
+                ));
             };
-            rendered = rendered.replace(&format!("{{{ph}}}"), &value);
+            let value = checked(def, ph, value, values.service.as_deref())?;
+            rendered = rendered.replace(&format!("{{{ph}}}"), value);
         }
         out.push(rendered);
     }
     Ok(out)
 }
 
-/// The host for `{host}`. Host names come from what instances report, so
-/// one that an argv parser would read as an option (`-oProxyCommand=…` for
-/// `ssh {host}`) or that carries control characters is refused.
-fn checked_host<'a>(def: &RunbookDef, host: Option<&'a str>) -> Result<&'a str, String> {
-    let Some(host) = host else {
-        return Err(format!(
-            "runbook `{}` uses {{host}}: select an instance in the Fleet pane (or pass --host)",
-            def.name
-        ));
+/// The value for `{ph}`, or why there is none or it is refused.
+fn checked<'a>(
+    def: &RunbookDef,
+    ph: &str,
+    value: Option<&'a str>,
+    service: Option<&str>,
+) -> Result<&'a str, String> {
+    let Some(value) = value else {
+        return Err(match ph {
+            "service" => format!(
+                "runbook `{}` uses {{service}}: select a service first",
+                def.name
+            ),
+            "host" => format!(
+                "runbook `{}` uses {{host}}: select an instance in the Fleet pane (or pass --host)",
+                def.name
+            ),
+            _ => format!(
+                "runbook `{}` uses {{{ph}}}, but {} has no binding that provides it",
+                def.name,
+                service.unwrap_or("this target")
+            ),
+        });
     };
-    if host.is_empty() || host.starts_with('-') || host.chars().any(char::is_control) {
+    if value.is_empty() || value.starts_with('-') || value.chars().any(is_unsafe_char) {
         return Err(format!(
-            "runbook `{}`: refusing host {host:?} for {{host}} (empty, starts with `-`, or has control characters)",
-            def.name
+            "runbook `{}`: refusing {:?} for {{{ph}}} (empty, starts with `-` so a program would read it as an option, or has control characters)",
+            def.name,
+            crate::model::text::clean(value)
         ));
     }
-    Ok(host)
+    Ok(value)
 }
 
 /// How a runbook run ended.
@@ -230,22 +253,30 @@ mod tests {
         }
     }
 
+    fn vals(service: Option<&str>, host: Option<&str>) -> Placeholders {
+        Placeholders {
+            service: service.map(str::to_string),
+            host: host.map(str::to_string),
+            ..Placeholders::default()
+        }
+    }
+
     #[test]
     fn placeholders_never_split_an_argument() {
         let d = def(&["echo", "deploy/{service}", "{service}"]);
-        let argv = render_argv(&d, Some("x; rm -rf /"), None).unwrap();
+        let argv = render_argv(&d, &vals(Some("x; rm -rf /"), None)).unwrap();
         assert_eq!(argv, vec!["echo", "deploy/x; rm -rf /", "x; rm -rf /"]);
     }
 
     #[test]
     fn host_fills_its_placeholder_as_one_argument() {
         let d = def(&["ssh", "{host}", "uptime", "host={host}/{service}"]);
-        let argv = render_argv(&d, Some("api"), Some("rpi-007")).unwrap();
+        let argv = render_argv(&d, &vals(Some("api"), Some("rpi-007"))).unwrap();
         assert_eq!(argv, vec!["ssh", "rpi-007", "uptime", "host=rpi-007/api"]);
 
         // No shell: shell syntax in a host name stays inside its argument.
         let d = def(&["echo", "ping", "{host}"]);
-        let argv = render_argv(&d, None, Some("a; rm -rf /")).unwrap();
+        let argv = render_argv(&d, &vals(None, Some("a; rm -rf /"))).unwrap();
         assert_eq!(argv, vec!["echo", "ping", "a; rm -rf /"]);
     }
 
@@ -253,18 +284,83 @@ mod tests {
     fn host_is_required_and_must_not_look_like_an_option() {
         let d = def(&["echo", "ping", "{host}"]);
         assert_eq!(
-            render_argv(&d, Some("api"), None).unwrap_err(),
+            render_argv(&d, &vals(Some("api"), None)).unwrap_err(),
             "runbook `rb` uses {host}: select an instance in the Fleet pane (or pass --host)"
         );
         for bad in ["", "-oProxyCommand=touch /tmp/x", "a\nb"] {
-            let e = render_argv(&d, None, Some(bad)).unwrap_err();
-            assert!(e.contains("refusing host"), "{bad:?}: {e}");
+            let e = render_argv(&d, &vals(None, Some(bad))).unwrap_err();
+            assert!(
+                e.contains("refusing") && e.contains("{host}"),
+                "{bad:?}: {e}"
+            );
         }
         // A runbook without {host} ignores a selected host.
         let d = def(&["echo", "{service}"]);
         assert_eq!(
-            render_argv(&d, Some("api"), Some("rpi-007")).unwrap(),
+            render_argv(&d, &vals(Some("api"), Some("rpi-007"))).unwrap(),
             vec!["echo", "api"]
+        );
+    }
+
+    #[test]
+    fn every_placeholder_refuses_options_and_control_characters() {
+        for ph in ["service", "host", "namespace", "context", "container"] {
+            let d = def(&["ssh", &format!("{{{ph}}}")]);
+            for bad in [
+                "-oProxyCommand=touch /tmp/pwned",
+                "--kubeconfig=/tmp/x",
+                "a\x1b]52;c;eA==\x07",
+                "ok\u{202e}",
+                "",
+            ] {
+                let mut v = Placeholders::default();
+                let value = Some(bad.to_string());
+                match ph {
+                    "service" => v.service = value,
+                    "host" => v.host = value,
+                    "namespace" => v.namespace = value,
+                    "context" => v.context = value,
+                    _ => v.container = value,
+                }
+                let e = render_argv(&d, &v).unwrap_err();
+                assert!(
+                    e.contains("refusing") && e.contains(ph),
+                    "{ph} {bad:?}: {e}"
+                );
+                assert!(!e.contains('\x1b'), "the refusal itself is clean: {e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn bindings_fill_namespace_context_and_container() {
+        let d = def(&[
+            "kubectl",
+            "--context",
+            "{context}",
+            "-n",
+            "{namespace}",
+            "exec",
+            "{container}",
+        ]);
+        let v = Placeholders {
+            service: Some("api".into()),
+            host: None,
+            namespace: Some("shop".into()),
+            context: Some("prod".into()),
+            container: Some("api-1".into()),
+        };
+        assert_eq!(
+            render_argv(&d, &v).unwrap(),
+            vec![
+                "kubectl",
+                "--context",
+                "prod",
+                "-n",
+                "shop",
+                "exec",
+                "api-1"
+            ]
         );
     }
 
@@ -272,18 +368,18 @@ mod tests {
     fn missing_values_are_refusals() {
         let d = def(&["kubectl", "-n", "{namespace}", "get", "pods"]);
         assert!(
-            render_argv(&d, Some("api"), Some("rpi-007"))
+            render_argv(&d, &vals(Some("api"), Some("rpi-007")))
                 .unwrap_err()
                 .contains("{namespace}")
         );
         for ph in ["context", "container"] {
             let d = def(&["echo", &format!("{{{ph}}}")]);
-            let e = render_argv(&d, Some("api"), Some("rpi-007")).unwrap_err();
+            let e = render_argv(&d, &vals(Some("api"), Some("rpi-007"))).unwrap_err();
             assert!(e.contains("has no binding that provides it"), "{e}");
         }
         let d = def(&["echo", "{service}"]);
         assert!(
-            render_argv(&d, None, None)
+            render_argv(&d, &vals(None, None))
                 .unwrap_err()
                 .contains("select a service")
         );

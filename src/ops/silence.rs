@@ -31,12 +31,17 @@ fn read_created_by() -> String {
     format!("{user}@{host}")
 }
 
-fn target(server: &str) -> Target {
+/// A silence's target: the Alertmanager, in the environment it names.
+fn target(catalog: &Catalog, server: &str) -> Target {
     Target {
         key: format!("alertmanager/{server}"),
         name: server.to_string(),
         service: None,
-        environment: None,
+        environment: catalog
+            .alertmanager_environments
+            .iter()
+            .find(|(a, _)| a == server)
+            .map(|(_, e)| e.clone()),
     }
 }
 
@@ -58,7 +63,7 @@ pub fn plan(
             .map(|a| a.name.as_str())
             .collect();
         return Err((
-            Some(target(server)),
+            Some(target(catalog, server)),
             format!(
                 "no Alertmanager `{server}` (configured: {})",
                 if known.is_empty() {
@@ -110,7 +115,7 @@ pub fn plan(
     };
     Ok(ActionPlan {
         id,
-        target: target(server),
+        target: target(catalog, server),
         verb,
         parameters,
         what_will_happen,

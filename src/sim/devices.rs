@@ -226,6 +226,7 @@ pub fn fleet_config(plan: &DevicePlan, addr: SocketAddr, name: &str) -> FleetCon
         timeout: Some(Duration::from_secs(2)),
         concurrency: None,
         offline_threshold: None,
+        environment: None,
         service: None,
         tls_verify: true,
     }

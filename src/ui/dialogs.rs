@@ -13,7 +13,10 @@ use crate::model::{ActionPlan, Confirmation, Risk};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match &state.dialog {
-        Some(Dialog::Confirm { plan, typed }) => confirm(frame, area, plan, typed, state, theme),
+        Some(Dialog::Confirm { plan, typed, .. }) => {
+            confirm(frame, area, plan, typed, state, theme)
+        }
+        Some(Dialog::Quit { running }) => quit(frame, area, *running, theme),
         Some(Dialog::Palette {
             service,
             query,
@@ -209,6 +212,44 @@ fn confirm(
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
     frame.render_widget(Paragraph::new(t.prompt).wrap(Wrap { trim: false }), bottom);
+}
+
+/// Asked when `q` is pressed while jobs run: quitting stops them halfway.
+fn quit(frame: &mut Frame, area: Rect, running: usize, theme: &Theme) {
+    let lines = vec![
+        Line::styled(
+            format!(
+                "{running} job{} still running.",
+                if running == 1 { " is" } else { "s are" }
+            ),
+            theme.text,
+        ),
+        Line::styled(
+            "Quitting now cancels them; each is recorded as cancelled or interrupted.",
+            theme.dim,
+        ),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("w", theme.key),
+            Span::styled(" wait, then quit   ", theme.text),
+            Span::styled("q", theme.key),
+            Span::styled(" quit now   ", theme.text),
+            Span::styled("Esc", theme.key),
+            Span::styled(" stay", theme.text),
+        ]),
+    ];
+    let width = 60.min(area.width);
+    let inner_w = width.saturating_sub(2);
+    let r = popup(area, width, rows(&lines, inner_w) + 2);
+    frame.render_widget(Clear, r);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border)
+        .title(Span::styled(" Quit? ", theme.title))
+        .style(theme.popup);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -32,6 +32,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 hints.push(("Enter".into(), "confirm".into(), 0));
                 hints.push(("Esc".into(), "cancel".into(), 0));
             }
+            Dialog::Quit { .. } => {
+                hints.push(("w".into(), "wait, then quit".into(), 0));
+                hints.push(("q".into(), "quit now".into(), 0));
+                hints.push(("Esc".into(), "stay".into(), 0));
+            }
             Dialog::Scale { .. } => {
                 hints.push(("+/-".into(), "adjust".into(), 1));
                 hints.push(("Enter".into(), "plan".into(), 0));

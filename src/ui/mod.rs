@@ -14,6 +14,7 @@ pub mod help;
 pub mod logs;
 pub mod metrics_cells;
 pub mod nodes;
+pub mod scrub;
 pub mod services;
 pub mod silence_dialog;
 pub mod sparkline;
@@ -81,6 +82,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     if state.help_open {
         help::render(frame, area, state, theme);
     }
+    scrub::scrub(frame.buffer_mut());
 }
 
 /// Truncates `s` to `width` display columns, marking the cut with `…`.

@@ -183,6 +183,14 @@ impl Pty {
             .expect("write to the pty");
     }
 
+    /// Confirms a dialog as a person does: after reading it. opsboard
+    /// ignores a confirming key that comes within a moment of the dialog
+    /// being drawn (a double Enter meant for the dialog before).
+    pub fn confirm(&mut self, bytes: impl AsRef<[u8]>) {
+        thread::sleep(Duration::from_millis(400));
+        self.send(bytes);
+    }
+
     /// Presses Esc alone: a short pause before and after keeps it from
     /// being read together with a neighbouring key as Alt+key.
     pub fn send_esc(&mut self) {

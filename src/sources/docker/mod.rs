@@ -156,6 +156,7 @@ mod tests {
                 name: "edge".into(),
                 endpoint: Some("tcp://edge:2376".into()),
                 tls_cert_path: Some("/certs".into()),
+                environment: None,
             }],
             disabled: false,
         };
