@@ -588,7 +588,7 @@ impl Actor {
             c.cancel();
         }
         let deadline = tokio::time::Instant::now() + grace;
-        while !self.cancels.is_empty() {
+        while !self.cancels.is_empty() && !grace.is_zero() {
             match tokio::time::timeout_at(deadline, done_rx.recv()).await {
                 Ok(Some(d)) => self.finish(d).await,
                 Ok(None) | Err(_) => break,
