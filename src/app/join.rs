@@ -153,7 +153,10 @@ pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
                         .into_iter()
                         .find(|n| !state.services.iter().any(|s| &s.name == n))
                         .unwrap_or_else(|| {
-                            format!("{host}:{name}:{}", &c.id[..c.id.len().min(12)])
+                            // By characters: an id is whatever the daemon
+                            // (or something posing as one) sent.
+                            let short: String = c.id.chars().take(12).collect();
+                            format!("{host}:{name}:{short}")
                         }),
                 };
                 let mut s = Service::new(name);
