@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod backup;
 pub mod catalog;
+pub mod child_env;
 pub mod docker;
 pub mod executor;
 pub mod follow;

@@ -1,6 +1,8 @@
 //! Child processes whose stdout is the backup: a configured argv, and
 //! `pg_dump`. No shell is involved; the child runs in its own process group
-//! so cancel and timeout kill everything it started.
+//! so cancel and timeout kill everything it started, with an explicit
+//! environment ([`crate::ops::child_env`]). A child that exits 0 without
+//! writing anything has not made a backup.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -16,6 +18,8 @@ use tokio::task::JoinHandle;
 
 use super::store::Partial;
 use super::{BackupError, CHUNK};
+use crate::model::text;
+use crate::ops::child_env;
 
 /// Bytes of stderr kept; the tail quoted on failure is cut from these.
 const STDERR_KEEP: usize = 16 * 1024;
@@ -34,12 +38,14 @@ pub(super) async fn capture(
     };
     let mut cmd = Command::new(program);
     cmd.args(args);
+    child_env::apply(&mut cmd, child_env::NO_EXTRA);
     let phase = format!("running {program}");
     stream_child(cmd, program, compress, out, &phase).await
 }
 
-/// Runs `cmd`, streaming its stdout (gzip-compressed when `compress`) into
-/// `out`. A non-zero exit is a `Command` error quoting the stderr tail.
+/// Runs `cmd` (its environment already set by the caller), streaming its
+/// stdout (gzip-compressed when `compress`) into `out`. A non-zero exit is
+/// a `Command` error quoting the stderr tail; an empty stdout is `Empty`.
 pub(super) async fn stream_child(
     mut cmd: Command,
     program: &str,
@@ -56,15 +62,19 @@ pub(super) async fn stream_child(
     let mut child = cmd
         .spawn()
         .map_err(|e| BackupError::io(PathBuf::from(program), e))?;
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let stderr = child.stderr.take().expect("stderr is piped");
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(BackupError::io(
+            PathBuf::from(program),
+            std::io::Error::other("the child's stdout or stderr is not piped"),
+        ));
+    };
     let tail = Arc::new(Mutex::new(Vec::new()));
     let mut guard = GroupGuard {
         pgid: child.id(),
         stderr_task: Some(tokio::spawn(keep_tail(stderr, Arc::clone(&tail)))),
     };
 
-    copy_stdout(stdout, compress, out).await?;
+    let produced = copy_stdout(stdout, compress, out).await?;
 
     let status = child
         .wait()
@@ -86,14 +96,23 @@ pub(super) async fn stream_child(
             stderr_tail: tail_lines(&kept),
         });
     }
+    if produced == 0 {
+        // A dump tool that lost its input, or a script that forgot to
+        // print: exit 0 is not a backup.
+        return Err(BackupError::Empty {
+            program: program.to_string(),
+        });
+    }
     Ok(())
 }
 
+/// Copies stdout into `out`; returns how many bytes the child wrote.
 async fn copy_stdout(
     mut stdout: ChildStdout,
     compress: bool,
     out: &mut Partial<'_>,
-) -> Result<(), BackupError> {
+) -> Result<u64, BackupError> {
+    let mut produced = 0u64;
     let mut buf = vec![0u8; CHUNK];
     let mut gz =
         compress.then(|| GzEncoder::new(Vec::with_capacity(CHUNK), Compression::default()));
@@ -105,6 +124,7 @@ async fn copy_stdout(
         if n == 0 {
             break;
         }
+        produced += n as u64;
         match gz.as_mut() {
             None => out.write(&buf[..n]).await?,
             Some(enc) => {
@@ -119,7 +139,7 @@ async fn copy_stdout(
         let rest = enc.finish().map_err(|e| BackupError::io(out.path(), e))?;
         out.write(&rest).await?;
     }
-    Ok(())
+    Ok(produced)
 }
 
 async fn keep_tail(mut stderr: ChildStderr, tail: Arc<Mutex<Vec<u8>>>) {
@@ -137,12 +157,16 @@ async fn keep_tail(mut stderr: ChildStderr, tail: Arc<Mutex<Vec<u8>>>) {
     }
 }
 
-/// The last non-empty lines of `bytes`, each cut to a sane width.
+/// The last non-empty lines of `bytes`, each cut to a sane width, with
+/// every registered secret masked and control characters replaced: this
+/// is a tool's output on its way into a job message.
 pub(super) fn tail_lines(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text
+    let raw = String::from_utf8_lossy(bytes);
+    // Masked before it is cut, so no cut can leave half a secret.
+    let text = text::redact(&raw);
+    let lines: Vec<String> = text
         .lines()
-        .map(str::trim_end)
+        .map(|l| text::clean(l.trim_end()).into_owned())
         .filter(|l| !l.is_empty())
         .collect();
     let start = lines.len().saturating_sub(TAIL_LINES);
@@ -153,7 +177,7 @@ pub(super) fn tail_lines(bytes: &[u8]) -> String {
                 let cut: String = l.chars().take(400).collect();
                 format!("{cut}…")
             } else {
-                (*l).to_string()
+                l.clone()
             }
         })
         .collect::<Vec<_>>()
@@ -169,14 +193,14 @@ struct GroupGuard {
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        if let Some(pgid) = self.pgid {
+        if let Some(pgid) = self.pgid.and_then(|p| i32::try_from(p).ok()) {
             // `kill_on_drop` ends the leader; this ends what it started.
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pgid}")])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            // A signal, not a `kill` child process: nothing to spawn while
+            // tearing down.
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
         if let Some(task) = self.stderr_task.take() {
             task.abort();
@@ -195,5 +219,16 @@ mod tests {
         assert!(t.starts_with("line 13\n"), "{t}");
         assert!(t.ends_with("line 20"), "{t}");
         assert_eq!(tail_lines(b""), "");
+    }
+
+    #[test]
+    fn tail_masks_secrets_and_control_characters() {
+        text::register_secret("tail-secret-93b1");
+        let t =
+            tail_lines(b"FATAL: password tail-secret-93b1 rejected\r\n\x1b]52;c;aGk=\x07oops\n");
+        assert!(!t.contains("tail-secret-93b1"), "{t}");
+        assert!(t.contains(text::MASK), "{t}");
+        assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
+        assert!(t.starts_with("FATAL: password *** rejected\n"), "{t:?}");
     }
 }

@@ -1,17 +1,19 @@
 //! A tar.gz of a directory, built in-process on a blocking thread and
 //! streamed through a bounded channel: memory stays constant whatever the
-//! size of the tree.
+//! size of the tree. A file that changes while it is read fails the
+//! backup, as GNU tar does ("file changed as we read it").
 
 use std::fs;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use tar::{Builder, EntryType, Header, HeaderMode};
 use tokio::sync::mpsc;
 
+use super::safe_fs::open_regular;
 use super::store::Partial;
 use super::{BackupError, CHUNK};
 
@@ -122,50 +124,106 @@ fn walk(
     Ok(())
 }
 
-/// Appends exactly the size the header states, even if the file changes
-/// while it is read (shorter: padded with zeros; longer: cut).
+/// Appends the file with exactly the size its header states, and fails
+/// with GNU tar's "file changed as we read it" when the file turns out
+/// shorter or longer than that, or is modified while it is read: an entry
+/// padded with zeros or cut short is not a backup of the file, and the
+/// header cannot be rewritten once streamed.
 fn append_file(tar: &mut Tar, abs: &Path, rel: &Path) -> Result<(), BackupError> {
     let err = |e| BackupError::io(abs, e);
-    let file = fs::File::open(abs).map_err(err)?;
+    // Not through a symlink or into a FIFO swapped in since the walk.
+    let file = open_regular(abs).map_err(err)?;
     let meta = file.metadata().map_err(err)?;
     let mut header = Header::new_gnu();
     header.set_metadata_in_mode(&meta, HeaderMode::Complete);
     let data = Exact {
         file,
+        size: meta.len(),
         left: meta.len(),
-        path: abs.to_path_buf(),
+        before: Stamp::of(&meta),
+        checked_end: false,
     };
     tar.append_data(&mut header, rel, data).map_err(err)
 }
 
+/// What tells that a file changed: its size and change times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    fn of(m: &fs::Metadata) -> Stamp {
+        Stamp {
+            len: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+}
+
+/// Reads exactly `size` bytes of a file, or fails.
 struct Exact {
     file: fs::File,
+    size: u64,
     left: u64,
-    path: PathBuf,
+    before: Stamp,
+    checked_end: bool,
+}
+
+fn changed(why: String) -> io::Error {
+    io::Error::other(format!("file changed as we read it ({why})"))
+}
+
+impl Exact {
+    /// At the stated size: nothing more to read, and the file as it was.
+    fn check_end(&mut self) -> io::Result<()> {
+        if self.checked_end {
+            return Ok(());
+        }
+        self.checked_end = true;
+        let mut probe = [0u8; 1];
+        let more = loop {
+            match self.file.read(&mut probe) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
+        if more > 0 {
+            return Err(changed(format!(
+                "it grew past the {} bytes it had when its entry was started",
+                self.size
+            )));
+        }
+        if Stamp::of(&self.file.metadata()?) != self.before {
+            return Err(changed("it was modified while being read".into()));
+        }
+        Ok(())
+    }
 }
 
 impl Read for Exact {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 || buf.is_empty() {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            self.check_end()?;
             return Ok(0);
         }
         let want = buf
             .len()
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = match self.file.read(&mut buf[..want]) {
-            Ok(0) => {
-                // Shrunk while read: keep the archive well-formed.
-                buf[..want].fill(0);
-                want
-            }
-            Ok(n) => n,
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("reading {}: {e}", self.path.display()),
-                ));
-            }
-        };
+        let n = self.file.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(changed(format!(
+                "it shrank from {} to {} bytes while being read",
+                self.size,
+                self.size - self.left
+            )));
+        }
         self.left -= n as u64;
         Ok(n)
     }
@@ -207,11 +265,98 @@ impl Write for ChannelWriter {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::io::{Read as _, Seek as _, Write as _};
+    use std::time::{Duration, SystemTime};
 
     use tokio_util::sync::CancellationToken;
 
     use super::super::{BackupError, BackupSource, BackupSpec, run};
+    use super::{Exact, Stamp};
+
+    fn exact(path: &std::path::Path) -> Exact {
+        let file = std::fs::File::open(path).unwrap();
+        let meta = file.metadata().unwrap();
+        Exact {
+            file,
+            size: meta.len(),
+            left: meta.len(),
+            before: Stamp::of(&meta),
+            checked_end: false,
+        }
+    }
+
+    fn read_all(e: &mut Exact) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        std::io::copy(e, &mut out).map(|_| out)
+    }
+
+    #[test]
+    fn an_unchanged_file_is_read_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, vec![7u8; 100_000]).unwrap();
+        assert_eq!(read_all(&mut exact(&p)).unwrap(), vec![7u8; 100_000]);
+    }
+
+    #[test]
+    fn a_file_truncated_while_read_is_an_error_not_zeros() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log");
+        std::fs::write(&p, vec![1u8; 100_000]).unwrap();
+        let mut e = exact(&p);
+        let mut head = vec![0u8; 10_000];
+        e.read_exact(&mut head).unwrap();
+        // `copytruncate` log rotation, mid-archive.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(5_000)
+            .unwrap();
+        let err = read_all(&mut e).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "file changed as we read it (it shrank from 100000 to 10000 bytes while being read)"
+        );
+    }
+
+    #[test]
+    fn a_file_that_grows_or_is_rewritten_while_read_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("grows");
+        std::fs::write(&p, vec![1u8; 1000]).unwrap();
+        let mut e = exact(&p);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(b"more")
+            .unwrap();
+        let err = read_all(&mut e).unwrap_err().to_string();
+        assert!(
+            err.starts_with("file changed as we read it (it grew past the 1000 bytes"),
+            "{err}"
+        );
+
+        let p = dir.path().join("rewritten");
+        std::fs::write(&p, vec![1u8; 1000]).unwrap();
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let mut e = exact(&p);
+        let mut f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.rewind().unwrap();
+        f.write_all(&[2u8; 1000]).unwrap();
+        let err = read_all(&mut e).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "file changed as we read it (it was modified while being read)"
+        );
+    }
 
     fn spec(dir: &std::path::Path, path: std::path::PathBuf) -> BackupSpec {
         BackupSpec {

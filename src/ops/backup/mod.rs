@@ -9,9 +9,11 @@
 
 mod command;
 mod files;
+mod pg_conn;
 mod postgres;
 mod redis;
 mod retention;
+mod safe_fs;
 mod scan;
 mod store;
 mod verify;
@@ -26,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Secret;
 use crate::model::{BackupKind, Progress};
 
-pub use retention::apply_retention;
+pub use retention::{RetentionReport, apply_retention, apply_retention_after};
 pub use scan::scan;
 pub use verify::verify;
 
@@ -148,9 +150,37 @@ pub struct Written {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
-    /// No check failed (skipped checks do not fail a verification).
+    /// Every check passed. A check that could not run (its tool missing)
+    /// makes this false too: an unchecked file is not a verified one.
     pub ok: bool,
     pub checks: Vec<Check>,
+}
+
+impl Verification {
+    /// No check failed, but one could not run: the file is neither known
+    /// good nor known bad, and does not count as a verified backup.
+    pub fn not_verified(&self) -> bool {
+        !self.checks.iter().any(|c| c.outcome.is_failed())
+            && self
+                .checks
+                .iter()
+                .any(|c| matches!(c.outcome, CheckOutcome::NotVerified(_)))
+    }
+
+    /// One line for a job message: every check with its outcome, and the
+    /// reason of each that did not pass, e.g. `checksum passed,
+    /// redis-check-rdb NOT VERIFIED (redis-check-rdb not found on PATH …)`.
+    pub fn summary(&self) -> String {
+        self.checks
+            .iter()
+            .map(|c| match &c.outcome {
+                CheckOutcome::Passed(_) => format!("{} passed", c.name),
+                CheckOutcome::Failed(why) => format!("{} FAILED ({why})", c.name),
+                CheckOutcome::NotVerified(why) => format!("{} NOT VERIFIED ({why})", c.name),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,8 +195,9 @@ pub struct Check {
 pub enum CheckOutcome {
     Passed(String),
     Failed(String),
-    /// The tool is not installed.
-    Skipped(String),
+    /// The check could not run (its tool is not installed or cannot be
+    /// executed): says nothing about the file either way.
+    NotVerified(String),
 }
 
 impl CheckOutcome {
@@ -174,14 +205,18 @@ impl CheckOutcome {
         match self {
             CheckOutcome::Passed(_) => "passed",
             CheckOutcome::Failed(_) => "failed",
-            CheckOutcome::Skipped(_) => "skipped",
+            CheckOutcome::NotVerified(_) => "not verified",
         }
     }
 
     pub fn detail(&self) -> &str {
         match self {
-            CheckOutcome::Passed(d) | CheckOutcome::Failed(d) | CheckOutcome::Skipped(d) => d,
+            CheckOutcome::Passed(d) | CheckOutcome::Failed(d) | CheckOutcome::NotVerified(d) => d,
         }
+    }
+
+    pub fn is_failed(&self) -> bool {
+        matches!(self, CheckOutcome::Failed(_))
     }
 }
 
@@ -202,7 +237,10 @@ pub enum BackupError {
         /// The last lines of its stderr.
         stderr_tail: String,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("`{program}` exited 0 but the command wrote nothing to stdout; no backup was kept")]
+    Empty { program: String },
+    /// The path may come from the tree being archived: shown cleaned.
+    #[error("{}: {source}", crate::model::text::safe(&path.display().to_string()))]
     Io {
         path: PathBuf,
         #[source]

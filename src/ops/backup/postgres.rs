@@ -1,5 +1,7 @@
-//! `pg_dump --format=custom`, with the password passed in the child's
-//! environment (`PGPASSWORD`), never in its argv.
+//! `pg_dump --format=custom`, with every connection parameter in a private
+//! service file (see [`super::pg_conn`]): nothing about the connection on
+//! its command line, only the allowlisted environment plus
+//! `PGSERVICEFILE` and `PGSERVICE`.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -10,86 +12,49 @@ use tokio::process::Command;
 
 use super::BackupError;
 use super::command::stream_child;
+use super::pg_conn;
+use super::safe_fs::PrivateDir;
 use super::store::Partial;
 use crate::config::Secret;
+use crate::ops::child_env;
+
+/// The service name in the generated file.
+const SERVICE: &str = "opsboard";
 
 pub(super) async fn dump(url: &Secret, out: &mut Partial<'_>) -> Result<(), BackupError> {
-    let (conninfo, password) = split_url(url)?;
+    let service = pg_conn::parse(url)?.service_file(SERVICE, &url.source().to_string())?;
     let pg_dump = find_program("pg_dump").ok_or_else(|| {
         BackupError::Config(
             "pg_dump is not installed (not on PATH nor in /usr/lib/postgresql/*/bin)".into(),
         )
     })?;
-    let mut cmd = Command::new(&pg_dump);
-    cmd.arg("--format=custom")
-        .arg("--no-password")
-        .arg(format!("--dbname={conninfo}"));
+    // Removed when this future ends: finished, failed, cancelled or timed
+    // out (pg_dump is killed first).
+    let dir =
+        PrivateDir::create("opsboard-pg-").map_err(|e| BackupError::io(std::env::temp_dir(), e))?;
+    let file = dir
+        .write("pg_service.conf", &service.text)
+        .map_err(|e| BackupError::io(dir.path(), e))?;
+    let cmd = pg_dump_command(&pg_dump, &file, service.password_env.as_deref());
+    drop(service);
+    let result = stream_child(cmd, "pg_dump", false, out, "running pg_dump").await;
+    drop(dir);
+    result
+}
+
+/// The pg_dump invocation: no connection information in its argv.
+fn pg_dump_command(pg_dump: &Path, service_file: &Path, password: Option<&[u8]>) -> Command {
+    let mut cmd = Command::new(pg_dump);
+    cmd.arg("--format=custom").arg("--no-password");
+    let mut extra: Vec<(&str, OsString)> = vec![
+        ("PGSERVICEFILE", service_file.as_os_str().to_owned()),
+        ("PGSERVICE", SERVICE.into()),
+    ];
     if let Some(pw) = password {
-        cmd.env("PGPASSWORD", pw);
+        extra.push(("PGPASSWORD", OsString::from_vec(pw.to_vec())));
     }
-    stream_child(cmd, "pg_dump", false, out, "running pg_dump").await
-}
-
-/// The connection URL without its password, and the password.
-pub(super) fn split_url(secret: &Secret) -> Result<(String, Option<OsString>), BackupError> {
-    let mut url = url::Url::parse(secret.expose()).map_err(|e| {
-        BackupError::Config(format!(
-            "postgres url (from {}) is not a valid URL: {e}",
-            secret.source()
-        ))
-    })?;
-    if !matches!(url.scheme(), "postgres" | "postgresql") {
-        return Err(BackupError::Config(format!(
-            "postgres url (from {}) must start with postgres:// or postgresql://, not {:?}",
-            secret.source(),
-            format!("{}:", url.scheme())
-        )));
-    }
-    let mut password = url
-        .password()
-        .map(|p| OsString::from_vec(percent_decode(p)));
-    if password.is_some() {
-        // Cannot fail: a URL with a password has a host.
-        let _ = url.set_password(None);
-    }
-    if url.query_pairs().any(|(k, _)| k == "password") {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        url.set_query(None);
-        let mut kept = Vec::new();
-        for (k, v) in pairs {
-            if k == "password" {
-                password.get_or_insert_with(|| OsString::from(v));
-            } else {
-                kept.push((k, v));
-            }
-        }
-        if !kept.is_empty() {
-            url.query_pairs_mut().extend_pairs(kept);
-        }
-    }
-    Ok((url.to_string(), password))
-}
-
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
-            if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
+    child_env::apply(&mut cmd, &extra);
+    cmd
 }
 
 /// `name` on PATH, else in the newest `/usr/lib/postgresql/<version>/bin`.
@@ -129,46 +94,45 @@ fn is_executable(p: &Path) -> bool {
 mod tests {
     use super::*;
 
-    fn split(url: &str) -> Result<(String, Option<String>), String> {
-        split_url(&Secret::literal_for_tests(url))
-            .map(|(u, p)| (u, p.map(|p| p.into_string().unwrap())))
-            .map_err(|e| e.to_string())
-    }
-
     #[test]
-    fn password_leaves_the_url() {
-        let (u, p) =
-            split("postgres://app:p%40ss%20w%3Ard%2F%25@127.0.0.1:5433/shop?sslmode=disable")
-                .unwrap();
-        assert_eq!(u, "postgres://app@127.0.0.1:5433/shop?sslmode=disable");
-        assert_eq!(p.as_deref(), Some("p@ss w:rd/%"));
-
-        let (u, p) = split("postgresql://app@db/shop?password=s3cret&application_name=ob").unwrap();
-        assert_eq!(u, "postgresql://app@db/shop?application_name=ob");
-        assert_eq!(p.as_deref(), Some("s3cret"));
-
-        let (u, p) = split("postgres://app@db/shop").unwrap();
-        assert_eq!(u, "postgres://app@db/shop");
-        assert_eq!(p, None);
-    }
-
-    #[test]
-    fn bad_urls_never_quote_the_secret() {
-        let e = split("mysql://app:hunter2@db/shop").unwrap_err();
-        assert!(e.contains("\"mysql:\""), "{e}");
-        assert!(!e.contains("hunter2"), "{e}");
-        let e = split("not a url hunter2").unwrap_err();
-        assert!(
-            e.contains("not a valid URL") && !e.contains("hunter2"),
-            "{e}"
+    fn pg_dump_gets_no_connection_information_in_argv() {
+        let cmd = pg_dump_command(
+            Path::new("/usr/bin/pg_dump"),
+            Path::new("/run/user/0/opsboard-pg-x/pg_service.conf"),
+            None,
         );
-    }
-
-    #[test]
-    fn percent_decoding_keeps_stray_percents() {
-        assert_eq!(percent_decode("a%41%2"), b"aA%2");
-        assert_eq!(percent_decode("%zz%"), b"%zz%");
-        assert_eq!(percent_decode("%ff"), vec![0xff]);
+        let std = cmd.as_std();
+        let args: Vec<&std::ffi::OsStr> = std.get_args().collect();
+        assert_eq!(args, ["--format=custom", "--no-password"]);
+        let envs: Vec<(String, Option<String>)> = std
+            .get_envs()
+            .map(|(k, v)| {
+                (
+                    k.to_string_lossy().into_owned(),
+                    v.map(|v| v.to_string_lossy().into_owned()),
+                )
+            })
+            .collect();
+        assert!(envs.contains(&(
+            "PGSERVICEFILE".into(),
+            Some("/run/user/0/opsboard-pg-x/pg_service.conf".into())
+        )));
+        assert!(envs.contains(&("PGSERVICE".into(), Some(SERVICE.into()))));
+        for (k, _) in &envs {
+            assert!(
+                child_env::PASSED_THROUGH.contains(&k.as_str())
+                    || k == "PGSERVICEFILE"
+                    || k == "PGSERVICE",
+                "{k}"
+            );
+        }
+        let with_pw = pg_dump_command(Path::new("pg_dump"), Path::new("f"), Some(b"pw "));
+        let pw = with_pw
+            .as_std()
+            .get_envs()
+            .find(|(k, _)| *k == "PGPASSWORD")
+            .and_then(|(_, v)| v);
+        assert_eq!(pw, Some(std::ffi::OsStr::new("pw ")));
     }
 
     #[test]

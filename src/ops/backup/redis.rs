@@ -164,7 +164,8 @@ impl Conn {
 
     /// The error for a reply `line` to `command`, quoting the server.
     fn error(&self, command: &str, line: &str) -> BackupError {
-        let quoted: String = line.chars().take(300).collect();
+        // Masked before it is cut, so no cut leaves half a secret.
+        let quoted: String = crate::model::text::redact(line).chars().take(300).collect();
         let message = format!("{command} answered {quoted:?}");
         if is_auth_error(line) {
             BackupError::Auth {

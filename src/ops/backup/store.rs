@@ -2,13 +2,14 @@
 //! checksum sidecar, and the scan of what opsboard wrote.
 
 use std::fs;
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::safe_fs::{open_regular, sync_dir, write_atomic};
 use super::{BackupError, BackupSpec, ProgressFn, Written};
 use crate::model::Progress;
 
@@ -81,7 +82,8 @@ pub(crate) fn partial_name(name: &str) -> String {
 /// Reads a `sha256sum`-format sidecar: `(hex, file name)`.
 pub(crate) fn read_sidecar(path: &Path) -> io::Result<Option<(String, String)>> {
     let mut text = String::new();
-    let f = match fs::File::open(path) {
+    // Not through a symlink, and never blocked on a FIFO.
+    let f = match open_regular(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
@@ -100,44 +102,6 @@ pub(crate) fn read_sidecar(path: &Path) -> io::Result<Option<(String, String)>> 
         return Ok(None);
     }
     Ok(Some((hex.to_string(), name.to_string())))
-}
-
-/// Writes `bytes` to `dir/name` through a temp file, fsynced and renamed,
-/// then fsyncs the directory.
-pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(partial_name(name));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode_0600()
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, dir.join(name))?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
-trait Mode0600 {
-    fn mode_0600(&mut self) -> &mut Self;
-}
-
-impl Mode0600 for fs::OpenOptions {
-    fn mode_0600(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
-    }
-}
-
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    fs::File::open(dir)?.sync_all()
 }
 
 pub(crate) fn sha256_hex(hasher: Sha256) -> String {
@@ -186,6 +150,7 @@ impl<'a> Partial<'a> {
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
                 .open(&partial)
                 .await;
             let file = match opened {
@@ -370,7 +335,11 @@ mod tests {
         write_atomic(dir.path(), "x.sha256", format!("{hex}  x\n").as_bytes()).unwrap();
         let got = read_sidecar(&dir.path().join("x.sha256")).unwrap().unwrap();
         assert_eq!(got, (hex.clone(), "x".to_string()));
-        assert!(!dir.path().join(".x.sha256.partial").exists());
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
         fs::write(dir.path().join("y.sha256"), format!("{hex} y\n")).unwrap();
         assert!(
             read_sidecar(&dir.path().join("y.sha256"))

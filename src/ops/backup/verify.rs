@@ -1,9 +1,10 @@
 //! Verification: re-read the file against its checksum sidecar, decompress
 //! `.gz` files fully, list `tar.gz` entries, and run the kind's own checker
-//! (`redis-check-rdb`, `pg_restore --list`) when it is installed. The result
-//! is recorded beside the file as `<file>.verified`.
+//! (`redis-check-rdb`, `pg_restore --list`). A checker that is not
+//! installed leaves the file *not verified* — neither good nor bad, and not
+//! counted as a verified backup. The result is recorded beside the file as
+//! `<file>.verified`.
 
-use std::fs;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::process::Stdio;
@@ -17,9 +18,11 @@ use tokio::process::Command;
 
 use super::command::tail_lines;
 use super::postgres::find_program;
-use super::store::{read_sidecar, sha256_hex, sidecar_path, verified_path, write_atomic};
+use super::safe_fs::{open_regular, write_atomic};
+use super::store::{read_sidecar, sha256_hex, sidecar_path, verified_path};
 use super::{BackupSpec, CHUNK, Check, CheckOutcome, ProgressFn, Verification};
-use crate::model::{BackupKind, Progress};
+use crate::model::{BackupKind, Progress, text};
+use crate::ops::child_env;
 
 /// Largest `.verified` record read back.
 const RECORD_MAX: u64 = 1024 * 1024;
@@ -81,9 +84,9 @@ pub async fn verify(spec: &BackupSpec, file: &Path, progress: ProgressFn<'_>) ->
         });
     }
 
-    let ok = !checks
+    let ok = checks
         .iter()
-        .any(|c| matches!(c.outcome, CheckOutcome::Failed(_)));
+        .all(|c| matches!(c.outcome, CheckOutcome::Passed(_)));
     if let Err(e) = record(file, &name, ok, &checks) {
         checks.push(Check {
             name: "record".into(),
@@ -94,8 +97,18 @@ pub async fn verify(spec: &BackupSpec, file: &Path, progress: ProgressFn<'_>) ->
         });
         return Verification { ok: false, checks };
     }
-    report("verified", None);
-    Verification { ok, checks }
+    let v = Verification { ok, checks };
+    report(
+        if v.ok {
+            "verified"
+        } else if v.not_verified() {
+            "not verified"
+        } else {
+            "verification failed"
+        },
+        None,
+    );
+    v
 }
 
 /// Checksum, and for `.gz` files decompression (and tar listing), in one
@@ -118,7 +131,7 @@ fn integrity(file: &Path, gz: bool, tar: bool, read: &AtomicU64) -> Vec<Check> {
         )),
         Err(e) => Err(format!("cannot read {}: {e}", sidecar_path(file).display())),
     };
-    let f = match fs::File::open(file) {
+    let f = match open_regular(file) {
         Ok(f) => f,
         Err(e) => {
             return vec![check(
@@ -152,7 +165,8 @@ fn integrity(file: &Path, gz: bool, tar: bool, read: &AtomicU64) -> Vec<Check> {
                 "tar listing",
                 match listed {
                     Ok(n) => CheckOutcome::Passed(format!("{n} entries")),
-                    Err(e) => CheckOutcome::Failed(e.to_string()),
+                    // Entry names come from the archive: shown cleaned.
+                    Err(e) => CheckOutcome::Failed(text::safe(&e.to_string())),
                 },
             ));
         }
@@ -221,21 +235,29 @@ impl<R: Read> Read for Counting<R> {
 
 async fn run_tool(program: &str, args: &[std::ffi::OsString], timeout: Duration) -> CheckOutcome {
     let Some(path) = find_program(program) else {
-        return CheckOutcome::Skipped(format!("{program} not installed"));
+        let places = if program.starts_with("pg_") {
+            "on PATH nor in /usr/lib/postgresql/*/bin"
+        } else {
+            "on PATH"
+        };
+        return CheckOutcome::NotVerified(format!(
+            "{program} not found: no executable {program} {places}"
+        ));
     };
-    let child = Command::new(&path)
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let out = match tokio::time::timeout(timeout, child).await {
+    let mut cmd = Command::new(&path);
+    cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    child_env::apply(&mut cmd, child_env::NO_EXTRA);
+    let out = match tokio::time::timeout(timeout, cmd.output()).await {
         Err(_) => {
             return CheckOutcome::Failed(format!(
                 "{program} did not finish within {}",
                 humantime::format_duration(timeout)
             ));
         }
-        Ok(Err(e)) => return CheckOutcome::Failed(format!("cannot run {}: {e}", path.display())),
+        // It never looked at the file: that says nothing about the file.
+        Ok(Err(e)) => {
+            return CheckOutcome::NotVerified(format!("cannot run {}: {e}", path.display()));
+        }
         Ok(Ok(out)) => out,
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -259,16 +281,24 @@ async fn run_tool(program: &str, args: &[std::ffi::OsString], timeout: Duration)
     if summary.is_empty() {
         CheckOutcome::Passed(tail_lines(&out.stdout))
     } else {
-        CheckOutcome::Passed(summary.join("; "))
+        CheckOutcome::Passed(text::safe(&summary.join("; ")))
     }
 }
 
 fn record(file: &Path, name: &str, ok: bool, checks: &[Check]) -> io::Result<()> {
     let dir = file.parent().unwrap_or(Path::new("."));
+    let result = if ok {
+        "verified"
+    } else if checks.iter().any(|c| c.outcome.is_failed()) {
+        "failed"
+    } else {
+        "not verified"
+    };
     let json = serde_json::json!({
         "file": name,
         "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "ok": ok,
+        "result": result,
         "checks": checks.iter().map(|c| serde_json::json!({
             "name": c.name,
             "outcome": c.outcome.word(),
@@ -285,10 +315,13 @@ fn record(file: &Path, name: &str, ok: bool, checks: &[Check]) -> io::Result<()>
     write_atomic(dir, &record_name, &bytes)
 }
 
-/// The `ok` of the `.verified` record beside `file`, if it is one for this
-/// file.
+/// What the `.verified` record beside `file` says, if it is one for this
+/// file: `Some(true)` verified, `Some(false)` a check failed, `None` never
+/// verified — or not fully: a check that could not run (recorded as
+/// `not verified`, or `skipped` by older versions) leaves the file
+/// unverified, whatever `ok` says.
 pub(crate) fn read_record(file: &Path) -> Option<bool> {
-    let f = fs::File::open(verified_path(file)).ok()?;
+    let f = open_regular(&verified_path(file)).ok()?;
     let mut text = String::new();
     f.take(RECORD_MAX).read_to_string(&mut text).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
@@ -296,5 +329,25 @@ pub(crate) fn read_record(file: &Path) -> Option<bool> {
     if v.get("file")?.as_str()? != name {
         return None;
     }
-    v.get("ok")?.as_bool()
+    let ok = v.get("ok")?.as_bool()?;
+    let outcomes: Vec<&str> = v
+        .get("checks")
+        .and_then(|c| c.as_array())
+        .map(|checks| {
+            checks
+                .iter()
+                .filter_map(|c| c.get("outcome")?.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    if outcomes.contains(&"failed") {
+        return Some(false);
+    }
+    if outcomes
+        .iter()
+        .any(|o| matches!(*o, "not verified" | "skipped"))
+    {
+        return None;
+    }
+    Some(ok)
 }
