@@ -401,3 +401,57 @@ async fn quitting_records_an_outcome_for_every_confirmed_job() {
         assert!(!matches!(m, Msg::Ops(OpsEvent::AuditFailed(_))), "{m:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runbook_gets_an_explicit_environment_and_bounded_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[[runbooks]]
+name = "env"
+command = ["env"]
+env = { GIVEN = "yes" }
+
+[[runbooks]]
+name = "flood"
+command = ["sh", "-c", 'head -c 3000000 /dev/zero | tr "\0" x; echo; echo after']
+"#;
+    let mut b = Board::start(dir.path(), text).await;
+    // The test process has variables opsboard never hands on (cargo's,
+    // nextest's): a runbook sees only the allowlist and its own `env`.
+    assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+    let p = b
+        .planned(runbook("env", None, None, RunbookScope::default()))
+        .await;
+    let run = b.run(&p, None).await;
+    let names: Vec<&str> = run
+        .output
+        .iter()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .collect();
+    assert!(names.contains(&"GIVEN"), "{names:?}");
+    assert!(names.contains(&"PATH"), "{names:?}");
+    assert!(!names.contains(&"CARGO_MANIFEST_DIR"), "{names:?}");
+    for k in &names {
+        assert!(
+            opsboard::ops::child_env::PASSED_THROUGH.contains(k)
+                || opsboard::ops::child_env::RUNBOOK_PASSED_THROUGH.contains(k)
+                || *k == "GIVEN",
+            "{k} reached a runbook"
+        );
+    }
+
+    let p = b
+        .planned(runbook("flood", None, None, RunbookScope::default()))
+        .await;
+    let run = b.run(&p, None).await;
+    assert_eq!(run.result.outcome, Outcome::Succeeded, "{:?}", run.result);
+    assert_eq!(run.output.len(), 2, "{:?}", run.output.len());
+    assert!(run.output[0].len() < 5000, "{}", run.output[0].len());
+    assert!(
+        run.output[0].ends_with("… [2995904 bytes cut]"),
+        "{}",
+        &run.output[0][4090..]
+    );
+    assert_eq!(run.output[1], "after");
+    b.assert_audit_clean().await;
+}

@@ -95,6 +95,10 @@ pub struct BackupJob {
     pub last_run: Option<LastRun>,
 }
 
+/// How far in the future a backup's date may be before it is not trusted
+/// (clocks of the host that wrote it and of this one differ a little).
+pub const FUTURE_SKEW: std::time::Duration = std::time::Duration::from_secs(300);
+
 impl BackupJob {
     pub fn newest_verified(&self) -> Option<&BackupFile> {
         self.files.iter().find(|f| f.verified == Some(true))
@@ -108,7 +112,14 @@ impl BackupJob {
         let Some(rpo) = self.rpo else {
             return RpoStatus::NotSet;
         };
-        match self.newest_verified() {
+        // A file dated in the future (a clock jump, a copied-in name) says
+        // nothing about how recent the last good backup is.
+        let horizon = now + FUTURE_SKEW;
+        let newest = self
+            .files
+            .iter()
+            .find(|f| f.verified == Some(true) && f.taken <= horizon);
+        match newest {
             None => RpoStatus::NoBackup { rpo },
             Some(f) => {
                 let age = now.duration_since(f.taken).unwrap_or_default();
@@ -148,6 +159,18 @@ mod tests {
             size: 10,
             verified,
         }
+    }
+
+    #[test]
+    fn a_future_dated_backup_does_not_meet_the_rpo() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut future = file(0, Some(true), now);
+        future.taken = now + Duration::from_secs(86_400);
+        let mut j = job(vec![future, file(100_000, Some(true), now)]);
+        j.rpo = Some(Duration::from_secs(3600));
+        assert!(matches!(j.rpo_status(now), RpoStatus::Breached { .. }));
+        j.files.truncate(1);
+        assert!(matches!(j.rpo_status(now), RpoStatus::NoBackup { .. }));
     }
 
     #[test]

@@ -35,6 +35,36 @@ pub const PASSED_THROUGH: [&str; 10] = [
     "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "TERM",
 ];
 
+/// What a runbook also gets, because the commands operators put there
+/// (`ssh`, `kubectl`, `docker`) find their agent and cluster through them:
+/// locations, never credentials.
+pub const RUNBOOK_PASSED_THROUGH: [&str; 6] = [
+    "SSH_AUTH_SOCK",
+    "KUBECONFIG",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "XDG_RUNTIME_DIR",
+];
+
+/// A runbook's environment: [`child_vars`] plus [`RUNBOOK_PASSED_THROUGH`],
+/// then its configured `env` (which wins).
+pub fn apply_runbook<'a, K: AsRef<OsStr>, V: AsRef<OsStr>>(
+    cmd: &'a mut tokio::process::Command,
+    extra: &[(K, V)],
+) -> &'a mut tokio::process::Command {
+    let mut vars: Vec<(OsString, OsString)> = RUNBOOK_PASSED_THROUGH
+        .iter()
+        .filter_map(|&k| std::env::var_os(k).map(|v| (OsString::from(k), v)))
+        .collect();
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| (k.as_ref().to_os_string(), v.as_ref().to_os_string())),
+    );
+    cmd.env_clear().envs(child_vars(&vars))
+}
+
 /// For callers with nothing to add: `apply(&mut cmd, NO_EXTRA)`.
 pub const NO_EXTRA: &[(&str, &str)] = &[];
 

@@ -1103,28 +1103,32 @@ async fn run_backup(
         ..Progress::default()
     });
     let v = backup::verify(spec, &written.path, progress).await;
-    let checks = summarize_checks(&v);
     let mut message = format!(
-        "wrote {name} ({}, sha256 {}…) · {checks}",
+        "wrote {name} ({}, sha256 {}…) · {}",
         fmt_bytes(written.size),
-        &written.sha256[..written.sha256.len().min(12)]
+        written.sha256.chars().take(12).collect::<String>(),
+        v.summary()
     );
     if !v.ok {
         return JobResult {
             outcome: Outcome::Failed,
-            message: format!("{message} · VERIFICATION FAILED"),
+            message: format!("{message} · {}", verdict(&v)),
             follow_up: None,
             exit_code: None,
         };
     }
     let spec2 = spec.clone();
-    match tokio::task::spawn_blocking(move || backup::apply_retention(&spec2, SystemTime::now()))
-        .await
+    let just_written = written.path.clone();
+    match tokio::task::spawn_blocking(move || {
+        backup::apply_retention_after(&spec2, &just_written, SystemTime::now())
+    })
+    .await
     {
-        Ok(Ok(deleted)) if !deleted.is_empty() => {
-            message.push_str(&format!(" · retention removed {}", deleted.len()))
+        Ok(Ok(report)) => {
+            if let Some(said) = report.summary() {
+                message.push_str(&format!(" · {said}"));
+            }
         }
-        Ok(Ok(_)) => {}
         Ok(Err(e)) => message.push_str(&format!(" · retention failed: {e}")),
         Err(e) => message.push_str(&format!(" · retention failed: {e}")),
     }
@@ -1136,12 +1140,13 @@ async fn run_backup(
     }
 }
 
-fn summarize_checks(v: &backup::Verification) -> String {
-    v.checks
-        .iter()
-        .map(|c| format!("{} {}", c.name, c.outcome.word()))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Why a verification is not ok: a check failed, or one could not run.
+fn verdict(v: &backup::Verification) -> &'static str {
+    if v.not_verified() {
+        "NOT VERIFIED: the file was kept but does not count as a verified backup"
+    } else {
+        "VERIFICATION FAILED"
+    }
 }
 
 async fn run_verify(
@@ -1175,7 +1180,7 @@ async fn run_verify(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let checks = summarize_checks(&v);
+    let checks = v.summary();
     if v.ok {
         JobResult {
             outcome: Outcome::Succeeded,
@@ -1184,6 +1189,6 @@ async fn run_verify(
             exit_code: None,
         }
     } else {
-        failed(format!("{name}: VERIFICATION FAILED: {checks}"))
+        failed(format!("{name}: {}: {checks}", verdict(&v)))
     }
 }

@@ -130,9 +130,15 @@ pub async fn run(
     if let Some(cwd) = &def.cwd {
         cmd.current_dir(cwd);
     }
-    for (k, v) in &def.env {
-        cmd.env(k, v.expose());
-    }
+    // An explicit environment: opsboard's own may hold the values behind
+    // `${VAR}` secret references, which a runbook gets only when its `env`
+    // names them.
+    let env: Vec<(&str, &str)> = def
+        .env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.expose()))
+        .collect();
+    super::child_env::apply_runbook(&mut cmd, &env);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -155,8 +161,18 @@ pub async fn run(
     // moment, then stop reading rather than wait for it.
     let waited = async {
         tokio::pin!(streams);
-        let status = child.wait().await;
-        let _ = tokio::time::timeout(Duration::from_millis(500), &mut streams).await;
+        // Output is read while the command runs: a command that prints
+        // more than a pipe holds would otherwise block forever.
+        let mut drained = false;
+        let status = loop {
+            tokio::select! {
+                status = child.wait() => break status,
+                _ = &mut streams, if !drained => drained = true,
+            }
+        };
+        if !drained {
+            let _ = tokio::time::timeout(Duration::from_millis(500), &mut streams).await;
+        }
         status
     };
     let stop = |why: &str| -> RunEnd {
@@ -197,18 +213,48 @@ where
     let Some(pipe) = pipe else { return };
     let mut r = BufReader::new(pipe);
     let mut buf = Vec::with_capacity(256);
+    // Bytes of the current line past MAX_LINE: read and dropped, so a
+    // command that never prints a newline cannot fill memory.
+    let mut cut = 0usize;
     loop {
-        buf.clear();
-        match r.read_until(b'\n', &mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                    buf.pop();
+        let (used, ended) = match r.fill_buf().await {
+            Ok([]) | Err(_) => {
+                if !buf.is_empty() || cut > 0 {
+                    line(finish_line(prefix, &mut buf, &mut cut)).await;
                 }
-                line(format!("{prefix}{}", String::from_utf8_lossy(&buf))).await;
+                return;
             }
+            Ok(chunk) => {
+                let end = chunk.iter().position(|b| *b == b'\n');
+                let part = &chunk[..end.unwrap_or(chunk.len())];
+                let room = MAX_LINE.saturating_sub(buf.len()).min(part.len());
+                buf.extend_from_slice(&part[..room]);
+                cut += part.len() - room;
+                (end.map_or(chunk.len(), |e| e + 1), end.is_some())
+            }
+        };
+        r.consume(used);
+        if ended {
+            line(finish_line(prefix, &mut buf, &mut cut)).await;
         }
     }
+}
+
+/// Longest runbook output line kept, in bytes; the rest is dropped and
+/// counted.
+pub const MAX_LINE: usize = 4096;
+
+fn finish_line(prefix: &str, buf: &mut Vec<u8>, cut: &mut usize) -> String {
+    while buf.last().is_some_and(|b| *b == b'\r') {
+        buf.pop();
+    }
+    let mut text = format!("{prefix}{}", String::from_utf8_lossy(buf));
+    if *cut > 0 {
+        text.push_str(&format!("… [{} bytes cut]", *cut));
+    }
+    buf.clear();
+    *cut = 0;
+    text
 }
 
 /// SIGTERM to the runbook's process group, SIGKILL 5 s later if needed.

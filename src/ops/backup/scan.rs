@@ -17,7 +17,7 @@ use crate::model::BackupFile;
 
 /// How far past the clock a name may be dated and still be trusted: clock
 /// adjustments and hosts sharing a directory are seldom further apart.
-pub(crate) const FUTURE_SKEW: Duration = Duration::from_secs(300);
+pub(crate) const FUTURE_SKEW: Duration = crate::model::backup::FUTURE_SKEW;
 
 /// A file opsboard wrote.
 #[derive(Debug, Clone)]
