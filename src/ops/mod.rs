@@ -12,6 +12,7 @@ pub mod follow;
 pub mod kube;
 pub mod plan;
 pub mod policy;
+pub mod private_file;
 pub mod runbook;
 pub mod silence;
 
