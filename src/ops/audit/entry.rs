@@ -225,6 +225,8 @@ impl AuditAnchor {
 }
 
 /// A line of the file that parsed.
+// Nearly every line is an entry; boxing it would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditLine {
     Anchor(AuditAnchor),
