@@ -221,6 +221,46 @@ fn cutting_lines_off_the_end_is_reported_as_truncated_and_stays_reported() {
         message.contains("lines were cut and others written in their place"),
         "{message}"
     );
+
+    // Emptied, or left with its anchor only: cut.
+    for keep in [0, 1] {
+        write_lines(log.path(), &lines[..keep]);
+        if keep == 0 {
+            std::fs::write(log.path(), "").unwrap();
+        }
+        let (line, kind, message) = only_problem(&log.verify().unwrap());
+        assert_eq!(
+            (line, kind),
+            (keep as u64, ProblemKind::Truncated),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn verifying_while_another_thread_appends_never_sees_a_false_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_in(dir.path());
+    log.append(&record(0, AuditOutcome::DryRun, None)).unwrap();
+    let writer = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for i in 0..150 {
+                log.append(&record(i, AuditOutcome::DryRun, None)).unwrap();
+            }
+        })
+    };
+    let mut checked = 0;
+    while !writer.is_finished() || checked == 0 {
+        let r = log.verify().unwrap();
+        assert!(r.is_ok(), "{:#?}", r.problems);
+        checked += 1;
+    }
+    writer.join().unwrap();
+    assert!(matches!(
+        log.verify().unwrap().recorded,
+        RecordedHead::Matches { seq: 151, .. }
+    ));
 }
 
 #[test]

@@ -192,7 +192,8 @@ pub fn format_report(path: &Path, r: &VerifyReport) -> String {
             ));
         }
     }
-    if let Some(h) = &head {
+    // Only a head that verifies is worth keeping.
+    if let Some(h) = head.as_ref().filter(|_| r.is_ok()) {
         out.push(format!(
             "keep this head elsewhere (a ticket, a chat, remote syslog) and check the file \
              against it later: opsboard audit verify --expect-head {h}"

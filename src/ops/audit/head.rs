@@ -133,7 +133,13 @@ pub(super) fn check_recorded(w: &mut Walked, record: PathBuf, rec: HeadRecord) {
         rec.lines, rec.seq, rec.hash
     );
     let file_anchor = r.anchor.as_deref();
-    if rec.anchor.as_deref() != file_anchor {
+    // An emptied file (or one left with its anchor only) was cut, whatever
+    // its anchor says.
+    let emptied = w
+        .chain
+        .iter()
+        .all(|c| matches!(c.item, AuditLine::Anchor(_)));
+    if rec.anchor.as_deref() != file_anchor && !emptied {
         let message = match (rec.anchor.as_deref(), file_anchor) {
             (Some(a), Some(b)) => format!(
                 "the file starts with anchor {}…, but the log recorded after the last append \

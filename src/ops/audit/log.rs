@@ -114,17 +114,23 @@ impl AuditLog {
     /// [`ProblemKind::ExpectedHead`](super::ProblemKind::ExpectedHead)
     /// problem.
     pub fn verify_expecting(&self, expect_head: Option<&str>) -> Result<VerifyReport, AuditError> {
-        let data = self.read_all()?;
+        // The record is read under the same lock as the file: an append
+        // between the two would look like a cut tail.
+        let (data, recorded) = self.read_locked(|| {
+            let dir = self.heads.resolve()?;
+            Some(head::record_path(&dir, &self.path).map(|(record, _)| {
+                let loaded = head::load(&record);
+                (record, loaded)
+            }))
+        })?;
         let mut walked = verify_bytes(&data);
         walked.report.unfinished = unfinished(&walked.chain);
-        if let Some(dir) = self.heads.resolve() {
-            let (record, _) = head::record_path(&dir, &self.path).map_err(io_err(&self.path))?;
-            match head::load(&record) {
-                Ok(Some(rec)) => head::check_recorded(&mut walked, record, rec),
-                Ok(None) => walked.report.recorded = RecordedHead::Missing { record },
-                Err(error) => {
-                    walked.report.recorded = RecordedHead::Unreadable { record, error };
-                }
+        match recorded.transpose().map_err(io_err(&self.path))? {
+            None => {}
+            Some((record, Ok(Some(rec)))) => head::check_recorded(&mut walked, record, rec),
+            Some((record, Ok(None))) => walked.report.recorded = RecordedHead::Missing { record },
+            Some((record, Err(error))) => {
+                walked.report.recorded = RecordedHead::Unreadable { record, error };
             }
         }
         if let Some(h) = expect_head {
@@ -136,13 +142,19 @@ impl AuditLog {
     /// The whole file, under a shared lock so a concurrent append is never
     /// seen half-written.
     fn read_all(&self) -> Result<Vec<u8>, AuditError> {
+        self.read_locked(|| ()).map(|(data, ())| data)
+    }
+
+    /// The whole file and what `also` reads, both under a shared lock.
+    fn read_locked<T>(&self, also: impl FnOnce() -> T) -> Result<(Vec<u8>, T), AuditError> {
         let path = self.path.as_path();
         let mut file = private_file::open_read(path).map_err(io_err(path))?;
         file.lock_shared().map_err(io_err(path))?;
         let mut data = Vec::new();
         let read = file.read_to_end(&mut data).map_err(io_err(path));
+        let other = also();
         let _ = file.unlock();
         read?;
-        Ok(data)
+        Ok((data, other))
     }
 }
