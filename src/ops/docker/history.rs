@@ -386,6 +386,12 @@ mod tests {
         assert_eq!(h.previous("shop/web", "sha256:b"), None);
         h.observe(&snap(vec![c("shop_web_1", 1, "web:1", "sha256:a")]))
             .unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().unwrap()), 0o700);
+        }
         // Nothing changed: nothing appended.
         h.observe(&snap(vec![c("shop_web_1", 1, "web:1", "sha256:a")]))
             .unwrap();
