@@ -123,9 +123,17 @@ pub enum DoVerb {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; exit 1 and name the lines if anything was
-    /// modified, deleted, inserted or reordered.
-    Verify,
+    /// Check the hash chain and the head recorded after the last append;
+    /// exit 1 and name the lines if anything was modified, deleted,
+    /// inserted, reordered, cut off or replaced. Prints the head to keep
+    /// elsewhere. Confirmed jobs with no outcome are listed (exit 0: they
+    /// are a crash or a job still running, not tampering).
+    Verify {
+        /// A head kept elsewhere (as `audit verify` printed it): exit 1
+        /// unless the chain passes through it; entries after it are listed.
+        #[arg(long, value_name = "HASH")]
+        expect_head: Option<String>,
+    },
     /// Print the log.
     Show {
         /// Only entries newer than this: a duration (`2h`, `7d`) or an RFC 3339 time.

@@ -6,12 +6,11 @@ use std::time::SystemTime;
 use clap::Parser;
 use color_eyre::eyre::eyre;
 use opsboard::app::{Banner, Keymap};
-use opsboard::cli::{AuditCommand, Cli, Command, ConfigCommand, DoVerb};
+use opsboard::cli::{Cli, Command, ConfigCommand, DoVerb};
 use opsboard::config::{self, Config, ConfigError, ConfigLocation};
 use opsboard::model::ActionRequest;
-use opsboard::ops::audit::{self, AuditLog};
 use opsboard::ui::Theme;
-use opsboard::{board, headless, headless_do, logging, runtime, sim};
+use opsboard::{board, headless, headless_audit, headless_do, logging, runtime, sim};
 
 fn main() -> ExitCode {
     let _ = color_eyre::install();
@@ -133,60 +132,7 @@ async fn run(cli: Cli) -> color_eyre::Result<ExitCode> {
             Ok(ExitCode::from(code as u8))
         }
         Some(Command::Audit { command }) => {
-            let loaded = match config::load(&location) {
-                Ok(l) => l,
-                Err(e) => return Ok(config_failure(&e)),
-            };
-            let Some(path) = loaded
-                .config
-                .audit
-                .path
-                .clone()
-                .or_else(AuditLog::default_path)
-            else {
-                eprintln!(
-                    "opsboard: no audit log location (no home directory and no [audit] path)"
-                );
-                return Ok(ExitCode::from(2));
-            };
-            let log = AuditLog::new(path);
-            match command {
-                AuditCommand::Verify => match log.verify() {
-                    Ok(report) => {
-                        println!("{}", audit::format_report(log.path(), &report));
-                        Ok(ExitCode::from(if report.is_ok() { 0 } else { 1 }))
-                    }
-                    Err(e) => {
-                        eprintln!("opsboard: {e}");
-                        Ok(ExitCode::from(2))
-                    }
-                },
-                AuditCommand::Show { since, json } => {
-                    let since = match since.as_deref().map(parse_since).transpose() {
-                        Ok(s) => s,
-                        Err(e) => {
-                            eprintln!("opsboard: {e}");
-                            return Ok(ExitCode::from(2));
-                        }
-                    };
-                    match log.read(since) {
-                        Ok(entries) if json => {
-                            for e in &entries {
-                                println!("{}", e.to_line());
-                            }
-                            Ok(ExitCode::SUCCESS)
-                        }
-                        Ok(entries) => {
-                            print!("{}", audit::format_entries(&entries));
-                            Ok(ExitCode::SUCCESS)
-                        }
-                        Err(e) => {
-                            eprintln!("opsboard: {e}");
-                            Ok(ExitCode::from(2))
-                        }
-                    }
-                }
-            }
+            Ok(ExitCode::from(headless_audit::run(&location, command)))
         }
         Some(Command::Check { json, demo }) => {
             let (_world, config) = match headless_config(demo, &location).await? {
@@ -306,18 +252,6 @@ async fn interactive(
         fleet,
     })
     .await
-}
-
-/// `--since 2h` or `--since 2026-11-21T09:00:00Z`.
-fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&chrono::Utc));
-    }
-    let d = humantime::parse_duration(s).map_err(|_| {
-        format!("--since `{s}` is neither a duration (2h, 7d) nor an RFC 3339 time")
-    })?;
-    let d = chrono::Duration::from_std(d).map_err(|e| format!("--since `{s}`: {e}"))?;
-    Ok(chrono::Utc::now() - d)
 }
 
 fn print_location(location: &ConfigLocation) {

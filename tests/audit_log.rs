@@ -1,21 +1,24 @@
-//! The audit log against real files: appends chain, and every kind of damage
-//! done to a copy of a good log is reported at the right line, once.
+//! The audit log against real files: appends chain from an anchor line, and
+//! every kind of damage done to a copy of a good log is reported at the
+//! right line, once. (The head recorded outside the file, secrets, symlinks
+//! and unfinished jobs: `audit_trust.rs`.)
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use opsboard::ops::audit::{
-    AuditEntry, AuditError, AuditLog, AuditOutcome, AuditRecord, GENESIS_PREV, ProblemKind,
-    VerifyReport, format_entries, format_report,
+    AuditAnchor, AuditEntry, AuditError, AuditLog, AuditOutcome, AuditRecord, GENESIS_PREV,
+    ProblemKind, RecordedHead, VerifyReport, format_entries, format_report, run_id,
 };
 
-const OUTCOMES: [AuditOutcome; 6] = [
+const OUTCOMES: [AuditOutcome; 7] = [
     AuditOutcome::Confirmed,
     AuditOutcome::Succeeded,
     AuditOutcome::Refused,
     AuditOutcome::Cancelled,
     AuditOutcome::Failed,
     AuditOutcome::DryRun,
+    AuditOutcome::Interrupted,
 ];
 
 fn record(i: usize) -> AuditRecord {
@@ -32,10 +35,17 @@ fn record(i: usize) -> AuditRecord {
     }
 }
 
-/// A log with six entries (outcomes confirmed, succeeded, refused, …).
+/// The log at `path`, its head recorded under `dir` (never in the real
+/// state dir of whoever runs the tests).
+fn log_at(dir: &Path, path: PathBuf) -> AuditLog {
+    AuditLog::new(path).with_head_dir(dir.join("heads"))
+}
+
+/// A log with an anchor and six entries (outcomes confirmed, succeeded,
+/// refused, …): line 1 is the anchor, line `n + 1` holds seq `n`.
 fn six(dir: &Path) -> (PathBuf, Vec<AuditEntry>) {
     let path = dir.join("state").join("audit.jsonl");
-    let log = AuditLog::new(path.clone());
+    let log = log_at(dir, path.clone());
     let entries = (0..6).map(|i| log.append(&record(i)).unwrap()).collect();
     (path, entries)
 }
@@ -54,7 +64,7 @@ fn tampered(dir: &Path, name: &str, lines: &[String]) -> AuditLog {
     let mut text = lines.join("\n");
     text.push('\n');
     std::fs::write(&path, text).unwrap();
-    AuditLog::new(path)
+    log_at(dir, path)
 }
 
 /// The single problem of a report, or a panic showing all of them.
@@ -69,32 +79,68 @@ fn only_problem(r: &VerifyReport) -> (u64, ProblemKind, String) {
 fn appends_chain_and_verify_reports_ok_with_the_last_hash_as_head() {
     let dir = tempfile::tempdir().unwrap();
     let (path, entries) = six(dir.path());
-    let log = AuditLog::new(path.clone());
+    let log = log_at(dir.path(), path.clone());
 
-    assert_eq!(read_lines(&path).len(), 6);
+    let lines = read_lines(&path);
+    assert_eq!(lines.len(), 7);
+    // Line 1: the anchor, 32 random bytes, hashed; the chain starts there.
+    let anchor: AuditAnchor = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(anchor.anchor.len(), 64, "{}", lines[0]);
+    assert!(anchor.anchor.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(anchor.hash_is_valid());
+    assert_ne!(anchor.hash, GENESIS_PREV);
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e.seq, i as u64 + 1);
         assert_eq!(e.hash, e.compute_hash());
         assert_eq!(e.hash.len(), 64);
         let prev = if i == 0 {
-            GENESIS_PREV
+            anchor.hash.as_str()
         } else {
             entries[i - 1].hash.as_str()
         };
         assert_eq!(e.prev, prev);
         assert_eq!(e.outcome, OUTCOMES[i]);
+        assert_eq!(e.run.as_deref(), Some(run_id()));
+        assert_eq!(lines[i + 1], e.to_line());
     }
     // What append returned is what is on disk.
     assert_eq!(log.read(None).unwrap(), entries);
 
     let report = log.verify().unwrap();
     assert!(report.is_ok(), "{report:#?}");
-    assert_eq!(report.lines, 6);
+    assert_eq!(report.lines, 7);
     assert_eq!(report.head.as_deref(), Some(entries[5].hash.as_str()));
-    assert_eq!(
-        format_report(&path, &report),
-        format!("audit log OK: 6 lines, head {}", entries[5].hash)
+    assert_eq!(report.head_at, Some((7, 6)));
+    assert_eq!(report.anchor.as_deref(), Some(anchor.anchor.as_str()));
+    assert!(
+        matches!(
+            report.recorded,
+            RecordedHead::Matches {
+                line: 7,
+                seq: 6,
+                ..
+            }
+        ),
+        "{:?}",
+        report.recorded
     );
+    let text = format_report(&path, &report);
+    assert!(
+        text.starts_with(&format!(
+            "audit log OK: 7 lines, head {}\n",
+            entries[5].hash
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("recorded head: matches (line 7, seq 6)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--expect-head {}", entries[5].hash)),
+        "{text}"
+    );
+    assert!(!text.contains("no anchor"), "{text}");
 
     let table = format_entries(&entries);
     assert_eq!(table.lines().count(), 7, "{table}");
@@ -122,16 +168,16 @@ fn a_modified_field_is_reported_at_its_line_and_nowhere_else() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = six(dir.path());
     let mut lines = read_lines(&path);
-    assert!(lines[2].contains(r#""outcome":"refused""#));
-    lines[2] = lines[2].replace(r#""outcome":"refused""#, r#""outcome":"succeeded""#);
+    assert!(lines[3].contains(r#""outcome":"refused""#));
+    lines[3] = lines[3].replace(r#""outcome":"refused""#, r#""outcome":"succeeded""#);
     let log = tampered(dir.path(), "modified", &lines);
 
     let report = log.verify().unwrap();
     let (line, kind, message) = only_problem(&report);
-    assert_eq!((line, kind), (3, ProblemKind::Modified));
-    assert!(message.contains("line 3 was modified"), "{message}");
+    assert_eq!((line, kind), (4, ProblemKind::Modified));
+    assert!(message.contains("line 4 was modified"), "{message}");
     let text = format_report(log.path(), &report);
-    assert!(text.contains(":3: modified: line 3 was modified"), "{text}");
+    assert!(text.contains(":4: modified: line 4 was modified"), "{text}");
     assert!(text.contains("FAILED"), "{text}");
 }
 
@@ -140,11 +186,11 @@ fn an_edited_hash_field_is_one_problem_at_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let (path, entries) = six(dir.path());
     let mut lines = read_lines(&path);
-    lines[2] = lines[2].replace(&entries[2].hash, &"0".repeat(64));
+    lines[3] = lines[3].replace(&entries[2].hash, &"0".repeat(64));
     let log = tampered(dir.path(), "hash-field", &lines);
     let (line, kind, message) = only_problem(&log.verify().unwrap());
-    assert_eq!((line, kind), (3, ProblemKind::Modified));
-    assert!(message.contains("line 3 was modified"), "{message}");
+    assert_eq!((line, kind), (4, ProblemKind::Modified));
+    assert!(message.contains("line 4 was modified"), "{message}");
 }
 
 #[test]
@@ -155,16 +201,16 @@ fn a_modified_line_with_a_recomputed_hash_is_caught_by_its_successor() {
     let mut forged = entries[2].clone();
     forged.outcome = AuditOutcome::Succeeded;
     forged.hash = forged.compute_hash();
-    lines[2] = forged.to_line();
+    lines[3] = forged.to_line();
     let log = tampered(dir.path(), "rehashed", &lines);
 
     let (line, kind, message) = only_problem(&log.verify().unwrap());
-    assert_eq!((line, kind), (3, ProblemKind::Modified));
+    assert_eq!((line, kind), (4, ProblemKind::Modified));
     assert!(
-        message.contains("line 3 was replaced or altered and its hash recomputed"),
+        message.contains("line 4 was replaced or altered and its hash recomputed"),
         "{message}"
     );
-    assert!(message.contains("line 4"), "{message}");
+    assert!(message.contains("line 5"), "{message}");
 }
 
 #[test]
@@ -172,10 +218,10 @@ fn reformatting_a_line_without_changing_values_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = six(dir.path());
     let mut lines = read_lines(&path);
-    lines[1] = lines[1].replacen(r#""seq":2,"#, r#""seq": 2, "#, 1);
+    lines[2] = lines[2].replacen(r#""seq":2,"#, r#""seq": 2, "#, 1);
     let log = tampered(dir.path(), "reformatted", &lines);
     let (line, kind, message) = only_problem(&log.verify().unwrap());
-    assert_eq!((line, kind), (2, ProblemKind::Modified));
+    assert_eq!((line, kind), (3, ProblemKind::Modified));
     assert!(message.contains("byte-for-byte"), "{message}");
 }
 
@@ -184,40 +230,54 @@ fn a_deleted_line_is_reported_between_its_neighbours() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = six(dir.path());
     let mut lines = read_lines(&path);
-    lines.remove(2);
+    lines.remove(3);
     let log = tampered(dir.path(), "deleted", &lines);
 
     let report = log.verify().unwrap();
     let (line, kind, message) = only_problem(&report);
-    assert_eq!((line, kind), (3, ProblemKind::Deleted));
+    assert_eq!((line, kind), (4, ProblemKind::Deleted));
     assert_eq!(
         message,
-        "1 line deleted between line 2 and line 3 (seq 2 → 4)"
+        "1 line deleted between line 3 and line 4 (seq 2 → 4)"
     );
-    assert_eq!(report.lines, 5);
+    assert_eq!(report.lines, 6);
 }
 
 #[test]
-fn two_deleted_lines_and_a_deleted_first_line() {
+fn two_deleted_lines_a_deleted_first_entry_and_a_deleted_anchor() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = six(dir.path());
     let lines = read_lines(&path);
 
     let mut two = lines.clone();
-    two.drain(2..4);
+    two.drain(3..5);
     let (line, kind, message) = only_problem(&tampered(dir.path(), "two", &two).verify().unwrap());
-    assert_eq!((line, kind), (3, ProblemKind::Deleted));
+    assert_eq!((line, kind), (4, ProblemKind::Deleted));
     assert_eq!(
         message,
-        "2 lines deleted between line 2 and line 3 (seq 2 → 5)"
+        "2 lines deleted between line 3 and line 4 (seq 2 → 5)"
     );
 
-    let first = lines[1..].to_vec();
+    let mut first = lines.clone();
+    first.remove(1);
     let (line, kind, message) =
         only_problem(&tampered(dir.path(), "first", &first).verify().unwrap());
+    assert_eq!((line, kind), (2, ProblemKind::Deleted));
+    assert_eq!(
+        message,
+        "1 line deleted at the start of the log, between the anchor on line 1 and line 2 \
+         (the first entry left is seq 2)"
+    );
+
+    // Without its anchor the first entry chains from nothing in the file.
+    let anchorless = lines[1..].to_vec();
+    let report = tampered(dir.path(), "anchorless", &anchorless)
+        .verify()
+        .unwrap();
+    let (line, kind, message) = only_problem(&report);
     assert_eq!((line, kind), (1, ProblemKind::Deleted));
     assert!(
-        message.contains("1 line deleted at the start of the log"),
+        message.starts_with("the log's anchor line was deleted"),
         "{message}"
     );
 }
@@ -227,15 +287,15 @@ fn a_copied_line_inserted_in_the_middle_is_reported_as_inserted() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = six(dir.path());
     let mut lines = read_lines(&path);
-    let copy = lines[1].clone();
-    lines.insert(3, copy); // 1 2 3 2' 4 5 6
+    let copy = lines[2].clone();
+    lines.insert(4, copy); // A 1 2 3 2' 4 5 6
     let log = tampered(dir.path(), "copy", &lines);
 
     let report = log.verify().unwrap();
     let (line, kind, message) = only_problem(&report);
-    assert_eq!((line, kind), (4, ProblemKind::Inserted));
-    assert_eq!(message, "line 4 was inserted: it is a copy of line 2");
-    assert_eq!(report.lines, 7);
+    assert_eq!((line, kind), (5, ProblemKind::Inserted));
+    assert_eq!(message, "line 5 was inserted: it is a copy of line 3");
+    assert_eq!(report.lines, 8);
 }
 
 #[test]
@@ -255,28 +315,28 @@ fn a_forged_line_with_a_valid_own_hash_is_reported_as_inserted() {
 
     // Before the genuine seq 4 …
     let mut before = lines.clone();
-    before.insert(3, forged.to_line());
+    before.insert(4, forged.to_line());
     let (line, kind, message) = only_problem(
         &tampered(dir.path(), "forged-before", &before)
             .verify()
             .unwrap(),
     );
-    assert_eq!((line, kind), (4, ProblemKind::Inserted));
+    assert_eq!((line, kind), (5, ProblemKind::Inserted));
     assert_eq!(
         message,
-        "line 4 was inserted: it claims seq 4, which line 5 holds in the chain"
+        "line 5 was inserted: it claims seq 4, which line 6 holds in the chain"
     );
 
     // … and after it.
     let mut after = lines.clone();
-    after.insert(4, forged.to_line());
+    after.insert(5, forged.to_line());
     let (line, kind, message) = only_problem(
         &tampered(dir.path(), "forged-after", &after)
             .verify()
             .unwrap(),
     );
-    assert_eq!((line, kind), (5, ProblemKind::Inserted));
-    assert!(message.contains("line 4 holds"), "{message}");
+    assert_eq!((line, kind), (6, ProblemKind::Inserted));
+    assert!(message.contains("line 5 holds"), "{message}");
 
     // A made-up line that does not chain to anything.
     let mut stray = entries[0].clone();
@@ -284,10 +344,10 @@ fn a_forged_line_with_a_valid_own_hash_is_reported_as_inserted() {
     stray.prev = "f".repeat(64);
     stray.hash = stray.compute_hash();
     let mut odd = lines;
-    odd.insert(2, stray.to_line());
+    odd.insert(3, stray.to_line());
     let (line, kind, message) =
         only_problem(&tampered(dir.path(), "stray", &odd).verify().unwrap());
-    assert_eq!((line, kind), (3, ProblemKind::Inserted));
+    assert_eq!((line, kind), (4, ProblemKind::Inserted));
     assert!(message.contains("not part of the chain"), "{message}");
 }
 
@@ -296,14 +356,14 @@ fn swapped_lines_are_reported_as_reordered() {
     let dir = tempfile::tempdir().unwrap();
     let (path, entries) = six(dir.path());
     let mut lines = read_lines(&path);
-    lines.swap(1, 3); // 1 4 3 2 5 6
+    lines.swap(2, 4); // A 1 4 3 2 5 6
     let log = tampered(dir.path(), "swapped", &lines);
 
     let report = log.verify().unwrap();
     let (line, kind, message) = only_problem(&report);
-    assert_eq!((line, kind), (2, ProblemKind::Reordered));
+    assert_eq!((line, kind), (3, ProblemKind::Reordered));
     assert!(
-        message.starts_with("lines 2 and 4 are out of order"),
+        message.starts_with("lines 3 and 5 are out of order"),
         "{message}"
     );
     // The chain itself is whole: its head is still the last entry.
@@ -315,25 +375,25 @@ fn a_moved_line_is_reported_with_where_it_belongs() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = six(dir.path());
     let mut lines = read_lines(&path);
-    let fifth = lines.remove(4);
-    lines.insert(2, fifth); // 1 2 5 3 4 6
+    let fifth = lines.remove(5);
+    lines.insert(3, fifth); // A 1 2 5 3 4 6
     let (line, kind, message) =
         only_problem(&tampered(dir.path(), "moved", &lines).verify().unwrap());
-    assert_eq!((line, kind), (3, ProblemKind::Reordered));
+    assert_eq!((line, kind), (4, ProblemKind::Reordered));
     assert_eq!(
         message,
-        "line 3 (seq 5) is out of order: it belongs after line 5 (seq 4)"
+        "line 4 (seq 5) is out of order: it belongs after line 6 (seq 4)"
     );
-    // And backwards: 1 3 4 5 2 6.
+    // And backwards: A 1 3 4 5 2 6.
     let mut lines = read_lines(&path);
-    let second = lines.remove(1);
-    lines.insert(4, second);
+    let second = lines.remove(2);
+    lines.insert(5, second);
     let (line, kind, message) =
         only_problem(&tampered(dir.path(), "moved-back", &lines).verify().unwrap());
-    assert_eq!((line, kind), (5, ProblemKind::Reordered));
+    assert_eq!((line, kind), (6, ProblemKind::Reordered));
     assert_eq!(
         message,
-        "line 5 (seq 2) is out of order: it belongs after line 1 (seq 1)"
+        "line 6 (seq 2) is out of order: it belongs after line 2 (seq 1)"
     );
 }
 
@@ -342,19 +402,19 @@ fn a_torn_last_line_is_reported_and_the_next_append_chains_past_it() {
     let dir = tempfile::tempdir().unwrap();
     let (path, entries) = six(dir.path());
     let lines = read_lines(&path);
-    // Crash half-way through writing line 6: no newline at the end.
+    // Crash half-way through writing line 7 (seq 6): no newline at the end.
     let text = format!(
         "{}\n{}",
-        lines[..5].join("\n"),
-        &lines[5][..lines[5].len() / 2]
+        lines[..6].join("\n"),
+        &lines[6][..lines[6].len() / 2]
     );
     let torn_path = dir.path().join("torn");
     std::fs::write(&torn_path, text).unwrap();
-    let log = AuditLog::new(torn_path.clone());
+    let log = log_at(dir.path(), torn_path.clone());
 
     let report = log.verify().unwrap();
     let (line, kind, message) = only_problem(&report);
-    assert_eq!((line, kind), (6, ProblemKind::Torn));
+    assert_eq!((line, kind), (7, ProblemKind::Torn));
     assert!(
         message.contains("the file ends in the middle of an entry"),
         "{message}"
@@ -367,17 +427,29 @@ fn a_torn_last_line_is_reported_and_the_next_append_chains_past_it() {
     assert_eq!(next.seq, 6);
     assert_eq!(next.prev, entries[4].hash);
     let after = read_lines(&torn_path);
-    assert_eq!(after.len(), 7, "the fragment keeps its own line");
-    assert_eq!(after[6], next.to_line());
+    assert_eq!(after.len(), 8, "the fragment keeps its own line");
+    assert_eq!(after[7], next.to_line());
 
     let again = log.append(&record(10)).unwrap();
     assert_eq!((again.seq, again.prev.as_str()), (7, next.hash.as_str()));
 
     let report = log.verify().unwrap();
     let (line, kind, message) = only_problem(&report);
-    assert_eq!((line, kind), (6, ProblemKind::Torn));
+    assert_eq!((line, kind), (7, ProblemKind::Torn));
     assert!(message.contains("superseded"), "{message}");
-    assert_eq!(report.lines, 8);
+    assert_eq!(report.lines, 9);
+    assert!(
+        matches!(
+            report.recorded,
+            RecordedHead::Matches {
+                line: 9,
+                seq: 7,
+                ..
+            }
+        ),
+        "{:?}",
+        report.recorded
+    );
     assert_eq!(report.head.as_deref(), Some(again.hash.as_str()));
     let read: Vec<u64> = log.read(None).unwrap().iter().map(|e| e.seq).collect();
     assert_eq!(read, vec![1, 2, 3, 4, 5, 6, 7]);
@@ -388,30 +460,30 @@ fn a_garbage_line_is_unparsable_for_verify_and_corrupt_for_read() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = six(dir.path());
     let mut lines = read_lines(&path);
-    lines.insert(3, "hello".into());
+    lines.insert(4, "hello".into());
     let log = tampered(dir.path(), "garbage", &lines);
 
     let (line, kind, message) = only_problem(&log.verify().unwrap());
-    assert_eq!((line, kind), (4, ProblemKind::Unparsable));
+    assert_eq!((line, kind), (5, ProblemKind::Unparsable));
     assert!(
-        message.starts_with("line 4: not an audit entry"),
+        message.starts_with("line 5: not an audit entry"),
         "{message}"
     );
 
     match log.read(None) {
-        Err(e @ AuditError::Corrupt { line: 4, .. }) => {
+        Err(e @ AuditError::Corrupt { line: 5, .. }) => {
             let text = e.to_string();
             assert!(text.contains(&log.path().display().to_string()), "{text}");
-            assert!(text.contains("line 4"), "{text}");
+            assert!(text.contains("line 5"), "{text}");
         }
-        other => panic!("expected Corrupt at line 4, got {other:?}"),
+        other => panic!("expected Corrupt at line 5, got {other:?}"),
     }
 
     // Appending after garbage still continues the chain from the last entry.
     let next = log.append(&record(1)).unwrap();
     assert_eq!(next.seq, 7);
     let (line, kind, _) = only_problem(&log.verify().unwrap());
-    assert_eq!((line, kind), (4, ProblemKind::Unparsable));
+    assert_eq!((line, kind), (5, ProblemKind::Unparsable));
 }
 
 #[test]
@@ -420,7 +492,7 @@ fn concurrent_writers_on_one_path_keep_one_chain() {
     let path = dir.path().join("audit.jsonl");
     let handles: Vec<_> = (0..2)
         .map(|t| {
-            let log = AuditLog::new(path.clone());
+            let log = log_at(dir.path(), path.clone());
             std::thread::spawn(move || {
                 for i in 0..50 {
                     let mut r = record(i);
@@ -433,10 +505,15 @@ fn concurrent_writers_on_one_path_keep_one_chain() {
     for h in handles {
         h.join().unwrap();
     }
-    let log = AuditLog::new(path);
+    let log = log_at(dir.path(), path);
     let report = log.verify().unwrap();
     assert!(report.is_ok(), "{:#?}", report.problems);
-    assert_eq!(report.lines, 100);
+    assert_eq!(report.lines, 101);
+    assert!(
+        matches!(report.recorded, RecordedHead::Matches { line: 101, .. }),
+        "{:?}",
+        report.recorded
+    );
     let entries = log.read(None).unwrap();
     let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=100).collect::<Vec<u64>>());
@@ -457,7 +534,8 @@ fn concurrent_writers_on_one_path_keep_one_chain() {
 fn child_process_appends() {
     let path = std::env::var_os("OPSBOARD_AUDIT_CHILD_PATH").expect("run by the parent test");
     let tag = std::env::var("OPSBOARD_AUDIT_CHILD_TAG").unwrap();
-    let log = AuditLog::new(PathBuf::from(path));
+    let heads = std::env::var_os("OPSBOARD_AUDIT_CHILD_HEADS").unwrap();
+    let log = AuditLog::new(PathBuf::from(path)).with_head_dir(PathBuf::from(heads));
     for i in 0..50 {
         let mut r = record(i);
         r.target = format!("{tag}/{i}");
@@ -477,6 +555,7 @@ fn concurrent_processes_on_one_path_keep_one_chain() {
                 .args(["--exact", "child_process_appends", "--ignored", "--quiet"])
                 .env("OPSBOARD_AUDIT_CHILD_PATH", &path)
                 .env("OPSBOARD_AUDIT_CHILD_TAG", tag)
+                .env("OPSBOARD_AUDIT_CHILD_HEADS", dir.path().join("heads"))
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .unwrap()
@@ -485,10 +564,15 @@ fn concurrent_processes_on_one_path_keep_one_chain() {
     for mut c in children {
         assert!(c.wait().unwrap().success());
     }
-    let log = AuditLog::new(path);
+    let log = log_at(dir.path(), path);
     let report = log.verify().unwrap();
     assert!(report.is_ok(), "{:#?}", report.problems);
-    assert_eq!(report.lines, 100);
+    assert_eq!(report.lines, 101);
+    assert!(
+        matches!(report.recorded, RecordedHead::Matches { line: 101, .. }),
+        "{:?}",
+        report.recorded
+    );
     let entries = log.read(None).unwrap();
     let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=100).collect::<Vec<u64>>());
@@ -503,7 +587,7 @@ fn concurrent_processes_on_one_path_keep_one_chain() {
 #[test]
 fn secret_parameters_are_redacted_and_references_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::new(dir.path().join("audit.jsonl"));
+    let log = log_at(dir.path(), dir.path().join("audit.jsonl"));
     let params: BTreeMap<String, String> = [
         ("password", "hunter2"),
         ("API_TOKEN", "tok-abc123"),
@@ -539,7 +623,7 @@ fn secret_parameters_are_redacted_and_references_kept() {
 #[test]
 fn read_since_filters_by_time() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::new(dir.path().join("audit.jsonl"));
+    let log = log_at(dir.path(), dir.path().join("audit.jsonl"));
     log.append(&record(0)).unwrap();
     log.append(&record(1)).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -566,7 +650,7 @@ fn read_since_filters_by_time() {
 #[test]
 fn user_and_host_are_filled_in() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::new(dir.path().join("audit.jsonl"));
+    let log = log_at(dir.path(), dir.path().join("audit.jsonl"));
     let e = log.append(&record(0)).unwrap();
 
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -589,7 +673,7 @@ fn user_and_host_are_filled_in() {
 fn a_missing_file_is_an_empty_read_but_a_verify_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nope.jsonl");
-    let log = AuditLog::new(path.clone());
+    let log = log_at(dir.path(), path.clone());
     assert!(log.read(None).unwrap().is_empty());
     match log.verify() {
         Err(e @ AuditError::Io { .. }) => {
@@ -608,20 +692,23 @@ fn the_default_path_is_audit_jsonl_in_the_data_dir() {
     }
 }
 
-/// Every single edit at every position of an eight-line log is one problem
-/// of the right kind: no cascades, no misclassification. (Deleting or
-/// re-hashing the *last* line is undetectable from the file alone; see the
-/// module docs.)
+/// Every single edit at every position of a log of an anchor and eight
+/// entries is one problem of the right kind: no cascades, no
+/// misclassification. (Deleting or re-hashing the *last* line is
+/// undetectable from the file alone — these copies have no recorded head;
+/// `audit_trust.rs` shows the recorded head catching it.)
 #[test]
 fn every_single_edit_at_every_position_is_exactly_one_problem_of_its_kind() {
     use ProblemKind::*;
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::new(dir.path().join("audit.jsonl"));
+    let log = log_at(dir.path(), dir.path().join("audit.jsonl"));
     let n = 8;
     for i in 0..n {
         log.append(&record(i)).unwrap();
     }
     let lines = read_lines(log.path());
+    let total = lines.len();
+    assert_eq!(total, n + 1);
     let mut wrong = Vec::new();
     let mut check = |what: String, l: Vec<String>, expected: &[ProblemKind]| {
         let r = tampered(dir.path(), "sweep", &l).verify().unwrap();
@@ -639,29 +726,48 @@ fn every_single_edit_at_every_position_is_exactly_one_problem_of_its_kind() {
         e.hash = e.compute_hash();
         e.to_line()
     };
-    for a in 0..n {
+    let anchor: AuditAnchor = serde_json::from_str(&lines[0]).unwrap();
+    // A new random value, hashed: an anchor replaced wholesale.
+    let new_anchor = AuditAnchor::new("ee".repeat(32), anchor.time.clone()).to_line();
+    let flip = |c: char| if c == '0' { '1' } else { '0' };
+    for a in 0..total {
+        let last = a == total - 1;
         let mut l = lines.clone();
         l.remove(a);
         check(
             format!("delete {a}"),
             l,
-            if a == n - 1 { &[] } else { &[Deleted] },
+            if last { &[] } else { &[Deleted] },
         );
 
         let mut l = lines.clone();
-        l[a] = l[a].replace(r#""verb":"backup""#, r#""verb":"restore""#);
+        if a == 0 {
+            let first = anchor.anchor.chars().next().unwrap();
+            l[0] = l[0].replacen(
+                &format!("\"anchor\":\"{first}"),
+                &format!("\"anchor\":\"{}", flip(first)),
+                1,
+            );
+        } else {
+            l[a] = l[a].replace(r#""verb":"backup""#, r#""verb":"restore""#);
+        }
+        assert_ne!(l[a], lines[a]);
         check(format!("modify {a}"), l, &[Modified]);
 
         let mut l = lines.clone();
-        l[a] = rehashed(&l[a], &|e| e.verb = "restore".into());
-        let expected: &[ProblemKind] = match n - 1 - a {
-            0 => &[],         // the new head: undetectable
-            1 => &[Inserted], // "line 8 was inserted (or line 7 was altered …)"
+        l[a] = if a == 0 {
+            new_anchor.clone()
+        } else {
+            rehashed(&l[a], &|e| e.verb = "restore".into())
+        };
+        let expected: &[ProblemKind] = match total - 1 - a {
+            0 => &[],         // the new head: undetectable from the file
+            1 => &[Inserted], // "line 9 was inserted (or line 8 was altered …)"
             _ => &[Modified], // line a+2 still links to the old hash
         };
         check(format!("rehash {a}"), l, expected);
 
-        for b in 0..n {
+        for b in 0..total {
             if a != b {
                 let mut l = lines.clone();
                 l.swap(a, b);
@@ -672,11 +778,11 @@ fn every_single_edit_at_every_position_is_exactly_one_problem_of_its_kind() {
                 check(format!("move {a} to {b}"), l, &[Reordered]);
             }
         }
-        for b in 0..=n {
+        for b in 0..=total {
             let mut l = lines.clone();
             l.insert(b, lines[a].clone());
             check(format!("copy {a} to {b}"), l, &[Inserted]);
-            if a < n - 1 {
+            if a > 0 && !last {
                 let mut l = lines.clone();
                 l.insert(b, rehashed(&lines[a], &|e| e.target = "forged".into()));
                 check(format!("forge {a} at {b}"), l, &[Inserted]);
@@ -684,4 +790,72 @@ fn every_single_edit_at_every_position_is_exactly_one_problem_of_its_kind() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// A log as an opsboard without anchors wrote it: chained from 64 zeros,
+/// no `run` field.
+fn legacy_lines(n: u64) -> Vec<String> {
+    let mut prev = GENESIS_PREV.to_string();
+    (1..=n)
+        .map(|seq| {
+            let mut e = AuditEntry {
+                seq,
+                time: "2025-01-31T12:00:00.123Z".into(),
+                user: "alice".into(),
+                host: "db1".into(),
+                target: format!("backup/job-{seq}"),
+                verb: "backup".into(),
+                parameters: BTreeMap::new(),
+                outcome: AuditOutcome::Succeeded,
+                duration_ms: Some(5),
+                message: None,
+                job: Some(seq),
+                run: None,
+                prev: std::mem::take(&mut prev),
+                hash: String::new(),
+            };
+            e.hash = e.compute_hash();
+            prev = e.hash.clone();
+            e.to_line()
+        })
+        .collect()
+}
+
+#[test]
+fn a_log_from_an_older_opsboard_verifies_says_it_has_no_anchor_and_grows_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = legacy_lines(4);
+    assert!(!lines[0].contains("\"run\""), "{}", lines[0]);
+    let log = tampered(dir.path(), "legacy.jsonl", &lines);
+    let report = log.verify().unwrap();
+    assert!(report.is_ok(), "{:#?}", report.problems);
+    assert_eq!(report.anchor, None);
+    assert_eq!(report.lines, 4);
+    let text = format_report(log.path(), &report);
+    assert!(text.starts_with("audit log OK: 4 lines, head "), "{text}");
+    assert!(
+        text.contains("no anchor: this log was started by an older opsboard"),
+        "{text}"
+    );
+
+    // Appending continues the old chain: no anchor in the middle of it.
+    let next = log.append(&record(0)).unwrap();
+    assert_eq!(next.seq, 5);
+    let after = read_lines(log.path());
+    assert_eq!(after.len(), 5);
+    assert!(!after[4].contains("\"anchor\""));
+    let last: AuditEntry = serde_json::from_str(&lines[3]).unwrap();
+    assert_eq!(next.prev, last.hash);
+    let report = log.verify().unwrap();
+    assert!(report.is_ok(), "{:#?}", report.problems);
+    assert_eq!(report.anchor, None);
+
+    // Its first line deleted: the old message.
+    let cut = tampered(dir.path(), "legacy-cut.jsonl", &lines[1..]);
+    let (line, kind, message) = only_problem(&cut.verify().unwrap());
+    assert_eq!((line, kind), (1, ProblemKind::Deleted));
+    assert_eq!(
+        message,
+        "1 line deleted at the start of the log, before line 1 (the chain begins at seq 2)"
+    );
 }

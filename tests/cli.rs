@@ -404,22 +404,23 @@ fn audit_verify_names_a_tampered_line() {
     let path = home.audit_path();
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    assert_eq!(lines.len(), 3);
+    // The anchor line, then confirmed, succeeded, dry run.
+    assert_eq!(lines.len(), 4);
     assert!(
-        lines[1].contains(r#""outcome":"succeeded""#),
+        lines[2].contains(r#""outcome":"succeeded""#),
         "{}",
-        lines[1]
+        lines[2]
     );
     // Someone turns a success into something else, keeping valid JSON.
-    lines[1] = lines[1].replace(r#""outcome":"succeeded""#, r#""outcome":"cancelled""#);
+    lines[2] = lines[2].replace(r#""outcome":"succeeded""#, r#""outcome":"cancelled""#);
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
 
     let out = home.run(&["audit", "verify"]);
     assert_eq!(out.code, 1, "{out:?}");
     let all = format!("{}{}", out.stdout, out.stderr);
     assert!(
-        all.contains(&format!("{}:2:", path.display())),
-        "names line 2: {out:?}"
+        all.contains(&format!("{}:3:", path.display())),
+        "names line 3: {out:?}"
     );
     assert!(!all.contains("audit log OK"), "{out:?}");
 }

@@ -55,11 +55,13 @@ keep_last = 3
     (home, cfg, audit, backups)
 }
 
+/// The audit entries (the log's first line, its anchor, is not one).
 fn audit_lines(audit: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(audit)
         .unwrap_or_default()
         .lines()
-        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("audit line is JSON"))
+        .filter(|v| v.get("anchor").is_none())
         .collect()
 }
 

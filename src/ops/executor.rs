@@ -171,11 +171,9 @@ pub fn spawn_with_ttl(
         .image_history
         .clone()
         .map(super::docker::ImageHistory::open)
-        .unwrap_or_else(|| {
-            super::docker::ImageHistory::open(
-                std::env::temp_dir().join("opsboard-docker-images.jsonl"),
-            )
-        });
+        // No state dir: remember images for this run only, never in a
+        // shared temp dir where anyone can plant the file.
+        .unwrap_or_else(super::docker::ImageHistory::in_memory);
     let (ui, mut ui_rx) = mpsc::unbounded_channel::<ToUi>();
     {
         let out = out.clone();

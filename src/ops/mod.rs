@@ -13,6 +13,7 @@ pub mod follow;
 pub mod kube;
 pub mod plan;
 pub mod policy;
+pub mod private_file;
 pub mod runbook;
 pub mod scope;
 pub mod silence;

@@ -57,7 +57,9 @@ impl Board {
             audit_log: Some(dir.join("audit.jsonl")),
             backup_base: Some(dir.join("backups")),
         };
-        let built = board::build(&cfg, false, &locations).unwrap();
+        let mut built = board::build(&cfg, false, &locations).unwrap();
+        // Head records go beside the log, not into the tester's home.
+        built.audit = built.audit.map(|l| l.with_head_dir(dir.join("heads")));
         let log = built.audit.clone().expect("an audit location");
         assert_eq!(log.path(), dir.join("audit.jsonl"));
         let ctx = ops::OpsContext {

@@ -1,14 +1,30 @@
 //! The images each container (by name) and each Compose service ran, as
 //! the board saw them: a JSON-lines file in the state dir, one record per
 //! change, so a rollback knows "the image it ran before" across restarts.
+//!
+//! The file is private (0600, directory 0700) and never opened through a
+//! symlink. It is compacted when it passes [`COMPACT_AT`] lines: per
+//! container or service, the newest record of each of its last
+//! [`KEEP_IMAGES`] images is kept (a rollback needs the newest record and
+//! the newest one with a different image), then, if still too many, the
+//! keys seen running longest ago are dropped. Without a state dir the
+//! history lives in memory only ([`ImageHistory::in_memory`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::DockerSnapshot;
+use crate::ops::private_file;
+
+/// Lines in the file past which it is compacted.
+pub const COMPACT_AT: usize = 5_000;
+
+/// Distinct images kept per container or service when compacting (at
+/// least 2: the current one and the one before it).
+pub const KEEP_IMAGES: usize = 3;
 
 /// One observed image change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,15 +42,23 @@ pub struct Record {
     pub image_id: String,
 }
 
+type HostKey = (String, String);
+
 /// Persistent record of image changes; see the module docs.
 #[derive(Debug, Clone)]
 pub struct ImageHistory {
-    path: PathBuf,
+    /// `None`: in memory only.
+    path: Option<PathBuf>,
     records: Vec<Record>,
     /// The newest image id per (host, key).
-    last: HashMap<(String, String), String>,
+    last: HashMap<HostKey, String>,
     /// Why the file could not be read, if it could not.
     load_error: Option<String>,
+    /// Lines in the file, to know when to compact.
+    lines_on_disk: usize,
+    /// The `observe` call that last saw each (host, key) running.
+    seen: HashMap<HostKey, u64>,
+    observed: u64,
 }
 
 /// The key of a Compose service.
@@ -48,41 +72,61 @@ impl ImageHistory {
         state_dir.join("docker-images.jsonl")
     }
 
-    /// Reads the file (missing is empty; unreadable lines are skipped).
-    pub fn open(path: PathBuf) -> ImageHistory {
-        let mut h = ImageHistory {
-            path,
+    /// A history that is never written anywhere: for when there is no
+    /// state dir (a fixed name under `/tmp` could be planted by anyone).
+    pub fn in_memory() -> ImageHistory {
+        ImageHistory {
+            path: None,
             records: vec![],
             last: HashMap::new(),
             load_error: None,
-        };
-        match std::fs::read_to_string(&h.path) {
-            Ok(text) => {
+            lines_on_disk: 0,
+            seen: HashMap::new(),
+            observed: 0,
+        }
+    }
+
+    /// Reads the file (missing is empty; unreadable lines are skipped; a
+    /// symlink is not followed: it is an error, and so is every write).
+    /// Compacts it if it is past [`COMPACT_AT`] lines.
+    pub fn open(path: PathBuf) -> ImageHistory {
+        let mut h = ImageHistory::in_memory();
+        match private_file::read_if_exists(&path) {
+            Ok(Some(data)) => {
+                let text = String::from_utf8_lossy(&data);
                 let mut bad = 0;
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    h.lines_on_disk += 1;
                     match serde_json::from_str::<Record>(line) {
                         Ok(r) => h.remember(r),
                         Err(_) => bad += 1,
                     }
                 }
                 if bad > 0 {
-                    let msg = format!("{}: {bad} unreadable lines skipped", h.path.display());
+                    let msg = format!("{}: {bad} unreadable lines skipped", path.display());
                     tracing::warn!("image history {msg}");
                     h.load_error = Some(msg);
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Ok(None) => {}
             Err(e) => {
-                let msg = format!("{}: {e}", h.path.display());
+                let msg = format!("{}: {e}", path.display());
                 tracing::warn!("image history {msg}");
                 h.load_error = Some(msg);
             }
         }
+        h.path = Some(path);
+        if h.lines_on_disk > COMPACT_AT
+            && let Err(e) = h.compact()
+        {
+            tracing::warn!("{e}");
+        }
         h
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The file, `None` for an in-memory history.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Why (part of) the file could not be read when it was opened.
@@ -107,14 +151,17 @@ impl ImageHistory {
         if snapshot.error.is_some() {
             return Ok(());
         }
+        self.observed += 1;
         let host = &snapshot.host;
         let mut new: Vec<Record> = Vec::new();
+        let mut seen: Vec<HostKey> = Vec::new();
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let mut changed = |key: String, kind: &str, image: &str, image_id: &str| {
             if image_id.is_empty() {
                 return;
             }
             let k = (host.clone(), key);
+            seen.push(k.clone());
             if self.last.get(&k).map(String::as_str) == Some(image_id) {
                 return;
             }
@@ -155,28 +202,107 @@ impl ImageHistory {
                 changed(key.clone(), "service", image, id);
             }
         }
+        for k in seen {
+            self.seen.insert(k, self.observed);
+        }
         if new.is_empty() {
             return Ok(());
         }
+        let result = self.append(&new);
+        self.records.extend(new);
+        result?;
+        if self.lines_on_disk > COMPACT_AT {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, new: &[Record]) -> Result<(), String> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
         let write = || -> std::io::Result<()> {
-            if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                private_file::create_private_dir(dir)?;
             }
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)?;
-            let mut buf = String::new();
-            for r in &new {
-                buf.push_str(&serde_json::to_string(r).map_err(std::io::Error::other)?);
-                buf.push('\n');
-            }
-            f.write_all(buf.as_bytes())?;
+            let (mut f, _) = private_file::open_append(&path)?;
+            private_file::make_private(&f)?;
+            f.write_all(&lines(new)?)?;
             f.flush()
         };
-        let result = write().map_err(|e| format!("image history {}: {e}", self.path.display()));
-        self.records.extend(new);
-        result
+        write().map_err(|e| format!("image history {}: {e}", path.display()))?;
+        self.lines_on_disk += new.len();
+        Ok(())
+    }
+
+    /// Keeps what rollbacks need (see the module docs) and rewrites the
+    /// file with it (temp file, fsync, rename).
+    fn compact(&mut self) -> Result<(), String> {
+        // Newest first: per key, the first record of each image id seen.
+        let mut distinct: HashMap<HostKey, Vec<&str>> = HashMap::new();
+        let mut keep = vec![false; self.records.len()];
+        let mut newest: HashMap<HostKey, usize> = HashMap::new();
+        for (i, r) in self.records.iter().enumerate().rev() {
+            let k = (r.host.clone(), r.key.clone());
+            newest.entry(k.clone()).or_insert(i);
+            let ids = distinct.entry(k).or_default();
+            if ids.len() < KEEP_IMAGES && !ids.contains(&r.image_id.as_str()) {
+                ids.push(&r.image_id);
+                keep[i] = true;
+            }
+        }
+        drop(distinct);
+        // Still too many: drop whole keys. First those seen running longest
+        // ago (never, in this process), then those that only ever ran one
+        // image (one-off containers; a deployed service changes images),
+        // then those whose newest change is oldest.
+        let budget = COMPACT_AT / 2;
+        let mut kept = keep.iter().filter(|&&k| k).count();
+        if kept > budget {
+            let mut count: HashMap<HostKey, usize> = HashMap::new();
+            for (r, _) in self.records.iter().zip(&keep).filter(|(_, k)| **k) {
+                *count.entry((r.host.clone(), r.key.clone())).or_default() += 1;
+            }
+            let mut order: Vec<(&HostKey, usize)> = newest.iter().map(|(k, &i)| (k, i)).collect();
+            order.sort_by_key(|&(k, i)| {
+                let seen = self.seen.get(k).copied().unwrap_or(0);
+                (seen, count.get(k).copied().unwrap_or(0), i)
+            });
+            let mut dropped: HashSet<&HostKey> = HashSet::new();
+            for (k, _) in order {
+                if kept <= budget {
+                    break;
+                }
+                kept -= count.get(k).copied().unwrap_or(0);
+                dropped.insert(k);
+            }
+            for (r, k) in self.records.iter().zip(keep.iter_mut()) {
+                if dropped.contains(&(r.host.clone(), r.key.clone())) {
+                    *k = false;
+                }
+            }
+        }
+        let mut i = 0;
+        self.records.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        let live: HashSet<HostKey> = self
+            .records
+            .iter()
+            .map(|r| (r.host.clone(), r.key.clone()))
+            .collect();
+        self.last.retain(|k, _| live.contains(k));
+        self.seen.retain(|k, _| live.contains(k));
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        let bytes =
+            lines(&self.records).map_err(|e| format!("image history {}: {e}", path.display()))?;
+        private_file::replace(&path, &bytes)
+            .map_err(|e| format!("image history {}: cannot compact: {e}", path.display()))?;
+        self.lines_on_disk = self.records.len();
+        Ok(())
     }
 
     /// The image `key` (a container name or `project/service`) ran before
@@ -203,6 +329,15 @@ impl ImageHistory {
             .find(|r| r.image_id != current)
             .map(|r| (r.image.clone(), r.image_id.clone()))
     }
+}
+
+fn lines(records: &[Record]) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    for r in records {
+        serde_json::to_writer(&mut buf, r).map_err(std::io::Error::other)?;
+        buf.push(b'\n');
+    }
+    Ok(buf)
 }
 
 #[cfg(test)]
@@ -251,6 +386,12 @@ mod tests {
         assert_eq!(h.previous("shop/web", "sha256:b"), None);
         h.observe(&snap(vec![c("shop_web_1", 1, "web:1", "sha256:a")]))
             .unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().unwrap()), 0o700);
+        }
         // Nothing changed: nothing appended.
         h.observe(&snap(vec![c("shop_web_1", 1, "web:1", "sha256:a")]))
             .unwrap();
@@ -304,5 +445,133 @@ mod tests {
             .observe(&snap(vec![c("shop_web_1", 1, "web:1", "sha256:a")]))
             .unwrap_err();
         assert!(err.contains("sub/h.jsonl"), "{err}");
+    }
+
+    fn rec(host: &str, key: &str, id: &str, at: usize) -> Record {
+        Record {
+            at: format!("2025-01-01T00:00:{:02}.{:03}Z", at / 1000 % 60, at % 1000),
+            host: host.into(),
+            key: key.into(),
+            kind: "container".into(),
+            image: format!("img:{id}"),
+            image_id: format!("sha256:{id}"),
+        }
+    }
+
+    fn write_records(path: &Path, records: &[Record]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, lines(records).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_long_file_is_compacted_keeping_every_rollback_answer() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state/docker-images.jsonl");
+        // `web` on two hosts changes image 2,000 times, cycling through five
+        // images; 3,500 one-off containers appear once each.
+        let mut all = Vec::new();
+        for i in 0..2_000 {
+            let host = if i % 2 == 0 { "a" } else { "b" };
+            all.push(rec(host, "web", &format!("v{}", i % 5), i));
+        }
+        for i in 0..3_500 {
+            all.push(rec("a", &format!("tmp-{i}"), "x", 2_000 + i));
+        }
+        write_records(&path, &all);
+        let mut before = ImageHistory::in_memory();
+        for r in &all {
+            before.remember(r.clone());
+        }
+
+        let h = ImageHistory::open(path.clone());
+        assert!(h.load_error().is_none(), "{:?}", h.load_error());
+        let on_disk = std::fs::read_to_string(&path).unwrap().lines().count();
+        assert_eq!(on_disk, h.records().len());
+        assert!(
+            on_disk <= COMPACT_AT / 2,
+            "{on_disk} lines after compaction"
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // Whatever runs now, a rollback finds what it found before.
+        let currents: Vec<String> = (0..5)
+            .map(|v| format!("sha256:v{v}"))
+            .chain(["sha256:other".to_string()])
+            .collect();
+        for cur in &currents {
+            for host in ["a", "b"] {
+                assert_eq!(
+                    h.previous_on(host, "web", cur),
+                    before.previous_on(host, "web", cur),
+                    "{host} {cur}"
+                );
+            }
+            assert_eq!(h.previous("web", cur), before.previous("web", cur), "{cur}");
+        }
+        // Reopening reads back exactly what was kept.
+        assert_eq!(ImageHistory::open(path).records(), h.records());
+    }
+
+    #[test]
+    fn compaction_on_observe_keeps_what_is_running_now() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docker-images.jsonl");
+        let old: Vec<Record> = (0..COMPACT_AT)
+            .map(|i| rec("local", &format!("gone-{i}"), "x", i))
+            .collect();
+        write_records(&path, &old);
+        let mut h = ImageHistory::open(path.clone());
+        assert_eq!(h.records().len(), COMPACT_AT, "not yet past the bound");
+        h.observe(&snap(vec![c("shop_web_1", 1, "web:1", "sha256:a")]))
+            .unwrap();
+        h.observe(&snap(vec![c("shop_web_1", 1, "web:2", "sha256:b")]))
+            .unwrap();
+        let on_disk = std::fs::read_to_string(&path).unwrap().lines().count();
+        assert!(on_disk <= COMPACT_AT / 2 + 4, "{on_disk}");
+        assert_eq!(
+            h.previous_on("local", "shop/web", "sha256:b"),
+            Some(("web:1".into(), "sha256:a".into()))
+        );
+        assert_eq!(
+            ImageHistory::open(path).previous_on("local", "shop_web_1", "sha256:b"),
+            Some(("web:1".into(), "sha256:a".into()))
+        );
+    }
+
+    #[test]
+    fn a_symlink_at_the_path_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        let path = dir.path().join("docker-images.jsonl");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let mut h = ImageHistory::open(path);
+        assert!(
+            h.load_error().unwrap().contains("symbolic link"),
+            "{:?}",
+            h.load_error()
+        );
+        let err = h
+            .observe(&snap(vec![c("shop_web_1", 1, "web:1", "sha256:a")]))
+            .unwrap_err();
+        assert!(err.contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        // Still useful in memory.
+        assert_eq!(h.records().len(), 2);
+    }
+
+    #[test]
+    fn an_in_memory_history_writes_nothing() {
+        let mut h = ImageHistory::in_memory();
+        assert_eq!(h.path(), None);
+        h.observe(&snap(vec![c("shop_web_1", 1, "web:1", "sha256:a")]))
+            .unwrap();
+        h.observe(&snap(vec![c("shop_web_1", 1, "web:2", "sha256:b")]))
+            .unwrap();
+        assert_eq!(
+            h.previous("shop/web", "sha256:b"),
+            Some(("web:1".into(), "sha256:a".into()))
+        );
     }
 }
