@@ -12,7 +12,6 @@ mod pty;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use pty::Pty;
 
