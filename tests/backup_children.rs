@@ -110,8 +110,20 @@ fn backup_commands_get_only_the_allowlisted_environment() {
     for name in &names {
         assert!(
             [
-                "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR",
-                "TERM", "PWD", "SHLVL", "_",
+                "PATH",
+                "HOME",
+                "USER",
+                "LOGNAME",
+                "LANG",
+                "LC_ALL",
+                "LC_CTYPE",
+                "TZ",
+                "TMPDIR",
+                "TERM",
+                "PWD",
+                "SHLVL",
+                "_",
+                "JOB_GIVEN",
             ]
             .contains(name),
             "{name} is not on the allowlist:\n{env}"
@@ -119,6 +131,7 @@ fn backup_commands_get_only_the_allowlisted_environment() {
     }
     assert!(names.contains(&"PATH"), "{env}");
     assert!(env.lines().any(|l| l == "LANG=C.UTF-8"), "{env}");
+    assert!(env.lines().any(|l| l == "JOB_GIVEN=yes"), "{env}");
 }
 
 #[tokio::test]
@@ -134,6 +147,12 @@ async fn child_env_dump() {
             argv: vec!["sh".into(), "-c".into(), "env".into()],
             extension: "txt".into(),
             compress: false,
+            // What the job's own `env` gives it, and only that, comes on
+            // top of the allowlist.
+            env: vec![(
+                "JOB_GIVEN".into(),
+                opsboard::config::HeaderValue::Plain("yes".into()),
+            )],
         },
     );
     let w = backup::run(&s, &|_| {}, CancellationToken::new())

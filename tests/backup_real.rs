@@ -40,6 +40,7 @@ fn command(argv: &[&str], extension: &str, compress: bool) -> BackupSource {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         extension: extension.into(),
         compress,
+        env: vec![],
     }
 }
 

@@ -28,6 +28,7 @@ fn the_example_config_loads_and_documents_every_key() {
             &format!("file:{}", secret.display()),
         )
         .replace("${CACHE_ADMIN_TOKEN}", "${PATH}")
+        .replace("${EXPORT_TOKEN}", "${PATH}")
         .replace("${REDIS_PASSWORD}", "${PATH}")
         .replace("${ORDERS_DATABASE_URL}", "${PATH}")
         .replace("${PROM_TOKEN}", "${PATH}");

@@ -154,6 +154,10 @@ pub struct BackupJobConfig {
     pub extension: Option<String>,
     /// command: gzip the output (default true).
     pub compress: Option<bool>,
+    /// command: environment beyond the small allowlist every child gets
+    /// (`PATH`, `HOME`, `LANG`, …); values may be secret references.
+    #[serde(default)]
+    pub env: BTreeMap<String, HeaderValue>,
 }
 
 /// A named command an operator can run from the board or `opsboard do`.

@@ -273,6 +273,7 @@ pub fn from_config(
                     argv: b.command.clone(),
                     extension: b.extension.clone().unwrap_or_else(|| "out".into()),
                     compress: b.compress.unwrap_or(true),
+                    env: b.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 },
             };
             catalog.backups.push(BackupEntry {

@@ -402,6 +402,7 @@ impl DemoWorld {
             command: vec![],
             extension: None,
             compress: None,
+            env: Default::default(),
         };
         match service {
             "redis" => vec![BackupJobConfig {

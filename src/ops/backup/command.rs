@@ -30,6 +30,7 @@ const STDERR_GRACE: Duration = Duration::from_secs(1);
 
 pub(super) async fn capture(
     argv: &[String],
+    env: &[(String, crate::config::HeaderValue)],
     compress: bool,
     out: &mut Partial<'_>,
 ) -> Result<(), BackupError> {
@@ -38,7 +39,10 @@ pub(super) async fn capture(
     };
     let mut cmd = Command::new(program);
     cmd.args(args);
-    child_env::apply(&mut cmd, child_env::NO_EXTRA);
+    // The allowlist, plus what the job's `env` gives it: never the
+    // variables behind opsboard's own secret references.
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.expose())).collect();
+    child_env::apply(&mut cmd, &env);
     let phase = format!("running {program}");
     stream_child(cmd, program, compress, out, &phase).await
 }

@@ -68,6 +68,8 @@ pub enum BackupSource {
         argv: Vec<String>,
         extension: String,
         compress: bool,
+        /// Its environment beyond the allowlist (values may be secrets).
+        env: Vec<(String, crate::config::HeaderValue)>,
     },
 }
 
@@ -306,8 +308,9 @@ pub async fn run(
             BackupSource::Command {
                 argv,
                 compress,
+                env,
                 extension: _,
-            } => command::capture(argv, *compress, &mut out).await,
+            } => command::capture(argv, env, *compress, &mut out).await,
         }
     };
     let result = tokio::select! {
@@ -350,6 +353,7 @@ mod tests {
                 argv: vec!["true".into()],
                 extension: ".sql".into(),
                 compress: true,
+                env: vec![],
             },
             dir: "/b/job".into(),
             keep_last: None,
@@ -369,6 +373,7 @@ mod tests {
             argv: vec!["true".into()],
             extension: "../x".into(),
             compress: false,
+            env: vec![],
         };
         assert!(spec.check().unwrap_err().to_string().contains("\"../x\""));
     }
