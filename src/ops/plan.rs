@@ -221,7 +221,7 @@ fn backup_plan(b: &BackupEntry, id: u64) -> ActionPlan {
     }
     if !keep.is_empty() {
         steps.push(format!(
-            "retention: {} (never the newest verified, never files opsboard did not write)",
+            "retention: {} (never the backup just written, the newest verified one, or files opsboard did not write)",
             keep.join(", ")
         ));
     }

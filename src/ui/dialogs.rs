@@ -225,7 +225,7 @@ fn quit(frame: &mut Frame, area: Rect, running: usize, theme: &Theme) {
             theme.text,
         ),
         Line::styled(
-            "Quitting now cancels them; each is recorded as cancelled or interrupted.",
+            "Quitting now cancels what runs; each job is recorded as cancelled or interrupted.",
             theme.dim,
         ),
         Line::raw(""),
