@@ -195,8 +195,10 @@ name = "web"
     })
     .unwrap();
     b.confirm("\r");
+    // The confirm dialog covers the detail: only once it is gone does the
+    // screen say what happened.
     b.wait_for(ALERT_WAIT, |s| {
-        s.contains("firing") && !s.contains("Silenced by")
+        !s.contains("Confirm") && s.contains("firing") && !s.contains("Silenced by")
     })
     .unwrap();
     let still_active = silences_matching(&amtool, &am.url(), false, "TargetDown");

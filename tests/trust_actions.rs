@@ -455,3 +455,50 @@ command = ["sh", "-c", 'head -c 3000000 /dev/zero | tr "\0" x; echo; echo after'
     assert_eq!(run.output[1], "after");
     b.assert_audit_clean().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ui_that_stops_reading_never_stalls_the_action_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = opsboard::config::parse(Path::new("t.toml"), "").unwrap();
+    let locations = opsboard::board::Locations {
+        audit_log: Some(dir.path().join("audit.jsonl")),
+        backup_base: Some(dir.path().join("backups")),
+    };
+    let mut built = opsboard::board::build(&cfg, false, &locations).unwrap();
+    built.audit = built
+        .audit
+        .map(|l| l.with_head_dir(dir.path().join("heads")));
+    let log = built.audit.clone().unwrap();
+    let ctx = opsboard::ops::OpsContext {
+        catalog: built.catalog,
+        policy: built.policy,
+        audit: built.audit,
+        kube: None,
+        docker: None,
+        image_history: None,
+    };
+    // Room for one message, and nobody reads: a UI stuck drawing.
+    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    let ops = opsboard::ops::spawn(ctx, tx);
+    for i in 0..20 {
+        ops.send(Command::Plan(ActionRequest::Backup {
+            job: format!("no-such-job-{i}"),
+        }));
+    }
+    // Every refusal is still decided and recorded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut refused = 0;
+    while std::time::Instant::now() < deadline {
+        refused = log
+            .read(None)
+            .unwrap()
+            .iter()
+            .filter(|e| e.outcome == AuditOutcome::Refused)
+            .count();
+        if refused == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(refused, 20, "the actor stalled behind the UI channel");
+}
