@@ -961,3 +961,29 @@ async fn changes_a_plan_does_not_rely_on_do_not_refuse_it() {
         ("registry.local/web:1.0", Some(2))
     );
 }
+
+/// Pausing is what a restart relies on besides the object itself: the
+/// check is part of the conditional write, not a read before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_planned_before_a_pause_is_refused() {
+    let sim = start(world()).await;
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (ops, mut rx, p) = plan(ctx(&dir, &sim), ActionRequest::Restart { workload: web() }).await;
+    kubectl.ok(&["rollout", "pause", "deployment/web"]).await;
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message
+            .starts_with(&format!("deployment/web {CHANGED}: it has been paused")),
+        "{}",
+        r.message
+    );
+    assert!(
+        deployment(&sim, "web")
+            .pointer("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
+            .is_none()
+    );
+}
