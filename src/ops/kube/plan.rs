@@ -303,7 +303,7 @@ pub async fn delete_pod(
     guarded(&mut plan, &precondition, "");
     let dp = DeleteParams {
         dry_run: true,
-        preconditions: Some(pod_precondition(&precondition)),
+        preconditions: Some(pod_precondition(&precondition.uid)),
         ..Default::default()
     };
     plan.dry_run = Some(dry_run_result(
@@ -321,9 +321,9 @@ pub async fn delete_pod(
 
 /// The pod, by uid: pod status moves all the time and is no reason to
 /// refuse, so no resourceVersion.
-pub(super) fn pod_precondition(p: &Precondition) -> Preconditions {
+pub(super) fn pod_precondition(uid: &str) -> Preconditions {
     Preconditions {
-        uid: Some(p.uid.clone()),
+        uid: Some(uid.to_string()),
         resource_version: None,
     }
 }

@@ -12,8 +12,7 @@ use serde_json::Value;
 
 use super::api_error;
 use super::change::{
-    Change, Op, Precondition, restart_patch, scale_patch, short_uid, undo_deployment_patch,
-    undo_revision_patch,
+    Change, Op, restart_patch, scale_patch, short_uid, undo_deployment_patch, undo_revision_patch,
 };
 pub use super::follow::{FOLLOW_TIMEOUT, follow, status};
 use super::plan::pod_precondition;
@@ -39,7 +38,7 @@ pub async fn apply(
     change: &Change,
 ) -> Result<String, String> {
     match (&change.op, w.kind) {
-        (Op::DeletePod(pod), _) => return delete_pod(client, w, pod, &change.target).await,
+        (Op::DeletePod(pod), _) => return delete_pod(client, w, change, pod).await,
         (Op::Scale(_), WorkloadKind::DaemonSet) => {
             return Err("a daemon set cannot be scaled".into());
         }
@@ -50,7 +49,7 @@ pub async fn apply(
     let mut last = String::new();
     for _ in 0..ATTEMPTS {
         let err = match send(client, w, &change.op, &target.uid, &resource_version).await {
-            Ok(()) => return Ok(done(w, &change.op)),
+            Ok(()) => return Ok(done(w, change)),
             Err(e) => e,
         };
         if !worth_a_second_look(&err) {
@@ -99,12 +98,12 @@ fn failure(op: &Op, e: &kube::Error) -> String {
     }
 }
 
-fn done(w: &WorkloadRef, op: &Op) -> String {
-    match op {
+fn done(w: &WorkloadRef, change: &Change) -> String {
+    match &change.op {
         Op::Scale(n) => format!("{} scaled to {n}", w.short()),
         Op::Restart => format!("{} restarted", w.short()),
         Op::UndoDeployment { .. } | Op::UndoRevision(_) => format!("{} rolled back", w.short()),
-        Op::DeletePod(pod) => format!("pod {pod} deleted"),
+        Op::DeletePod(pod) => format!("pod {pod} (uid {}) deleted", short_uid(&change.target.uid)),
     }
 }
 
@@ -157,7 +156,16 @@ async fn send(
             let patch = undo_revision_patch(data, uid, rv);
             strategic(w, &patch, &rollout, deployments, statefulsets, daemonsets).await
         }
-        Op::DeletePod(_) => Ok(()),
+        Op::DeletePod(pod) => {
+            let dp = DeleteParams {
+                preconditions: Some(pod_precondition(uid)),
+                ..Default::default()
+            };
+            Api::<Pod>::namespaced(client.clone(), ns)
+                .delete(pod, &dp)
+                .await
+                .map(|_| ())
+        }
     }
 }
 
@@ -213,33 +221,27 @@ async fn read(client: &kube::Client, w: &WorkloadRef) -> Result<Option<Value>, k
 }
 
 /// Deletes the planned pod, by uid: the API server refuses (409) when the
-/// pod of that name is another one.
+/// pod of that name is another one. No resourceVersion: pod status moves
+/// all the time and is no reason to refuse.
 async fn delete_pod(
     client: &kube::Client,
     w: &WorkloadRef,
+    change: &Change,
     pod: &str,
-    target: &Precondition,
 ) -> Result<String, String> {
-    let api = Api::<Pod>::namespaced(client.clone(), &w.namespace);
-    let dp = DeleteParams {
-        preconditions: Some(pod_precondition(target)),
-        ..Default::default()
+    let target = &change.target;
+    let Err(e) = send(client, w, &change.op, &target.uid, &target.resource_version).await else {
+        return Ok(done(w, change));
     };
-    match api.delete(pod, &dp).await {
-        Ok(_) => Ok(format!(
-            "pod {pod} (uid {}) deleted",
-            short_uid(&target.uid)
-        )),
-        Err(e) => {
-            if worth_a_second_look(&e)
-                && let Ok(now) = api.get_opt(pod).await
-            {
-                let now = now.and_then(|p| serde_json::to_value(p).ok());
-                if let Some(why) = target.what_changed(now.as_ref()) {
-                    return Err(target.refusal(&why, &api_error(&e)));
-                }
-            }
-            Err(api_error(&e))
+    if worth_a_second_look(&e)
+        && let Ok(now) = Api::<Pod>::namespaced(client.clone(), &w.namespace)
+            .get_opt(pod)
+            .await
+    {
+        let now = now.and_then(|p| serde_json::to_value(p).ok());
+        if let Some(why) = target.what_changed(now.as_ref()) {
+            return Err(target.refusal(&why, &api_error(&e)));
         }
     }
+    Err(api_error(&e))
 }
