@@ -832,6 +832,10 @@ async fn apply_logs_and_get_all() {
         k.ok(&["apply", "-f", path]).await.trim(),
         "deployment.apps/applied created"
     );
+    // Let the controller see 1.27 (revision 1) first: a second apply within
+    // its reaction time would leave a single revision, on a real cluster too.
+    k.ok(&["rollout", "status", "deploy/applied", "--timeout=60s"])
+        .await;
     std::fs::write(&file, manifest("nginx:1.28")).unwrap();
     assert_eq!(
         k.ok(&["apply", "-f", path]).await.trim(),
