@@ -8,10 +8,11 @@ mod kube_support;
 
 use std::time::Duration;
 
-use kube_support::{Kubectl, start};
+use kube_support::{Kubectl, eventually, start};
 use opsboard::app::{Msg, OpsEvent};
 use opsboard::model::{
-    ActionRequest, ClusterSnapshot, JobResult, Outcome, ResourceStatus, WorkloadKind, WorkloadRef,
+    ActionPlan, ActionRequest, ClusterSnapshot, JobResult, Outcome, ResourceStatus, WorkloadKind,
+    WorkloadRef,
 };
 use opsboard::ops::{self, Command, OpsContext};
 use opsboard::sim::kube::{SimCluster, World};
@@ -548,4 +549,440 @@ async fn refusals_use_kubectls_words() {
         };
         assert!(reason.contains(words), "{reason}");
     }
+}
+
+// ----- stale plans: every change runs only on the object it was planned against -----
+
+const CHANGED: &str = "changed since the plan — plan again";
+
+/// Plans `request` through the real action layer; returns the layer, its
+/// messages and the plan, to be confirmed later.
+async fn plan(
+    ctx: OpsContext,
+    request: ActionRequest,
+) -> (ops::Ops, mpsc::Receiver<Msg>, ActionPlan) {
+    let (tx, mut rx) = mpsc::channel(1024);
+    let ops = ops::spawn(ctx, tx);
+    ops.send(Command::Plan(request));
+    loop {
+        match tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .expect("ops answered")
+        {
+            Some(Msg::Ops(OpsEvent::Planned(p))) => return (ops, rx, p),
+            Some(Msg::Ops(OpsEvent::Refused { what, reason })) => {
+                panic!("{what} refused: {reason}")
+            }
+            Some(_) => {}
+            None => panic!("ops stopped"),
+        }
+    }
+}
+
+/// Confirms `plan` and waits for its job to finish (bounded: a job that
+/// follows the wrong thing runs into its 5-minute timeout, far past this).
+async fn confirm(ops: &ops::Ops, rx: &mut mpsc::Receiver<Msg>, plan: ActionPlan) -> JobResult {
+    ops.send(Command::Execute {
+        plan: Box::new(plan),
+        typed: None,
+    });
+    let finished = async {
+        loop {
+            match rx.recv().await {
+                Some(Msg::Ops(OpsEvent::JobFinished { result, .. })) => return result,
+                Some(Msg::Ops(OpsEvent::Refused { what, reason })) => {
+                    panic!("{what} refused: {reason}")
+                }
+                Some(_) => {}
+                None => panic!("ops stopped"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), finished)
+        .await
+        .expect("the job finished within a minute")
+}
+
+fn deployment(sim: &SimCluster, name: &str) -> Value {
+    sim.object("apps/v1/deployments", Some("default"), name)
+        .unwrap()
+}
+
+fn image(obj: &Value) -> String {
+    obj["spec"]["template"]["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn db() -> WorkloadRef {
+    WorkloadRef {
+        kind: WorkloadKind::StatefulSet,
+        name: "db".into(),
+        ..web()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_planned_before_someone_elses_rollout_is_refused() {
+    let sim = start(world()).await;
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (ops, mut rx, p) = plan(
+        ctx(&dir, &sim),
+        ActionRequest::Rollback {
+            workload: web(),
+            to_revision: None,
+        },
+    )
+    .await;
+    assert_eq!(p.parameters["images"], "web:1.1 → web:1.0");
+    // Someone else rolls out 1.2 while the plan waits for its confirmation.
+    kubectl
+        .ok(&[
+            "set",
+            "image",
+            "deployment/web",
+            "web=registry.local/web:1.2",
+        ])
+        .await;
+    settled(&sim, &kubectl).await;
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message.starts_with(&format!("deployment/web {CHANGED}: its pod template changed (images web:1.1 when planned, web:1.2 now)")),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.message.contains("the object has been modified"),
+        "{}",
+        r.message
+    );
+    // Their rollout stands.
+    assert_eq!(image(&deployment(&sim, "web")), "registry.local/web:1.2");
+    let history = kubectl.ok(&["rollout", "history", "deployment/web"]).await;
+    assert_eq!(
+        history
+            .lines()
+            .filter(|l| l.trim_start().starts_with(char::is_numeric))
+            .count(),
+        3,
+        "{history}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statefulset_rollback_planned_before_a_set_image_is_refused() {
+    let sim = start(
+        world()
+            .statefulset("default", "cache", 1, "redis:7.2")
+            .history(&[("redis:7.0", "")]),
+    )
+    .await;
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = WorkloadRef {
+        name: "cache".into(),
+        ..db()
+    };
+    let (ops, mut rx, p) = plan(
+        ctx(&dir, &sim),
+        ActionRequest::Rollback {
+            workload: cache,
+            to_revision: None,
+        },
+    )
+    .await;
+    assert_eq!(p.parameters["images"], "redis:7.2 → redis:7.0");
+    kubectl
+        .ok(&["set", "image", "statefulset/cache", "cache=redis:7.4"])
+        .await;
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message.starts_with(&format!("statefulset/cache {CHANGED}: its pod template changed (images redis:7.2 when planned, redis:7.4 now)")),
+        "{}",
+        r.message
+    );
+    let sts = sim
+        .object("apps/v1/statefulsets", Some("default"), "cache")
+        .unwrap();
+    assert_eq!(image(&sts), "redis:7.4");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scale_planned_before_an_out_of_band_scale_is_refused() {
+    let sim = start(world()).await;
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (ops, mut rx, p) = plan(
+        ctx(&dir, &sim),
+        ActionRequest::Scale {
+            workload: web(),
+            replicas: 4,
+        },
+    )
+    .await;
+    assert!(
+        p.what_will_happen
+            .iter()
+            .any(|l| l.contains("while it still has 2 replicas")),
+        "{:?}",
+        p.what_will_happen
+    );
+    kubectl
+        .ok(&["scale", "deployment/web", "--replicas=5"])
+        .await;
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message.starts_with(&format!(
+            "deployment/web {CHANGED}: it has 5 replicas now, 2 when planned"
+        )),
+        "{}",
+        r.message
+    );
+    assert_eq!(deployment(&sim, "web")["spec"]["replicas"], 5);
+}
+
+/// A Deployment like `web`, made anew by `kubectl create`.
+async fn recreate_web(kubectl: &Kubectl, dir: &tempfile::TempDir) {
+    kubectl.ok(&["delete", "deployment", "web"]).await;
+    let path = dir.path().join("web.json");
+    let manifest = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "registry.local/other:9"}]}}},
+    });
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    kubectl
+        .ok(&["create", "-f", &path.display().to_string()])
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_of_a_deployment_deleted_and_created_again_is_refused() {
+    let sim = start(world()).await;
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let planned_uid = deployment(&sim, "web")["metadata"]["uid"].clone();
+    let (ops, mut rx, p) = plan(ctx(&dir, &sim), ActionRequest::Restart { workload: web() }).await;
+    recreate_web(&kubectl, &dir).await;
+    let now = deployment(&sim, "web");
+    assert_ne!(now["metadata"]["uid"], planned_uid);
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message.starts_with(&format!(
+            "deployment/web {CHANGED}: it was deleted and created again under the same name"
+        )),
+        "{}",
+        r.message
+    );
+    let after = deployment(&sim, "web");
+    assert!(
+        after
+            .pointer("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
+            .is_none(),
+        "the new deployment was not restarted: {after}"
+    );
+    // Its controller writes status; nobody wrote its spec.
+    assert_eq!(after["metadata"]["generation"], 1, "{after}");
+    assert_eq!(after["metadata"]["uid"], now["metadata"]["uid"]);
+}
+
+fn pod(sim: &SimCluster, name: &str) -> Option<Value> {
+    sim.object("v1/pods", Some("default"), name)
+}
+
+fn uid(v: &Value) -> String {
+    v["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_delete_never_deletes_a_replacement_of_the_same_name() {
+    let sim = start(world()).await;
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let planned = uid(&pod(&sim, "db-0").unwrap());
+    let (ops, mut rx, p) = plan(
+        ctx(&dir, &sim),
+        ActionRequest::DeletePod {
+            workload: db(),
+            pod: "db-0".into(),
+        },
+    )
+    .await;
+    // Someone else deletes it first; the StatefulSet makes a new db-0.
+    kubectl.ok(&["delete", "pod", "db-0"]).await;
+    let replacement = eventually(WAIT, "a new db-0", || async {
+        pod(&sim, "db-0")
+            .filter(|p| uid(p) != planned)
+            .map(|p| uid(&p))
+    })
+    .await;
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message.starts_with(&format!(
+            "pod/db-0 {CHANGED}: it was deleted and created again under the same name"
+        )),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.message.contains("the UID in the precondition"),
+        "{}",
+        r.message
+    );
+    let now = pod(&sim, "db-0").expect("the replacement is still there");
+    assert_eq!(uid(&now), replacement);
+    assert!(now["metadata"].get("deletionTimestamp").is_none(), "{now}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statefulset_pod_delete_follows_the_pod_by_uid() {
+    let sim = start(world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let old = uid(&pod(&sim, "db-0").unwrap());
+    let (ops, mut rx, p) = plan(
+        ctx(&dir, &sim),
+        ActionRequest::DeletePod {
+            workload: db(),
+            pod: "db-0".into(),
+        },
+    )
+    .await;
+    // The StatefulSet makes db-0 again at once: waiting for the name to
+    // vanish would wait out the 5-minute timeout.
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
+    let new = pod(&sim, "db-0").expect("a new db-0");
+    assert_ne!(uid(&new), old);
+    let short = |u: &str| u.split('-').next().unwrap_or_default().to_string();
+    assert!(
+        r.message.contains(&format!(
+            "pod db-0 (uid {}) deleted; it is gone and its replacement db-0 (uid {}) is ready",
+            short(&old),
+            short(&uid(&new))
+        )),
+        "{}",
+        r.message
+    );
+}
+
+/// The precondition is about what each change relies on: status churn,
+/// a scale (an HPA's, say) or an annotation do not make a restart, a
+/// rollback or a scale wrong, and they run against the new version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_a_plan_does_not_rely_on_do_not_refuse_it() {
+    let sim = start(world()).await;
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let rv = |sim: &SimCluster| deployment(sim, "web")["metadata"]["resourceVersion"].clone();
+
+    let (ops, mut rx, p) = plan(ctx(&dir, &sim), ActionRequest::Restart { workload: web() }).await;
+    kubectl
+        .ok(&["scale", "deployment/web", "--replicas=3"])
+        .await;
+    assert_ne!(rv(&sim), p.parameters["resourceVersion"].as_str());
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(
+        r.outcome,
+        Outcome::Succeeded,
+        "restart after a scale: {r:?}"
+    );
+    assert!(
+        deployment(&sim, "web")
+            .pointer("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
+            .is_some()
+    );
+
+    let (ops, mut rx, p) = plan(
+        ctx(&dir, &sim),
+        ActionRequest::Scale {
+            workload: web(),
+            replicas: 4,
+        },
+    )
+    .await;
+    kubectl
+        .ok(&["annotate", "deployment/web", "team=payments"])
+        .await;
+    assert_ne!(rv(&sim), p.parameters["resourceVersion"].as_str());
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(
+        r.outcome,
+        Outcome::Succeeded,
+        "scale after an annotation: {r:?}"
+    );
+    assert_eq!(deployment(&sim, "web")["spec"]["replicas"], 4);
+
+    let (ops, mut rx, p) = plan(
+        ctx(&dir, &sim),
+        ActionRequest::Rollback {
+            workload: web(),
+            to_revision: Some(1),
+        },
+    )
+    .await;
+    kubectl
+        .ok(&["scale", "deployment/web", "--replicas=2"])
+        .await;
+    assert_ne!(rv(&sim), p.parameters["resourceVersion"].as_str());
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(
+        r.outcome,
+        Outcome::Succeeded,
+        "rollback after a scale: {r:?}"
+    );
+    let d = deployment(&sim, "web");
+    assert_eq!(
+        (image(&d).as_str(), d["spec"]["replicas"].as_i64()),
+        ("registry.local/web:1.0", Some(2))
+    );
+}
+
+/// Pausing is what a restart relies on besides the object itself: the
+/// check is part of the conditional write, not a read before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_planned_before_a_pause_is_refused() {
+    let sim = start(world()).await;
+    let Some(kubectl) = Kubectl::find(&sim) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (ops, mut rx, p) = plan(ctx(&dir, &sim), ActionRequest::Restart { workload: web() }).await;
+    kubectl.ok(&["rollout", "pause", "deployment/web"]).await;
+    let r = confirm(&ops, &mut rx, p).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message
+            .starts_with(&format!("deployment/web {CHANGED}: it has been paused")),
+        "{}",
+        r.message
+    );
+    assert!(
+        deployment(&sim, "web")
+            .pointer("/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
+            .is_none()
+    );
 }

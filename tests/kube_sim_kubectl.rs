@@ -832,6 +832,10 @@ async fn apply_logs_and_get_all() {
         k.ok(&["apply", "-f", path]).await.trim(),
         "deployment.apps/applied created"
     );
+    // Let the controller see 1.27 (revision 1) first: a second apply within
+    // its reaction time would leave a single revision, on a real cluster too.
+    k.ok(&["rollout", "status", "deploy/applied", "--timeout=60s"])
+        .await;
     std::fs::write(&file, manifest("nginx:1.28")).unwrap();
     assert_eq!(
         k.ok(&["apply", "-f", path]).await.trim(),
@@ -1174,5 +1178,339 @@ async fn kube_rs_streaming_list_and_api_errors() {
         (c.image.as_deref(), c.resources.is_some()),
         (Some("nginx:1.27"), true),
         "merged by name"
+    );
+}
+
+// ----- optimistic concurrency and preconditions, judged by the real kubectl -----
+
+/// `metadata.resourceVersion` of the object as stored.
+fn rv_of(sim: &SimCluster, gvr: &str, name: &str) -> String {
+    sim.object(gvr, Some("default"), name).unwrap()["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn uid_of(sim: &SimCluster, gvr: &str, name: &str) -> String {
+    sim.object(gvr, Some("default"), name).unwrap()["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+const STALE: &str = "Error from server (Conflict): Operation cannot be fulfilled on deployments.apps \"web\": the object has been modified; please apply your changes to the latest version and try again";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_resource_version_in_any_patch_is_a_conflict() {
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
+    let replicas = |sim: &SimCluster| {
+        sim.object("apps/v1/deployments", Some("default"), "web")
+            .unwrap()["spec"]["replicas"]
+            .clone()
+    };
+    for (kind, patch) in [
+        (
+            "merge",
+            r#"{"metadata":{"resourceVersion":"1"},"spec":{"replicas":5}}"#,
+        ),
+        (
+            "strategic",
+            r#"{"metadata":{"resourceVersion":"1"},"spec":{"replicas":5}}"#,
+        ),
+        (
+            "json",
+            r#"[{"op":"replace","path":"/metadata/resourceVersion","value":"1"},{"op":"replace","path":"/spec/replicas","value":5}]"#,
+        ),
+    ] {
+        let out = k
+            .run(&["patch", "deploy", "web", "--type", kind, "-p", patch])
+            .await;
+        assert!(!out.ok(), "{kind}: {out:?}");
+        assert_eq!(out.stderr.trim(), STALE, "{kind}");
+        assert_eq!(replicas(&sim), 3, "{kind} patch must not apply");
+    }
+    // kubectl's own resourceVersion precondition: the version in a merge patch.
+    let out = k
+        .run(&[
+            "label",
+            "deploy",
+            "web",
+            "team=payments",
+            "--resource-version=1",
+        ])
+        .await;
+    assert_eq!(out.stderr.trim(), STALE, "{out:?}");
+    // The current version is accepted.
+    let rv = rv_of(&sim, "apps/v1/deployments", "web");
+    k.ok(&[
+        "label",
+        "deploy",
+        "web",
+        "team=payments",
+        &format!("--resource-version={rv}"),
+    ])
+    .await;
+    let current = rv_of(&sim, "apps/v1/deployments", "web");
+    k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type",
+        "merge",
+        "-p",
+        &format!(r#"{{"metadata":{{"resourceVersion":"{current}"}},"spec":{{"replicas":4}}}}"#),
+    ])
+    .await;
+    assert_eq!(replicas(&sim), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_json_patch_test_and_a_changed_uid_are_invalid() {
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
+    let uid = uid_of(&sim, "apps/v1/deployments", "web");
+    let out = k
+        .run(&[
+            "patch",
+            "deploy",
+            "web",
+            "--type",
+            "json",
+            "-p",
+            r#"[{"op":"test","path":"/metadata/uid","value":"not-the-uid"},{"op":"replace","path":"/spec/replicas","value":5}]"#,
+        ])
+        .await;
+    assert!(!out.ok(), "{out:?}");
+    // The real patch handler drops the test op's reason.
+    assert_eq!(
+        out.stderr.trim(),
+        "The request is invalid: the server rejected our request due to an error in our request",
+        "{out:?}"
+    );
+    k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type",
+        "json",
+        "-p",
+        &format!(
+            r#"[{{"op":"test","path":"/metadata/uid","value":"{uid}"}},{{"op":"replace","path":"/spec/replicas","value":2}}]"#
+        ),
+    ])
+    .await;
+    for kind in ["merge", "strategic"] {
+        let out = k
+            .run(&[
+                "patch",
+                "deploy",
+                "web",
+                "--type",
+                kind,
+                "-p",
+                r#"{"metadata":{"uid":"not-the-uid"},"spec":{"replicas":5}}"#,
+            ])
+            .await;
+        assert_eq!(
+            out.stderr.trim(),
+            "The Deployment \"web\" is invalid: metadata.uid: Invalid value: \"not-the-uid\": field is immutable",
+            "{kind}: {out:?}"
+        );
+    }
+    let d = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
+    assert_eq!(
+        (d["spec"]["replicas"].clone(), d["metadata"]["uid"].as_str()),
+        (json!(2), Some(uid.as_str()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_preconditions_resource_version_and_uid() {
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
+    let rv = rv_of(&sim, "apps/v1/deployments", "web");
+    // kubectl GETs the Scale, compares its resourceVersion, then PUTs it.
+    let out = k
+        .run(&[
+            "scale",
+            "deploy/web",
+            "--replicas=5",
+            "--resource-version=1",
+        ])
+        .await;
+    assert!(!out.ok(), "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        format!("error: Expected resource version to be 1, was {rv}"),
+        "{out:?}"
+    );
+    let out = k
+        .ok(&[
+            "scale",
+            "deploy/web",
+            "--replicas=4",
+            &format!("--resource-version={rv}"),
+        ])
+        .await;
+    assert_eq!(out.trim(), "deployment.apps/web scaled");
+    // The server's side of it: a PUT of a Scale read before that change.
+    let dir = tempfile::tempdir().unwrap();
+    let deploys: Api<Deployment> = Api::namespaced(kube_client(&sim, &dir).await, "default");
+    let mut stale = deploys.get_scale("web").await.unwrap();
+    deploys
+        .patch_scale(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    stale.spec.as_mut().unwrap().replicas = Some(6);
+    let (code, reason, msg) = api_error(
+        deploys
+            .replace_scale("web", &PostParams::default(), &stale)
+            .await,
+    );
+    assert_eq!((code, reason.as_str()), (409, "Conflict"));
+    assert_eq!(
+        msg,
+        STALE.trim_start_matches("Error from server (Conflict): ")
+    );
+    let uid = uid_of(&sim, "apps/v1/deployments", "web");
+    let (code, _, msg) = api_error(
+        deploys
+            .patch_scale(
+                "web",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"uid": "not-the-uid"}, "spec": {"replicas": 6}})),
+            )
+            .await,
+    );
+    assert_eq!(code, 409);
+    assert_eq!(
+        msg,
+        format!(
+            "Operation cannot be fulfilled on deployments/scale.apps \"web\": Precondition failed: UID in precondition: not-the-uid, UID in object meta: {uid}"
+        )
+    );
+    assert_eq!(
+        sim.object("apps/v1/deployments", Some("default"), "web")
+            .unwrap()["spec"]["replicas"],
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_preconditions_spare_a_changed_or_recreated_object() {
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
+    let victim = pods_of(&sim, "web-")[0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uid = uid_of(&sim, "pods", &victim);
+    let rv = rv_of(&sim, "pods", &victim);
+    let dir = tempfile::tempdir().unwrap();
+    let opts = |pre: Value| {
+        let path = dir.path().join("delete-options.json");
+        std::fs::write(
+            &path,
+            json!({"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": pre}).to_string(),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let url = format!("/api/v1/namespaces/default/pods/{victim}");
+    let out = k
+        .run(&[
+            "delete",
+            "--raw",
+            &url,
+            "-f",
+            &opts(json!({"uid": "not-the-uid"})),
+        ])
+        .await;
+    assert!(!out.ok(), "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "Error from server (Conflict): Operation cannot be fulfilled on Pod \"{victim}\": the UID in the precondition (not-the-uid) does not match the UID in record ({uid}). The object might have been deleted and then recreated"
+        )
+    );
+    let out = k
+        .run(&[
+            "delete",
+            "--raw",
+            &url,
+            "-f",
+            &opts(json!({"uid": uid, "resourceVersion": "1"})),
+        ])
+        .await;
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "Error from server (Conflict): Operation cannot be fulfilled on Pod \"{victim}\": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record ({rv}). The object might have been modified"
+        ),
+        "{out:?}"
+    );
+    let pod = sim.object("pods", Some("default"), &victim).unwrap();
+    assert!(pod["metadata"].get("deletionTimestamp").is_none(), "{pod}");
+    k.ok(&[
+        "delete",
+        "--raw",
+        &url,
+        "-f",
+        &opts(json!({"uid": uid, "resourceVersion": rv})),
+    ])
+    .await;
+    let gone = sim
+        .object("pods", Some("default"), &victim)
+        .is_none_or(|p| p["metadata"].get("deletionTimestamp").is_some());
+    assert!(gone, "the pod named by its uid is deleted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replace_of_a_deleted_and_recreated_object_is_refused() {
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("web.json");
+    std::fs::write(&old, k.ok(&["get", "deploy", "web", "-o", "json"]).await).unwrap();
+    let old_uid = uid_of(&sim, "apps/v1/deployments", "web");
+    k.ok(&["delete", "deploy", "web"]).await;
+    let new = dir.path().join("new-web.json");
+    let manifest = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.26"}]}}},
+    });
+    std::fs::write(&new, manifest.to_string()).unwrap();
+    k.ok(&["create", "-f", &new.display().to_string()]).await;
+    let new_uid = uid_of(&sim, "apps/v1/deployments", "web");
+    let out = k.run(&["replace", "-f", &old.display().to_string()]).await;
+    assert!(!out.ok(), "{out:?}");
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "Error from server (Conflict): error when replacing \"{}\": Operation cannot be fulfilled on deployments.apps \"web\": StorageError: invalid object, Code: 4, Key: /registry/deployments/default/web, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: {old_uid}, UID in object meta: {new_uid}",
+            old.display()
+        )
+    );
+    let d = sim
+        .object("apps/v1/deployments", Some("default"), "web")
+        .unwrap();
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.26"
     );
 }

@@ -4,8 +4,14 @@
 //! (ReplicaSet template + JSON patch for Deployments, ControllerRevision
 //! strategic merge patch for StatefulSets and DaemonSets), pod deletion,
 //! and following the rollout the way `kubectl rollout status` does.
+//!
+//! Unlike kubectl, every change runs only on the object its plan was made
+//! against (see [`change`]): a target changed since the plan is refused.
 
+pub mod change;
+pub mod follow;
 pub mod plan;
+pub mod rollback;
 pub mod run;
 
 use std::collections::HashMap;

@@ -245,6 +245,17 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
             format!("Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"),
         ));
     }
+    // ValidateObjectMetaUpdate: a patch may not change the uid (an empty
+    // one means "the stored one").
+    if let Some(old) = old {
+        let uid = util::s(obj, "/metadata/uid");
+        if !uid.is_empty() && uid != util::uid(old) {
+            causes.push((
+                "metadata.uid".into(),
+                format!("Invalid value: {uid:?}: field is immutable"),
+            ));
+        }
+    }
     if matches!(
         res,
         Res::Deployments | Res::ReplicaSets | Res::StatefulSets | Res::DaemonSets

@@ -63,15 +63,46 @@ impl ApiError {
         }
     }
 
-    pub fn conflict(res: Res, name: &str) -> ApiError {
+    /// `Operation cannot be fulfilled on <resource> "<name>": <why>`, as
+    /// the real `NewConflict(GroupResource, name, err)` builds it (409).
+    pub fn conflict_on(group: &str, resource: &str, name: &str, why: &str) -> ApiError {
+        let qualified = if group.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}.{group}")
+        };
+        let mut details = json!({"name": name, "kind": resource});
+        if !group.is_empty() {
+            details["group"] = json!(group);
+        }
         ApiError {
             code: 409,
             reason: "Conflict",
-            message: format!(
-                "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-                res.qualified()
-            ),
-            details: Some(json!({"name": name, "group": res.group(), "kind": res.plural()})),
+            message: format!("Operation cannot be fulfilled on {qualified} \"{name}\": {why}"),
+            details: Some(details),
+        }
+    }
+
+    /// The optimistic-concurrency failure: the object's resourceVersion is
+    /// not the one the request carried.
+    pub fn conflict(res: Res, name: &str) -> ApiError {
+        ApiError::conflict_on(
+            res.group(),
+            res.plural(),
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
+    }
+
+    /// A JSON patch that does not apply (a failed `test` op among them):
+    /// the real server answers 422 with a generic message and drops the
+    /// reason (`NewGenericServerResponse(422, …)` in the patch handler).
+    pub fn patch_does_not_apply() -> ApiError {
+        ApiError {
+            code: 422,
+            reason: "Invalid",
+            message: "the server rejected our request due to an error in our request".into(),
+            details: Some(json!({})),
         }
     }
 

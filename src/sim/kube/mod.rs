@@ -25,6 +25,7 @@ mod materialize;
 mod objects;
 mod openapi;
 mod patch;
+mod preconditions;
 mod resources;
 mod selectors;
 mod server;

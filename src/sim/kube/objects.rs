@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::defaults;
 use super::errors::ApiError;
 use super::patch::{self, PatchType};
+use super::preconditions;
 use super::resources::{ALL, Res};
 use super::server::{App, Format, Req, json_response};
 use super::store::Store;
@@ -121,28 +122,6 @@ fn write(
     Ok((*store.update(res, new)?).clone())
 }
 
-fn check_rv(res: Res, old: &Value, new: &Value, required: bool) -> Result<(), ApiError> {
-    let rv = util::s(new, "/metadata/resourceVersion");
-    if rv.is_empty() {
-        if required {
-            return Err(ApiError::invalid(
-                res.kind(),
-                res.group(),
-                util::name(old),
-                &[(
-                    "metadata.resourceVersion".into(),
-                    "Invalid value: 0x0: must be specified for an update".into(),
-                )],
-            ));
-        }
-        return Ok(());
-    }
-    if rv != util::s(old, "/metadata/resourceVersion") {
-        return Err(ApiError::conflict(res, util::name(old)));
-    }
-    Ok(())
-}
-
 fn load(store: &Store, req: &Req) -> Result<Value, ApiError> {
     store
         .get(req.res, req.ns(), name(req))
@@ -161,7 +140,8 @@ pub fn update(app: &App, req: &Req) -> Result<Response, ApiError> {
     }
     let mut st = app.shared.lock();
     let old = load(&st.store, req)?;
-    check_rv(req.res, &old, &new, true)?;
+    preconditions::update_uid(req.res, &old, &new)?;
+    preconditions::resource_version(req.res, &old, &new, true)?;
     if req.res.has_status_subresource() {
         new["status"] = old.get("status").cloned().unwrap_or(Value::Null);
         if new["status"].is_null()
@@ -182,11 +162,18 @@ fn apply_patch(req: &Req, doc: &Value) -> Result<Value, ApiError> {
     }
     let p: Value = serde_json::from_slice(&req.body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-    patch::apply(pt, doc, &p).map_err(|m| ApiError {
-        code: 422,
-        reason: "Invalid",
-        message: m,
-        details: None,
+    patch::apply(pt, doc, &p).map_err(|m| {
+        if pt == PatchType::Json {
+            tracing::debug!("JSON patch does not apply: {m}");
+            ApiError::patch_does_not_apply()
+        } else {
+            ApiError {
+                code: 422,
+                reason: "Invalid",
+                message: m,
+                details: None,
+            }
+        }
     })
 }
 
@@ -194,7 +181,7 @@ pub fn patch(app: &App, req: &Req) -> Result<Response, ApiError> {
     let mut st = app.shared.lock();
     let old = load(&st.store, req)?;
     let mut new = apply_patch(req, &old)?;
-    check_rv(req.res, &old, &new, false)?;
+    preconditions::resource_version(req.res, &old, &new, false)?;
     if req.res.has_status_subresource() {
         match old.get("status") {
             Some(s) => new["status"] = s.clone(),
@@ -214,7 +201,7 @@ pub fn status(app: &App, req: &Req) -> Result<Response, ApiError> {
         apply_patch(req, &old)?
     } else {
         let b = parse_body(req)?;
-        check_rv(req.res, &old, &b, false)?;
+        preconditions::resource_version(req.res, &old, &b, false)?;
         b
     };
     let mut new = old.clone();
@@ -251,9 +238,13 @@ pub fn scale(app: &App, req: &Req) -> Result<Response, ApiError> {
     let wanted = match req.method {
         axum::http::Method::GET => return Ok(json_response(200, &current)),
         axum::http::Method::PATCH => apply_patch(req, &current)?,
-        _ => parse_body(req)?,
+        _ => {
+            // A PUT's uid is a storage precondition, checked first.
+            let body = parse_body(req)?;
+            preconditions::update_uid(req.res, &old, &body)?;
+            body
+        }
     };
-    check_rv(req.res, &old, &wanted, false)?;
     let replicas = wanted
         .pointer("/spec/replicas")
         .cloned()
@@ -272,6 +263,10 @@ pub fn scale(app: &App, req: &Req) -> Result<Response, ApiError> {
             ));
         }
     }
+    // The real order: the Scale is validated, then its uid, then storage
+    // compares the resourceVersion.
+    preconditions::scale_uid(req.res, &old, &wanted)?;
+    preconditions::resource_version(req.res, &old, &wanted, false)?;
     let mut new = old.clone();
     new["spec"]["replicas"] = replicas;
     let out = write(&mut st.store, req.res, &old, new, req.dry_run())?;
@@ -344,26 +339,7 @@ pub fn delete(app: &App, req: &Req) -> Result<Response, ApiError> {
     let opts = delete_options(req)?;
     let mut st = app.shared.lock();
     let obj = load(&st.store, req)?;
-    if let Some(u) = opts.pointer("/preconditions/uid").and_then(Value::as_str)
-        && u != util::uid(&obj)
-    {
-        return Err(ApiError {
-            code: 409,
-            reason: "Conflict",
-            message: format!(
-                "Precondition failed: UID in precondition: {u}, UID in object meta: {}",
-                util::uid(&obj)
-            ),
-            details: None,
-        });
-    }
-    if let Some(rv) = opts
-        .pointer("/preconditions/resourceVersion")
-        .and_then(Value::as_str)
-        && rv != util::s(&obj, "/metadata/resourceVersion")
-    {
-        return Err(ApiError::conflict(req.res, name(req)));
-    }
+    preconditions::delete(req.res, &obj, &opts)?;
     if req.dry_run()
         || opts
             .get("dryRun")
