@@ -249,9 +249,11 @@ fn ctx(dir: &tempfile::TempDir, sim: &SimCluster) -> OpsContext {
     OpsContext {
         catalog: Default::default(),
         policy: Default::default(),
-        audit: Some(opsboard::ops::audit::AuditLog::new(
-            dir.path().join("audit.jsonl"),
-        )),
+        // Head records beside the log, not in the tester's home.
+        audit: Some(
+            opsboard::ops::audit::AuditLog::new(dir.path().join("audit.jsonl"))
+                .with_head_dir(dir.path().join("heads")),
+        ),
         kube: Some(settings(dir, sim)),
         docker: None,
         image_history: None,
