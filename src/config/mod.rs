@@ -133,6 +133,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
+/// `unknown environment `x` (defined: a, b)`.
+fn unknown_environment(c: &Config, env: &str) -> String {
+    let known: Vec<&str> = c.environments.keys().map(String::as_str).collect();
+    let hint = if known.is_empty() {
+        "no [environments] are defined".to_string()
+    } else {
+        format!("defined: {}", known.join(", "))
+    };
+    format!("unknown environment `{env}` ({hint})")
+}
+
 /// Checks that serde cannot express: unique names, known environments,
 /// sensible numbers.
 fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
@@ -161,16 +172,10 @@ fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
         if let Some(env) = &s.environment
             && !c.environments.contains_key(env)
         {
-            let known: Vec<&str> = c.environments.keys().map(String::as_str).collect();
-            let hint = if known.is_empty() {
-                "no [environments] are defined".to_string()
-            } else {
-                format!("defined: {}", known.join(", "))
-            };
             return Err(fail(
                 Some(("environment", env, 0)),
                 format!("services[{i}].environment"),
-                format!("unknown environment `{env}` ({hint})"),
+                unknown_environment(c, env),
             ));
         }
         if s.compose.is_some() && s.container.is_some() {
@@ -264,16 +269,10 @@ fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
         if let Some(env) = env
             && !c.environments.contains_key(env)
         {
-            let known: Vec<&str> = c.environments.keys().map(String::as_str).collect();
-            let hint = if known.is_empty() {
-                "no [environments] are defined".to_string()
-            } else {
-                format!("defined: {}", known.join(", "))
-            };
             return Err(fail(
                 Some(("environment", env, 0)),
                 key,
-                format!("unknown environment `{env}` ({hint})"),
+                unknown_environment(c, env),
             ));
         }
     }
