@@ -174,6 +174,50 @@ fn bench_render(c: &mut Criterion) {
     g.finish();
 }
 
+/// The pass every frame gets last (`ui::scrub`): control characters out of
+/// every cell, registered secrets masked row by row. Measured alone on a
+/// drawn frame, without and with secrets registered, to compare with the
+/// whole frame above.
+fn bench_scrub(c: &mut Criterion) {
+    let theme = Theme::default();
+    let mut g = c.benchmark_group("scrub_frame");
+    let buffers: Vec<(u16, u16, ratatui::buffer::Buffer)> = [(80u16, 24u16), (160, 48)]
+        .into_iter()
+        .map(|(w, h)| {
+            let state = state(w, h);
+            let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+            terminal
+                .draw(|f| ui::render(f, &state, &theme))
+                .expect("draw");
+            (w, h, terminal.backend().buffer().clone())
+        })
+        .collect();
+    for (w, h, buf) in &buffers {
+        g.bench_function(format!("no_secrets/{w}x{h}"), |b| {
+            b.iter_batched_ref(
+                || buf.clone(),
+                |b| ui::scrub::scrub(black_box(b)),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    // Three secrets, as a config with a token, a password and a database URL
+    // registers them (a URL adds its password part).
+    opsboard::model::text::register_secret("bench-token-5f0c9a1e77");
+    opsboard::model::text::register_secret("hunter2-bench-password");
+    opsboard::model::text::register_secret("postgresql://app:pw-bench-9@127.0.0.1/orders");
+    for (w, h, buf) in &buffers {
+        g.bench_function(format!("three_secrets/{w}x{h}"), |b| {
+            b.iter_batched_ref(
+                || buf.clone(),
+                |b| ui::scrub::scrub(black_box(b)),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
 /// `update` with one probe result against a 1,000-service board.
 fn bench_update(c: &mut Criterion) {
     let mut g = c.benchmark_group("update_1000");
@@ -290,5 +334,5 @@ fn bench_update(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_render, bench_update);
+criterion_group!(benches, bench_render, bench_scrub, bench_update);
 criterion_main!(benches);

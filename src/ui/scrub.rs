@@ -13,6 +13,7 @@ use crate::model::text::{self, is_unsafe_char};
 /// are visible in one row.
 pub fn scrub(buf: &mut Buffer) {
     let area = buf.area;
+    let secrets = text::secrets_registered() > 0;
     for y in area.top()..area.bottom() {
         for x in area.left()..area.right() {
             let cell = &mut buf[(x, y)];
@@ -21,25 +22,28 @@ pub fn scrub(buf: &mut Buffer) {
                 cell.set_symbol(&cleaned);
             }
         }
-        mask_row(buf, y);
+        if secrets {
+            mask_row(buf, y);
+        }
     }
 }
 
 /// Masks, cell by cell, every secret that appears in row `y` as drawn.
 fn mask_row(buf: &mut Buffer, y: u16) {
-    if text::secrets_registered() == 0 {
-        return;
-    }
     let area = buf.area;
-    // The row as text, and for each of its bytes the cell it came from.
-    let mut row = String::with_capacity(area.width as usize);
-    let mut cell_of = Vec::with_capacity(area.width as usize);
+    let mut row = String::with_capacity(area.width as usize * 2);
     for x in area.left()..area.right() {
-        let sym = buf[(x, y)].symbol();
-        row.push_str(sym);
-        cell_of.extend(std::iter::repeat_n(x, sym.len()));
+        row.push_str(buf[(x, y)].symbol());
     }
     let masked = text::secret_spans(&row);
+    if masked.is_empty() {
+        return;
+    }
+    // Only now map each byte of the row back to the cell it came from.
+    let mut cell_of = Vec::with_capacity(row.len());
+    for x in area.left()..area.right() {
+        cell_of.extend(std::iter::repeat_n(x, buf[(x, y)].symbol().len()));
+    }
     for (start, end) in masked {
         let (Some(&first), Some(&last)) = (cell_of.get(start), cell_of.get(end.saturating_sub(1)))
         else {
