@@ -7,7 +7,7 @@ mod fixtures;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use opsboard::app::dialogs::CONFIRM_GUARD;
+use opsboard::app::confirm::CONFIRM_GUARD;
 use opsboard::app::{Dialog, Effect, Msg, OpsEvent, State, update};
 use opsboard::model::{ActionPlan, Confirmation};
 

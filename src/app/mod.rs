@@ -4,6 +4,7 @@
 pub mod alert_keys;
 pub mod alerts;
 pub mod bindings;
+pub mod confirm;
 pub mod dialogs;
 pub mod fleet;
 pub mod fleet_grid;
