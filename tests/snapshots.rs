@@ -485,3 +485,17 @@ fn detail_with_metric_charts_80x24_and_160x48() {
         insta::assert_snapshot!(format!("detail_metrics_{w}x{h}"), text(&s));
     }
 }
+
+#[test]
+fn quit_dialog_with_a_running_job_80x24() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    key(&mut s, KeyCode::Char('q'));
+    insta::assert_snapshot!(text(&s));
+}
+
+#[test]
+fn quit_dialog_with_a_running_job_160x48() {
+    let mut s = fixtures::state_with_actions(160, 48);
+    key(&mut s, KeyCode::Char('q'));
+    insta::assert_snapshot!(text(&s));
+}
