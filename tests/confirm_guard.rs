@@ -230,3 +230,17 @@ fn quitting_with_nothing_running_is_immediate() {
     key(&mut s, KeyCode::Char('q'));
     assert!(s.should_quit);
 }
+
+#[test]
+fn a_plan_arriving_under_the_help_screen_is_shown_not_hidden() {
+    let mut s = fixtures::state_with_actions(80, 24);
+    s.jobs.clear();
+    key(&mut s, KeyCode::Char('?'));
+    assert!(s.help_open);
+    planned(&mut s, yes_no_plan(7));
+    assert!(
+        !s.help_open,
+        "the confirm dialog would take keys under help"
+    );
+    assert!(matches!(s.dialog, Some(Dialog::Confirm { .. })));
+}

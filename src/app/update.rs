@@ -31,6 +31,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 /// Opens the confirm dialog for `plan`. It cannot be confirmed until it has
 /// been drawn (see [`Msg::Drawn`]).
 fn open_confirm(state: &mut State, plan: crate::model::ActionPlan) {
+    // Help is drawn over dialogs: the plan must not take keys while hidden.
+    state.help_open = false;
     state.dialog = Some(Dialog::Confirm {
         plan: Box::new(plan),
         typed: String::new(),
