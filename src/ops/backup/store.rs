@@ -216,7 +216,7 @@ impl<'a> Partial<'a> {
         if buf.is_empty() {
             return Ok(());
         }
-        let file = self.file.as_mut().expect("partial written after finish");
+        let file = self.file.as_mut().expect("partial written after finish"); // ok: finish consumes self
         file.write_all(buf)
             .await
             .map_err(|e| BackupError::io(&self.partial, e))?;
@@ -231,7 +231,7 @@ impl<'a> Partial<'a> {
     /// fsync, sidecar, rename, fsync of the directory.
     pub(crate) async fn finish(mut self, started: Instant) -> Result<Written, BackupError> {
         self.phase("syncing");
-        let mut file = self.file.take().expect("finished twice");
+        let mut file = self.file.take().expect("finished twice"); // ok: finish takes self by value, once
         file.flush()
             .await
             .map_err(|e| BackupError::io(&self.partial, e))?;
