@@ -172,7 +172,14 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
                 state.dirty = false;
                 last_draw = Instant::now();
-                update(&mut state, Msg::Drawn(SystemTime::now()));
+                // Only a confirm dialog not yet seen cares that a frame was
+                // drawn; nothing else pays for the message.
+                if matches!(
+                    state.dialog,
+                    Some(crate::app::Dialog::Confirm { shown: None, .. })
+                ) {
+                    update(&mut state, Msg::Drawn(SystemTime::now()));
+                }
                 // Container stats are collected only for what is on screen.
                 if let Some(src) = &docker_source {
                     let visible = on_screen_containers(&state);

@@ -281,6 +281,18 @@ impl Actor {
         }
     }
 
+    /// Refuses `plan` (audited with its parameters) for `reason`.
+    async fn refuse_plan(&self, what: String, plan: &ActionPlan, reason: String) {
+        self.refuse(
+            what,
+            Some(&plan.target),
+            Some(&plan.verb),
+            Some(plan),
+            reason,
+        )
+        .await;
+    }
+
     /// Hands a plan out: made safe to show (secrets masked, control
     /// characters removed) *before* it is kept, so the plan the operator
     /// confirms is exactly the one that runs.
@@ -469,48 +481,20 @@ impl Actor {
                 "the plan is older than {}: what it describes may have changed — plan again",
                 humantime::format_duration(self.plan_ttl)
             );
-            self.refuse(
-                what,
-                Some(&plan.target),
-                Some(&plan.verb),
-                Some(&plan),
-                reason,
-            )
-            .await;
+            self.refuse_plan(what, &plan, reason).await;
             return;
         }
         if let Err(reason) = self.policy.allows(&plan.target) {
-            self.refuse(
-                what,
-                Some(&plan.target),
-                Some(&plan.verb),
-                Some(&plan),
-                reason,
-            )
-            .await;
+            self.refuse_plan(what, &plan, reason).await;
             return;
         }
         if let Err(reason) = self.policy.check_typed(&plan.target, typed.as_deref()) {
-            self.refuse(
-                what,
-                Some(&plan.target),
-                Some(&plan.verb),
-                Some(&plan),
-                reason,
-            )
-            .await;
+            self.refuse_plan(what, &plan, reason).await;
             return;
         }
         if let Some(job) = self.busy.get(&plan.target.key) {
             let reason = format!("{} is busy: job {job} is still running on it", plan.target);
-            self.refuse(
-                what,
-                Some(&plan.target),
-                Some(&plan.verb),
-                Some(&plan),
-                reason,
-            )
-            .await;
+            self.refuse_plan(what, &plan, reason).await;
             return;
         }
         let job = JobId(self.next_job);
@@ -728,26 +712,12 @@ impl Actor {
         };
         if let Some(d) = plan.dry_run.as_ref().filter(|d| !d.ok) {
             let reason = format!("the API server rejected a dry run: {}", d.text);
-            self.refuse(
-                k.what,
-                Some(&plan.target),
-                Some(&plan.verb),
-                Some(&plan),
-                reason,
-            )
-            .await;
+            self.refuse_plan(k.what, &plan, reason).await;
             return;
         }
         if let Some(job) = self.busy.get(&plan.target.key) {
             let reason = format!("{} is busy: job {job} is still running on it", plan.target);
-            self.refuse(
-                k.what,
-                Some(&plan.target),
-                Some(&plan.verb),
-                Some(&plan),
-                reason,
-            )
-            .await;
+            self.refuse_plan(k.what, &plan, reason).await;
             return;
         }
         plan.confirmation = self
@@ -847,14 +817,7 @@ impl Actor {
         };
         if let Some(job) = self.busy.get(&plan.target.key) {
             let reason = format!("{} is busy: job {job} is still running on it", plan.target);
-            self.refuse(
-                d.what,
-                Some(&plan.target),
-                Some(&plan.verb),
-                Some(&plan),
-                reason,
-            )
-            .await;
+            self.refuse_plan(d.what, &plan, reason).await;
             return;
         }
         let mut plan = plan;

@@ -195,14 +195,7 @@ fn confirm(
     let with_extra = body_rows + 1 + extra_rows + 1 + prompt_rows <= max_inner;
     let wanted = body_rows + 1 + prompt_rows + if with_extra { extra_rows + 1 } else { 0 };
     let r = popup(area, width, wanted.min(max_inner) + 2);
-    frame.render_widget(Clear, r);
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme.border)
-        .title(Span::styled(" Confirm ", theme.title))
-        .style(theme.popup);
-    let inner = block.inner(r);
-    frame.render_widget(block, r);
+    let inner = framed(frame, r, " Confirm ", theme);
     let [top, bottom] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(prompt_rows)]).areas(inner);
     let mut lines = t.body;
@@ -212,6 +205,20 @@ fn confirm(
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
     frame.render_widget(Paragraph::new(t.prompt).wrap(Wrap { trim: false }), bottom);
+}
+
+/// Clears `r`, draws a popup's rounded border titled `title`, and returns
+/// the area inside it.
+fn framed(frame: &mut Frame, r: Rect, title: &str, theme: &Theme) -> Rect {
+    frame.render_widget(Clear, r);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border)
+        .title(Span::styled(title.to_string(), theme.title))
+        .style(theme.popup);
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    inner
 }
 
 /// Asked when `q` is pressed while jobs run: quitting stops them halfway.
@@ -241,14 +248,7 @@ fn quit(frame: &mut Frame, area: Rect, running: usize, theme: &Theme) {
     let width = 60.min(area.width);
     let inner_w = width.saturating_sub(2);
     let r = popup(area, width, rows(&lines, inner_w) + 2);
-    frame.render_widget(Clear, r);
-    let block = Block::bordered()
-        .border_type(BorderType::Rounded)
-        .border_style(theme.border)
-        .title(Span::styled(" Quit? ", theme.title))
-        .style(theme.popup);
-    let inner = block.inner(r);
-    frame.render_widget(block, r);
+    let inner = framed(frame, r, " Quit? ", theme);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
