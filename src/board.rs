@@ -105,6 +105,9 @@ pub fn kube_settings(
         },
         namespaces: k.namespaces.clone(),
         namespace_flag: namespace.map(str::to_string),
+        watch_timeout: k
+            .watch_timeout
+            .unwrap_or(crate::sources::kube::connect::WATCH_TIMEOUT),
     })
 }
 

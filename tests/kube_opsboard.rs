@@ -42,6 +42,7 @@ fn settings(dir: &tempfile::TempDir, sim: &SimCluster) -> KubeSettings {
         contexts: vec!["sim".into()],
         namespaces: vec![],
         namespace_flag: None,
+        ..Default::default()
     }
 }
 
@@ -202,6 +203,7 @@ async fn an_unreachable_api_server_and_a_broken_kubeconfig_are_named() {
         contexts: vec![],
         namespaces: vec![],
         namespace_flag: None,
+        ..Default::default()
     };
     let (_src, mut rx) = watch(&st).await;
     let s = snapshot_where(&mut rx, "a failing resource", |s| {

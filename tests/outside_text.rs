@@ -36,6 +36,7 @@ fn assert_frame_clean(state: &State, width: u16, height: u16) -> String {
 
 fn container(id: &str, name: &str) -> ContainerInfo {
     ContainerInfo {
+        stale: None,
         host: "local".into(),
         id: id.into(),
         name: name.into(),

@@ -29,8 +29,15 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
             s.workload = None;
         }
     }
+    // While the workloads cannot be watched, they are the last known state.
+    let stale =
+        crate::model::kube::workloads_stale_since(&resources).map(|since| crate::model::Stale {
+            source: format!("k8s {context}"),
+            since,
+        });
     let mut seen: HashSet<WorkloadRef> = HashSet::new();
-    for w in workloads {
+    for mut w in workloads {
+        w.stale.clone_from(&stale);
         seen.insert(w.id.clone());
         let target = state
             .services

@@ -362,18 +362,7 @@ impl State {
                 parts.push(format!("k8s {context}: {e}"));
                 continue;
             }
-            let bad: Vec<String> = c
-                .resources
-                .iter()
-                .filter_map(|(r, s)| match s {
-                    crate::model::ResourceStatus::Forbidden(_) => Some(format!("{r} forbidden")),
-                    crate::model::ResourceStatus::Failing(m) => Some(format!("{r}: {m}")),
-                    _ => None,
-                })
-                .collect();
-            if !bad.is_empty() {
-                parts.push(format!("k8s {context}: {}", bad.join("; ")));
-            }
+            parts.extend(crate::model::kube::resource_problems(context, &c.resources));
         }
         (!parts.is_empty()).then(|| parts.join(" · "))
     }

@@ -68,6 +68,11 @@ pub struct KubernetesConfig {
     /// Turn the Kubernetes source off even when a kubeconfig exists.
     #[serde(default)]
     pub disabled: bool,
+    /// How long one watch request lasts before it is made again (default
+    /// 290s, as kube and client-go); an API server silent for longer than
+    /// this plus 15s is taken as gone.
+    #[serde(default, with = "opt_duration")]
+    pub watch_timeout: Option<Duration>,
 }
 
 /// `context/namespace/kind/name`, or `namespace/kind/name` for any context.

@@ -55,6 +55,8 @@ pub struct ContainerInfo {
     pub ports: Vec<String>,
     pub compose: Option<ComposeLabels>,
     pub stats: Option<ContainerStats>,
+    /// Set while the Docker host cannot be reached: the last known state.
+    pub stale: Option<super::Stale>,
 }
 
 impl ContainerInfo {
@@ -62,6 +64,9 @@ impl ContainerInfo {
     /// whose HEALTHCHECK says unhealthy is never Up.
     pub fn health_verdict(&self) -> super::Health {
         use super::Health;
+        if self.stale.is_some() {
+            return Health::Unknown;
+        }
         match self.state.as_str() {
             "running" => match self.health.as_ref().map(|h| h.status.as_str()) {
                 Some("unhealthy") => Health::Down,

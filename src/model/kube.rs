@@ -196,6 +196,8 @@ pub struct Workload {
     pub pods: Vec<PodInfo>,
     pub history: Vec<RevisionInfo>,
     pub events: Vec<EventInfo>,
+    /// Set while the cluster cannot be reached: this is the last known state.
+    pub stale: Option<super::Stale>,
 }
 
 impl Workload {
@@ -206,6 +208,9 @@ impl Workload {
     /// The workload's health, with the reason when not Up.
     pub fn health(&self) -> (super::Health, Option<String>) {
         use super::Health;
+        if let Some(s) = &self.stale {
+            return (Health::Unknown, Some(s.reason()));
+        }
         let crash = self.pods.iter().find(|p| {
             p.waiting_reason
                 .as_deref()
@@ -270,11 +275,21 @@ pub struct NodeInfo {
 pub enum ResourceStatus {
     Syncing,
     Ok,
-    /// RBAC refused it (403).
+    /// RBAC refused it (403): `cannot watch pods in kube-system (RBAC)`.
     Forbidden(String),
-    /// Anything else, with the error; the watcher retries with backoff.
-    Failing(String),
+    /// Anything else; the watcher retries with a capped backoff.
+    Failing(super::Fault),
 }
+
+/// The resources a workload row is built from: while one of them cannot be
+/// watched, the rows are the last known state.
+pub const WORKLOAD_RESOURCES: &[&str] = &[
+    "deployments",
+    "statefulsets",
+    "daemonsets",
+    "replicasets",
+    "pods",
+];
 
 /// Everything one cluster context shows, rebuilt as its objects change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -294,17 +309,62 @@ impl ClusterSnapshot {
         if let Some(e) = &self.error {
             return Some(format!("{}: {e}", self.context));
         }
-        let bad: Vec<String> = self
-            .resources
-            .iter()
-            .filter_map(|(r, s)| match s {
-                ResourceStatus::Forbidden(m) => Some(format!("{r} forbidden ({m})")),
-                ResourceStatus::Failing(m) => Some(format!("{r}: {m}")),
-                _ => None,
-            })
-            .collect();
-        (!bad.is_empty()).then(|| format!("{}: {}", self.context, bad.join("; ")))
+        let parts = resource_problems(&self.context, &self.resources);
+        (!parts.is_empty()).then(|| parts.join(" · "))
     }
+}
+
+/// Since when the workload rows of a context have been stale: the start
+/// of the oldest fault among [`WORKLOAD_RESOURCES`].
+pub fn workloads_stale_since(resources: &[(String, ResourceStatus)]) -> Option<SystemTime> {
+    resources
+        .iter()
+        .filter(|(r, _)| WORKLOAD_RESOURCES.contains(&r.as_str()))
+        .filter_map(|(_, s)| match s {
+            ResourceStatus::Failing(f) => Some(f.since),
+            _ => None,
+        })
+        .min()
+}
+
+/// The notice phrases for one context, in words: one line for the API
+/// server when every failing resource fails the same way
+/// (`API server prod: connection refused`), else one per resource
+/// (`k8s prod: pods HTTP 500`), and RBAC refusals as
+/// `k8s prod: Forbidden: cannot watch pods in kube-system (RBAC)`.
+pub fn resource_problems(context: &str, resources: &[(String, ResourceStatus)]) -> Vec<String> {
+    let mut out = Vec::new();
+    let failing: Vec<(&str, &super::Fault)> = resources
+        .iter()
+        .filter_map(|(r, s)| match s {
+            ResourceStatus::Failing(f) => Some((r.as_str(), f)),
+            _ => None,
+        })
+        .collect();
+    let same = failing
+        .first()
+        .is_some_and(|(_, f0)| failing.iter().all(|(_, f)| f.words == f0.words));
+    if same && (failing.len() > 1 || failing.len() == resources.len()) {
+        out.push(format!("API server {context}: {}", failing[0].1.words));
+    } else {
+        for (r, f) in &failing {
+            out.push(format!("k8s {context}: {r} {}", f.words));
+        }
+    }
+    let forbidden: Vec<&str> = resources
+        .iter()
+        .filter_map(|(_, s)| match s {
+            ResourceStatus::Forbidden(m) => Some(m.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !forbidden.is_empty() {
+        out.push(format!(
+            "k8s {context}: Forbidden: {}",
+            forbidden.join("; ")
+        ));
+    }
+    out
 }
 
 /// `registry.local/team/api:1.4.2` → `api:1.4.2`.

@@ -4,6 +4,7 @@ pub mod action;
 pub mod alert;
 pub mod backup;
 pub mod docker;
+pub mod fault;
 pub mod fleet;
 pub mod health;
 pub mod kube;
@@ -25,6 +26,7 @@ pub use docker::{
     ComposeLabels, ComposeRef, ContainerHealth, ContainerInfo, ContainerStats, DockerSnapshot,
     LogEntry,
 };
+pub use fault::{Fault, Stale};
 pub use health::{DependencyCheck, Health, HealthReport};
 pub use kube::{
     ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,

@@ -90,6 +90,9 @@ impl Service {
     /// The containers' verdict: Down when none runs healthily, Degraded
     /// when some do not (an unhealthy container is never Up).
     pub fn docker_health(&self) -> Option<(Health, Option<String>)> {
+        if let Some(st) = self.containers.iter().find_map(|c| c.stale.as_ref()) {
+            return Some((Health::Unknown, Some(st.reason())));
+        }
         if self.containers.is_empty() {
             return self
                 .docker_binding
@@ -126,6 +129,15 @@ impl Service {
                 )),
             ))
         }
+    }
+
+    /// Set when what the row shows came (in part) from a source that cannot
+    /// reach its backend now: the row is the last known state, not current.
+    pub fn stale(&self) -> Option<&super::Stale> {
+        self.workload
+            .as_ref()
+            .and_then(|w| w.stale.as_ref())
+            .or_else(|| self.containers.iter().find_map(|c| c.stale.as_ref()))
     }
 
     /// Latest latency of the slowest probe.

@@ -339,6 +339,7 @@ impl DemoWorld {
             contexts: vec![DEMO_CONTEXT.into()],
             namespaces: vec![],
             namespace_flag: None,
+            watch_timeout: crate::sources::kube::connect::WATCH_TIMEOUT,
         })
     }
 

@@ -2,6 +2,7 @@
 //! messages. They never touch `State`.
 
 pub mod alertmanager;
+pub mod backoff;
 pub mod docker;
 pub mod fleet;
 mod fleet_query;

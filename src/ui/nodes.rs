@@ -41,9 +41,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     format!(" ✖ {context}: {r} forbidden: {m}"),
                     theme.error,
                 )),
-                ResourceStatus::Failing(m) => {
-                    status_lines.push(Line::styled(format!(" ✖ {context}: {r}: {m}"), theme.error))
-                }
+                // The whole chain here: this is where the detail lives.
+                ResourceStatus::Failing(f) => status_lines.push(Line::styled(
+                    format!(
+                        " ✖ {context}: {r} failing since {}: {}",
+                        crate::model::fault::hms(f.since),
+                        f.raw
+                    ),
+                    theme.error,
+                )),
                 _ => {}
             }
         }

@@ -205,7 +205,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .iter()
         .any(|s| s.workload.is_some() || !s.containers.is_empty());
     let show_metrics = state.services.iter().any(|s| s.metrics.is_some());
-    let cols = fit_columns(
+    let mut cols = fit_columns(
         area.width,
         name_need,
         show_env,
@@ -213,6 +213,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         show_kube,
         show_metrics,
     );
+    if visible.iter().any(|&i| state.services[i].stale().is_some()) {
+        widen_status_for_stale(&mut cols);
+    }
 
     let header =
         Row::new(cols.iter().map(|(c, _)| Cell::from(c.title()))).style(theme.column_title);
@@ -230,6 +233,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
+/// `? STALE` needs one column more than `? UNKN`: taken from the reason
+/// (or the name) so the row still fits.
+fn widen_status_for_stale(cols: &mut [(Column, u16)]) {
+    let donor = cols
+        .iter()
+        .position(|(c, w)| *c == Column::Reason && *w > 8)
+        .or_else(|| cols.iter().position(|(c, w)| *c == Column::Name && *w > 8));
+    if let Some(d) = donor {
+        cols[d].1 -= 1;
+        if let Some(st) = cols.iter_mut().find(|(c, _)| *c == Column::Status) {
+            st.1 += 1;
+        }
+    }
+}
+
 fn name_width(s: &Service) -> usize {
     s.name.chars().count() + if s.any_insecure_tls() { 2 } else { 0 }
 }
@@ -239,6 +257,9 @@ fn row<'a>(s: &'a Service, cols: &[(Column, u16)], theme: &Theme) -> Row<'a> {
     let cells = cols.iter().map(|(c, w)| {
         let w = *w as usize;
         match c {
+            Column::Status if s.stale().is_some() && w >= 7 => {
+                Cell::from(Span::styled("? STALE", theme.dim))
+            }
             Column::Status => Cell::from(Span::styled(
                 format!("{} {}", status.glyph(), status.badge()),
                 theme.status(status),

@@ -415,6 +415,7 @@ fn rev(n: i64, image: &str, cause: Option<&str>, age: u64) -> RevisionInfo {
 /// stalled rollout, a crash loop, and a discovered DaemonSet.
 pub fn cluster() -> ClusterSnapshot {
     let api = Workload {
+        stale: None,
         id: wref("shop", WorkloadKind::Deployment, "api"),
         desired: 3,
         ready: 3,
@@ -469,6 +470,7 @@ pub fn cluster() -> ClusterSnapshot {
         events: vec![],
     };
     let worker = Workload {
+        stale: None,
         id: wref("shop", WorkloadKind::Deployment, "worker"),
         desired: 2,
         ready: 2,
@@ -523,6 +525,7 @@ pub fn cluster() -> ClusterSnapshot {
         }],
     };
     let ml = Workload {
+        stale: None,
         id: wref("ml", WorkloadKind::Deployment, "ml-service"),
         desired: 1,
         ready: 0,
@@ -544,6 +547,7 @@ pub fn cluster() -> ClusterSnapshot {
         }],
     };
     let exporter = Workload {
+        stale: None,
         id: wref("monitoring", WorkloadKind::DaemonSet, "node-exporter"),
         desired: 3,
         ready: 3,

@@ -347,6 +347,7 @@ mod tests {
 
     fn c(name: &str, number: u32, image: &str, id: &str) -> ContainerInfo {
         ContainerInfo {
+            stale: None,
             host: "local".into(),
             id: format!("id-{name}"),
             name: name.into(),

@@ -188,6 +188,7 @@ pub fn container_info(
             )
         });
     ContainerInfo {
+        stale: None,
         host: host.to_string(),
         id: inspect.id.clone().unwrap_or_default(),
         name: inspect

@@ -2,11 +2,12 @@
 //! `~/.kube/config`), a named or the current context, or in-cluster config.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 /// What config says about Kubernetes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KubeSettings {
     /// An explicit kubeconfig file (else `KUBECONFIG`, else `~/.kube/config`).
     pub kubeconfig: Option<PathBuf>,
@@ -16,6 +17,24 @@ pub struct KubeSettings {
     pub namespaces: Vec<String>,
     /// `--namespace`: overrides `namespaces`.
     pub namespace_flag: Option<String>,
+    /// How long one watch request lasts before it is made again; a watch
+    /// (or any answer) silent for longer is taken as dead.
+    pub watch_timeout: Duration,
+}
+
+/// kube's own default: the API server ends a watch after 290 s.
+pub const WATCH_TIMEOUT: Duration = Duration::from_secs(290);
+
+impl Default for KubeSettings {
+    fn default() -> Self {
+        KubeSettings {
+            kubeconfig: None,
+            contexts: Vec::new(),
+            namespaces: Vec::new(),
+            namespace_flag: None,
+            watch_timeout: WATCH_TIMEOUT,
+        }
+    }
 }
 
 impl KubeSettings {
@@ -31,7 +50,28 @@ impl KubeSettings {
 pub struct Connected {
     pub context: String,
     pub client: Result<kube::Client, String>,
+    /// From [`KubeSettings::watch_timeout`].
+    pub watch_timeout: Duration,
 }
+
+/// Bounds every request so that nothing waits on a dead API server for
+/// ever: connecting, and any answer (a watch included) silent for longer
+/// than the watch timeout plus a margin, fail and are retried.
+fn bounded(mut cfg: kube::Config, watch_timeout: Duration) -> kube::Config {
+    cfg.connect_timeout = Some(
+        cfg.connect_timeout
+            .unwrap_or(CONNECT_TIMEOUT)
+            .min(CONNECT_TIMEOUT),
+    );
+    cfg.read_timeout = Some(watch_timeout + READ_MARGIN);
+    cfg.reset_reader_on_write = true;
+    cfg
+}
+
+/// No API server takes longer to accept a connection when it is up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Beyond the watch timeout, how long an answer may stay silent.
+const READ_MARGIN: Duration = Duration::from_secs(15);
 
 fn read_kubeconfig(settings: &KubeSettings) -> Result<Option<Kubeconfig>, String> {
     if let Some(p) = &settings.kubeconfig {
@@ -69,20 +109,21 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
             return vec![Connected {
                 context,
                 client: Err(e),
+                watch_timeout: settings.watch_timeout,
             }];
         }
     };
     let Some(kubeconfig) = kubeconfig else {
         if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
             let client = match kube::Config::incluster() {
-                Ok(cfg) => {
-                    kube::Client::try_from(cfg).map_err(|e| format!("in-cluster client: {e}"))
-                }
+                Ok(cfg) => kube::Client::try_from(bounded(cfg, settings.watch_timeout))
+                    .map_err(|e| format!("in-cluster client: {e}")),
                 Err(e) => Err(format!("in-cluster config: {e}")),
             };
             return vec![Connected {
                 context: "in-cluster".into(),
                 client,
+                watch_timeout: settings.watch_timeout,
             }];
         }
         return Vec::new();
@@ -94,6 +135,7 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
                 return vec![Connected {
                     context: "kubernetes".into(),
                     client: Err("kubeconfig has no current-context; set one or list contexts in [kubernetes]".into()),
+                    watch_timeout: settings.watch_timeout,
                 }];
             }
         }
@@ -119,13 +161,16 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
                 ..Default::default()
             };
             match kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &opts).await {
-                Ok(cfg) => {
-                    kube::Client::try_from(cfg).map_err(|e| format!("client for `{context}`: {e}"))
-                }
+                Ok(cfg) => kube::Client::try_from(bounded(cfg, settings.watch_timeout))
+                    .map_err(|e| format!("client for `{context}`: {e}")),
                 Err(e) => Err(format!("context `{context}`: {e}")),
             }
         };
-        out.push(Connected { context, client });
+        out.push(Connected {
+            context,
+            client,
+            watch_timeout: settings.watch_timeout,
+        });
     }
     out
 }

@@ -11,17 +11,20 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::time::{Duration, SystemTime};
 
-use futures::StreamExt;
+use std::panic::AssertUnwindSafe;
+
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::NamespaceResourceScope;
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+use super::backoff::Backoff;
 use crate::app::Msg;
-use crate::model::{ClusterSnapshot, ResourceStatus};
+use crate::model::{ClusterSnapshot, Fault, ResourceStatus};
 pub use connect::{Connected, KubeSettings, connect};
 
 /// Snapshots are rebuilt at most this often while objects change.
@@ -52,7 +55,13 @@ impl KubeSource {
             let namespaces = namespaces.clone();
             match c.client {
                 Ok(client) => {
-                    tasks.spawn(watch_context(c.context, client, namespaces, tx));
+                    tasks.spawn(watch_context(
+                        c.context,
+                        client,
+                        namespaces,
+                        c.watch_timeout,
+                        tx,
+                    ));
                 }
                 Err(e) => {
                     tasks.spawn(async move {
@@ -72,8 +81,17 @@ impl KubeSource {
     }
 }
 
-/// Names a watcher error the way an operator reads it.
-fn classify(e: &watcher::Error) -> ResourceStatus {
+/// Names a watcher error the way an operator reads it: RBAC refusals say
+/// what was refused where; everything else is a [`Fault`] whose words name
+/// the cause (connection refused, timed out, HTTP 500 …) and whose raw
+/// chain goes to the detail view and the log.
+fn classify(
+    e: &watcher::Error,
+    resource: &str,
+    namespace: Option<&str>,
+    prev: Option<&Fault>,
+    now: SystemTime,
+) -> ResourceStatus {
     let status = match e {
         watcher::Error::InitialListFailed(kube::Error::Api(s))
         | watcher::Error::WatchStartFailed(kube::Error::Api(s))
@@ -81,65 +99,101 @@ fn classify(e: &watcher::Error) -> ResourceStatus {
         watcher::Error::WatchError(s) => Some(s.as_ref()),
         _ => None,
     };
+    let raw = crate::model::fault::chain(e);
     match status {
-        Some(s) if s.code == 403 => ResourceStatus::Forbidden(if s.message.is_empty() {
-            "403".into()
-        } else {
-            s.message.clone()
-        }),
+        Some(s) if s.code == 403 => {
+            let verb = match e {
+                watcher::Error::InitialListFailed(_) => "list",
+                _ => "watch",
+            };
+            let scope = namespace.map_or("any namespace".to_string(), |n| n.to_string());
+            ResourceStatus::Forbidden(format!("cannot {verb} {resource} in {scope} (RBAC)"))
+        }
         Some(s) if s.code == 401 => {
-            ResourceStatus::Failing(format!("unauthorized (token expired?): {}", s.message))
+            let mut f = Fault::update(prev, raw, now);
+            f.words = "unauthorized (token expired?)".into();
+            ResourceStatus::Failing(f)
         }
-        _ => {
-            // The chain names the cause (connection refused, TLS, DNS …).
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(e);
-            while let Some(s) = src {
-                let part = s.to_string();
-                if !msg.contains(&part) {
-                    msg.push_str(": ");
-                    msg.push_str(&part);
-                }
-                src = s.source();
-            }
-            ResourceStatus::Failing(msg)
+        Some(s) if s.code >= 400 => {
+            let mut f = Fault::update(prev, raw, now);
+            f.words = format!("HTTP {}", s.code);
+            ResourceStatus::Failing(f)
         }
+        _ => ResourceStatus::Failing(Fault::update(prev, raw, now)),
     }
 }
 
 /// Events from the watcher tasks to the context's snapshot loop.
 type Change = (&'static str, Option<ResourceStatus>);
 
+/// Watches one resource type forever. Any error, an ended stream or a
+/// panic drops the watcher and starts a fresh one (a relist, as client-go's
+/// reflector does) after a capped, jittered backoff, so the resource comes
+/// back within one backoff step of the API server coming back.
 fn spawn_watch<K>(
     tasks: &mut JoinSet<()>,
     api: Api<K>,
     config: watcher::Config,
     name: &'static str,
+    namespace: Option<String>,
     changes: mpsc::Sender<Change>,
 ) -> Store<K>
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
-    let (reader, writer) = reflector::store();
+    let (reader, mut writer) = reflector::store();
     tasks.spawn(async move {
-        let mut stream = watcher(api, config)
-            .default_backoff()
-            .reflect(writer)
-            .boxed();
-        while let Some(item) = stream.next().await {
-            let change = match item {
-                Ok(watcher::Event::InitDone) => Some(ResourceStatus::Ok),
-                Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => None,
-                Ok(_) => Some(ResourceStatus::Ok),
-                Err(e) => {
-                    tracing::warn!(resource = name, "watch failed: {e}");
-                    Some(classify(&e))
+        let mut backoff = Backoff::default();
+        let mut failing: Option<Fault> = None;
+        loop {
+            let mut stream = watcher(api.clone(), config.clone()).boxed();
+            let why = loop {
+                let item = match AssertUnwindSafe(stream.next()).catch_unwind().await {
+                    Ok(Some(item)) => item,
+                    Ok(None) => break "the watch stream ended".to_string(),
+                    Err(_) => break "the watcher panicked".to_string(),
+                };
+                let change = match item {
+                    Ok(ev) => {
+                        writer.apply_watcher_event(&ev);
+                        match ev {
+                            watcher::Event::Init | watcher::Event::InitApply(_) => None,
+                            _ => {
+                                backoff.reset();
+                                failing = None;
+                                Some(ResourceStatus::Ok)
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let status = classify(
+                            &e,
+                            name,
+                            namespace.as_deref(),
+                            failing.as_ref(),
+                            SystemTime::now(),
+                        );
+                        if let ResourceStatus::Failing(f) = &status {
+                            failing = Some(f.clone());
+                        }
+                        if changes.send((name, Some(status))).await.is_err() {
+                            return;
+                        }
+                        break crate::model::fault::chain(&e);
+                    }
+                };
+                if changes.send((name, change)).await.is_err() {
+                    return;
                 }
             };
-            if changes.send((name, change)).await.is_err() {
-                return;
-            }
+            let wait = backoff.next_delay();
+            tracing::warn!(
+                resource = name,
+                namespace = namespace.as_deref().unwrap_or("*"),
+                "watch failed ({why}); watching again in {wait:?}"
+            );
+            tokio::time::sleep(wait).await;
         }
     });
     reader
@@ -175,6 +229,7 @@ async fn watch_context(
     context: String,
     client: Client,
     namespaces: Vec<String>,
+    watch_timeout: Duration,
     tx: mpsc::Sender<Msg>,
 ) {
     use k8s_openapi::api::apps::v1::{
@@ -190,7 +245,10 @@ async fn watch_context(
     } else {
         namespaces.iter().map(|n| Some(n.as_str())).collect()
     };
-    let cfg = watcher::Config::default;
+    // The server ends each watch after this; one silent for longer (plus a
+    // margin) is taken as dead and made again.
+    let timeout = u32::try_from(watch_timeout.as_secs().max(1)).unwrap_or(290);
+    let cfg = || watcher::Config::default().timeout(timeout);
     macro_rules! watch_all {
         ($k:ty, $name:literal, $cfg:expr) => {
             Stores::<$k>(
@@ -202,6 +260,7 @@ async fn watch_context(
                             api::<$k>(&client, *ns),
                             $cfg,
                             $name,
+                            ns.map(str::to_string),
                             ch_tx.clone(),
                         )
                     })
@@ -222,6 +281,7 @@ async fn watch_context(
         Api::all(client.clone()),
         cfg(),
         "nodes",
+        None,
         ch_tx.clone(),
     )]);
     drop(ch_tx);

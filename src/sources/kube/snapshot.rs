@@ -250,6 +250,7 @@ pub fn build(
         names.push(name.clone());
         names.extend(rss.iter().filter_map(|r| r.metadata.name.clone()));
         workloads.push(Workload {
+            stale: None,
             id: WorkloadRef {
                 context: context.into(),
                 namespace: ns.clone(),
@@ -279,6 +280,7 @@ pub fn build(
         let (pods, names) = owned_pods(&pods_by_owner, &uid, &name);
         let status = s.status.clone().unwrap_or_default();
         workloads.push(Workload {
+            stale: None,
             id: WorkloadRef {
                 context: context.into(),
                 namespace: ns.clone(),
@@ -304,6 +306,7 @@ pub fn build(
         let (pods, names) = owned_pods(&pods_by_owner, &uid, &name);
         let status = d.status.clone().unwrap_or_default();
         workloads.push(Workload {
+            stale: None,
             id: WorkloadRef {
                 context: context.into(),
                 namespace: ns.clone(),
