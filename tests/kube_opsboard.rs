@@ -146,7 +146,9 @@ async fn forbidden_nodes_leave_the_rest_working() {
     .await;
     assert!(s.nodes.is_empty());
     assert!(
-        s.problem().unwrap().contains("nodes forbidden"),
+        s.problem()
+            .unwrap()
+            .contains("Forbidden: cannot list nodes (RBAC)"),
         "{:?}",
         s.problem()
     );

@@ -367,6 +367,30 @@ impl State {
         (!parts.is_empty()).then(|| parts.join(" · "))
     }
 
+    /// The sources that cannot reach their backend now, as the header
+    /// names them: `k8s prod`, `docker local`, `fleet edge`.
+    pub fn sources_down(&self) -> Vec<String> {
+        let mut down = Vec::new();
+        for (context, c) in &self.clusters {
+            let failing = c
+                .resources
+                .iter()
+                .any(|(_, s)| matches!(s, crate::model::ResourceStatus::Failing(_)));
+            if c.error.is_some() || failing {
+                down.push(format!("k8s {context}"));
+            }
+        }
+        down.extend(self.docker_errors.keys().map(|h| format!("docker {h}")));
+        down.extend(
+            self.fleet
+                .fleets
+                .iter()
+                .filter(|f| f.error.is_some())
+                .map(|f| format!("fleet {}", f.name)),
+        );
+        down
+    }
+
     pub fn notice_rows(&self) -> u16 {
         u16::from(self.notice().is_some())
     }

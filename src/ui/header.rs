@@ -103,6 +103,16 @@ fn counts<'a>(state: &State, theme: &Theme, density: Density) -> Vec<Span<'a>> {
         out.push(Span::styled(text, theme.status(h).patch(bg)));
         out.push(Span::styled(gap, theme.header));
     }
+    let down = state.sources_down();
+    if !down.is_empty() {
+        let text = match density {
+            Density::Words if down.len() <= 2 => format!("⚠ {} down", down.join(", ")),
+            Density::Words | Density::Short => format!("⚠ {} sources down", down.len()),
+            Density::Glyphs => format!("⚠{}src", down.len()),
+        };
+        out.push(Span::styled(text, theme.warning.patch(bg)));
+        out.push(Span::styled(gap, theme.header));
+    }
     let firing = state.alerts.firing_counts();
     for (n, word, style) in [
         (firing[0], "crit", theme.down),

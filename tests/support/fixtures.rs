@@ -585,9 +585,7 @@ pub fn cluster() -> ClusterSnapshot {
             ("deployments".into(), ResourceStatus::Ok),
             (
                 "events".into(),
-                ResourceStatus::Forbidden(
-                    "events is forbidden: User \"oncall\" cannot list resource \"events\"".into(),
-                ),
+                ResourceStatus::Forbidden("cannot list events in any namespace (RBAC)".into()),
             ),
         ],
         error: None,

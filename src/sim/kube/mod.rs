@@ -19,6 +19,7 @@ mod controllers;
 mod defaults;
 mod discovery;
 mod errors;
+mod faults;
 mod kubeconfig;
 mod list_watch;
 mod materialize;
@@ -65,8 +66,9 @@ const TICK: Duration = Duration::from_millis(100);
 pub struct SimCluster {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    /// The listening socket, kept across [`SimCluster::restart`].
-    listener: std::net::TcpListener,
+    /// The listening socket, kept across [`SimCluster::restart`]; `None`
+    /// while the server is away ([`SimCluster::go_away`]).
+    listener: Option<std::net::TcpListener>,
     server: Option<server::Running>,
     controllers: JoinHandle<()>,
 }
@@ -98,7 +100,7 @@ impl SimCluster {
         Ok(SimCluster {
             shared,
             addr,
-            listener,
+            listener: Some(listener),
             server: Some(server),
             controllers,
         })
@@ -159,6 +161,69 @@ impl SimCluster {
     /// the listening socket stays bound, so connections made meanwhile wait
     /// for the new server instead of being refused.
     pub async fn restart(&mut self) -> std::io::Result<()> {
+        self.stop_server().await;
+        let std_listener = match &self.listener {
+            Some(l) => l.try_clone()?,
+            None => self.bind()?,
+        };
+        let listener = TcpListener::from_std(std_listener)?;
+        self.server = Some(server::start(self.shared.clone(), listener).await?);
+        Ok(())
+    }
+
+    /// The API server goes away: open connections and watches end and the
+    /// port is closed, so new connections are refused, until
+    /// [`SimCluster::come_back`]. The cluster's state is kept (the
+    /// controllers keep running, as etcd and the kubelets would).
+    pub async fn go_away(&mut self) {
+        self.stop_server().await;
+        self.listener = None;
+    }
+
+    /// The API server is back on the same port with the same state.
+    pub async fn come_back(&mut self) -> std::io::Result<()> {
+        self.restart().await
+    }
+
+    /// Every request on `resource` answers `code` (500, 503 …) until
+    /// [`SimCluster::heal`]. Unknown names are ignored.
+    pub fn fail(&self, resource: &str, code: u16) {
+        if let Some(r) = Res::parse(resource) {
+            self.shared.faults().failing.insert(r, code);
+        }
+    }
+
+    /// Watches on `resource` are accepted and then send nothing (no
+    /// events, no bookmarks) until [`SimCluster::heal`]; lists still work.
+    pub fn hang_watches(&self, resource: &str) {
+        if let Some(r) = Res::parse(resource) {
+            self.shared.faults().hung.insert(r);
+        }
+    }
+
+    /// Undoes [`SimCluster::fail`] and [`SimCluster::hang_watches`] for
+    /// new requests (a watch already hanging stays so until it ends).
+    pub fn heal(&self, resource: &str) {
+        if let Some(r) = Res::parse(resource) {
+            let mut f = self.shared.faults();
+            f.failing.remove(&r);
+            f.hung.remove(&r);
+        }
+    }
+
+    /// Binds the cluster's port again (`SO_REUSEADDR`: the old server's
+    /// connections may linger in TIME_WAIT).
+    fn bind(&mut self) -> std::io::Result<std::net::TcpListener> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(self.addr)?;
+        let listener = socket.listen(1024)?.into_std()?;
+        listener.set_nonblocking(true)?;
+        self.listener = Some(listener.try_clone()?);
+        Ok(listener)
+    }
+
+    async fn stop_server(&mut self) {
         if let Some(s) = self.server.take() {
             s.cancel.cancel();
             let abort = s.task.abort_handle();
@@ -169,9 +234,6 @@ impl SimCluster {
                 abort.abort();
             }
         }
-        let listener = TcpListener::from_std(self.listener.try_clone()?)?;
-        self.server = Some(server::start(self.shared.clone(), listener).await?);
-        Ok(())
     }
 
     /// One object as stored, e.g. `object("apps/v1/deployments",

@@ -250,6 +250,15 @@ async fn route(
     if app.shared.is_forbidden(res) {
         return Err(ApiError::forbidden(res, verb(&req), req.ns.as_deref()));
     }
+    {
+        let faults = app.shared.faults();
+        if let Some(code) = faults.failing.get(&res) {
+            return Err(super::faults::server_error(*code));
+        }
+        if faults.hung.contains(&res) && verb(&req) == "watch" {
+            return Ok(super::faults::hung_watch(app));
+        }
+    }
     dispatch(app, req).await
 }
 

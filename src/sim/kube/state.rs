@@ -19,6 +19,7 @@ pub struct Shared {
     state: Mutex<State>,
     pub clock: Arc<Clock>,
     forbidden: Mutex<HashSet<Res>>,
+    pub faults: Mutex<super::faults::Faults>,
     /// How often watches that asked for bookmarks get one (wall time).
     pub bookmark_every: Duration,
 }
@@ -29,6 +30,7 @@ impl Shared {
             state: Mutex::new(state),
             clock,
             forbidden: Mutex::new(HashSet::new()),
+            faults: Mutex::new(super::faults::Faults::default()),
             bookmark_every: Duration::from_secs(1),
         }
     }
@@ -49,6 +51,10 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&res);
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, super::faults::Faults> {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn is_forbidden(&self, res: Res) -> bool {

@@ -106,8 +106,12 @@ fn classify(
                 watcher::Error::InitialListFailed(_) => "list",
                 _ => "watch",
             };
-            let scope = namespace.map_or("any namespace".to_string(), |n| n.to_string());
-            ResourceStatus::Forbidden(format!("cannot {verb} {resource} in {scope} (RBAC)"))
+            let scope = match namespace {
+                Some(n) => format!(" in {n}"),
+                None if resource == "nodes" => String::new(),
+                None => " in any namespace".to_string(),
+            };
+            ResourceStatus::Forbidden(format!("cannot {verb} {resource}{scope} (RBAC)"))
         }
         Some(s) if s.code == 401 => {
             let mut f = Fault::update(prev, raw, now);
