@@ -108,10 +108,12 @@ async fn the_api_server_away_and_back_turns_rows_stale_then_fresh() {
     assert_eq!(board_after(&s).0, Health::Up);
 
     sim.go_away().await;
-    let away = snapshot_where(&mut rx, "every resource failing", |s| {
-        s.resources
-            .iter()
-            .all(|(_, st)| matches!(st, ResourceStatus::Failing(_)))
+    // The open watches end first (reset/closed); the retries then find the
+    // port closed.
+    let away = snapshot_where(&mut rx, "every resource refused", |s| {
+        s.resources.iter().all(
+            |(_, st)| matches!(st, ResourceStatus::Failing(f) if f.words == "connection refused"),
+        )
     })
     .await;
     let (health, reason, notice) = board_after(&away);

@@ -348,15 +348,12 @@ impl State {
         s
     }
 
-    /// The notice line: the config notice, then any source that is not
-    /// working (a cluster unreachable, a resource forbidden).
+    /// The notice line: every source that is not working, in words (an API
+    /// server unreachable, a resource forbidden, a daemon gone), then the
+    /// config notice. Sources come first: they are why the board may be
+    /// showing the past; the config notice is older news.
     pub fn notice(&self) -> Option<String> {
-        let mut parts: Vec<String> = self.banner.notice.iter().cloned().collect();
-        parts.extend(self.alerts.errors());
-        parts.extend(self.fleet.errors());
-        for (host, e) in &self.docker_errors {
-            parts.push(format!("docker {host}: {e}"));
-        }
+        let mut parts: Vec<String> = Vec::new();
         for (context, c) in &self.clusters {
             if let Some(e) = &c.error {
                 parts.push(format!("k8s {context}: {e}"));
@@ -364,6 +361,12 @@ impl State {
             }
             parts.extend(crate::model::kube::resource_problems(context, &c.resources));
         }
+        for (host, e) in &self.docker_errors {
+            parts.push(format!("Docker {host}: {e}"));
+        }
+        parts.extend(self.alerts.errors());
+        parts.extend(self.fleet.errors());
+        parts.extend(self.banner.notice.iter().cloned());
         (!parts.is_empty()).then(|| parts.join(" · "))
     }
 

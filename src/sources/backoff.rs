@@ -139,7 +139,7 @@ mod tests {
                 let r = r.clone();
                 async move {
                     let n = r.fetch_add(1, Ordering::SeqCst);
-                    if n % 2 == 0 {
+                    if n.is_multiple_of(2) {
                         panic!("boom {n}");
                     }
                 }

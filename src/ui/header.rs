@@ -105,10 +105,10 @@ fn counts<'a>(state: &State, theme: &Theme, density: Density) -> Vec<Span<'a>> {
     }
     let down = state.sources_down();
     if !down.is_empty() {
-        let text = match density {
-            Density::Words if down.len() <= 2 => format!("⚠ {} down", down.join(", ")),
-            Density::Words | Density::Short => format!("⚠ {} sources down", down.len()),
-            Density::Glyphs => format!("⚠{}src", down.len()),
+        let text = match (density, down.len()) {
+            (Density::Words, 1 | 2) | (Density::Short, 1) => format!("⚠ {} down", down.join(", ")),
+            (Density::Words | Density::Short, n) => format!("⚠ {n} sources down"),
+            (Density::Glyphs, n) => format!("⚠{n}src"),
         };
         out.push(Span::styled(text, theme.warning.patch(bg)));
         out.push(Span::styled(gap, theme.header));

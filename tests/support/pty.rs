@@ -232,6 +232,22 @@ impl Pty {
     }
 
     /// Every byte the process has written to the terminal so far.
+    /// Sends `key` and returns how long until the first byte of the
+    /// answer reached the pty (polled every 0.5 ms), or `None` if nothing
+    /// came within `timeout`. The key must change the screen.
+    pub fn key_latency(&mut self, key: &str, timeout: Duration) -> Option<Duration> {
+        let before = lock(&self.output).raw.len();
+        let start = Instant::now();
+        self.send(key);
+        while start.elapsed() < timeout {
+            if lock(&self.output).raw.len() > before {
+                return Some(start.elapsed());
+            }
+            thread::sleep(Duration::from_micros(500));
+        }
+        None
+    }
+
     pub fn raw(&self) -> Vec<u8> {
         lock(&self.output).raw.clone()
     }
