@@ -168,9 +168,19 @@ fn bell_rings_once_per_new_critical_when_on() {
     );
     assert!(fx.is_empty());
     assert_eq!(s.alerts.firing_counts()[0], 2);
+    assert_eq!(
+        s.alerts.last_known_firing(),
+        2,
+        "counted, marked last known"
+    );
     assert!(
         s.notice()
             .unwrap()
-            .contains("prometheus main: connection refused")
+            .contains("Prometheus main: connection refused")
     );
+    assert_eq!(s.alerts.sources_down(), ["prometheus main"]);
+    // Back with the same alerts: current again, and no second bell.
+    assert!(push(&mut s, vec![critical("A"), critical("B")]).is_empty());
+    assert_eq!(s.alerts.last_known_firing(), 0);
+    assert!(s.alerts.sources_down().is_empty());
 }

@@ -1,5 +1,7 @@
 //! The Alerts pane's data: local, Prometheus and Alertmanager alerts merged
-//! into one ranked list, plus silences and scrape targets.
+//! into one ranked list, plus silences and scrape targets. Alerts from a
+//! server that is failing stay, marked last known ([`AlertRow::stale`]),
+//! until they age out ([`STALE_ALERTS_AGE_OUT`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
@@ -7,16 +9,12 @@ use std::time::SystemTime;
 use super::state::ListPos;
 use crate::model::{
     Alert, AlertSource, AlertState, RuleHealth, ScrapeTarget, Service, Severity, Silence,
-    SilenceState,
+    SilenceState, Stale,
 };
 
-/// Alerts from one configured server, as last fetched.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RemoteFeed {
-    pub alerts: Vec<Alert>,
-    pub error: Option<String>,
-    pub updated: Option<SystemTime>,
-}
+#[path = "alerts_feed.rs"]
+mod feed;
+pub use feed::{AgeOut, RemoteFeed, STALE_ALERTS_AGE_OUT, server_short, server_title};
 
 /// Which part of the list a row sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,10 +54,15 @@ pub struct AlertRow {
     pub section: RowSection,
     /// Index into `State::services`, when the alert names a service.
     pub service: Option<usize>,
+    /// Set when every source that reports it is failing: what is shown is
+    /// the last known state, not the current one.
+    pub stale: Option<Stale>,
 }
 
 impl AlertRow {
     /// Firing somewhere (not just pending) and not silenced or resolved.
+    /// A stale row counts when its last known state was firing (the
+    /// header says separately that its source is down).
     pub fn is_firing(&self) -> bool {
         self.section == RowSection::Active
             && self
@@ -95,6 +98,8 @@ pub struct AlertBoard {
     pub prometheus: BTreeMap<String, PromInfo>,
     /// Configured Alertmanagers, by name (where silences go).
     pub alertmanagers: Vec<String>,
+    /// How long alerts of a failing server are kept as last known.
+    pub age_out: AgeOut,
     /// Merged and ranked.
     pub rows: Vec<AlertRow>,
     pub list: ListPos,
@@ -177,10 +182,19 @@ impl AlertBoard {
             .selected()
             .filter(|_| follow)
             .map(|r| identity(&r.alert.labels));
-        let mut groups: BTreeMap<String, Vec<&Alert>> = BTreeMap::new();
-        let remote = self.remote.values().flat_map(|f| f.alerts.iter());
-        for a in self.local.iter().chain(remote) {
-            groups.entry(identity(&a.labels)).or_default().push(a);
+        let marks: Vec<Option<Stale>> = self
+            .remote
+            .iter()
+            .map(|((src, name), f)| f.stale(*src, name))
+            .collect();
+        let mut groups: BTreeMap<String, Vec<(&Alert, Option<&Stale>)>> = BTreeMap::new();
+        let remote = self
+            .remote
+            .values()
+            .zip(&marks)
+            .flat_map(|(f, m)| f.alerts.iter().map(move |a| (a, m.as_ref())));
+        for (a, m) in self.local.iter().map(|a| (a, None)).chain(remote) {
+            groups.entry(identity(&a.labels)).or_default().push((a, m));
         }
         let mut rows: Vec<AlertRow> = groups
             .into_values()
@@ -190,22 +204,26 @@ impl AlertBoard {
             a.section
                 .cmp(&b.section)
                 .then(a.alert.severity.cmp(&b.alert.severity))
+                // What is known to be current before what was last known.
+                .then(a.stale.is_some().cmp(&b.stale.is_some()))
                 .then(pending_last(a).cmp(&pending_last(b)))
                 // Newest first: what just broke is what the on-call needs.
                 .then(b.alert.since.cmp(&a.alert.since))
                 .then(a.alert.name.cmp(&b.alert.name))
         });
-        let mut ring = false;
+        let critical = |r: &&AlertRow| r.is_firing() && r.alert.severity == Severity::Critical;
+        // Only what is current rings; a last known alert stays announced so
+        // that its server coming back does not ring it again.
+        let ring = rows
+            .iter()
+            .filter(critical)
+            .any(|r| r.stale.is_none() && !self.announced.contains(&identity(&r.alert.labels)));
         let firing_critical: HashSet<String> = rows
             .iter()
-            .filter(|r| r.is_firing() && r.alert.severity == Severity::Critical)
+            .filter(critical)
+            .filter(|r| r.stale.is_none() || self.announced.contains(&identity(&r.alert.labels)))
             .map(|r| identity(&r.alert.labels))
             .collect();
-        for k in &firing_critical {
-            if !self.announced.contains(k) {
-                ring = true;
-            }
-        }
         // Forget alerts that stopped, so a recurrence rings again.
         self.announced = firing_critical;
         self.rows = rows;
@@ -221,7 +239,25 @@ impl AlertBoard {
         ring
     }
 
-    /// Firing alerts per severity (critical, warning, info).
+    /// Takes in one poll of a Prometheus or Alertmanager at `at` (see
+    /// [`RemoteFeed::apply`]); the caller rebuilds the rows.
+    pub fn apply_remote(
+        &mut self,
+        source: AlertSource,
+        server: String,
+        at: SystemTime,
+        alerts: Result<Vec<Alert>, String>,
+    ) {
+        let age_out = self.age_out;
+        self.remote
+            .entry((source, server))
+            .or_default()
+            .apply(at, alerts, age_out);
+    }
+
+    /// Firing alerts per severity (critical, warning, info). Rows whose
+    /// last known state was firing count, though their server is down:
+    /// see [`Self::last_known_firing`] and [`Self::sources_down`].
     pub fn firing_counts(&self) -> [usize; 3] {
         let mut c = [0; 3];
         for r in self.rows.iter().filter(|r| r.is_firing()) {
@@ -274,12 +310,33 @@ impl AlertBoard {
         v
     }
 
-    /// Sources that could not be read, for the notice line.
+    /// Of the rows [`Self::firing_counts`] counts, those only last known
+    /// to fire (their every source is down).
+    pub fn last_known_firing(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.is_firing() && r.stale.is_some())
+            .count()
+    }
+
+    /// Servers whose last poll failed, by short name (`prometheus main`,
+    /// `alertmanager am`), for the header.
+    pub fn sources_down(&self) -> Vec<String> {
+        self.remote
+            .iter()
+            .filter(|(_, f)| f.is_failing())
+            .map(|((src, name), _)| server_short(*src, name))
+            .collect()
+    }
+
+    /// Sources that could not be read, for the notice line: the server and
+    /// the fault in words (`Prometheus main: HTTP 503`). The raw error is
+    /// in the Targets view and the alert's detail.
     pub fn errors(&self) -> Vec<String> {
         let mut v = Vec::new();
         for ((src, name), f) in &self.remote {
-            if let Some(e) = &f.error {
-                v.push(format!("{} {name}: {e}", src.word()));
+            if let Some(words) = f.error() {
+                v.push(format!("{}: {words}", server_title(*src, name)));
             }
         }
         for (name, f) in &self.silences {
@@ -287,9 +344,13 @@ impl AlertBoard {
             let alerts_failing = self
                 .remote
                 .get(&(AlertSource::Alertmanager, name.clone()))
-                .is_some_and(|r| r.error.is_some());
+                .is_some_and(RemoteFeed::is_failing);
             if let Some(e) = f.error.as_ref().filter(|_| !alerts_failing) {
-                v.push(format!("alertmanager {name} silences: {e}"));
+                v.push(format!(
+                    "{} silences: {}",
+                    server_title(AlertSource::Alertmanager, name),
+                    crate::model::fault::words(e)
+                ));
             }
         }
         v
@@ -300,13 +361,15 @@ fn pending_last(r: &AlertRow) -> bool {
     !r.sources.iter().any(|(_, _, s)| *s == AlertState::Firing)
 }
 
-fn merge(copies: &[&Alert], services: &[Service]) -> Option<AlertRow> {
+fn merge(marked: &[(&Alert, Option<&Stale>)], services: &[Service]) -> Option<AlertRow> {
+    let stale = feed::combine_stale(marked.iter().map(|(_, m)| *m));
+    let copies: Vec<&Alert> = marked.iter().map(|(a, _)| *a).collect();
     let face = copies.iter().max_by_key(|a| {
         // Prefer a live copy over a resolved one, then the richer source.
         (a.state != AlertState::Resolved, rank_copy(a))
     })?;
     let mut alert = (*face).clone();
-    for c in copies {
+    for c in &copies {
         for (k, v) in &c.annotations {
             alert
                 .annotations
@@ -363,6 +426,7 @@ fn merge(copies: &[&Alert], services: &[Service]) -> Option<AlertRow> {
         sources,
         section,
         service,
+        stale,
     })
 }
 

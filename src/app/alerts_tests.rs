@@ -135,3 +135,177 @@ fn ranked_and_sectioned() {
         "pending, silenced, resolved not counted"
     );
 }
+
+fn at(s: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(50_000 + s)
+}
+
+fn poll(b: &mut AlertBoard, src: AlertSource, t: u64, alerts: Result<Vec<Alert>, &str>) {
+    b.apply_remote(src, "main".into(), at(t), alerts.map_err(str::to_string));
+    b.rebuild(&[]);
+}
+
+#[test]
+fn a_failing_server_keeps_its_alerts_as_last_known_and_names_the_fault() {
+    let mut b = AlertBoard::default();
+    let c = remote(AlertSource::Prometheus, "C", "critical", AlertState::Firing);
+    poll(&mut b, AlertSource::Prometheus, 0, Ok(vec![c.clone()]));
+    assert_eq!(b.rows[0].stale, None);
+    assert!(b.errors().is_empty() && b.sources_down().is_empty());
+
+    poll(
+        &mut b,
+        AlertSource::Prometheus,
+        10,
+        Err("HTTP 503: Service Unavailable"),
+    );
+    poll(
+        &mut b,
+        AlertSource::Prometheus,
+        40,
+        Err("timed out after 5s"),
+    );
+    assert_eq!(b.errors(), ["Prometheus main: timed out"]);
+    assert_eq!(b.sources_down(), ["prometheus main"]);
+    let feed = &b.remote[&(AlertSource::Prometheus, "main".to_string())];
+    let fault = feed.fault.as_ref().unwrap();
+    assert_eq!(fault.raw, "timed out after 5s");
+    assert_eq!(fault.since, at(10), "the fault began at the first failure");
+    let row = &b.rows[0];
+    let stale = row.stale.as_ref().expect("marked last known");
+    assert_eq!(stale.source, "Prometheus main");
+    assert_eq!(stale.since, at(10));
+    assert_eq!(
+        b.firing_counts(),
+        [1, 0, 0],
+        "last known firing still counts"
+    );
+    assert_eq!(b.last_known_firing(), 1);
+
+    poll(&mut b, AlertSource::Prometheus, 50, Ok(vec![c]));
+    assert_eq!(b.rows[0].stale, None, "fresh again");
+    assert!(b.errors().is_empty() && b.sources_down().is_empty());
+    assert_eq!(b.last_known_firing(), 0);
+}
+
+#[test]
+fn a_row_another_server_still_confirms_is_current() {
+    let mut b = AlertBoard::default();
+    let p = remote(AlertSource::Prometheus, "C", "critical", AlertState::Firing);
+    let am = remote(
+        AlertSource::Alertmanager,
+        "C",
+        "critical",
+        AlertState::Firing,
+    );
+    poll(&mut b, AlertSource::Prometheus, 0, Ok(vec![p]));
+    poll(&mut b, AlertSource::Alertmanager, 0, Ok(vec![am]));
+    poll(
+        &mut b,
+        AlertSource::Prometheus,
+        10,
+        Err("connection refused"),
+    );
+    assert_eq!(b.rows[0].stale, None, "Alertmanager still says so");
+    poll(
+        &mut b,
+        AlertSource::Alertmanager,
+        10,
+        Err("connection refused"),
+    );
+    assert_eq!(
+        b.rows[0].stale.as_ref().map(|s| s.source.as_str()),
+        Some("Prometheus main and Alertmanager main")
+    );
+    assert_eq!(
+        b.errors(),
+        [
+            "Prometheus main: connection refused",
+            "Alertmanager main: connection refused"
+        ]
+    );
+}
+
+#[test]
+fn last_known_alerts_age_out_after_the_stated_time() {
+    assert_eq!(STALE_ALERTS_AGE_OUT, Duration::from_secs(15 * 60));
+    let mut b = AlertBoard::default();
+    let w = remote(AlertSource::Prometheus, "W", "warning", AlertState::Firing);
+    poll(&mut b, AlertSource::Prometheus, 0, Ok(vec![w.clone()]));
+    poll(
+        &mut b,
+        AlertSource::Prometheus,
+        100,
+        Err("connection refused"),
+    );
+    poll(
+        &mut b,
+        AlertSource::Prometheus,
+        100 + 15 * 60 - 1,
+        Err("connection refused"),
+    );
+    assert_eq!(b.rows.len(), 1, "kept just before the age-out");
+    poll(
+        &mut b,
+        AlertSource::Prometheus,
+        100 + 15 * 60,
+        Err("connection refused"),
+    );
+    assert!(b.rows.is_empty(), "dropped at the age-out");
+    assert_eq!(b.errors(), ["Prometheus main: connection refused"]);
+    poll(&mut b, AlertSource::Prometheus, 2000, Ok(vec![w]));
+    assert_eq!(b.rows.len(), 1);
+    assert_eq!(b.rows[0].stale, None);
+
+    // Shorter when asked (tests).
+    b.age_out = AgeOut(Duration::from_secs(5));
+    poll(&mut b, AlertSource::Prometheus, 3000, Err("HTTP 503"));
+    poll(&mut b, AlertSource::Prometheus, 3005, Err("HTTP 503"));
+    assert!(b.rows.is_empty());
+}
+
+#[test]
+fn the_bell_rings_for_what_is_current_only() {
+    let mut b = AlertBoard::default();
+    let c = remote(AlertSource::Prometheus, "C", "critical", AlertState::Firing);
+    b.apply_remote(
+        AlertSource::Prometheus,
+        "main".into(),
+        at(0),
+        Ok(vec![c.clone()]),
+    );
+    assert!(b.rebuild(&[]));
+    b.apply_remote(
+        AlertSource::Prometheus,
+        "main".into(),
+        at(10),
+        Err("connection refused".into()),
+    );
+    assert!(!b.rebuild(&[]), "last known: no ring");
+    b.apply_remote(AlertSource::Prometheus, "main".into(), at(20), Ok(vec![c]));
+    assert!(
+        !b.rebuild(&[]),
+        "announced before the outage: no second ring"
+    );
+}
+
+#[test]
+fn silence_errors_are_said_in_words_unless_the_server_is_down() {
+    let mut b = AlertBoard::default();
+    b.silences.insert(
+        "am".into(),
+        SilenceFeed {
+            silences: vec![],
+            error: Some("HTTP 503: Service Unavailable".into()),
+        },
+    );
+    assert_eq!(b.errors(), ["Alertmanager am silences: HTTP 503"]);
+    b.apply_remote(
+        AlertSource::Alertmanager,
+        "am".into(),
+        at(0),
+        Err("HTTP 503: Service Unavailable".into()),
+    );
+    assert_eq!(b.errors(), ["Alertmanager am: HTTP 503"]);
+    assert_eq!(b.sources_down(), ["alertmanager am"]);
+}

@@ -3,7 +3,6 @@
 
 use std::time::SystemTime;
 
-use super::alerts::RemoteFeed;
 use super::msg::{Effect, MetricsUpdate};
 use super::state::{State, View};
 use crate::model::{AlertSource, Health, RuleHealth, ScrapeTarget, Silence};
@@ -61,19 +60,7 @@ pub fn on_remote_alerts(
     at: SystemTime,
     alerts: Result<Vec<crate::model::Alert>, String>,
 ) -> Vec<Effect> {
-    let feed = state.alerts.remote.entry((source, server)).or_default();
-    match alerts {
-        Ok(a) => {
-            *feed = RemoteFeed {
-                alerts: a,
-                error: None,
-                updated: Some(at),
-            };
-        }
-        // Keep the last alerts we had: a flaky Prometheus must not make
-        // the board look all clear.
-        Err(e) => feed.error = Some(e),
-    }
+    state.alerts.apply_remote(source, server, at, alerts);
     rebuild(state)
 }
 

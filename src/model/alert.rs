@@ -53,6 +53,15 @@ impl AlertSource {
             AlertSource::Alertmanager => "alertmanager",
         }
     }
+
+    /// As the notice line names a server's kind: `Prometheus main`.
+    pub fn title(self) -> &'static str {
+        match self {
+            AlertSource::Local => "opsboard",
+            AlertSource::Prometheus => "Prometheus",
+            AlertSource::Alertmanager => "Alertmanager",
+        }
+    }
 }
 
 /// Where an alert is in its life.

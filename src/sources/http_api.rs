@@ -248,6 +248,8 @@ impl HttpApi {
 
     /// Names a transport failure the way an on-call engineer would.
     fn transport(&self, e: &reqwest::Error) -> ApiError {
+        // The whole chain, for the log; the board shows the short form.
+        tracing::debug!(server = %self.name, "request failed: {}", chain(e));
         if e.is_timeout() {
             return ApiError::Timeout {
                 after: self.timeout,

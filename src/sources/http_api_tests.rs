@@ -76,3 +76,56 @@ fn debug_hides_credentials() {
         "{text}"
     );
 }
+
+#[test]
+fn every_error_reads_as_a_few_words_on_the_notice_line() {
+    use crate::model::fault::words;
+    let cases = [
+        (
+            ApiError::Connect("connection refused".into()),
+            "connection refused",
+        ),
+        (
+            ApiError::Connect("connection reset".into()),
+            "connection reset",
+        ),
+        (
+            ApiError::Connect("cannot resolve prom.internal".into()),
+            "cannot resolve prom.internal",
+        ),
+        (
+            ApiError::Timeout {
+                after: Duration::from_secs(5),
+            },
+            "timed out",
+        ),
+        (
+            ApiError::Tls("invalid peer certificate: UnknownIssuer".into()),
+            "TLS error (certificate or handshake)",
+        ),
+        (
+            status_error(StatusCode::SERVICE_UNAVAILABLE, b""),
+            "HTTP 503",
+        ),
+        (
+            status_error(StatusCode::BAD_GATEWAY, b"dial tcp: connection refused"),
+            "HTTP 502",
+        ),
+        (
+            ApiError::Unauthorized(401),
+            "HTTP 401 unauthorized (credentials expired?)",
+        ),
+        (ApiError::Unauthorized(403), "HTTP 403 forbidden"),
+        (
+            decode::<Vec<u32>>(b"<html>oops</html>").unwrap_err(),
+            "garbage response (not the expected JSON)",
+        ),
+        (
+            decode::<Vec<u32>>(b"[1, \"x\"]").unwrap_err(),
+            "garbage response (not the expected JSON)",
+        ),
+    ];
+    for (e, want) in cases {
+        assert_eq!(words(&e.to_string()), want, "{e:?}");
+    }
+}

@@ -1,18 +1,30 @@
 //! Polling Prometheus servers (alerts, targets, rule health, per-service
 //! PromQL) and Alertmanagers (alerts, silences). Each server and each
 //! service's queries run in their own task; a slow server delays nobody.
+//!
+//! Every task polls forever: after a failure it retries on a capped,
+//! jittered backoff, but never slower than its interval
+//! (`min(interval, backoff)`, so ≤ 30 s), and a task that ends or panics
+//! is restarted by [`backoff::supervise`]. A server that comes back is
+//! seen at the next retry. Every request has the server's timeout, from
+//! connecting to the last body byte.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use super::alertmanager::AmClient;
-use super::prometheus::{PromClient, QueryResult, ServerSpec};
-use crate::app::{MetricsUpdate, Msg};
+use super::backoff::{self, Backoff};
+use super::prometheus::{PromClient, ServerSpec};
+use crate::app::Msg;
 use crate::model::AlertSource;
-use crate::model::metrics::{CustomValue, MetricPoint};
+
+#[path = "remote_service.rs"]
+mod service;
 
 /// A configured server and how often to poll it.
 #[derive(Debug, Clone)]
@@ -39,8 +51,8 @@ pub struct ServiceQueries {
     pub custom: Vec<(String, String, Option<String>)>,
 }
 
-/// How far back charts are filled at start-up.
-const BACKFILL: Duration = Duration::from_secs(3600);
+/// No server is polled more often than this, whatever the config says.
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Owns the polling tasks; dropping it stops them.
 pub struct RemoteSource {
@@ -60,52 +72,51 @@ impl RemoteSource {
         let now = Arc::new(Notify::new());
         let mut clients = std::collections::HashMap::new();
         for p in prometheus {
+            let name = p.spec.name.clone();
             match PromClient::new(&p.spec) {
                 Ok(c) => {
-                    clients.insert(p.spec.name.clone(), c.clone());
-                    tasks.spawn(poll_prometheus(c, p.interval, tx.clone()));
+                    clients.insert(name.clone(), c.clone());
+                    let t = tx.clone();
+                    supervised(&mut tasks, format!("prometheus {name}"), &tx, move || {
+                        poll_prometheus(c.clone(), p.interval, t.clone())
+                    });
                 }
                 Err(e) => {
-                    let tx = tx.clone();
-                    let name = p.spec.name.clone();
-                    tasks.spawn(async move {
-                        let _ = tx
-                            .send(Msg::RemoteAlerts {
-                                source: AlertSource::Prometheus,
-                                server: name,
-                                at: SystemTime::now(),
-                                alerts: Err(e.to_string()),
-                            })
-                            .await;
-                    });
+                    tasks.spawn(unusable(
+                        AlertSource::Prometheus,
+                        name,
+                        e.to_string(),
+                        tx.clone(),
+                    ));
                 }
             }
         }
         for a in alertmanagers {
-            let tx = tx.clone();
-            let now = now.clone();
+            let name = a.spec.name.clone();
             match AmClient::new(&a.spec) {
                 Ok(c) => {
-                    tasks.spawn(poll_alertmanager(c, a.interval, now, tx));
+                    let (t, now) = (tx.clone(), now.clone());
+                    supervised(&mut tasks, format!("alertmanager {name}"), &tx, move || {
+                        poll_alertmanager(c.clone(), a.interval, now.clone(), t.clone())
+                    });
                 }
                 Err(e) => {
-                    let name = a.spec.name.clone();
-                    tasks.spawn(async move {
-                        let _ = tx
-                            .send(Msg::RemoteAlerts {
-                                source: AlertSource::Alertmanager,
-                                server: name,
-                                at: SystemTime::now(),
-                                alerts: Err(e.to_string()),
-                            })
-                            .await;
-                    });
+                    tasks.spawn(unusable(
+                        AlertSource::Alertmanager,
+                        name,
+                        e.to_string(),
+                        tx.clone(),
+                    ));
                 }
             }
         }
         for q in queries {
             if let Some(c) = clients.get(&q.server) {
-                tasks.spawn(poll_service(c.clone(), q, generation, tx.clone()));
+                let (c, t) = (c.clone(), tx.clone());
+                let what = format!("prometheus {} queries of service #{}", q.server, q.service);
+                supervised(&mut tasks, what, &tx, move || {
+                    service::poll_service(c.clone(), q.clone(), generation, t.clone())
+                });
             }
         }
         RemoteSource {
@@ -121,22 +132,106 @@ impl RemoteSource {
     }
 }
 
+/// Runs `task` under [`backoff::supervise`] until the board stops
+/// listening (the receiver of `tx` is gone).
+fn supervised<F, Fut>(tasks: &mut JoinSet<()>, what: String, tx: &mpsc::Sender<Msg>, task: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let tx = tx.clone();
+    tasks.spawn(async move {
+        tokio::select! {
+            () = backoff::supervise(&what, task) => {}
+            () = tx.closed() => {}
+        }
+    });
+}
+
+/// A server whose settings cannot work (no restart fixes them): said once,
+/// and the feed stays failing.
+async fn unusable(source: AlertSource, server: String, why: String, tx: mpsc::Sender<Msg>) {
+    tracing::error!("{} {server}: {why}", source.title());
+    let _ = tx
+        .send(Msg::RemoteAlerts {
+            source,
+            server,
+            at: SystemTime::now(),
+            alerts: Err(why),
+        })
+        .await;
+}
+
+/// When to poll next: an interval after the last success; after a
+/// failure, `min(interval, backoff)` (jittered, ≤ 30 s). Logs when a
+/// server starts failing, fails differently, and answers again.
+pub(super) struct Pace {
+    what: String,
+    interval: Duration,
+    backoff: Backoff,
+    /// The fault in words and since when, while failing.
+    failing: Option<(String, Instant)>,
+}
+
+impl Pace {
+    pub(super) fn new(what: String, interval: Duration) -> Pace {
+        Pace {
+            what,
+            interval: interval.max(MIN_INTERVAL),
+            backoff: Backoff::default(),
+            failing: None,
+        }
+    }
+
+    /// The wait after a poll that started at `started` and ended with
+    /// `error` (the raw error when it failed).
+    pub(super) fn next(&mut self, started: Instant, error: Option<&str>) -> Instant {
+        let Some(raw) = error else {
+            if let Some((_, since)) = self.failing.take() {
+                tracing::info!(
+                    "{} answers again after {}",
+                    self.what,
+                    humantime::format_duration(Duration::from_secs(since.elapsed().as_secs()))
+                );
+            }
+            self.backoff.reset();
+            return started + self.interval;
+        };
+        let wait = self.backoff.next_delay().min(self.interval);
+        let words = crate::model::fault::words(raw);
+        let changed = self.failing.as_ref().is_none_or(|(w, _)| *w != words);
+        if changed {
+            tracing::warn!(
+                "{}: {words} ({raw}); retrying every {} at most",
+                self.what,
+                humantime::format_duration(self.interval.min(backoff::CAP))
+            );
+            let since = self.failing.as_ref().map_or_else(Instant::now, |f| f.1);
+            self.failing = Some((words, since));
+        } else {
+            tracing::debug!("{}: still failing ({raw}); retry in {wait:?}", self.what);
+        }
+        Instant::now() + wait
+    }
+}
+
 async fn poll_prometheus(c: PromClient, interval: Duration, tx: mpsc::Sender<Msg>) {
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let server = c.name().to_string();
+    let mut pace = Pace::new(format!("Prometheus {server}"), interval);
     loop {
-        tick.tick().await;
+        let started = Instant::now();
         let (alerts, targets, rules) = tokio::join!(c.alerts(), c.targets(), c.rules());
         let at = SystemTime::now();
-        let server = c.name().to_string();
+        let alerts = alerts.map_err(|e| e.to_string());
+        let next = pace.next(started, alerts.as_ref().err().map(String::as_str));
         let a = Msg::RemoteAlerts {
             source: AlertSource::Prometheus,
             server: server.clone(),
             at,
-            alerts: alerts.map_err(|e| e.to_string()),
+            alerts,
         };
         let t = Msg::PromTargets {
-            server,
+            server: server.clone(),
             at,
             targets: targets.map_err(|e| e.to_string()),
             rules: rules.map_err(|e| e.to_string()),
@@ -144,6 +239,7 @@ async fn poll_prometheus(c: PromClient, interval: Duration, tx: mpsc::Sender<Msg
         if tx.send(a).await.is_err() || tx.send(t).await.is_err() {
             return;
         }
+        tokio::time::sleep_until(next).await;
     }
 }
 
@@ -153,178 +249,65 @@ async fn poll_alertmanager(
     now: Arc<Notify>,
     tx: mpsc::Sender<Msg>,
 ) {
+    let server = c.name().to_string();
+    let mut pace = Pace::new(format!("Alertmanager {server}"), interval);
     loop {
+        let started = Instant::now();
         let (alerts, silences) = tokio::join!(c.alerts(), c.silences());
-        let server = c.name().to_string();
+        let alerts = alerts.map_err(|e| e.to_string());
+        let next = pace.next(started, alerts.as_ref().err().map(String::as_str));
         let a = Msg::RemoteAlerts {
             source: AlertSource::Alertmanager,
             server: server.clone(),
             at: SystemTime::now(),
-            alerts: alerts.map_err(|e| e.to_string()),
+            alerts,
         };
         let s = Msg::Silences {
-            server,
+            server: server.clone(),
             silences: silences.map_err(|e| e.to_string()),
         };
         if tx.send(s).await.is_err() || tx.send(a).await.is_err() {
             return;
         }
         tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = now.notified() => {}
+            () = tokio::time::sleep_until(next) => {}
+            () = now.notified() => {}
         }
     }
 }
 
-/// The first value of a query's result (the queries are expected to
-/// aggregate to one series).
-fn first_value(r: &Result<QueryResult, String>) -> f32 {
-    r.as_ref()
-        .ok()
-        .and_then(|q| q.series.first())
-        .and_then(|s| s.points.last())
-        .map_or(f32::NAN, |(_, v)| *v as f32)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn secs(t: SystemTime) -> u32 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
-}
+    #[tokio::test(start_paused = true)]
+    async fn failures_retry_at_most_an_interval_apart_and_success_resets() {
+        let mut p = Pace::new("Prometheus t".into(), Duration::from_secs(15));
+        let t0 = Instant::now();
+        let mut waits = Vec::new();
+        for _ in 0..12 {
+            let next = p.next(Instant::now(), Some("connection refused"));
+            waits.push(next - Instant::now());
+        }
+        assert!(waits[0] <= backoff::BASE, "{waits:?}");
+        assert!(
+            waits.iter().all(|w| *w <= Duration::from_secs(15)),
+            "{waits:?}"
+        );
+        assert!(waits[11] >= Duration::from_secs(7), "grows: {waits:?}");
+        assert_eq!(p.next(t0, None), t0 + Duration::from_secs(15));
+        let again = p.next(Instant::now(), Some("HTTP 503"));
+        assert!(
+            again - Instant::now() <= backoff::BASE,
+            "reset after success"
+        );
 
-async fn run_query(c: &PromClient, q: &Option<String>) -> Option<Result<QueryResult, String>> {
-    match q {
-        Some(q) => Some(c.query(q, None).await.map_err(|e| e.to_string())),
-        None => None,
-    }
-}
-
-async fn poll_service(c: PromClient, q: ServiceQueries, generation: u64, tx: mpsc::Sender<Msg>) {
-    // Fill the charts with the last hour first.
-    let backfill = backfill(&c, &q).await;
-    if !backfill.points.is_empty() || backfill.error.is_some() {
-        let msg = Msg::Metrics {
-            service: q.service,
-            generation,
-            update: backfill,
-        };
-        if tx.send(msg).await.is_err() {
-            return;
+        let mut slow = Pace::new("Prometheus t".into(), Duration::from_secs(300));
+        for _ in 0..30 {
+            let next = slow.next(Instant::now(), Some("timed out after 5s"));
+            assert!(next - Instant::now() <= backoff::CAP);
         }
-    }
-    let mut tick = tokio::time::interval(q.interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let at = SystemTime::now();
-        let fields = [
-            &q.request_rate,
-            &q.error_ratio,
-            &q.p50,
-            &q.p95,
-            &q.p99,
-            &q.cpu,
-            &q.memory,
-            &q.disk,
-        ];
-        let results = futures::future::join_all(fields.iter().map(|f| run_query(&c, f))).await;
-        let customs =
-            futures::future::join_all(q.custom.iter().map(|(_, query, _)| c.query(query, None)))
-                .await;
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        for r in results.iter().flatten() {
-            match r {
-                Ok(qr) => warnings.extend(qr.warnings.iter().cloned()),
-                Err(e) => errors.push(e.clone()),
-            }
-        }
-        let v = |i: usize| results[i].as_ref().map_or(f32::NAN, first_value);
-        let point = MetricPoint {
-            at_s: secs(at),
-            req_rate: v(0),
-            error_ratio: v(1),
-            p50: v(2),
-            p95: v(3),
-            p99: v(4),
-            cpu: v(5),
-            mem: v(6),
-        };
-        let disk = v(7);
-        let custom = q
-            .custom
-            .iter()
-            .zip(customs)
-            .map(|((label, _, unit), r)| CustomValue {
-                label: label.clone(),
-                value: r
-                    .ok()
-                    .and_then(|qr| qr.series.first().and_then(|s| s.points.last()).map(|p| p.1)),
-                unit: unit.clone(),
-            })
-            .collect();
-        errors.dedup();
-        warnings.dedup();
-        let update = MetricsUpdate {
-            points: vec![point],
-            custom: Some(custom),
-            disk_ratio: (!disk.is_nan()).then_some(f64::from(disk)),
-            error: (!errors.is_empty()).then(|| errors.join("; ")),
-            warnings,
-            at: Some(at),
-        };
-        let msg = Msg::Metrics {
-            service: q.service,
-            generation,
-            update,
-        };
-        if tx.send(msg).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// `query_range` over the last hour for the charted fields.
-async fn backfill(c: &PromClient, q: &ServiceQueries) -> MetricsUpdate {
-    let end = SystemTime::now();
-    let start = end - BACKFILL;
-    let step = q.interval.max(Duration::from_secs(15));
-    let range = |query: &Option<String>| {
-        let query = query.clone();
-        async move {
-            match query {
-                Some(query) => Some(c.query_range(&query, start, end, step).await),
-                None => None,
-            }
-        }
-    };
-    let (rate, errors, p95) =
-        tokio::join!(range(&q.request_rate), range(&q.error_ratio), range(&q.p95));
-    let mut by_time: std::collections::BTreeMap<u32, MetricPoint> = Default::default();
-    let mut failure = None;
-    for (i, r) in [rate, errors, p95].into_iter().enumerate() {
-        match r {
-            Some(Ok(qr)) => {
-                if let Some(s) = qr.series.first() {
-                    for (t, v) in &s.points {
-                        let p = by_time
-                            .entry(secs(*t))
-                            .or_insert_with(|| MetricPoint::unknown(secs(*t)));
-                        match i {
-                            0 => p.req_rate = *v as f32,
-                            1 => p.error_ratio = *v as f32,
-                            _ => p.p95 = *v as f32,
-                        }
-                    }
-                }
-            }
-            Some(Err(e)) => failure = Some(e.to_string()),
-            None => {}
-        }
-    }
-    MetricsUpdate {
-        points: by_time.into_values().collect(),
-        error: failure,
-        at: Some(end),
-        ..MetricsUpdate::default()
+        let mut zero = Pace::new("Prometheus t".into(), Duration::ZERO);
+        assert_eq!(zero.next(t0, None), t0 + MIN_INTERVAL);
     }
 }

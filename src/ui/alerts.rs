@@ -1,5 +1,7 @@
 //! The Alerts pane: one merged list (active, then silenced, then
-//! resolved), an alert's detail, and the Prometheus targets view.
+//! resolved), an alert's detail, and the Prometheus targets view. An alert
+//! whose every source is failing is drawn dimmed as `? stale`: its last
+//! known state, not a current one.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -7,10 +9,15 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use super::{Theme, ago, truncate};
+use super::{Theme, ago};
 use crate::app::State;
-use crate::app::alerts::{AlertRow, RowSection};
-use crate::model::{AlertSource, AlertState, Health, Severity};
+use crate::app::alerts::{AlertRow, RowSection, server_title};
+use crate::model::fault::hms;
+use crate::model::{AlertSource, AlertState, Severity};
+
+#[path = "alerts_targets.rs"]
+mod targets;
+pub use targets::render_targets;
 
 pub fn severity_style(theme: &Theme, s: Severity) -> Style {
     match s {
@@ -70,7 +77,18 @@ fn sources_cell(r: &AlertRow) -> String {
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let board = &state.alerts;
     if board.rows.is_empty() {
-        let mut lines = vec![Line::styled(" ✔ No alerts.", theme.up)];
+        let down = board.sources_down();
+        let mut lines = if down.is_empty() {
+            vec![Line::styled(" ✔ No alerts.", theme.up)]
+        } else {
+            // Not all clear: a server that does not answer may have some.
+            let mut l = vec![Line::styled(
+                " ? No alerts known — some alert sources do not answer:",
+                theme.unknown,
+            )];
+            l.extend(targets::server_faults(state, theme));
+            l
+        };
         let sources = board.remote.len();
         lines.push(Line::styled(
             if sources == 0 {
@@ -137,7 +155,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn alert_row<'a>(r: &'a AlertRow, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
     let a = &r.alert;
-    let live = r.section == RowSection::Active;
+    // Last known only: dimmed like the sections that are not live.
+    let live = r.section == RowSection::Active && r.stale.is_none();
     let sev = if live {
         severity_style(theme, a.severity)
     } else {
@@ -155,7 +174,11 @@ fn alert_row<'a>(r: &'a AlertRow, state: &State, theme: &Theme, wide: bool) -> R
     let mut cells = vec![
         Cell::from(Span::styled(severity_cell(a.severity), sev)),
         Cell::from(Span::styled(
-            state_word(r),
+            if r.stale.is_some() {
+                "? stale"
+            } else {
+                state_word(r)
+            },
             if live && state_word(r) == "firing" {
                 sev
             } else {
@@ -201,10 +224,40 @@ pub fn render_detail(
                 severity_style(theme, a.severity),
             ),
             Span::styled(a.name.clone(), theme.title),
-            Span::styled(format!("  {}", state_word(r)), theme.dim),
+            Span::styled(
+                format!(
+                    "  {}{}",
+                    state_word(r),
+                    if r.stale.is_some() {
+                        " · last known"
+                    } else {
+                        ""
+                    }
+                ),
+                theme.dim,
+            ),
         ]),
         Line::styled(format!(" {}", a.summary), theme.text),
     ];
+    if let Some(stale) = &r.stale {
+        lines.push(Line::styled(
+            format!(
+                " ? from {}, unreachable since {} — last known state",
+                stale.source,
+                hms(stale.since)
+            ),
+            theme.warning,
+        ));
+        if let Some(until) = ages_out_at(state, r) {
+            lines.push(Line::styled(
+                format!(
+                    "   dropped at {} unless the server answers before",
+                    hms(until)
+                ),
+                theme.dim,
+            ));
+        }
+    }
     if let Some(d) = a
         .annotations
         .get("description")
@@ -246,6 +299,21 @@ pub fn render_detail(
         })
         .collect();
     lines.push(kv("sources", sources.join(", ")));
+    for (src, origin, _) in &r.sources {
+        let feed = state.alerts.remote.get(&(*src, origin.clone()));
+        if let Some(f) = feed.and_then(|f| f.fault.as_ref()) {
+            lines.push(Line::styled(
+                format!(
+                    " {:<12}{} failing since {}: {}",
+                    "",
+                    server_title(*src, origin),
+                    hms(f.since),
+                    f.raw
+                ),
+                theme.error,
+            ));
+        }
+    }
     if !a.receivers.is_empty() {
         lines.push(kv("receivers", a.receivers.join(", ")));
     }
@@ -323,86 +391,14 @@ pub fn render_detail(
     );
 }
 
-/// Every Prometheus scrape target (down first) and rules that fail.
-pub fn render_targets(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let targets = state.alerts.targets();
-    let mut status: Vec<Line> = Vec::new();
-    for (name, p) in &state.alerts.prometheus {
-        if let Some(e) = &p.error {
-            status.push(Line::styled(format!(" ✖ {name}: {e}"), theme.error));
-        }
-        for r in p.rules.iter().filter(|r| r.health != "ok") {
-            status.push(Line::styled(
-                format!(
-                    " ✖ {name}: rule {}/{} {}: {}",
-                    r.group,
-                    r.name,
-                    r.health,
-                    r.last_error.clone().unwrap_or_default()
-                ),
-                theme.error,
-            ));
-        }
-    }
-    if targets.is_empty() && status.is_empty() {
-        frame.render_widget(
-            Paragraph::new(Line::styled(
-                " No scrape targets. Configure [[prometheus]] servers to list theirs.",
-                theme.dim,
-            ))
-            .wrap(Wrap { trim: true }),
-            area,
-        );
-        return;
-    }
-    let status_rows = (status.len() as u16).min(area.height / 3);
-    let [top, table_area] =
-        ratatui::layout::Layout::vertical([Constraint::Length(status_rows), Constraint::Min(0)])
-            .areas(area);
-    frame.render_widget(Paragraph::new(status), top);
-    let up = targets.iter().filter(|t| t.health == Health::Up).count();
-    let visible = table_area.height.saturating_sub(1) as usize;
-    let list = &state.alerts.target_list;
-    let start = list.offset.min(targets.len());
-    let rows = targets.iter().skip(start).take(visible).map(|t| {
-        let (glyph, style) = match t.health {
-            Health::Up => ("● up", theme.up),
-            Health::Down => ("✖ down", theme.down),
-            _ => ("? unkn", theme.unknown),
-        };
-        Row::new(vec![
-            Cell::from(Span::styled(glyph, style)),
-            Cell::from(t.job.clone()),
-            Cell::from(t.instance.clone()),
-            Cell::from(Span::styled(
-                t.last_scrape.map(|s| ago(state.now, s)).unwrap_or_default(),
-                theme.dim,
-            )),
-            Cell::from(Span::styled(
-                truncate(&t.last_error.clone().unwrap_or_default(), 200),
-                theme.error,
-            )),
-        ])
-    });
-    let title = format!("TARGET {up}/{}", targets.len());
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(7),
-            Constraint::Length(14),
-            Constraint::Length(22),
-            Constraint::Length(8),
-            Constraint::Min(10),
-        ],
-    )
-    .header(
-        Row::new(vec![title.as_str(), "JOB", "INSTANCE", "SCRAPED", "ERROR"])
-            .style(theme.column_title),
-    )
-    .column_spacing(1)
-    .row_highlight_style(theme.selected);
-    let mut ts = TableState::default().with_selected(Some(list.selected.saturating_sub(start)));
-    frame.render_stateful_widget(table, table_area, &mut ts);
+/// When a stale row leaves the board: when the last of its sources' last
+/// known alerts age out.
+fn ages_out_at(state: &State, r: &AlertRow) -> Option<std::time::SystemTime> {
+    r.sources
+        .iter()
+        .filter_map(|(src, origin, _)| state.alerts.remote.get(&(*src, origin.clone())))
+        .filter_map(|f| f.ages_out_at(state.alerts.age_out))
+        .max()
 }
 
 /// `12s`, `5m`, `now`: an age for a narrow column.

@@ -11,12 +11,17 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "prom_proc.rs"]
+mod proc;
+#[allow(unused_imports)]
+pub use proc::http_get;
+use proc::{Proc, Ready, log_tail, spawn_ready};
 
 /// Fails under CI, skips loudly elsewhere. Returns `None` for `?`-style use.
 pub fn missing<T>(what: &str) -> Option<T> {
@@ -46,119 +51,6 @@ pub fn free_port() -> u16 {
 /// A loopback port nothing listens on (bound, then released).
 pub fn dead_port() -> u16 {
     free_port()
-}
-
-fn log_tail(path: &Path) -> String {
-    let text = fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-/// A blocking `GET` on loopback: the status code and body, or `None` when
-/// nothing answers. Enough to wait for readiness without an async runtime.
-pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    use std::io::Write;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status: u16 = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Some((status, body))
-}
-
-/// A spawned server: its port, temp dir and log, killed on drop.
-struct Proc {
-    port: u16,
-    dir: tempfile::TempDir,
-    log: PathBuf,
-    child: Child,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// When a spawned server counts as started.
-enum Ready<'a> {
-    /// `GET path` answers 200 over plain HTTP.
-    Http(&'a str),
-    /// The port accepts connections (TLS or auth in the way; the test
-    /// polls with its own client).
-    Listening,
-}
-
-impl Ready<'_> {
-    fn check(&self, port: u16) -> bool {
-        match self {
-            Ready::Http(path) => http_get(port, path).is_some_and(|(code, _)| code == 200),
-            Ready::Listening => TcpStream::connect(("127.0.0.1", port)).is_ok(),
-        }
-    }
-}
-
-/// Starts `bin` with `args(port, dir)` until it is `ready`; retries on a
-/// fresh port when the process dies (another test took the port).
-fn spawn_ready(
-    what: &str,
-    bin: &Path,
-    dir: tempfile::TempDir,
-    args: &dyn Fn(u16, &Path) -> Vec<String>,
-    ready: Ready<'_>,
-    within: Duration,
-) -> Proc {
-    let mut dir = Some(dir);
-    let mut last_log = String::new();
-    for attempt in 0..3 {
-        let port = free_port();
-        let d = dir
-            .take()
-            .expect("the temp dir is put back after a failed attempt");
-        let log = d.path().join(format!("{what}.{attempt}.log"));
-        let out = fs::File::create(&log).unwrap();
-        let child = Command::new(bin)
-            .args(args(port, d.path()))
-            .current_dir(d.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(out.try_clone().unwrap()))
-            .stderr(Stdio::from(out))
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-        let mut p = Proc {
-            port,
-            dir: d,
-            log: log.clone(),
-            child,
-        };
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = p.child.try_wait() {
-                break;
-            }
-            if ready.check(port) {
-                return p;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        last_log = log_tail(&log);
-        let _ = p.child.kill();
-        let _ = p.child.wait();
-        let spare = tempfile::tempdir().unwrap();
-        dir = Some(std::mem::replace(&mut p.dir, spare));
-    }
-    panic!("{what} did not become ready; log:\n{last_log}");
 }
 
 // --- node_exporter -----------------------------------------------------------
@@ -348,6 +240,18 @@ impl Prometheus {
     pub fn log(&self) -> String {
         log_tail(&self.proc.log)
     }
+
+    /// Kills it (as a crash would); [`Self::start_again`] brings it back.
+    /// Blocking.
+    pub fn stop(&mut self) {
+        self.proc.stop();
+    }
+
+    /// Starts it again on the same port with the same data, and waits
+    /// until it is ready (up to a minute). Blocking.
+    pub fn start_again(&mut self) {
+        self.proc.start_again(Duration::from_secs(60));
+    }
 }
 
 /// A Prometheus config scraping every `job → targets` pair every second,
@@ -438,6 +342,18 @@ impl Alertmanager {
 
     pub fn log(&self) -> String {
         log_tail(&self.proc.log)
+    }
+
+    /// Kills it (as a crash would); [`Self::start_again`] brings it back.
+    /// Blocking.
+    pub fn stop(&mut self) {
+        self.proc.stop();
+    }
+
+    /// Starts it again on the same port with the same data, and waits
+    /// until it is ready (up to 30 s). Blocking.
+    pub fn start_again(&mut self) {
+        self.proc.start_again(Duration::from_secs(30));
     }
 }
 
