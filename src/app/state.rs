@@ -384,6 +384,7 @@ impl State {
             }
         }
         down.extend(self.docker_errors.keys().map(|h| format!("docker {h}")));
+        down.extend(self.alerts.sources_down());
         down.extend(
             self.fleet
                 .fleets

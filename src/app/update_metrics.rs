@@ -114,6 +114,16 @@ pub fn fleet_groups(state: &State) -> Vec<FleetGroupCount> {
     let mut groups: std::collections::BTreeMap<(String, String), (usize, usize)> =
         std::collections::BTreeMap::new();
     for (server, info) in &state.alerts.prometheus {
+        // Targets last known from a server that fails now say nothing
+        // about the fleet today: no offline-share verdict from them.
+        let failing = state
+            .alerts
+            .remote
+            .get(&(crate::model::AlertSource::Prometheus, server.clone()))
+            .is_some_and(|f| f.is_failing());
+        if failing {
+            continue;
+        }
         for t in &info.targets {
             let e = groups
                 .entry((format!("prometheus/{server}"), t.job.clone()))
