@@ -122,6 +122,53 @@ pub async fn fixed(
     serve(move |mut c| async move { c.answer(status, headers, body).await }).await
 }
 
+/// One answer of a [`routes`] server: status line, headers, body.
+pub type Route = (&'static str, Vec<(String, String)>, Vec<u8>);
+
+/// A server that answers each request by its path (`/health?x=1`), one
+/// request per connection. Every head is recorded.
+pub async fn routes<F>(route: F) -> Server
+where
+    F: Fn(&str) -> Route + Send + Sync + 'static,
+{
+    let route = Arc::new(route);
+    serve(move |mut c| {
+        let route = route.clone();
+        async move {
+            let Some(head) = c.read_head().await else {
+                return;
+            };
+            let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+            let (status, headers, body) = route(&path);
+            let headers: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let _ = c.write(&response(status, &headers, &body)).await;
+            let _ = c.stream.shutdown().await;
+        }
+    })
+    .await
+}
+
+/// A redirect answer to `location`.
+pub fn redirect(status: &'static str, location: &str) -> Route {
+    (
+        status,
+        vec![("Location".into(), location.into())],
+        Vec::new(),
+    )
+}
+
+/// A `200 OK` JSON answer.
+pub fn json_ok(body: &str) -> Route {
+    (
+        "200 OK",
+        vec![("Content-Type".into(), "application/json".into())],
+        body.as_bytes().to_vec(),
+    )
+}
+
 /// A complete HTTP/1.1 response with `Content-Length` and `Connection: close`.
 /// `status` is the status line after the version, e.g. `"200 OK"`.
 pub fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
