@@ -10,11 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use misbehaving::{Conn, InFlight, closed_port, fixed, hang, response, serve, tls_healthy};
+use misbehaving::{
+    Conn, InFlight, closed_port, fixed, hang, json_ok, redirect, response, routes, serve,
+    tls_healthy,
+};
 use opsboard::app::{Msg, ProbeId};
 use opsboard::config::{ProbeUrl, Secret};
 use opsboard::model::{Health, ProbeFailure, ProbeOutcome, ProbeState};
-use opsboard::sources::health::{HealthSource, ProbeSpec, Prober, run_once};
+use opsboard::sources::health::{HealthSource, MAX_REDIRECTS, ProbeSpec, Prober, run_once};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -585,25 +588,185 @@ async fn tcp_probe_to_listener_is_up_and_to_closed_port_refused() {
     assert!(detail.to_ascii_lowercase().contains("refused"), "{detail}");
 }
 
-// 11. Redirects are shown, not followed.
+// 11. Redirects: followed within the host, as Kubernetes probes and the
+// blackbox exporter do, and said so; refused elsewhere, with the reason.
+
+/// What the detail view of a one-probe service shows after `outcome`.
+fn detail_view(target: &str, outcome: ProbeOutcome) -> String {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut st = ProbeState::new(target.into(), Duration::from_secs(10), 1);
+    st.apply(outcome);
+    let mut svc = opsboard::model::Service::new("api");
+    svc.probes = vec![st];
+    let now = std::time::SystemTime::now();
+    let mut state = opsboard::app::State::new(
+        vec![svc],
+        opsboard::app::Keymap::default(),
+        opsboard::app::Banner::default(),
+        now,
+    );
+    state.width = 120;
+    state.height = 40;
+    opsboard::app::update(
+        &mut state,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(
+        state.width,
+        state.height,
+    ))
+    .unwrap();
+    term.draw(|f| opsboard::ui::render(f, &state, &opsboard::ui::Theme::default()))
+        .unwrap();
+    opsboard::ui::text::buffer_to_text(term.backend().buffer())
+}
 
 #[tokio::test]
-async fn redirect_is_http_status_and_not_followed() {
-    let target = fixed("200 OK", JSON, br#"{"status":"ok"}"#).await;
-    let location: &'static str = Box::leak(target.url("/health").into_boxed_str());
-    let srv = serve(move |mut c| async move {
-        c.answer("301 Moved Permanently", &[("Location", location)], b"")
-            .await;
+async fn redirect_to_the_services_own_healthy_health_is_up_and_says_so() {
+    let srv = routes(|path| match path {
+        "/healthz" => redirect("302 Found", "/health"),
+        _ => json_ok(r#"{"status":"ok"}"#),
     })
     .await;
-    let o = probe_url(&srv.url("/health")).await;
-    assert_eq!(
-        o.result,
-        Err(ProbeFailure::HttpStatus { code: 301 }),
-        "{o:?}"
+    let mut s = spec(&srv.url("/healthz"), Duration::from_secs(5));
+    s.bearer = Some(Secret::literal_for_tests("tok-redirect-s3cr3t"));
+    let o = probe(&s).await;
+    assert_eq!(o.result, Ok(Health::Up), "{o:?}");
+    assert_eq!(o.http_status, Some(200));
+    let report = o.report.clone().expect("the hops are kept with the body");
+    assert_eq!(report.redirects(), Some("302 → /health"));
+    assert_eq!(report.stated, Some(Health::Up));
+    let heads = srv.heads();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    assert!(
+        heads[1].starts_with("GET /health HTTP/1.1\r\n"),
+        "{heads:?}"
     );
-    assert_eq!(o.http_status, Some(301));
-    assert_eq!(target.accepted(), 0, "redirect was followed");
+    // Its own host: the credentials go along.
+    assert!(
+        heads[1]
+            .to_ascii_lowercase()
+            .contains("authorization: bearer tok-redirect-s3cr3t"),
+        "{heads:?}"
+    );
+    let screen = detail_view(&srv.url("/healthz"), o);
+    assert!(screen.contains("redirected 302 → /health"), "{screen}");
+    assert!(screen.contains("UP"), "{screen}");
+}
+
+#[tokio::test]
+async fn redirect_to_another_host_is_not_followed_and_names_it() {
+    let other = fixed("200 OK", JSON, br#"{"status":"ok"}"#).await;
+    let elsewhere = other.url("/health");
+    let srv = routes(move |path| match path {
+        "/evil" => redirect("302 Found", "http://evil/health"),
+        _ => redirect("301 Moved Permanently", &elsewhere),
+    })
+    .await;
+    // A name that is never resolved: the hop is refused before any lookup.
+    let o = probe_url(&srv.url("/evil")).await;
+    let Err(f @ ProbeFailure::Redirect { .. }) = &o.result else {
+        panic!("expected a refused redirect, got {o:?}");
+    };
+    assert_eq!(f.short(), "redirect to other host evil:80 not followed");
+    assert_eq!(f.detail(), Some("302 → http://evil/health"));
+    assert_eq!(o.http_status, Some(302));
+
+    // Another port on the same address is another host too.
+    let o = probe_url(&srv.url("/health")).await;
+    let f = o.result.clone().unwrap_err();
+    let want = format!("redirect to other host {} not followed", other.addr);
+    assert_eq!(f.short(), want);
+    assert_eq!(other.accepted(), 0, "the redirect was followed");
+    let mut st = ProbeState::new(srv.url("/health"), Duration::from_secs(10), 1);
+    st.apply(o);
+    assert_eq!(st.status, Health::Down);
+    assert_eq!(st.reason(), Some(want));
+}
+
+#[tokio::test]
+async fn a_listed_host_is_followed_without_the_credentials() {
+    let other = fixed("200 OK", JSON, br#"{"status":"ok"}"#).await;
+    let elsewhere = other.url("/health");
+    let srv = routes(move |_| redirect("307 Temporary Redirect", &elsewhere)).await;
+    let mut s = spec(&srv.url("/health"), Duration::from_secs(5));
+    s.bearer = Some(Secret::literal_for_tests("tok-stays-home"));
+    s.follow_redirects_to =
+        vec![opsboard::config::RedirectHost::parse(&other.addr.to_string()).unwrap()];
+    let o = probe(&s).await;
+    assert_eq!(o.result, Ok(Health::Up), "{o:?}");
+    let hops = o.report.as_ref().and_then(|r| r.redirects()).unwrap();
+    assert_eq!(hops, format!("307 → {}", other.url("/health")));
+    let head = other.heads()[0].to_ascii_lowercase();
+    assert!(!head.contains("authorization"), "{head}");
+}
+
+#[tokio::test]
+async fn redirect_loops_and_endless_chains_stop_with_a_reason() {
+    let srv = routes(|path| {
+        if let Some(n) = path.strip_prefix("/n/") {
+            let n: u32 = n.parse().unwrap_or(0);
+            return redirect("302 Found", &format!("/n/{}", n + 1));
+        }
+        match path {
+            "/a" => redirect("302 Found", "/b"),
+            _ => redirect("302 Found", "/a"),
+        }
+    })
+    .await;
+    let o = probe_url(&srv.url("/a")).await;
+    let f = o.result.unwrap_err();
+    assert_eq!(f.short(), "redirect loop back to /a");
+    assert_eq!(
+        f.to_string(),
+        "redirect loop back to /a: 302 → /b · 302 → /a"
+    );
+
+    let before = srv.accepted();
+    let o = probe_url(&srv.url("/n/0")).await;
+    let f = o.result.unwrap_err();
+    assert_eq!(f.short(), "too many redirects (more than 5)");
+    assert_eq!(srv.accepted() - before, 1 + MAX_REDIRECTS);
+}
+
+#[tokio::test]
+async fn an_expected_redirect_is_the_answer_and_not_followed() {
+    let srv = routes(|path| match path {
+        "/login" => redirect("302 Found", "/health"),
+        _ => json_ok(r#"{"status":"down"}"#),
+    })
+    .await;
+    let mut s = spec(&srv.url("/login"), Duration::from_secs(5));
+    s.expect_status = vec![302];
+    let o = probe(&s).await;
+    assert_eq!(o.result, Ok(Health::Up), "{o:?}");
+    assert_eq!(o.http_status, Some(302));
+    assert_eq!(srv.accepted(), 1);
+}
+
+// 11b. A dependency down deep in the body is not UP.
+
+#[tokio::test]
+async fn a_failing_leaf_deep_in_the_body_degrades_and_is_named_by_its_path() {
+    let srv = routes(|path| match path {
+        "/spring" => json_ok(
+            r#"{"status":"UP","components":{"db":{"status":"UP","components":{"replica":{"status":"DOWN"},"primary":{"status":"UP"}}}}}"#,
+        ),
+        _ => json_ok(
+            r#"{"status":"ok","checks":{"db":{"status":"ok","details":{"replica":"down"}}}}"#,
+        ),
+    })
+    .await;
+    for path in ["/spring", "/checks"] {
+        let o = probe_url(&srv.url(path)).await;
+        assert_eq!(o.result, Ok(Health::Degraded), "{path}: {o:?}");
+        let mut st = ProbeState::new(srv.url(path), Duration::from_secs(10), 1);
+        st.apply(o.clone());
+        assert_eq!(st.status, Health::Degraded, "{path}");
+        assert_eq!(st.reason().as_deref(), Some("db.replica down"), "{path}");
+        let screen = detail_view(&srv.url(path), o);
+        assert!(screen.contains("db.replica"), "{screen}");
+    }
 }
 
 #[tokio::test]

@@ -9,10 +9,10 @@ use std::time::SystemTime;
 pub use super::fleet_sources::collect_others;
 use super::state::Filter;
 use crate::board_fleet::FleetPlan;
-use crate::model::Health;
 use crate::model::fleet::{
     DevicePoll, GroupBy, Instance, InstanceKind, QueriedDevice, StatusCounts,
 };
+use crate::model::{Fault, Health};
 use crate::rules::FleetGroupCount;
 
 /// The cursor's block key and instance (kind, source, name), to find them
@@ -27,8 +27,11 @@ pub struct DeviceFleet {
     pub threshold: Option<f64>,
     pub group_thresholds: BTreeMap<String, f64>,
     pub devices: Vec<Instance>,
-    /// Why the last query failed (query fleets).
+    /// Why the last query failed, in words (query fleets); set while
+    /// failing.
     pub error: Option<String>,
+    /// The same failure with its raw chain and since when it lasts.
+    pub fault: Option<Fault>,
     pub updated: Option<SystemTime>,
 }
 
@@ -90,6 +93,7 @@ impl FleetState {
                     group_thresholds: f.group_thresholds.clone(),
                     devices: f.initial_devices(),
                     error: None,
+                    fault: None,
                     updated: None,
                 })
                 .collect(),
@@ -170,12 +174,15 @@ impl FleetState {
         let devices = match devices {
             Ok(d) => d,
             Err(e) => {
-                f.error = Some(e);
+                let fault = Fault::update(f.fault.as_ref(), e, at);
+                f.error = Some(fault.words.clone());
+                f.fault = Some(fault);
                 self.statuses += 1;
                 return;
             }
         };
         f.error = None;
+        f.fault = None;
         f.updated = Some(at);
         let mut old: HashMap<String, Instance> = std::mem::take(&mut f.devices)
             .into_iter()
@@ -403,11 +410,23 @@ impl FleetState {
         })
     }
 
-    /// Query fleets that failed, for the notice line.
+    /// Query fleets that failed, for the notice line: the fault in words
+    /// (`fleet edge: connection refused`); the raw chain is in `fault` and
+    /// the log.
     pub fn errors(&self) -> Vec<String> {
         self.fleets
             .iter()
-            .filter_map(|f| Some(format!("fleet {}: {}", f.name, f.error.as_ref()?)))
+            .filter_map(|f| {
+                let words = match (&f.fault, &f.error) {
+                    (Some(fault), _) => fault.words.clone(),
+                    (None, Some(e)) => crate::model::fault::words(e),
+                    (None, None) => return None,
+                };
+                Some(format!(
+                    "fleet {}: {words}",
+                    crate::model::text::safe(&f.name)
+                ))
+            })
             .collect()
     }
 }

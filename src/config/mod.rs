@@ -5,6 +5,7 @@ pub mod diagnostic;
 pub mod schema;
 pub mod schema_fleet;
 pub mod schema_metrics;
+pub mod schema_redirect;
 pub mod secret;
 mod validate_fleet;
 mod validate_metrics;
@@ -17,6 +18,7 @@ pub use schema::{
     DockerConfig, DockerHostConfig, EnvironmentConfig, HeaderValue, KubernetesConfig, ProbeConfig,
     ProbeUrl, RunbookConfig, ServiceConfig, WorkloadBinding,
 };
+pub use schema_redirect::RedirectHost;
 pub use secret::Secret;
 
 /// Where the config was looked for and why.

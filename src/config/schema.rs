@@ -212,6 +212,10 @@ pub struct Defaults {
     /// Health bodies past this size are refused (bytes).
     #[serde(default = "default_body_limit")]
     pub body_limit_bytes: usize,
+    /// Other hosts (`host:port`) a health probe may follow a redirect to;
+    /// redirects within a probe's own host are followed anyway.
+    #[serde(default)]
+    pub follow_redirects_to: Vec<super::schema_redirect::RedirectHost>,
 }
 
 impl Default for Defaults {
@@ -222,6 +226,7 @@ impl Default for Defaults {
             failure_threshold: default_threshold(),
             max_concurrent_probes: default_concurrency(),
             body_limit_bytes: default_body_limit(),
+            follow_redirects_to: Vec::new(),
         }
     }
 }

@@ -79,6 +79,9 @@ impl fmt::Display for Health {
 /// (`"checks": {"database": "healthy"}`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DependencyCheck {
+    /// The check's path in the body, dotted when nested: `db.replica` for
+    /// `checks.db.details.replica` or Spring's
+    /// `components.db.components.replica`.
     pub name: String,
     pub status: Health,
     /// Anything else the service said about this check (error text, latency…).
@@ -114,11 +117,41 @@ impl HealthReport {
         }
     }
 
+    /// The checks that fail, deepest first named: a failing `db` whose
+    /// `db.replica` fails too is left out, since the leaf says why.
     pub fn failing_checks(&self) -> impl Iterator<Item = &DependencyCheck> {
+        let failing = |c: &DependencyCheck| matches!(c.status, Health::Down | Health::Degraded);
+        self.checks.iter().filter(move |c| {
+            failing(c)
+                && !self
+                    .checks
+                    .iter()
+                    .any(|d| failing(d) && is_below(&d.name, &c.name))
+        })
+    }
+
+    /// The redirects the probe followed to get this body, as recorded
+    /// under [`REDIRECT_CHECK`]: `302 → /health`.
+    pub fn redirects(&self) -> Option<&str> {
         self.checks
             .iter()
-            .filter(|c| matches!(c.status, Health::Down | Health::Degraded))
+            .find(|c| c.name == REDIRECT_CHECK)
+            .and_then(|c| c.detail.as_deref())
     }
+}
+
+/// The name under which a probe that followed redirects records them
+/// among the checks (an `UP` entry, so it never changes the verdict), so
+/// that the detail view lists `redirected  302 → /health` with the body's
+/// own checks.
+pub const REDIRECT_CHECK: &str = "redirected";
+
+/// Whether `child` is a check nested under `parent` (`db.replica` under
+/// `db`).
+fn is_below(child: &str, parent: &str) -> bool {
+    child
+        .strip_prefix(parent)
+        .is_some_and(|rest| rest.len() > 1 && rest.starts_with('.'))
 }
 
 #[cfg(test)]
@@ -146,6 +179,32 @@ mod tests {
             }],
             version: None,
         };
+        assert_eq!(r.verdict(), Some(Health::Degraded));
+    }
+
+    fn check(name: &str, status: Health) -> DependencyCheck {
+        DependencyCheck {
+            name: name.into(),
+            status,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn a_failing_leaf_is_named_instead_of_its_failing_parent() {
+        let r = HealthReport {
+            stated: Some(Health::Up),
+            checks: vec![
+                check("db", Health::Down),
+                check("db.replica", Health::Down),
+                check("db.primary", Health::Up),
+                check("dbx", Health::Down),
+                check("cache", Health::Degraded),
+            ],
+            version: None,
+        };
+        let names: Vec<&str> = r.failing_checks().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["db.replica", "dbx", "cache"]);
         assert_eq!(r.verdict(), Some(Health::Degraded));
     }
 

@@ -49,6 +49,13 @@ pub enum ProbeFailure {
     NotHttp {
         detail: String,
     },
+    /// A redirect that was not followed, or a chain that went nowhere:
+    /// `reason` says why in words (`redirect to other host evil:80 not
+    /// followed`), `hops` the way it went (`302 → http://evil:80/health`).
+    Redirect {
+        reason: String,
+        hops: String,
+    },
     Other {
         detail: String,
     },
@@ -67,7 +74,7 @@ impl ProbeFailure {
             ProbeFailure::Refused { .. } => "connection refused".into(),
             ProbeFailure::Reset { .. } => "connection reset".into(),
             ProbeFailure::Dns { .. } => "DNS lookup failed".into(),
-            ProbeFailure::Tls { .. } => "TLS error".into(),
+            ProbeFailure::Tls { detail } => tls_words(detail).into(),
             ProbeFailure::Connect { .. } => "connect failed".into(),
             ProbeFailure::HttpStatus { code } => format!("HTTP {code}"),
             ProbeFailure::BodyUnhealthy { stated } => format!("body says {stated}"),
@@ -76,7 +83,9 @@ impl ProbeFailure {
                 format!("body over {}", crate::model::fmt_bytes(*limit as u64))
             }
             ProbeFailure::NotHttp { .. } => "not an HTTP response".into(),
-            ProbeFailure::Other { .. } => "error".into(),
+            ProbeFailure::Redirect { reason, .. } => reason.clone(),
+            // Unclassified: the fault in a few words, not a stack.
+            ProbeFailure::Other { detail } => super::fault::words(detail),
         }
     }
 
@@ -91,16 +100,42 @@ impl ProbeFailure {
             | ProbeFailure::UnparsableBody { detail }
             | ProbeFailure::NotHttp { detail }
             | ProbeFailure::Other { detail } => Some(detail),
+            ProbeFailure::Redirect { hops, .. } => Some(hops),
             _ => None,
         }
     }
 }
 
+/// A TLS failure in words, read from the handshake's error chain.
+fn tls_words(detail: &str) -> &'static str {
+    let d = detail.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| d.contains(n));
+    if has(&[
+        "unknownissuer",
+        "unknown issuer",
+        "self-signed",
+        "self signed",
+    ]) {
+        "TLS certificate not trusted"
+    } else if has(&["expired", "notvalidyet", "not valid yet"]) {
+        "TLS certificate expired or not yet valid"
+    } else if has(&["notvalidforname", "not valid for name"]) {
+        "TLS certificate is for another name"
+    } else if has(&["certificate"]) {
+        "TLS certificate rejected"
+    } else {
+        "TLS handshake failed"
+    }
+}
+
 impl fmt::Display for ProbeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let short = self.short();
         match self.detail() {
-            Some(d) if !d.is_empty() => write!(f, "{}: {}", self.short(), d),
-            _ => f.write_str(&self.short()),
+            // The words were read from the detail: say it once.
+            Some(d) if d.starts_with(short.as_str()) => f.write_str(d),
+            Some(d) if !d.is_empty() => write!(f, "{short}: {d}"),
+            _ => f.write_str(&short),
         }
     }
 }

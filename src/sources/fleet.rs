@@ -17,8 +17,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::fleet_query;
-use super::health::{ProbeSpec, Prober};
+use super::health::{ProbeNet, ProbeSpec, Prober};
+use super::{backoff, fleet_query};
 use crate::app::{Msg, ProbeId};
 use crate::board_fleet::{self, DeviceSpec, EndpointFleet, FleetPlan};
 use crate::config::ProbeUrl;
@@ -52,26 +52,51 @@ impl FleetSource {
     /// One task per fleet; `fleet` in each message is the index into
     /// `plan.fleets`.
     pub fn spawn(plan: &FleetPlan, generation: u64, tx: mpsc::Sender<Msg>) -> FleetSource {
+        FleetSource::spawn_with(plan, generation, tx, &ProbeNet::default())
+    }
+
+    /// As [`FleetSource::spawn`], reaching endpoint devices through `net`.
+    /// Each fleet's task is supervised: should it ever end or panic, it is
+    /// logged and started again after a backoff; it stops only when the
+    /// receiver is gone or this is dropped.
+    pub fn spawn_with(
+        plan: &FleetPlan,
+        generation: u64,
+        tx: mpsc::Sender<Msg>,
+        net: &ProbeNet,
+    ) -> FleetSource {
         let mut tasks = JoinSet::new();
         let mut wake = Vec::with_capacity(plan.fleets.len());
         for (fleet, spec) in plan.fleets.iter().enumerate() {
             let notify = Arc::new(Notify::new());
             wake.push(notify.clone());
+            let what = format!("fleet {}", spec.name);
+            let source = spec.source.clone();
+            let gone = tx.clone();
             let tx = tx.clone();
-            match &spec.source {
-                board_fleet::FleetSource::Endpoints(e) => {
-                    tasks.spawn(poll_endpoints(fleet, e.clone(), generation, notify, tx));
+            let net = net.clone();
+            let name = spec.name.clone();
+            let task = move || {
+                let (tx, notify, name) = (tx.clone(), notify.clone(), name.clone());
+                let source = source.clone();
+                let net = net.clone();
+                async move {
+                    match source {
+                        board_fleet::FleetSource::Endpoints(e) => {
+                            poll_endpoints(fleet, e, generation, notify, tx, &net).await;
+                        }
+                        board_fleet::FleetSource::Query(q) => {
+                            fleet_query::poll_query(fleet, &name, *q, generation, notify, tx).await;
+                        }
+                    }
                 }
-                board_fleet::FleetSource::Query(q) => {
-                    tasks.spawn(fleet_query::poll_query(
-                        fleet,
-                        (**q).clone(),
-                        generation,
-                        notify,
-                        tx,
-                    ));
+            };
+            tasks.spawn(async move {
+                tokio::select! {
+                    () = backoff::supervise(&what, task) => {}
+                    () = gone.closed() => {}
                 }
-            }
+            });
         }
         FleetSource { wake, tasks }
     }
@@ -101,14 +126,19 @@ pub struct DevicePoller {
 
 impl DevicePoller {
     pub fn new(fleet: &EndpointFleet) -> Result<DevicePoller, String> {
+        DevicePoller::with_net(fleet, &ProbeNet::default())
+    }
+
+    /// As [`DevicePoller::new`], reaching the devices through `net`.
+    pub fn with_net(fleet: &EndpointFleet, net: &ProbeNet) -> Result<DevicePoller, String> {
         let concurrency = fleet.concurrency.max(1);
         let reuse = reuse_connections(&fleet.devices, concurrency);
         let prober = if reuse {
             // Kept until just past the next round, so a round reuses the
             // last one's connections.
-            Prober::with_pool(concurrency, fleet.interval + Duration::from_secs(10))?
+            Prober::with_net(concurrency, fleet.interval + Duration::from_secs(10), net)?
         } else {
-            Prober::with_pool(0, Duration::ZERO)?
+            Prober::with_net(0, Duration::ZERO, net)?
         };
         let placeholder = url::Url::parse("http://device.invalid/").map_err(|e| e.to_string())?;
         let mut template = ProbeSpec::simple(
@@ -276,12 +306,15 @@ fn device_poll(index: usize, o: ProbeOutcome) -> DevicePoll {
     }
 }
 
+/// Polls an endpoint fleet round after round; returns only when the
+/// receiver is gone.
 async fn poll_endpoints(
     fleet: usize,
     spec: EndpointFleet,
     generation: u64,
     wake: Arc<Notify>,
     tx: mpsc::Sender<Msg>,
+    net: &ProbeNet,
 ) {
     let send = |results: Vec<DevicePoll>| {
         let tx = tx.clone();
@@ -294,10 +327,12 @@ async fn poll_endpoints(
             tx.send(msg).await.is_ok()
         }
     };
-    let poller = match DevicePoller::new(&spec) {
+    let poller = match DevicePoller::with_net(&spec, net) {
         Ok(p) => p,
         Err(e) => {
-            // No client, no polls: say why on every device, once.
+            // No client, no polls: say why on every device, once. Settings
+            // that cannot work will not start working by trying again.
+            tracing::error!(fleet, error = %e, "device fleet cannot poll");
             let at = std::time::SystemTime::now();
             let down = |(i, _)| DevicePoll {
                 device: u32::try_from(i).unwrap_or(u32::MAX),
@@ -311,7 +346,7 @@ async fn poll_endpoints(
                     return;
                 }
             }
-            return;
+            return std::future::pending().await;
         }
     };
     let spread = spec.interval.mul_f64(SPREAD);

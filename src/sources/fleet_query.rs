@@ -9,14 +9,21 @@ use std::time::SystemTime;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
+use super::backoff::Backoff;
+use super::http_api::ApiError;
 use super::prometheus::{PromClient, Series};
 use crate::app::Msg;
 use crate::board_fleet::QueryFleet;
 use crate::model::Health;
 use crate::model::fleet::QueriedDevice;
 
+/// Runs a query fleet's query every interval; after a failure, again
+/// after a capped backoff (never later than the interval), so that the
+/// fleet is back within one step of its Prometheus. Returns only when the
+/// receiver is gone.
 pub(super) async fn poll_query(
     fleet: usize,
+    name: &str,
     q: QueryFleet,
     generation: u64,
     wake: Arc<Notify>,
@@ -31,26 +38,61 @@ pub(super) async fn poll_query(
     let client = match PromClient::new(&q.server) {
         Ok(c) => c,
         Err(e) => {
-            // Settings that cannot work will not start working: say so once.
-            let _ = tx.send(message(Err(e.to_string()))).await;
-            return;
+            // Settings that cannot work will not start working: say so
+            // once, and wait here (ending would only be restarted).
+            let raw = raw_error(&e);
+            tracing::error!(fleet = name, error = %raw, "fleet query cannot run");
+            let _ = tx.send(message(Err(raw))).await;
+            return std::future::pending().await;
         }
     };
+    let mut backoff = Backoff::default();
+    let mut failing: Option<String> = None;
     loop {
         let started = Instant::now();
         let devices = client
             .query(&q.query, None)
             .await
             .map(|r| queried_devices(r.series, &q.instance_label, &q.location_label))
-            .map_err(|e| e.to_string());
+            .map_err(|e| raw_error(&e));
+        let wait = match &devices {
+            Ok(_) => {
+                if failing.take().is_some() {
+                    tracing::info!(fleet = name, "fleet query answers again");
+                }
+                backoff.reset();
+                q.interval
+            }
+            Err(raw) => {
+                // The whole chain goes to the log once per new cause; the
+                // board shows it in words.
+                if failing.as_deref() != Some(raw.as_str()) {
+                    tracing::warn!(fleet = name, error = %raw, "fleet query failed");
+                    failing = Some(raw.clone());
+                }
+                backoff.next_delay().min(q.interval)
+            }
+        };
         if tx.send(message(devices)).await.is_err() {
             return;
         }
-        let next = (started + q.interval).max(Instant::now());
+        let next = (started + wait).max(Instant::now());
         tokio::select! {
             () = tokio::time::sleep_until(next) => {}
             () = wake.notified() => {}
         }
+    }
+}
+
+/// A Prometheus failure as the fault's raw text, from which the board
+/// reads its words (`HTTP 503`, `connection refused`, `timed out`).
+fn raw_error(e: &ApiError) -> String {
+    match e {
+        // `bad_data: parse error …` would read as just `bad_data`.
+        ApiError::Api { error_type, error } => {
+            format!("query refused ({error_type}): {error}")
+        }
+        other => crate::model::fault::chain(other),
     }
 }
 

@@ -67,15 +67,9 @@ fn from_json(v: &Value) -> Option<HealthReport> {
         Value::Object(map) => {
             let stated = status_of(v);
             let mut checks = Vec::new();
-            for key in [
-                "checks",
-                "components",
-                "details",
-                "dependencies",
-                "services",
-            ] {
+            for key in CONTAINERS {
                 if let Some(c) = map.get(key) {
-                    collect_checks(c, "", &mut checks, 0);
+                    collect_checks(c, "", key == "details", &mut checks, 0);
                 }
             }
             let version = version_of(v);
@@ -128,46 +122,118 @@ fn status_of(v: &Value) -> Option<Health> {
     }
 }
 
+/// Keys under which a body lists its checks.
+const CONTAINERS: [&str; 5] = [
+    "checks",
+    "components",
+    "details",
+    "dependencies",
+    "services",
+];
+/// Keys under which a check nests more checks (Spring Boot's composites
+/// nest `components`; `details` often holds sub-checks as plain words).
+const NESTED: [&str; 4] = ["components", "checks", "dependencies", "details"];
+/// Keys of a `details` map that describe its owner rather than name a
+/// dependency, even when their value is a status word.
+const NOT_A_DEPENDENCY: [&str; 11] = [
+    "status",
+    "state",
+    "health",
+    "Status",
+    "STATUS",
+    "error",
+    "message",
+    "output",
+    "reason",
+    "description",
+    "version",
+];
+const MAX_DEPTH: usize = 6;
+const MAX_CHECKS: usize = 64;
+
 /// Checks as a map (`{"db": "healthy"}`, `{"db": {"status": …}}`), a list
 /// (`[{"name": "db", "status": …}]`), or the IETF draft's map of lists.
-/// Spring Boot nests composites (`components.db.components.primary`), which
-/// become `db/primary`.
-fn collect_checks(v: &Value, prefix: &str, out: &mut Vec<DependencyCheck>, depth: usize) {
-    if depth > 3 || out.len() >= 64 {
+/// Nested checks are kept too, named by their dotted path, so that a
+/// failing leaf deep in the body counts: Spring Boot's composites
+/// (`components.db.components.replica` becomes `db.replica`) and
+/// dependencies stated inside a check's `details`
+/// (`checks.db.details.replica = "down"` also becomes `db.replica`).
+///
+/// A `details` map is read leniently: it also carries plain information
+/// (`"database": "PostgreSQL"`, `"free": 1024`), so only entries that
+/// state a health (a status word, or an object with a status) count.
+fn collect_checks(
+    v: &Value,
+    prefix: &str,
+    lenient: bool,
+    out: &mut Vec<DependencyCheck>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
         return;
     }
+    let path = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
     match v {
         Value::Object(map) => {
             for (name, c) in map {
-                let full = if prefix.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{prefix}/{name}")
-                };
+                if out.len() >= MAX_CHECKS {
+                    return;
+                }
+                let full = path(name);
                 match c {
                     Value::Array(items) => {
                         // IETF draft: "db:connections": [{ "status": "pass", … }]
                         for item in items {
-                            out.push(check_from(&full, item));
-                        }
-                    }
-                    _ => {
-                        let nested = c
-                            .as_object()
-                            .and_then(|m| m.get("components").or_else(|| m.get("checks")));
-                        match nested {
-                            Some(n) if n.is_object() => {
-                                out.push(check_from(&full, c));
-                                collect_checks(n, &full, out, depth + 1);
+                            if (!lenient || status_of(item).is_some()) && out.len() < MAX_CHECKS {
+                                out.push(check_from(&full, item));
                             }
-                            _ => out.push(check_from(&full, c)),
                         }
                     }
+                    Value::Object(obj) => {
+                        let nested: Vec<(&str, &Value)> = NESTED
+                            .iter()
+                            .filter_map(|k| Some((*k, obj.get(*k).filter(|n| n.is_object())?)))
+                            .collect();
+                        if lenient && nested.is_empty() && status_of(c).is_none() {
+                            continue;
+                        }
+                        out.push(check_from(&full, c));
+                        for (key, n) in nested {
+                            collect_checks(n, &full, key == "details", out, depth + 1);
+                        }
+                    }
+                    Value::String(word) if lenient => {
+                        if NOT_A_DEPENDENCY.contains(&name.as_str()) {
+                            continue;
+                        }
+                        if let Some(status) = Health::from_word(word) {
+                            out.push(DependencyCheck {
+                                name: full,
+                                status,
+                                detail: None,
+                            });
+                        }
+                    }
+                    // Numbers and flags in `details` are information.
+                    _ if lenient => {}
+                    _ => out.push(check_from(&full, c)),
                 }
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
+                if out.len() >= MAX_CHECKS {
+                    return;
+                }
+                if lenient && status_of(item).is_none() {
+                    continue;
+                }
                 let name = item
                     .get("name")
                     .or_else(|| item.get("component"))
@@ -175,12 +241,7 @@ fn collect_checks(v: &Value, prefix: &str, out: &mut Vec<DependencyCheck>, depth
                     .and_then(Value::as_str)
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("check {}", i + 1));
-                let full = if prefix.is_empty() {
-                    name
-                } else {
-                    format!("{prefix}/{name}")
-                };
-                out.push(check_from(&full, item));
+                out.push(check_from(&path(&name), item));
             }
         }
         _ => {}
@@ -288,9 +349,71 @@ mod tests {
         );
         assert_eq!(r.stated, Some(Health::Down));
         let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["db", "db/primary", "db/replica", "diskSpace"]);
+        assert_eq!(names, ["db", "db.primary", "db.replica", "diskSpace"]);
         assert_eq!(r.checks[2].status, Health::Down);
         assert!(r.checks[2].detail.as_deref().unwrap().contains("timeout"));
+    }
+
+    /// The failing checks the board would name, and the body's verdict.
+    fn failing(body: &str) -> (Vec<String>, Option<Health>) {
+        let r = p(body);
+        let names = r
+            .failing_checks()
+            .map(|c| format!("{} {}", c.name, c.status))
+            .collect();
+        (names, r.verdict())
+    }
+
+    #[test]
+    fn a_down_leaf_under_a_healthy_check_degrades_the_service() {
+        let (names, verdict) = failing(
+            r#"{"status":"ok","checks":{"db":{"status":"ok","details":{"replica":"down","primary":"up","engine":"PostgreSQL","free":12}}}}"#,
+        );
+        assert_eq!(names, ["db.replica down"]);
+        assert_eq!(verdict, Some(Health::Degraded));
+    }
+
+    #[test]
+    fn spring_nested_components_name_the_failing_leaf() {
+        let (names, verdict) = failing(
+            r#"{"status":"UP","components":{"db":{"status":"UP","components":{"replica":{"status":"DOWN"},"primary":{"status":"UP"}}},"ping":{"status":"UP"}}}"#,
+        );
+        assert_eq!(names, ["db.replica down"]);
+        assert_eq!(verdict, Some(Health::Degraded));
+        // Spring Boot 2.1 nested `details` the same way.
+        let (names, verdict) = failing(
+            r#"{"status":"UP","details":{"db":{"status":"UP","details":{"replica":{"status":"DOWN","details":{"error":"timeout"}},"database":"H2"}}}}"#,
+        );
+        assert_eq!(names, ["db.replica down"]);
+        assert_eq!(verdict, Some(Health::Degraded));
+    }
+
+    #[test]
+    fn failing_parents_defer_to_their_failing_leaves() {
+        let (names, verdict) = failing(
+            r#"{"status":"DOWN","components":{"db":{"status":"DOWN","components":{"a":{"status":"UP"},"b":{"components":{"c":{"status":"OUT_OF_SERVICE"}}}}},"mail":{"status":"DOWN"}}}"#,
+        );
+        assert_eq!(names, ["db.b.c down", "mail down"]);
+        assert_eq!(verdict, Some(Health::Down));
+    }
+
+    #[test]
+    fn details_that_are_information_are_not_checks() {
+        let r = p(
+            r#"{"status":"UP","components":{"diskSpace":{"status":"UP","details":{"total":1,"free":1,"exists":true,"path":"/"}},"db":{"status":"UP","details":{"database":"PostgreSQL","validationQuery":"isValid()","status":"down","error":"failed","hosts":["a","b"]}}}}"#,
+        );
+        let names: Vec<&str> = r.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["db", "diskSpace"]);
+        assert_eq!(r.verdict(), Some(Health::Up));
+    }
+
+    #[test]
+    fn a_degraded_leaf_is_named_too() {
+        let (names, verdict) = failing(
+            r#"{"status":"pass","checks":{"queue":{"status":"pass","details":{"consumer":{"state":"warn"}}}}}"#,
+        );
+        assert_eq!(names, ["queue.consumer degraded"]);
+        assert_eq!(verdict, Some(Health::Degraded));
     }
 
     #[test]
