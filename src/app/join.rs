@@ -118,15 +118,38 @@ fn discovered_name(state: &State, w: &WorkloadRef) -> String {
 /// Applies one Docker host's snapshot: containers land on the service bound
 /// to their Compose service (or name), else on a discovered service per
 /// Compose service, or per standalone container.
+///
+/// A snapshot with `error` set says the host cannot be reached: its
+/// containers (the ones it carries, else the ones already on the board)
+/// stay, marked stale since the fault began, until a fresh snapshot
+/// replaces them; the fault in words goes to `docker_errors`.
 pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
     use crate::model::DockerBinding;
     let crate::model::DockerSnapshot {
         host,
-        containers,
+        mut containers,
         error,
     } = snap;
+    let mut previous = Vec::new();
     for s in &mut state.services {
-        s.containers.retain(|c| c.host != host);
+        let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut s.containers)
+            .into_iter()
+            .partition(|c| c.host == host);
+        s.containers = others;
+        previous.extend(mine);
+    }
+    if let Some(fault) = &error {
+        if containers.is_empty() {
+            containers = previous;
+        }
+        let stale = crate::model::Stale {
+            source: format!("docker {host}"),
+            since: fault.since,
+        };
+        for c in &mut containers {
+            c.stale = Some(stale.clone());
+            c.stats = None;
+        }
     }
     let mut seen: HashSet<DockerBinding> = HashSet::new();
     for c in containers {
@@ -208,11 +231,15 @@ pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
         }
     }
     match error {
-        Some(e) => {
-            state.docker_errors.insert(host, e);
+        Some(fault) => {
+            state
+                .docker_errors
+                .insert(host.clone(), fault.words.clone());
+            state.docker_faults.insert(host, fault);
         }
         None => {
             state.docker_errors.remove(&host);
+            state.docker_faults.remove(&host);
         }
     }
     state.reorder();

@@ -301,8 +301,11 @@ pub struct State {
     pub rules: crate::rules::Rules,
     /// Kubernetes contexts: nodes and how each watched resource is doing.
     pub clusters: std::collections::BTreeMap<String, ClusterInfo>,
-    /// Docker hosts that cannot be reached, with the reason.
+    /// Docker hosts that cannot be reached, with the fault in words
+    /// (`connection refused`): set while failing.
     pub docker_errors: std::collections::BTreeMap<String, String>,
+    /// The same hosts' faults in full: words, raw error chain, since when.
+    pub docker_faults: std::collections::BTreeMap<String, crate::model::Fault>,
     pub logs: LogView,
     /// Every instance: pods, nodes, containers, targets, devices.
     pub fleet: super::fleet::FleetState,
@@ -341,6 +344,7 @@ impl State {
             rules: crate::rules::Rules::default(),
             clusters: std::collections::BTreeMap::new(),
             docker_errors: std::collections::BTreeMap::new(),
+            docker_faults: std::collections::BTreeMap::new(),
             logs: LogView::default(),
             fleet: super::fleet::FleetState::default(),
         };

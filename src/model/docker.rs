@@ -97,9 +97,11 @@ impl std::fmt::Display for ComposeRef {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DockerSnapshot {
     pub host: String,
+    /// With `error` set: the last known containers, each marked stale.
     pub containers: Vec<ContainerInfo>,
-    /// Set while the daemon cannot be reached (reconnecting with backoff).
-    pub error: Option<String>,
+    /// Set while the daemon cannot be reached (the source retries with a
+    /// capped backoff): the fault in words, its raw chain, since when.
+    pub error: Option<super::Fault>,
 }
 
 /// One line of a container's log, for the logs view.

@@ -427,7 +427,10 @@ mod tests {
         );
         // An error snapshot records nothing.
         let mut e = snap(vec![]);
-        e.error = Some("gone".into());
+        e.error = Some(crate::model::Fault::new(
+            "gone",
+            std::time::SystemTime::now(),
+        ));
         h.observe(&e).unwrap();
         // A garbage line is skipped and said so.
         std::fs::write(&path, "not json\n").unwrap();

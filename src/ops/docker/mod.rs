@@ -9,6 +9,7 @@
 pub mod clone;
 pub mod history;
 pub mod plan;
+mod ready;
 pub mod run;
 pub mod scale;
 

@@ -35,7 +35,12 @@ pub async fn plan(
     };
     crate::sources::docker::negotiate(docker)
         .await
-        .map_err(|e| format!("docker host {host}: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "docker host {host} is unreachable: {} — {e}",
+                crate::model::fault::words(&e)
+            )
+        })?;
     match request {
         ActionRequest::DockerRestart { target } => restart(docker, target).await,
         ActionRequest::DockerStop { target } => stop(docker, target).await,

@@ -2,153 +2,22 @@
 //! container it touched is running and healthy, or the first failure (with
 //! the container's last health probe output).
 
-use std::time::Duration;
-
 use bollard::Docker;
 use bollard::query_parameters::{
     RemoveContainerOptions, RenameContainerOptions, RestartContainerOptions, StopContainerOptions,
 };
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::clone::{self, CloneSpec};
 use super::{
-    DockerChange, container, healthcheck, is_running, labels_of, name_of, patient, ready_timeout,
-    short_id, state_of, stop_timeout,
+    DockerChange, container, is_running, labels_of, name_of, patient, short_id, state_of,
+    stop_timeout,
 };
 use crate::model::{Outcome, Progress};
 use crate::sources::docker::describe;
 use crate::sources::docker::snapshot::{LABEL_SERVICE, inspect};
 
-const POLL: Duration = Duration::from_millis(250);
-/// A container without a HEALTHCHECK counts as up once it has stayed
-/// running this long.
-const SETTLE: Duration = Duration::from_secs(1);
-
-/// How waiting for a container ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wait {
-    /// Running and healthy; how, in words.
-    Ready(String),
-    Failed(String),
-    Cancelled,
-}
-
-fn last_probe(c: &bollard::models::ContainerInspectResponse) -> String {
-    let last = c
-        .state
-        .as_ref()
-        .and_then(|s| s.health.as_ref())
-        .and_then(|h| h.log.as_ref())
-        .and_then(|l| l.last());
-    match last {
-        Some(r) => {
-            let out = r.output.as_deref().unwrap_or("").trim();
-            let out = if out.is_empty() { "(no output)" } else { out };
-            format!(
-                "last health probe (exit {}): {out}",
-                r.exit_code.unwrap_or(-1)
-            )
-        }
-        None => "no health probe has run yet".into(),
-    }
-}
-
-/// Waits until the container is running and healthy (running for a
-/// moment, without a HEALTHCHECK). With `started_before`, a start time
-/// equal to it means the restart has not happened yet.
-pub async fn wait_ready(
-    docker: &Docker,
-    id: &str,
-    name: &str,
-    started_before: Option<&str>,
-    cancel: &CancellationToken,
-) -> Wait {
-    let begun = Instant::now();
-    let mut deadline: Option<Instant> = None;
-    let mut running_since: Option<(Instant, String)> = None;
-    let mut last: String;
-    loop {
-        match inspect(docker, id).await {
-            Ok(None) => return Wait::Failed(format!("{name} is gone (it was removed)")),
-            Err(e) => last = format!("inspect failed: {e}"),
-            Ok(Some(c)) => {
-                let timeout = ready_timeout(&c);
-                let deadline = *deadline.get_or_insert(begun + timeout);
-                let state = c.state.clone().unwrap_or_default();
-                let started = state.started_at.clone().unwrap_or_default();
-                let status = state_of(&c);
-                let restarted = started_before.is_none_or(|b| b != started);
-                if !restarted {
-                    last = "the restart has not happened yet".into();
-                } else if state.running == Some(true) && state.restarting != Some(true) {
-                    if healthcheck(&c).is_none() {
-                        match &running_since {
-                            Some((t, s)) if *s == started && t.elapsed() >= SETTLE => {
-                                return Wait::Ready("running (no HEALTHCHECK)".into());
-                            }
-                            Some((_, s)) if *s == started => {}
-                            _ => running_since = Some((Instant::now(), started.clone())),
-                        }
-                        last = "running".into();
-                    } else {
-                        let health = state
-                            .health
-                            .as_ref()
-                            .and_then(|h| h.status)
-                            .map(|s| s.to_string())
-                            .unwrap_or_default();
-                        match health.as_str() {
-                            "healthy" => {
-                                return Wait::Ready(format!(
-                                    "running and healthy after {:.1} s",
-                                    begun.elapsed().as_secs_f64()
-                                ));
-                            }
-                            "unhealthy" => {
-                                return Wait::Failed(format!(
-                                    "{name} is unhealthy: {}",
-                                    last_probe(&c)
-                                ));
-                            }
-                            _ => last = format!("health: {health}; {}", last_probe(&c)),
-                        }
-                    }
-                } else if matches!(status.as_str(), "exited" | "dead") {
-                    let mut why = format!(
-                        "{name} {status} with code {}",
-                        state.exit_code.unwrap_or(-1)
-                    );
-                    if state.oom_killed == Some(true) {
-                        why.push_str(" (killed: out of memory)");
-                    }
-                    if let Some(e) = state.error.as_deref().filter(|e| !e.is_empty()) {
-                        why.push_str(&format!(": {e}"));
-                    }
-                    if healthcheck(&c).is_some() {
-                        why.push_str(&format!("; {}", last_probe(&c)));
-                    }
-                    return Wait::Failed(why);
-                } else {
-                    last = format!("{status} (exit code {})", state.exit_code.unwrap_or(0));
-                }
-                if Instant::now() > deadline {
-                    return Wait::Failed(format!(
-                        "{name} is not running and healthy after {}: {last}",
-                        humantime::format_duration(Duration::from_secs(timeout.as_secs()))
-                    ));
-                }
-            }
-        }
-        if deadline.is_none() && begun.elapsed() > Duration::from_secs(120) {
-            return Wait::Failed(format!("{name}: {last}"));
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(POLL) => {}
-            _ = cancel.cancelled() => return Wait::Cancelled,
-        }
-    }
-}
+pub use super::ready::{Wait, wait_ready};
 
 /// Applies `change` and follows it up. The message says what was done, or
 /// exactly what failed.
@@ -160,7 +29,13 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> (Outcome, String) {
     if let Err(e) = crate::sources::docker::negotiate(docker).await {
-        return (Outcome::Failed, format!("the Docker daemon: {e}"));
+        return (
+            Outcome::Failed,
+            format!(
+                "the Docker daemon is unreachable: {} — {e}",
+                crate::model::fault::words(&e)
+            ),
+        );
     }
     match change {
         DockerChange::Restart { ids } => restart(docker, ids, progress, output, cancel).await,

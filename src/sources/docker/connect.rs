@@ -158,7 +158,7 @@ pub fn connect_endpoint(e: &Endpoint) -> Result<Docker, String> {
     if let Some(path) = host.strip_prefix("unix://") {
         if !Path::new(path).exists() {
             return Err(format!(
-                "{host} ({}): no socket at {path} (is the Docker daemon running?)",
+                "{host} ({}): socket not found at {path} (is the Docker daemon running?)",
                 e.source
             ));
         }

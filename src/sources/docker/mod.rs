@@ -2,10 +2,17 @@
 //! start, then the daemon's event stream (container events only, debounced)
 //! drives inspects of exactly the containers the events name. A list every
 //! 30 s catches anything missed; stats stream only for the containers on
-//! screen. A lost daemon is reported as a snapshot with `error` set and
-//! reconnected with backoff. Watch, don't poll.
+//! screen. Watch, don't poll.
+//!
+//! Faults: a lost daemon or a cut event stream starts a fresh session (a
+//! new list, a new subscription) at once, then after a capped, jittered
+//! backoff while the daemon stays away. Meanwhile the host's last known
+//! containers are sent marked stale, with the fault (`error`) in words.
+//! Each host's task runs under [`crate::sources::backoff::supervise`]: if
+//! it ever ends or panics, it is logged and started again.
 
 pub mod connect;
+mod host;
 pub mod logs;
 pub mod snapshot;
 pub mod stats;
@@ -74,20 +81,8 @@ pub fn describe(e: &bollard::errors::Error) -> String {
             status_code,
             message,
         } => format!("the daemon said \"{}\" ({status_code})", message.trim()),
-        E::RequestTimeoutError => "the daemon did not answer in time".into(),
-        other => {
-            let mut msg = other.to_string();
-            let mut src = std::error::Error::source(other);
-            while let Some(s) = src {
-                let part = s.to_string();
-                if !msg.contains(&part) {
-                    msg.push_str(": ");
-                    msg.push_str(&part);
-                }
-                src = s.source();
-            }
-            msg
-        }
+        E::RequestTimeoutError => "the daemon did not answer in time (timed out)".into(),
+        other => crate::model::fault::chain(other),
     }
 }
 
@@ -106,12 +101,25 @@ impl Drop for DockerSource {
 }
 
 impl DockerSource {
-    /// Starts a watcher per host. Must be called inside a Tokio runtime.
+    /// Starts a watcher per host, each supervised: restarted (and logged)
+    /// whenever it ends, until the board is gone. Must be called inside a
+    /// Tokio runtime.
     pub fn spawn(hosts: Vec<HostSpec>, tx: mpsc::Sender<Msg>) -> DockerSource {
         let (visible, visible_rx) = tokio_watch::channel(HashSet::new());
         let tasks = hosts
             .into_iter()
-            .map(|h| tokio::spawn(watch::run_host(h, tx.clone(), visible_rx.clone())))
+            .map(|h| {
+                let (tx, visible_rx) = (tx.clone(), visible_rx.clone());
+                tokio::spawn(async move {
+                    let what = format!("docker {}", h.name);
+                    let board = tx.clone();
+                    let task = || host::run_host(h.clone(), tx.clone(), visible_rx.clone());
+                    tokio::select! {
+                        _ = crate::sources::backoff::supervise(&what, task) => {}
+                        _ = board.closed() => {}
+                    }
+                })
+            })
             .collect();
         DockerSource { tasks, visible }
     }

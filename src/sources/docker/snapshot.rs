@@ -252,11 +252,43 @@ pub async fn inspect(
     }
 }
 
+/// What inspecting one listed container found.
+#[derive(Debug)]
+pub enum Inspected {
+    Found(Box<ContainerInspectResponse>),
+    /// No such container: removed since it was listed (or named by an
+    /// event).
+    Gone,
+    /// The daemon answered with an error about this container alone (e.g.
+    /// while it is being removed): it must not fail the whole snapshot.
+    Refused(String),
+}
+
+/// Inspects one container for the board. Only a request that failed (the
+/// daemon unreachable, a timeout, a garbled answer) is an `Err`.
+pub async fn inspect_listed(
+    docker: &Docker,
+    id: &str,
+) -> Result<Inspected, bollard::errors::Error> {
+    use bollard::errors::Error as E;
+    match docker
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+    {
+        Ok(c) => Ok(Inspected::Found(Box::new(c))),
+        Err(E::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(Inspected::Gone),
+        Err(e @ E::DockerResponseServerError { .. }) => Ok(Inspected::Refused(super::describe(&e))),
+        Err(e) => Err(e),
+    }
+}
+
 /// Lists containers (stopped ones too), optionally only the given ids.
 pub async fn list(
     docker: &Docker,
     ids: Option<&[String]>,
-) -> Result<Vec<ContainerSummary>, String> {
+) -> Result<Vec<ContainerSummary>, bollard::errors::Error> {
     let filters = ids.map(|ids| HashMap::from([("id".to_string(), ids.to_vec())]));
     docker
         .list_containers(Some(ListContainersOptions {
@@ -265,19 +297,26 @@ pub async fn list(
             ..Default::default()
         }))
         .await
-        .map_err(|e| super::describe(&e))
 }
 
 /// Everything on one host right now: a list, and an inspect per container.
-/// (The source does this once, then follows events.)
+/// (The source does this once, then follows events.) A container removed
+/// between the list and its inspect is simply not there.
 pub async fn snapshot(docker: &Docker, host: &str) -> Result<DockerSnapshot, String> {
     super::connect::negotiate(docker).await?;
-    let summaries = list(docker, None).await?;
+    let summaries = list(docker, None).await.map_err(|e| super::describe(&e))?;
     let mut containers = Vec::new();
     for s in &summaries {
         let Some(id) = s.id.as_deref() else { continue };
-        if let Some(i) = inspect(docker, id).await? {
-            containers.push(container_info(host, &i, Some(s)));
+        match inspect_listed(docker, id)
+            .await
+            .map_err(|e| super::describe(&e))?
+        {
+            Inspected::Found(i) => containers.push(container_info(host, &i, Some(s))),
+            Inspected::Gone => {}
+            Inspected::Refused(why) => {
+                tracing::warn!(host, container = id, "docker: inspect refused: {why}");
+            }
         }
     }
     sort(&mut containers);

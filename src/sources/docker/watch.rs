@@ -1,5 +1,6 @@
-//! One host's watch loop: connect, list once, follow events, resync now
-//! and then, reconnect with backoff when the daemon goes away.
+//! One session with a host: connect, list once, follow events, resync
+//! now and then, until the daemon is lost ([`super::host`] starts the next
+//! one).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -8,24 +9,26 @@ use bollard::Docker;
 use bollard::models::{ContainerSummary, EventMessage, EventMessageTypeEnum};
 use bollard::query_parameters::EventsOptions;
 use futures::StreamExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::HostSpec;
-use super::snapshot::{container_info, inspect, list, sort};
+use super::host::{Lost, Reporter};
+use super::snapshot::{Inspected, container_info, inspect_listed, list, sort};
 use super::stats::StatsCollector;
-use crate::app::Msg;
 use crate::model::{ContainerInfo, DockerSnapshot};
 
 /// Events are gathered this long before the containers they name are
 /// inspected and a snapshot is sent.
 const DEBOUNCE: Duration = Duration::from_millis(200);
-/// A full list this often, in case an event was missed.
+/// A full list this often, in case an event was missed. It doubles as the
+/// check that a silent daemon still answers.
 const RESYNC: Duration = Duration::from_secs(30);
 /// Stats are read (and a snapshot sent if they changed) this often.
 const STATS_EVERY: Duration = Duration::from_secs(2);
-const BACKOFF_FIRST: Duration = Duration::from_millis(500);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
+/// How long the board's reads wait for the daemon's answer: a hung daemon
+/// is noticed (and its containers marked stale) within a resync and this.
+const READ_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The container events that change what the board shows. `exec_*` (every
 /// HEALTHCHECK probe is an exec) and `attach`/`top`… are left out.
@@ -46,47 +49,22 @@ const EVENTS: &[&str] = &[
 ];
 
 /// Why a session ended.
-enum End {
+pub(super) enum End {
     /// The board is gone: stop.
     Closed,
-    /// The daemon could not be reached or the stream broke.
-    Lost(String),
+    /// The daemon could not be reached, or the connection or stream broke.
+    Lost(Lost),
 }
 
-pub(super) async fn run_host(
-    spec: HostSpec,
-    tx: mpsc::Sender<Msg>,
-    mut visible: watch::Receiver<HashSet<String>>,
-) {
-    let mut backoff = BACKOFF_FIRST;
-    let mut last_error: Option<String> = None;
-    loop {
-        let mut connected = false;
-        let reason = match session(&spec, &tx, &mut visible, &mut connected).await {
-            End::Closed => return,
-            End::Lost(reason) => reason,
-        };
-        if connected {
-            backoff = BACKOFF_FIRST;
-            last_error = None;
-        }
-        tracing::warn!(host = %spec.name, "docker: {reason}; retrying in {backoff:?}");
-        if last_error.as_deref() != Some(reason.as_str()) {
-            let snap = DockerSnapshot {
-                host: spec.name.clone(),
-                containers: vec![],
-                error: Some(format!("{reason} (reconnecting)")),
-            };
-            if tx.send(Msg::Docker(Box::new(snap))).await.is_err() {
-                return;
-            }
-            last_error = Some(reason);
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(backoff) => {}
-            _ = tx.closed() => return,
-        }
-        backoff = (backoff * 2).min(BACKOFF_MAX);
+impl From<super::host::Closed> for End {
+    fn from(_: super::host::Closed) -> End {
+        End::Closed
+    }
+}
+
+impl From<Lost> for End {
+    fn from(l: Lost) -> End {
+        End::Lost(l)
     }
 }
 
@@ -129,13 +107,15 @@ impl Cache {
     }
 
     /// Inspects `ids` (with their list entries for status text and ports)
-    /// and updates the cache; gone containers are dropped.
+    /// and updates the cache; gone containers are dropped. One removed
+    /// between the list and its inspect simply disappears; one the daemon
+    /// refuses to describe keeps what was known of it.
     async fn refresh(
         &mut self,
         docker: &Docker,
         ids: &[String],
         summaries: Option<&HashMap<String, ContainerSummary>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Lost> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -144,7 +124,8 @@ impl Cache {
             Some(s) => s,
             None => {
                 listed = list(docker, Some(ids))
-                    .await?
+                    .await
+                    .map_err(|e| Lost::request("listing containers", &e))?
                     .into_iter()
                     .filter_map(|s| Some((s.id.clone()?, s)))
                     .collect::<HashMap<_, _>>();
@@ -152,13 +133,19 @@ impl Cache {
             }
         };
         for id in ids {
-            match inspect(docker, id).await? {
-                Some(i) => {
+            match inspect_listed(docker, id)
+                .await
+                .map_err(|e| Lost::request("inspecting a container", &e))?
+            {
+                Inspected::Found(i) => {
                     let info = container_info(&self.host, &i, summaries.get(id));
                     self.containers.insert(info.id.clone(), info);
                 }
-                None => {
+                Inspected::Gone => {
                     self.containers.remove(id);
+                }
+                Inspected::Refused(why) => {
+                    tracing::warn!(host = %self.host, container = %id, "docker: inspect refused: {why}");
                 }
             }
         }
@@ -167,9 +154,10 @@ impl Cache {
 
     /// A full list: new containers and those whose list entry no longer
     /// matches are inspected; the rest only get the list's status text.
-    async fn resync(&mut self, docker: &Docker) -> Result<(), String> {
+    async fn resync(&mut self, docker: &Docker) -> Result<(), Lost> {
         let summaries: HashMap<String, ContainerSummary> = list(docker, None)
-            .await?
+            .await
+            .map_err(|e| Lost::request("listing containers", &e))?
             .into_iter()
             .filter_map(|s| Some((s.id.clone()?, s)))
             .collect();
@@ -225,34 +213,30 @@ fn event_container(e: &EventMessage) -> Option<(String, bool)> {
     Some((id, verb == "destroy"))
 }
 
-async fn send(tx: &mpsc::Sender<Msg>, snap: DockerSnapshot) -> Result<(), End> {
-    tx.send(Msg::Docker(Box::new(snap)))
+/// A client for `spec`, as the docker CLI would find it, whose reads give
+/// up after [`READ_TIMEOUT`], with an agreed API version.
+async fn connect(spec: &HostSpec) -> Result<Docker, Lost> {
+    let endpoint = super::resolve(spec, &|k| std::env::var(k).ok()).map_err(Lost::setup)?;
+    let docker = super::connect::connect_endpoint(&endpoint)
+        .map_err(Lost::setup)?
+        .with_timeout(READ_TIMEOUT);
+    docker
+        .clone()
+        .negotiate_version()
         .await
-        .map_err(|_| End::Closed)
+        .map_err(|e| Lost::request("asking the daemon's version", &e))?;
+    Ok(docker)
 }
 
-async fn session(
+/// One session: `Ok` when the board is gone, else why it ended.
+/// `connected` is set once the first list was sent.
+pub(super) async fn session(
     spec: &HostSpec,
-    tx: &mpsc::Sender<Msg>,
-    visible: &mut watch::Receiver<HashSet<String>>,
-    connected: &mut bool,
-) -> End {
-    match session_inner(spec, tx, visible, connected).await {
-        Ok(()) => End::Closed,
-        Err(e) => e,
-    }
-}
-
-async fn session_inner(
-    spec: &HostSpec,
-    tx: &mpsc::Sender<Msg>,
+    reporter: &mut Reporter,
     visible: &mut watch::Receiver<HashSet<String>>,
     connected: &mut bool,
 ) -> Result<(), End> {
-    let docker = super::connect(spec).map_err(End::Lost)?;
-    super::connect::negotiate(&docker)
-        .await
-        .map_err(End::Lost)?;
+    let docker = connect(spec).await?;
     // Events from a second before the list on, so nothing between the list
     // and the subscription is missed (a repeat is harmless).
     let since = chrono::Utc::now().timestamp() - 1;
@@ -271,17 +255,17 @@ async fn session_inner(
         }))
         .boxed();
     let mut cache = Cache {
-        host: spec.name.clone(),
+        host: reporter.host().to_string(),
         containers: HashMap::new(),
     };
-    cache.resync(&docker).await.map_err(End::Lost)?;
-    *connected = true;
+    cache.resync(&docker).await?;
     let mut stats = StatsCollector::new(docker.clone());
     let wanted = |cache: &Cache, visible: &HashSet<String>| -> HashSet<String> {
         cache.running().intersection(visible).cloned().collect()
     };
     stats.sync(&wanted(&cache, &visible.borrow()));
-    send(tx, cache.snapshot(&stats)).await?;
+    reporter.fresh(cache.snapshot(&stats)).await?;
+    *connected = true;
 
     let mut pending: HashSet<String> = HashSet::new();
     let mut due: Option<Instant> = None;
@@ -296,33 +280,32 @@ async fn session_inner(
                         if destroyed {
                             cache.containers.remove(&id);
                             pending.remove(&id);
-                            due.get_or_insert(Instant::now() + DEBOUNCE);
                         } else {
                             pending.insert(id);
-                            due.get_or_insert(Instant::now() + DEBOUNCE);
                         }
+                        due.get_or_insert(Instant::now() + DEBOUNCE);
                     }
                 }
-                Some(Err(e)) => return Err(End::Lost(format!("event stream: {}", super::describe(&e)))),
-                None => return Err(End::Lost("the daemon closed the event stream".into())),
+                Some(Err(e)) => return Err(Lost::request("the event stream", &e).into()),
+                None => return Err(Lost::stream_ended().into()),
             },
             _ = sleep_until(due) => {
                 due = None;
                 let ids: Vec<String> = pending.drain().collect();
-                cache.refresh(&docker, &ids, None).await.map_err(End::Lost)?;
+                cache.refresh(&docker, &ids, None).await?;
                 stats.sync(&wanted(&cache, &visible.borrow()));
-                send(tx, cache.snapshot(&stats)).await?;
+                reporter.fresh(cache.snapshot(&stats)).await?;
             }
             _ = resync.tick() => {
-                cache.resync(&docker).await.map_err(End::Lost)?;
+                cache.resync(&docker).await?;
                 stats.sync(&wanted(&cache, &visible.borrow()));
-                send(tx, cache.snapshot(&stats)).await?;
+                reporter.fresh(cache.snapshot(&stats)).await?;
             }
             _ = stats_tick.tick() => {
                 stats.sync(&wanted(&cache, &visible.borrow()));
                 let now = stats.latest();
                 if now != last_stats {
-                    send(tx, cache.snapshot(&stats)).await?;
+                    reporter.fresh(cache.snapshot(&stats)).await?;
                     last_stats = now;
                 }
             }
@@ -333,7 +316,7 @@ async fn session_inner(
                 }
                 stats.sync(&wanted(&cache, &visible.borrow_and_update()));
             }
-            _ = tx.closed() => return Ok(()),
+            _ = reporter.closed() => return Ok(()),
         }
     }
 }
