@@ -66,7 +66,9 @@ fn the_api_server_away_and_back_with_keys_answered_throughout() {
 
     rt.block_on(sim.come_back()).unwrap();
     let back = p
-        .wait_for(WAIT, |s| !s.contains("STALE") && !s.contains("k8s sim down") && s.contains("● UP"))
+        .wait_for(WAIT, |s| {
+            !s.contains("STALE") && !s.contains("k8s sim down") && s.contains("● UP")
+        })
         .unwrap();
     assert!(!back.contains("connection refused"), "{back}");
     all.extend(latencies(&mut p, 10, Duration::from_millis(50)));

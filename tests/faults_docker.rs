@@ -177,7 +177,7 @@ async fn socket_gone_and_back_shows_stale_rows_in_words_then_recovers() {
     assert!(fault.raw.contains("socket not found at"), "{}", fault.raw);
     let notice = w.state.notice().unwrap();
     assert!(
-        notice.contains(&format!("docker {HOST}: {SOCKET_GONE}")),
+        notice.contains(&format!("Docker {HOST}: {SOCKET_GONE}")),
         "{notice}"
     );
     let text = screen(&w.state, &a);
@@ -506,7 +506,7 @@ fn a_fault_without_containers_keeps_the_boards_last_known_state() {
     assert_eq!(s.docker_errors[HOST], "connection refused");
     let notice = s.notice().unwrap();
     assert!(
-        notice.contains("docker proxied: connection refused"),
+        notice.contains("Docker proxied: connection refused"),
         "{notice}"
     );
     assert!(!notice.contains("os error"), "{notice}");

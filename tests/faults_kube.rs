@@ -190,7 +190,11 @@ async fn a_403_on_one_resource_is_said_in_words_and_recovers_when_allowed() {
     })
     .await;
     let (health, _, notice) = board_after(&s);
-    assert_eq!(health, Health::Up, "a forbidden side resource leaves rows current");
+    assert_eq!(
+        health,
+        Health::Up,
+        "a forbidden side resource leaves rows current"
+    );
     assert!(
         notice.contains("k8s sim: Forbidden: cannot list events in any namespace (RBAC)"),
         "{notice}"
@@ -214,9 +218,11 @@ async fn five_hundreds_mark_the_rows_stale_until_they_stop() {
     kubectl
         .ok(&["scale", "deployment/web", "--replicas=3"])
         .await;
-    let s = snapshot_where(&mut rx, "pods failing with HTTP 500", |s| {
-        matches!(status_of(s, "pods"), ResourceStatus::Failing(f) if f.words == "HTTP 500")
-    })
+    let s = snapshot_where(
+        &mut rx,
+        "pods failing with HTTP 500",
+        |s| matches!(status_of(s, "pods"), ResourceStatus::Failing(f) if f.words == "HTTP 500"),
+    )
     .await;
     let (health, reason, notice) = board_after(&s);
     assert_eq!(health, Health::Unknown, "{reason}");

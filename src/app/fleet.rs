@@ -175,6 +175,17 @@ impl FleetState {
             Ok(d) => d,
             Err(e) => {
                 let fault = Fault::update(f.fault.as_ref(), e, at);
+                // The devices are what the query said last: not current.
+                let stale = crate::model::Stale {
+                    source: format!("fleet {}", f.name),
+                    since: fault.since,
+                };
+                for d in &mut f.devices {
+                    if f.fault.is_none() && d.status != Health::Unknown {
+                        d.reason = Some(format!("{} (was {})", stale.reason(), d.status.word()));
+                        d.status = Health::Unknown;
+                    }
+                }
                 f.error = Some(fault.words.clone());
                 f.fault = Some(fault);
                 self.statuses += 1;

@@ -164,6 +164,30 @@ query = 'up{job="edge"}'
     );
     f.apply_query(0, at(3), Err("connection refused".into()));
     assert_eq!(f.errors(), ["fleet edge: connection refused"]);
+    // While the query fails, no device looks current: `a` was up.
+    f.refresh();
+    let a = &f.fleets[0].devices[0];
+    assert_eq!(a.status, Health::Unknown);
+    let why = a.reason.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("fleet edge unreachable since") && why.contains("(was up)"),
+        "{why}"
+    );
+    assert_eq!(f.totals().get(Health::Up), 0);
+    // A second failure keeps the first's start and the last known word.
+    f.apply_query(0, at(4), Err("timed out".into()));
+    assert!(
+        f.fleets[0].devices[0]
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("(was up)")
+    );
+    // Back: current again.
+    f.apply_query(0, at(5), Ok(vec![dev("a:9100", Health::Up)]));
+    f.refresh();
+    assert_eq!(f.fleets[0].devices[0].status, Health::Up);
+    assert!(f.errors().is_empty());
 }
 
 #[test]

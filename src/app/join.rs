@@ -242,6 +242,75 @@ pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
             state.docker_faults.remove(&host);
         }
     }
+    // A bound service with no container found while a host cannot be
+    // asked is not known to be down: its containers may be on that host.
+    let unreachable = state
+        .docker_faults
+        .iter()
+        .min_by_key(|(_, f)| f.since)
+        .map(|(h, f)| crate::model::Stale {
+            source: format!("docker {h}"),
+            since: f.since,
+        });
+    for s in &mut state.services {
+        s.docker_stale = match (&s.docker_binding, s.containers.is_empty()) {
+            (Some(_), true) => unreachable.clone(),
+            _ => None,
+        };
+    }
     state.reorder();
     state.dirty = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::app::{Banner, Keymap};
+    use crate::model::{DockerBinding, DockerSnapshot, Fault, Health};
+
+    #[test]
+    fn a_bound_service_on_a_host_never_reached_is_not_called_down() {
+        let mut web = Service::new("web");
+        web.docker_binding = Some(DockerBinding::Compose {
+            project: "shop".into(),
+            service: "web".into(),
+        });
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(50_000);
+        let mut state = State::new(vec![web], Keymap::default(), Banner::default(), t0);
+        assert_eq!(
+            state.services[0].status(),
+            Health::Down,
+            "no container: down"
+        );
+        apply_docker(
+            &mut state,
+            DockerSnapshot {
+                host: "local".into(),
+                containers: vec![],
+                error: Some(Fault::new("connection refused", t0)),
+            },
+        );
+        let s = &state.services[0];
+        assert_eq!(s.status(), Health::Unknown);
+        assert!(s.stale().is_some());
+        assert!(
+            s.reason()
+                .unwrap_or_default()
+                .contains("docker local unreachable since"),
+            "{:?}",
+            s.reason()
+        );
+        apply_docker(
+            &mut state,
+            DockerSnapshot {
+                host: "local".into(),
+                containers: vec![],
+                error: None,
+            },
+        );
+        assert_eq!(state.services[0].status(), Health::Down);
+        assert!(state.services[0].stale().is_none());
+    }
 }

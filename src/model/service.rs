@@ -29,6 +29,9 @@ pub struct Service {
     /// Request rate, errors, latency… when the service has a metrics
     /// endpoint or Prometheus queries (boxed: most rows have none).
     pub metrics: Option<Box<super::metrics::ServiceMetrics>>,
+    /// Set while no container of the binding is known and a Docker host
+    /// cannot be asked: "no container" would then be a guess, not a fact.
+    pub docker_stale: Option<super::Stale>,
 }
 
 /// What a service is bound to on Docker.
@@ -71,6 +74,7 @@ impl Service {
             docker_binding: None,
             containers: Vec::new(),
             metrics: None,
+            docker_stale: None,
         }
     }
 
@@ -94,6 +98,9 @@ impl Service {
             return Some((Health::Unknown, Some(st.reason())));
         }
         if self.containers.is_empty() {
+            if let (Some(_), Some(st)) = (&self.docker_binding, &self.docker_stale) {
+                return Some((Health::Unknown, Some(st.reason())));
+            }
             return self
                 .docker_binding
                 .as_ref()
@@ -138,6 +145,11 @@ impl Service {
             .as_ref()
             .and_then(|w| w.stale.as_ref())
             .or_else(|| self.containers.iter().find_map(|c| c.stale.as_ref()))
+            .or_else(|| {
+                self.docker_stale
+                    .as_ref()
+                    .filter(|_| self.containers.is_empty())
+            })
     }
 
     /// Latest latency of the slowest probe.

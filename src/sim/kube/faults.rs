@@ -26,9 +26,18 @@ pub struct Faults {
 /// aggregated or etcd errors look.
 pub fn server_error(code: u16) -> ApiError {
     let (reason, message) = match code {
-        503 => ("ServiceUnavailable", "the server is currently unable to handle the request"),
-        504 => ("Timeout", "the server was unable to return a response in the time allotted"),
-        _ => ("InternalError", "an error on the server (\"etcdserver: request timed out\") has prevented the request from succeeding"),
+        503 => (
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+        ),
+        504 => (
+            "Timeout",
+            "the server was unable to return a response in the time allotted",
+        ),
+        _ => (
+            "InternalError",
+            "an error on the server (\"etcdserver: request timed out\") has prevented the request from succeeding",
+        ),
     };
     ApiError {
         code,
