@@ -11,8 +11,13 @@ mod kube_support;
 use std::time::{Duration, SystemTime};
 
 use kube_support::{Kubectl, start};
-use opsboard::app::{Banner, Keymap, Msg, State, join};
-use opsboard::model::{ClusterSnapshot, Health, ResourceStatus, Service, WorkloadRef};
+use opsboard::app::{Banner, Keymap, Msg, OpsEvent, State, join};
+use opsboard::model::{
+    ActionPlan, ActionRequest, ClusterSnapshot, Health, JobResult, Outcome, ResourceStatus,
+    Service, WorkloadRef,
+};
+use opsboard::ops::kube::follow;
+use opsboard::ops::{self, Command, OpsContext};
 use opsboard::sim::kube::{SimCluster, World};
 use opsboard::sources::kube::{KubeSettings, KubeSource, connect};
 use tokio::sync::mpsc;
@@ -82,10 +87,10 @@ fn status_of<'a>(s: &'a ClusterSnapshot, resource: &str) -> &'a ResourceStatus {
 /// The board as the user sees it after `snap`: the `web` row's status and
 /// reason, and the notice line.
 fn board_after(snap: &ClusterSnapshot) -> (Health, String, String) {
-    let mut web = Service::new("web");
-    web.kube_binding = Some(WorkloadRef::parse("sim/default/deployment/web").unwrap());
+    let mut row = Service::new("web");
+    row.kube_binding = Some(web());
     let mut state = State::new(
-        vec![web],
+        vec![row],
         Keymap::default(),
         Banner::default(),
         SystemTime::now(),
@@ -265,4 +270,128 @@ async fn a_hanging_watch_is_given_up_and_made_again() {
         ready(s, "web", 3)
     })
     .await;
+}
+
+/// The action layer with an audit log in `dir`.
+fn ops_for(dir: &tempfile::TempDir, sim: &SimCluster) -> (ops::Ops, mpsc::Receiver<Msg>) {
+    let ctx = OpsContext {
+        catalog: Default::default(),
+        policy: Default::default(),
+        audit: Some(
+            opsboard::ops::audit::AuditLog::new(dir.path().join("audit.jsonl"))
+                .with_head_dir(dir.path().join("heads")),
+        ),
+        kube: Some(settings(dir, sim, Duration::from_secs(290))),
+        docker: None,
+        image_history: None,
+    };
+    let (tx, rx) = mpsc::channel(1024);
+    (ops::spawn(ctx, tx), rx)
+}
+
+async fn planned(
+    ops: &ops::Ops,
+    rx: &mut mpsc::Receiver<Msg>,
+    request: ActionRequest,
+) -> ActionPlan {
+    ops.send(Command::Plan(request));
+    loop {
+        match tokio::time::timeout(WAIT, rx.recv()).await.expect("a plan") {
+            Some(Msg::Ops(OpsEvent::Planned(p))) => return p,
+            Some(Msg::Ops(OpsEvent::Refused { what, reason })) => {
+                panic!("{what} refused: {reason}")
+            }
+            Some(_) => {}
+            None => panic!("ops stopped"),
+        }
+    }
+}
+
+async fn finished(rx: &mut mpsc::Receiver<Msg>, started: &mut bool) -> JobResult {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(90), rx.recv())
+            .await
+            .expect("the job ends: no job waits for ever")
+        {
+            Some(Msg::Ops(OpsEvent::JobStarted { .. })) => *started = true,
+            Some(Msg::Ops(OpsEvent::JobFinished { result, .. })) => return result,
+            Some(_) => {}
+            None => panic!("ops stopped"),
+        }
+    }
+}
+
+fn web() -> WorkloadRef {
+    WorkloadRef::parse("sim/default/deployment/web").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_while_the_api_server_is_away_fails_at_once_and_is_audited() {
+    let mut sim = start(world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ops, mut rx) = ops_for(&dir, &sim);
+    let plan = planned(&ops, &mut rx, ActionRequest::Restart { workload: web() }).await;
+    sim.go_away().await;
+    let asked = tokio::time::Instant::now();
+    ops.send(Command::Execute {
+        plan: Box::new(plan),
+        typed: None,
+    });
+    let mut started = false;
+    let r = finished(&mut rx, &mut started).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message.to_lowercase().contains("refused"),
+        "{}",
+        r.message
+    );
+    // Well inside the follow-up's patience: the change itself failed.
+    assert!(
+        asked.elapsed() < follow::LOST_AFTER,
+        "{:?}",
+        asked.elapsed()
+    );
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    let last = audit.lines().last().unwrap();
+    assert!(last.to_lowercase().contains("failed"), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_up_that_loses_the_api_server_stops_with_the_reason() {
+    let mut sim = start(world()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (ops, mut rx) = ops_for(&dir, &sim);
+    let plan = planned(&ops, &mut rx, ActionRequest::Restart { workload: web() }).await;
+    // Time stands still in the cluster: the rollout cannot finish.
+    sim.set_time_scale(0.0);
+    ops.send(Command::Execute {
+        plan: Box::new(plan),
+        typed: None,
+    });
+    loop {
+        match tokio::time::timeout(WAIT, rx.recv())
+            .await
+            .expect("started")
+        {
+            Some(Msg::Ops(OpsEvent::JobStarted { .. })) => break,
+            Some(_) => {}
+            None => panic!("ops stopped"),
+        }
+    }
+    // Let the restart be made, then the server goes.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sim.go_away().await;
+    let mut started = true;
+    let r = finished(&mut rx, &mut started).await;
+    assert_eq!(r.outcome, Outcome::Failed, "{r:?}");
+    assert!(
+        r.message.contains("lost the API server") && r.message.contains("connection refused"),
+        "{}",
+        r.message
+    );
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("lost the API server"),
+        "audited with the reason"
+    );
 }

@@ -20,6 +20,46 @@ use crate::sources::kube::rollout::{self, Status};
 /// How long a rollout may take before the action reports it timed out.
 pub const FOLLOW_TIMEOUT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_millis(500);
+/// One status read may take this long before it counts as a failure.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The API server unanswering for this long ends the follow: the change
+/// was made, and waiting on a server that is gone helps nobody.
+pub const LOST_AFTER: Duration = Duration::from_secs(20);
+
+/// `fut`, or an error in words when it takes longer than [`READ_TIMEOUT`].
+async fn bounded<T>(
+    fut: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(READ_TIMEOUT, fut)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer in {}s", READ_TIMEOUT.as_secs())))
+}
+
+/// Since when the API server has not answered, if it does not now.
+#[derive(Default)]
+struct Reach(Option<Instant>);
+
+impl Reach {
+    fn answered(&mut self) {
+        self.0 = None;
+    }
+
+    /// `Err` once the server has been gone for [`LOST_AFTER`].
+    fn failed(&mut self, why: &str, what: &str) -> Result<(), End> {
+        let since = *self.0.get_or_insert_with(Instant::now);
+        if since.elapsed() >= LOST_AFTER {
+            let fault = crate::model::fault::words(why);
+            return Err((
+                Outcome::Failed,
+                format!(
+                    "lost the API server for {}s while {what}: {fault} ({why}); the change was made — check it when the server is back",
+                    LOST_AFTER.as_secs()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// What `kubectl rollout status` says about the workload now.
 pub async fn status(client: &kube::Client, w: &WorkloadRef) -> Result<Status, String> {
@@ -106,14 +146,22 @@ async fn deleted_pod(
     let api = Api::<Pod>::namespaced(client.clone(), &w.namespace);
     let old = format!("pod {name} (uid {})", short_uid(uid));
     let mut last = String::new();
+    let mut reach = Reach::default();
+    let get = |api: Api<Pod>| async move { api.get_opt(name).await.map_err(|e| api_error(&e)) };
     loop {
-        match api.get_opt(name).await {
-            Ok(Some(p)) if p.metadata.uid.as_deref() == Some(uid) => progress(Progress {
-                phase: Some(format!("waiting for {old} to go")),
-                ..Default::default()
-            }),
+        match bounded(get(api.clone())).await {
+            Ok(Some(p)) if p.metadata.uid.as_deref() == Some(uid) => {
+                reach.answered();
+                progress(Progress {
+                    phase: Some(format!("waiting for {old} to go")),
+                    ..Default::default()
+                });
+            }
             Ok(_) => break,
-            Err(e) => last = api_error(&e),
+            Err(e) => {
+                reach.failed(&e, &format!("waiting for {old} to go"))?;
+                last = e;
+            }
         }
         budget
             .next_poll(|| format!("waiting for {old} to go: {last}"), stopped)
@@ -123,7 +171,12 @@ async fn deleted_pod(
         return Ok("it is gone".into());
     }
     loop {
-        let phase = match api.get_opt(name).await {
+        let now = bounded(get(api.clone())).await;
+        match &now {
+            Ok(_) => reach.answered(),
+            Err(e) => reach.failed(e, &format!("waiting for pod {name} again"))?,
+        }
+        let phase = match now {
             Ok(Some(p)) if p.metadata.uid.as_deref() != Some(uid) => {
                 let new = short_uid(p.metadata.uid.as_deref().unwrap_or("")).to_string();
                 if is_ready(&p) {
@@ -134,7 +187,7 @@ async fn deleted_pod(
                 format!("waiting for the new pod {name} (uid {new}) to be ready")
             }
             Ok(_) => format!("waiting for {} to create pod {name} again", w.short()),
-            Err(e) => api_error(&e),
+            Err(e) => e,
         };
         progress(Progress {
             phase: Some(phase.clone()),
@@ -172,8 +225,13 @@ pub async fn follow(
     }
     let mut last = String::from("waiting for the first status");
     let mut steps = 0u32;
+    let mut reach = Reach::default();
     loop {
-        match status(client, w).await {
+        let now = bounded(status(client, w)).await;
+        if now.is_ok() {
+            reach.answered();
+        }
+        match now {
             Ok(Status::Done(m)) => return (Outcome::Succeeded, format!("{before}{m}")),
             Ok(Status::Failed(m)) => return (Outcome::Failed, format!("{before}{m}")),
             Ok(Status::Waiting(m)) => {
@@ -187,8 +245,14 @@ pub async fn follow(
                     ..Default::default()
                 });
             }
-            // The API may blip during a rollout: keep following.
-            Err(e) => last = e,
+            // The API may blip during a rollout: keep following, unless
+            // it stays away.
+            Err(e) => {
+                if let Err(end) = reach.failed(&e, "following the rollout") {
+                    return (end.0, format!("{before}{}", end.1));
+                }
+                last = e;
+            }
         }
         if let Err(end) = budget
             .next_poll(
