@@ -59,7 +59,25 @@ impl MetricsSource {
             let client = client.clone();
             let permits = permits.clone();
             let tx = tx.clone();
-            tasks.spawn(async move { run(job, client, permits, generation, tx).await });
+            // A scrape task that ends or panics is started again (logged);
+            // it stops only with the board.
+            tasks.spawn(async move {
+                let what = format!("metrics scrape of service {}", job.service);
+                let gone = tx.clone();
+                let task = || {
+                    run(
+                        job.clone(),
+                        client.clone(),
+                        permits.clone(),
+                        generation,
+                        tx.clone(),
+                    )
+                };
+                tokio::select! {
+                    () = crate::sources::backoff::supervise(&what, task) => {}
+                    () = gone.closed() => {}
+                }
+            });
         }
         Ok(MetricsSource { _tasks: tasks })
     }
