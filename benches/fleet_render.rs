@@ -6,6 +6,8 @@
 //!
 //! Run: `cargo bench --bench fleet_render -- --warm-up-time 1 --measurement-time 3`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 use std::hint::black_box;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};

@@ -2,6 +2,8 @@
 //! pods / 50 nodes, joining it into the board, and drawing the services
 //! pane with the workload columns. Targets (docs/perf.md): frame < 5 ms.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::SystemTime;

@@ -3,6 +3,8 @@
 //!
 //! Run: `cargo bench --bench metrics_parse -- --warm-up-time 1 --measurement-time 3`
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 use std::fmt::Write as _;
 use std::hint::black_box;
 

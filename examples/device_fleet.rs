@@ -11,6 +11,8 @@
 //! Single-threaded on purpose, like `loopback_health`: its CPU time can be
 //! read apart from opsboard's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // an example may stop on a bad setup
+
 use std::io::Write;
 
 use opsboard::sim::devices::{self, DevicePlan};

@@ -13,6 +13,8 @@
 //! Single-threaded on purpose: it takes at most one core of a small machine,
 //! and its CPU time can be read apart from opsboard's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // an example may stop on a bad setup
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

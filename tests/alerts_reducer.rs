@@ -3,6 +3,8 @@
 //! suppresses it, `o` opens the service, and the bell rings once per new
 //! critical alert when asked to.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/fixtures.rs"]
 mod fixtures;
 

@@ -3,6 +3,8 @@
 //! right line, once. (The head recorded outside the file, secrets, symlinks
 //! and unfinished jobs: `audit_trust.rs`.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,8 @@
 //! checked with `--expect-head`; symlinks are never followed; confirmed
 //! jobs with no outcome are listed by run and job.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -4,6 +4,8 @@
 //! wrapper or without a tool) can be set without touching this process.
 //! The child is an ignored test that the parent runs by name.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/servers.rs"]
 mod servers;
 

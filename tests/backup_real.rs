@@ -3,6 +3,8 @@
 //! is verified and restored with the real tool, and the restored data is
 //! compared with what was written.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/servers.rs"]
 mod servers;
 

@@ -4,6 +4,8 @@
 //! its records — all against real files, real commands and the real
 //! kernel's `/proc` and `/sys`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/servers.rs"]
 mod servers;
 

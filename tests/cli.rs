@@ -2,6 +2,8 @@
 //! `check` and `config`, with `HOME` and the XDG dirs inside a temp dir, a
 //! config file written per test, stdin not a terminal.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/misbehaving.rs"]
 mod misbehaving;
 

@@ -1,6 +1,8 @@
 //! The config loader against real files: the documented example loads, and
 //! every kind of mistake is reported with file, line, column and key.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 use std::path::Path;
 
 use opsboard::config::{self, ConfigError, ConfigLocation, ProbeUrl};

@@ -1,6 +1,8 @@
 //! Nothing is confirmed unread, and quitting never drops a running job on
 //! the floor: the reducer, driven key by key as the runtime drives it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/fixtures.rs"]
 mod fixtures;
 

@@ -7,6 +7,8 @@
 //! every project, container, network, volume and image is removed again.
 //! Without a daemon or docker-compose: SKIPPED (a failure under CI=true).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/docker.rs"]
 mod support;
 

@@ -3,6 +3,8 @@
 //! with progress and succeeds; in `--read-only` the same key is refused on
 //! screen and the refusal is in the audit log.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/pty.rs"]
 mod pty;
 

@@ -4,6 +4,8 @@
 //! `amtool` and the alert turns silenced); `E` expires it and the alert
 //! is back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/prom.rs"]
 mod prom;
 #[path = "support/pty.rs"]

@@ -2,6 +2,8 @@
 //! project scales a service with `s`, confirms, and sees the new replicas
 //! appear and turn healthy; `docker-compose ps` agrees.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/docker.rs"]
 mod docker_support;
 #[path = "support/pty.rs"]

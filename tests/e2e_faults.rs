@@ -5,6 +5,8 @@
 //! themselves; and a key press is answered promptly throughout, measured
 //! from the pty.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/kube.rs"]
 mod kube_support;
 #[path = "support/pty.rs"]

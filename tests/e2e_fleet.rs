@@ -5,6 +5,8 @@
 //! location, opens a device, and finds the FleetGroupOffline alert for
 //! that location in the Alerts pane.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/pty.rs"]
 mod pty;
 

@@ -2,6 +2,8 @@
 //! deployment, scale it with `s`, confirm, and watch the rollout followed to
 //! completion and the new replica count in the table.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/pty.rs"]
 mod pty;
 

@@ -1,6 +1,8 @@
 //! End to end: the real `opsboard` binary in a pseudo-terminal, read back
 //! through a vt100 emulator, the way a person at an 80×24 terminal sees it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/pty.rs"]
 mod pty;
 

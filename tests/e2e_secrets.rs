@@ -5,6 +5,8 @@
 //! stdout or stderr, not on screen, not in the log files, not in the audit
 //! log. No escape sequence from outside reaches the terminal either.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/misbehaving.rs"]
 mod misbehaving;
 #[path = "support/pty.rs"]

@@ -6,6 +6,8 @@
 //! the drawn screen) and that it recovers by itself when the fault ends.
 //! Without a daemon: SKIPPED (a failure under CI=true).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/docker_proxy.rs"]
 mod docker_proxy;
 #[path = "support/ops_board.rs"]

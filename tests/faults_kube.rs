@@ -5,6 +5,8 @@
 //! board shows while the fault lasts (in words, rows stale), and that the
 //! source comes back by itself once it ends.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/kube.rs"]
 mod kube_support;
 

@@ -11,6 +11,8 @@
 //! source keeps updating); refused connections until the last known
 //! alerts age out.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/prom.rs"]
 mod prom;
 #[path = "support/proxy.rs"]

@@ -3,6 +3,8 @@
 //! hanging, garbage), counting its open connections; and a fake
 //! Prometheus answering a fleet query. Only 127.0.0.1 is bound or dialled.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/misbehaving.rs"]
 mod misbehaving;
 

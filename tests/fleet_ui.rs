@@ -2,6 +2,8 @@
 //! (pods and nodes of a cluster, devices of three locations, one of which
 //! lost its uplink) at 80×24 and 160×48, navigated by keys.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/fixtures.rs"]
 mod fixtures;
 

@@ -3,6 +3,8 @@
 //! engineer would see. Only loopback addresses are used; no name is ever
 //! resolved through DNS.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/misbehaving.rs"]
 mod misbehaving;
 

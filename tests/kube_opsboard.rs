@@ -3,6 +3,8 @@
 //! restart), and every action — then the same operations done by the real
 //! kubectl on a second fresh cluster must leave identical objects.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/kube.rs"]
 mod kube_support;
 

@@ -3,6 +3,8 @@
 //! kubectl commands and checks what kubectl prints and what the cluster
 //! holds. Simulated time runs 20× faster than the wall clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/kube.rs"]
 mod kube_support;
 

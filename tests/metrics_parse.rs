@@ -2,6 +2,8 @@
 //! the specs' own examples, a real node_exporter capture, and property
 //! tests: a round trip through a small writer, and no panic on any input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 use opsboard::sources::metrics::parse::{Exposition, Family, Format, MetricKind, Sample, parse};
 use proptest::prelude::*;
 

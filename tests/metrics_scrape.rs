@@ -3,6 +3,8 @@
 //! malformed line is reported with its number while the rest is used, and
 //! two scrapes give rates.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/misbehaving.rs"]
 mod misbehaving;
 

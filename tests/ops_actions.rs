@@ -4,6 +4,8 @@
 //! temp tree. Every test ends by verifying the audit chain and checking
 //! that no secret value reached the log.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/misbehaving.rs"]
 mod misbehaving;
 #[path = "support/ops_board.rs"]

@@ -3,6 +3,8 @@
 //! are removed by opsboard's own code before anything is drawn; an id that
 //! is not ASCII cannot panic the board.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/fixtures.rs"]
 mod fixtures;
 

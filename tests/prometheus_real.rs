@@ -5,6 +5,8 @@
 //! silences checked with amtool, Prometheus feeding Alertmanager, and the
 //! exposition parser against what Prometheus itself stored.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/prom.rs"]
 mod prom;
 

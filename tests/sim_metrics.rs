@@ -1,6 +1,8 @@
 //! The demo world's simulated services, scraped over real HTTP on loopback
 //! the way the board scrapes them: through the URLs the demo config names.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 use std::time::Duration;
 
 use opsboard::sim::DemoWorld;

@@ -1,6 +1,8 @@
 //! Snapshots of every screen, rendered into ratatui's TestBackend at 80×24
 //! and at a wide size, as plain text.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/fixtures.rs"]
 mod fixtures;
 

@@ -3,6 +3,8 @@
 //! placeholder is checked and filled from bindings, stale plans are
 //! refused, and quitting leaves an outcome for every confirmed job.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "support/ops_board.rs"]
 mod ops_board;
 

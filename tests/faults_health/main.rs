@@ -10,6 +10,8 @@
 //! (`ProbeNet`), never by the system resolver, whose nameserver here is
 //! off the machine.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
+
 #[path = "../support/misbehaving.rs"]
 mod misbehaving;
 

@@ -212,6 +212,10 @@ impl<'a> Partial<'a> {
         &self.dir
     }
 
+    #[expect(
+        clippy::expect_used,
+        reason = "a proven invariant, named in the expect message"
+    )]
     pub(crate) async fn write(&mut self, buf: &[u8]) -> Result<(), BackupError> {
         if buf.is_empty() {
             return Ok(());
@@ -229,6 +233,10 @@ impl<'a> Partial<'a> {
     }
 
     /// fsync, sidecar, rename, fsync of the directory.
+    #[expect(
+        clippy::expect_used,
+        reason = "a proven invariant, named in the expect message"
+    )]
     pub(crate) async fn finish(mut self, started: Instant) -> Result<Written, BackupError> {
         self.phase("syncing");
         let mut file = self.file.take().expect("finished twice"); // ok: finish takes self by value, once

@@ -14,6 +14,10 @@ fn default(m: &mut Map<String, Value>, key: &str, v: Value) {
     }
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "a proven invariant, named in the expect message"
+)]
 fn obj_at<'a>(v: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
     if !v.get(key).is_some_and(Value::is_object) {
         v[key] = json!({});

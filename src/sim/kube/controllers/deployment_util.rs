@@ -71,6 +71,10 @@ pub fn has_progress_deadline(d: &Value) -> bool {
     util::opt_i(d, "/spec/progressDeadlineSeconds").is_some_and(|s| s != i32::MAX as i64)
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "a proven invariant, named in the expect message"
+)]
 fn annotations_mut(v: &mut Value) -> &mut serde_json::Map<String, Value> {
     if !v["metadata"]["annotations"].is_object() {
         v["metadata"]["annotations"] = json!({});
