@@ -414,40 +414,58 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
     out
 }
 
-/// Entries matching `query`, best first.
+/// Entries matching `query`, best first (ties keep their order).
 pub fn filtered(entries: Vec<PaletteEntry>, query: &str) -> Vec<PaletteEntry> {
+    let mut fuzzy = Fuzzy::new(query);
     let mut scored: Vec<(i64, usize, PaletteEntry)> = entries
         .into_iter()
         .enumerate()
-        .filter_map(|(i, e)| fuzzy_score(&e.label, query).map(|s| (s, i, e)))
+        .filter_map(|(i, e)| fuzzy.score(&e.label).map(|s| (s, i, e)))
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().map(|(_, _, e)| e).collect()
 }
 
-/// Subsequence match, case-insensitive: consecutive and word-start matches
-/// score higher. `None` when `query` is not a subsequence of `text`.
+/// The palette's matcher: nucleo's (helix's) fuzzy matching, each word of
+/// the query matched on its own, case-insensitive; consecutive and
+/// word-start matches score higher. No special syntax: `!` or `^` in a
+/// query are just characters.
+pub struct Fuzzy {
+    matcher: nucleo_matcher::Matcher,
+    pattern: nucleo_matcher::pattern::Pattern,
+    buf: Vec<char>,
+}
+
+impl Fuzzy {
+    pub fn new(query: &str) -> Fuzzy {
+        use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+        Fuzzy {
+            matcher: nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT),
+            pattern: Pattern::new(
+                query,
+                CaseMatching::Ignore,
+                Normalization::Smart,
+                AtomKind::Fuzzy,
+            ),
+            buf: Vec::new(),
+        }
+    }
+
+    /// `None` when `text` does not match; every text matches an empty query.
+    pub fn score(&mut self, text: &str) -> Option<i64> {
+        if self.pattern.atoms.is_empty() {
+            return Some(0);
+        }
+        let haystack = nucleo_matcher::Utf32Str::new(text, &mut self.buf);
+        self.pattern
+            .score(haystack, &mut self.matcher)
+            .map(i64::from)
+    }
+}
+
+/// [`Fuzzy`] for one text.
 pub fn fuzzy_score(text: &str, query: &str) -> Option<i64> {
-    if query.is_empty() {
-        return Some(0);
-    }
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    let mut score = 0i64;
-    let mut ti = 0usize;
-    let mut last: Option<usize> = None;
-    for qc in query.to_lowercase().chars().filter(|c| !c.is_whitespace()) {
-        let found = (ti..t.len()).find(|&i| t[i] == qc)?;
-        score += 1;
-        if last.is_some_and(|l| l + 1 == found) {
-            score += 5;
-        }
-        if found == 0 || !t[found - 1].is_alphanumeric() {
-            score += 3;
-        }
-        last = Some(found);
-        ti = found + 1;
-    }
-    Some(score * 100 - t.len() as i64)
+    Fuzzy::new(query).score(text)
 }
 
 /// The palette's entries for `service`, restricted by `only`, matching `query`.
@@ -545,5 +563,9 @@ mod tests {
         let b = fuzzy_score("run fetch-logs-using-history on api", "flush").unwrap();
         assert!(a > b, "{a} <= {b}");
         assert_eq!(fuzzy_score("anything", ""), Some(0));
+        assert_eq!(fuzzy_score("anything", "   "), Some(0));
+        // Words match on their own, in any order; `!` is just a character.
+        assert!(fuzzy_score("run flush-cache on api", "api flush").is_some());
+        assert!(fuzzy_score("restart api", "!api").is_none());
     }
 }

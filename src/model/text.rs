@@ -173,7 +173,7 @@ fn url_password_parts(value: &str) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(pw) = url.password() {
         out.push(pw.to_string());
-        if let Ok(decoded) = percent_decode(pw) {
+        if let Some(decoded) = percent_decode(pw) {
             out.push(decoded);
         }
     }
@@ -186,32 +186,23 @@ fn url_password_parts(value: &str) -> Vec<String> {
     out
 }
 
-fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out)
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
+/// `%40` → `@`; `None` when the decoded bytes are not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_password_ending_in_an_escape_is_decoded_too() {
+        let parts = url_password_parts("postgres://u:pa%40ss%21@db:5432/app");
+        assert_eq!(parts, ["pa%40ss%21", "pa@ss!"]);
+    }
 
     #[test]
     fn registered_secrets_are_masked_by_value_in_any_position() {
