@@ -501,3 +501,55 @@ fn quit_dialog_with_a_running_job_160x48() {
     key(&mut s, KeyCode::Char('q'));
     insta::assert_snapshot!(text(&s));
 }
+
+/// The Logs view of the first service with a few interleaved replicas, a
+/// stderr line, a line carrying control characters, and dropped lines.
+fn logs_state(width: u16, height: u16) -> State {
+    use opsboard::app::View;
+    use opsboard::model::LogEntry;
+    let mut s = fixtures::state(width, height);
+    s.view = View::Logs {
+        service: s.order[0],
+        scroll: 0,
+        follow: true,
+    };
+    let line = |i: u64, prefix: &str, text: &str, stderr: bool| LogEntry {
+        prefix: prefix.into(),
+        at: Some(fixtures::t(i)),
+        line: text.into(),
+        stderr,
+    };
+    let mut lines = Vec::new();
+    for i in 0..30u64 {
+        let prefix = if i % 2 == 0 { "worker_1" } else { "worker_2" };
+        lines.push(line(
+            i,
+            prefix,
+            &format!("GET /api/orders/{i} 200 {}ms", 10 + i),
+            false,
+        ));
+    }
+    lines.push(line(
+        31,
+        "worker_2",
+        "ERROR upstream redis: connection refused",
+        true,
+    ));
+    lines.push(line(32, "worker_1", "evil \u{1b}[2J\u{7} bytes", false));
+    update(&mut s, Msg::LogLines(lines));
+    s.logs.dropped = 1200;
+    s
+}
+
+#[test]
+fn logs_80x24() {
+    insta::assert_snapshot!(text(&logs_state(80, 24)));
+}
+
+#[test]
+fn logs_with_timestamps_and_a_search_160x48() {
+    let mut s = logs_state(160, 48);
+    s.logs.timestamps = true;
+    s.logs.search = "orders/2".into();
+    insta::assert_snapshot!(text(&s));
+}
