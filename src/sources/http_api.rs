@@ -2,8 +2,8 @@
 //! one HTTP client per server (timeouts, auth, a custom CA), bounded body
 //! reads, and the mapping of every failure to one short [`ApiError`].
 
+use crate::sources::http_error::chain;
 use std::collections::BTreeMap;
-use std::error::Error as _;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -285,32 +285,6 @@ impl HttpApi {
         }
         ApiError::Connect(detail)
     }
-}
-
-/// The causes of a reqwest error as one line, without the URL (it may
-/// hold credentials, and the board names the server already) and without
-/// reqwest's and hyper's generic wrappers.
-fn chain(e: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur = e.source();
-    while let Some(err) = cur {
-        let s = err.to_string();
-        let generic = s.starts_with("client error (") || s.starts_with("error sending request");
-        if !generic && !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = err.source();
-    }
-    if parts.is_empty() {
-        let mut top = e.to_string();
-        if let Some(u) = e.url() {
-            top = top
-                .replace(&format!(" for url ({})", u.as_str()), "")
-                .replace(u.as_str(), "");
-        }
-        return top;
-    }
-    parts.join(": ")
 }
 
 /// A non-success response as an error, quoting the server's own message:

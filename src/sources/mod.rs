@@ -9,6 +9,7 @@ mod fleet_query;
 pub mod health;
 pub mod health_body;
 mod http_api;
+mod http_error;
 pub mod kube;
 pub mod metrics;
 pub mod prometheus;

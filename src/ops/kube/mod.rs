@@ -72,18 +72,6 @@ pub fn api_error(e: &kube::Error) -> String {
         kube::Error::Api(s) if !s.message.is_empty() => {
             format!("{} ({} {})", s.message, s.code, s.reason)
         }
-        other => {
-            let mut msg = other.to_string();
-            let mut src = std::error::Error::source(other);
-            while let Some(s) = src {
-                let part = s.to_string();
-                if !msg.contains(&part) {
-                    msg.push_str(": ");
-                    msg.push_str(&part);
-                }
-                src = s.source();
-            }
-            msg
-        }
+        other => crate::model::fault::chain(other),
     }
 }

@@ -34,31 +34,6 @@ pub(crate) fn looks_like_dns(s: &str) -> bool {
         || s.contains("nodename nor servname")
 }
 
-/// The causes of a reqwest error as one line, without repeated links and
-/// without the URL (the board shows the target already, and words in a URL
-/// such as `/tls-terminator/` must not decide the classification).
-fn chain(e: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    if cur.is_none() {
-        let mut top = e.to_string();
-        if let Some(u) = e.url() {
-            top = top
-                .replace(&format!(" for url ({})", u.as_str()), "")
-                .replace(u.as_str(), "");
-        }
-        return top;
-    }
-    while let Some(err) = cur {
-        let s = err.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = err.source();
-    }
-    parts.join(": ")
-}
-
 /// A reqwest failure in one line for other sources' status: the short
 /// reason, then what the error chain said.
 pub(crate) fn describe_error(e: &reqwest::Error, timeout: Duration) -> String {
@@ -78,7 +53,7 @@ pub(super) fn classify(e: &reqwest::Error, timeout: Duration) -> ProbeFailure {
             after_ms: timeout.as_millis() as u64,
         };
     }
-    let detail = chain(e);
+    let detail = crate::sources::http_error::chain(e);
     // The most specific cause is an io::Error down the chain, if any.
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
