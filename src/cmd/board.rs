@@ -1,0 +1,91 @@
+//! The board: on the config's world, or on the built-in demo world.
+
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use color_eyre::eyre::eyre;
+use opsboard::app::{Banner, Keymap};
+use opsboard::cli::Cli;
+use opsboard::config::{self, Config, ConfigLocation};
+use opsboard::ui::Theme;
+use opsboard::{board, runtime, sim};
+
+use super::{config_failure, no_color};
+
+/// `opsboard`: the board on the config file's world.
+pub async fn board(cli: &Cli, location: &ConfigLocation) -> color_eyre::Result<ExitCode> {
+    let loaded = match config::load(location) {
+        Ok(l) => l,
+        Err(e) => return Ok(config_failure(&e)),
+    };
+    let banner = Banner {
+        demo: false,
+        read_only: cli.read_only || loaded.config.read_only,
+        notice: loaded.notice.clone(),
+    };
+    let kube = board::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
+    interactive(
+        &cli.theme,
+        loaded.config,
+        banner,
+        &board::Locations::default(),
+        kube,
+        None,
+    )
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `opsboard demo`: the board on the simulated world.
+pub async fn demo(cli: &Cli) -> color_eyre::Result<ExitCode> {
+    let world = sim::DemoWorld::start().await?;
+    let config = world.config();
+    let banner = Banner {
+        demo: true,
+        read_only: cli.read_only,
+        notice: None,
+    };
+    let kube = world.kube_settings();
+    let setup = Some(world.cluster_setup());
+    interactive(&cli.theme, config, banner, &world.locations(), kube, setup).await?;
+    drop(world);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn interactive(
+    theme: &Option<String>,
+    config: Config,
+    banner: Banner,
+    locations: &board::Locations,
+    kube: Option<opsboard::sources::kube::KubeSettings>,
+    kube_setup: Option<runtime::KubeSetup>,
+) -> color_eyre::Result<()> {
+    let theme = Theme::select(theme.as_deref().or(config.theme.as_deref()), no_color())
+        .map_err(|e| eyre!(e))?;
+    let overrides = config.keys.iter().map(|(a, k)| (*a, k.0.clone())).collect();
+    let mut built = board::build(&config, banner.read_only, locations).map_err(|e| eyre!(e))?;
+    built.kube = kube.clone();
+    if banner.demo {
+        // The demo shows its simulated world only, never the machine's Docker.
+        built.docker = None;
+    }
+    let docker = built.docker.clone();
+    let metrics = built.metrics.clone();
+    let fleet = built.fleet.clone();
+    let (mut state, specs, ops) =
+        built.into_board(Keymap::new(&overrides), banner, SystemTime::now());
+    state.generation = 1;
+    runtime::run(runtime::Board {
+        state,
+        specs,
+        theme,
+        max_concurrent_probes: config.defaults.max_concurrent_probes,
+        ops,
+        kube,
+        docker,
+        kube_setup,
+        metrics,
+        fleet,
+    })
+    .await
+}
