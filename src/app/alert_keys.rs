@@ -155,7 +155,7 @@ pub fn submit_silence(state: &mut State) -> Vec<Effect> {
             return vec![];
         }
     };
-    let d = match crate::config::schema::parse_duration(duration) {
+    let d = match crate::model::parse_duration(duration) {
         Ok(d) => d,
         Err(e) => {
             *error = Some(e);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::secret::Secret;
-use crate::app::keymap::{Action, KeyChord};
+use crate::model::keys::{Action, KeyChord};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -509,15 +509,7 @@ impl<'de> Deserialize<'de> for KeyList {
     }
 }
 
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| {
-        format!("`{s}` is not a duration ({e}); write e.g. \"500ms\", \"10s\", \"5m\"")
-    })?;
-    if d.is_zero() {
-        return Err(format!("`{s}` is zero; a duration here must be positive"));
-    }
-    Ok(d)
-}
+pub(crate) use crate::model::parse_duration;
 
 mod duration {
     use super::*;

@@ -7,6 +7,7 @@ pub mod docker;
 pub mod fault;
 pub mod fleet;
 pub mod health;
+pub mod keys;
 pub mod kube;
 pub mod metrics;
 pub mod probe;
@@ -37,6 +38,18 @@ pub use probe::{HISTORY_LEN, ProbeFailure, ProbeOutcome, ProbeSample, ProbeState
 pub use service::{DockerBinding, Service, ServiceOrigin};
 
 use std::time::Duration;
+
+/// A duration as config and dialogs write it (`500ms`, `10s`, `5m`);
+/// zero is refused.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
+        format!("`{s}` is not a duration ({e}); write e.g. \"500ms\", \"10s\", \"5m\"")
+    })?;
+    if d.is_zero() {
+        return Err(format!("`{s}` is zero; a duration here must be positive"));
+    }
+    Ok(d)
+}
 
 /// Formats a duration compactly for tables: `850ms`, `1.2s`, `12s`, `3m`, `2h`, `4d`.
 pub fn fmt_duration(d: Duration) -> String {
