@@ -12,7 +12,7 @@ mod kube_support;
 
 use std::time::{Duration, SystemTime};
 
-use kube_support::{Kubectl, start};
+use kube_support::{Kubectl, snapshot_where, start, watch};
 use opsboard::app::{Banner, Keymap, Msg, OpsEvent, State, join};
 use opsboard::model::{
     ActionPlan, ActionRequest, ClusterSnapshot, Health, JobResult, Outcome, ResourceStatus,
@@ -21,7 +21,7 @@ use opsboard::model::{
 use opsboard::ops::kube::follow;
 use opsboard::ops::{self, Command, OpsContext};
 use opsboard::sim::kube::{SimCluster, World};
-use opsboard::sources::kube::{KubeSettings, KubeSource, connect};
+use opsboard::sources::kube::KubeSettings;
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(45);
@@ -42,33 +42,6 @@ fn settings(dir: &tempfile::TempDir, sim: &SimCluster, watch_timeout: Duration) 
         contexts: vec!["sim".into()],
         watch_timeout,
         ..Default::default()
-    }
-}
-
-async fn watch(settings: &KubeSettings) -> (KubeSource, mpsc::Receiver<Msg>) {
-    let (tx, rx) = mpsc::channel(1024);
-    (KubeSource::spawn(connect(settings).await, vec![], tx), rx)
-}
-
-async fn snapshot_where(
-    rx: &mut mpsc::Receiver<Msg>,
-    what: &str,
-    pred: impl Fn(&ClusterSnapshot) -> bool,
-) -> ClusterSnapshot {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut last = None;
-    loop {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(Msg::Kube(s))) => {
-                if pred(&s) {
-                    return *s;
-                }
-                last = Some(s);
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("source stopped while waiting for {what}"),
-            Err(_) => panic!("timed out waiting for {what}; last snapshot: {last:#?}"),
-        }
     }
 }
 

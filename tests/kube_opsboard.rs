@@ -10,7 +10,7 @@ mod kube_support;
 
 use std::time::Duration;
 
-use kube_support::{Kubectl, eventually, start};
+use kube_support::{Kubectl, eventually, snapshot_where, start, watch};
 use opsboard::app::{Msg, OpsEvent};
 use opsboard::model::{
     ActionPlan, ActionRequest, ClusterSnapshot, JobResult, Outcome, ResourceStatus, WorkloadKind,
@@ -18,7 +18,7 @@ use opsboard::model::{
 };
 use opsboard::ops::{self, Command, OpsContext};
 use opsboard::sim::kube::{SimCluster, World};
-use opsboard::sources::kube::{KubeSettings, KubeSource, connect};
+use opsboard::sources::kube::{KubeSettings, connect};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -58,35 +58,6 @@ fn web() -> WorkloadRef {
 }
 
 /// Starts the source and returns the receiver of its messages.
-async fn watch(settings: &KubeSettings) -> (KubeSource, mpsc::Receiver<Msg>) {
-    let (tx, rx) = mpsc::channel(1024);
-    let connected = connect(settings).await;
-    (KubeSource::spawn(connected, vec![], tx), rx)
-}
-
-/// Waits for a snapshot that satisfies `pred`.
-async fn snapshot_where(
-    rx: &mut mpsc::Receiver<Msg>,
-    what: &str,
-    pred: impl Fn(&ClusterSnapshot) -> bool,
-) -> ClusterSnapshot {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut last = None;
-    loop {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(Msg::Kube(s))) => {
-                if pred(&s) {
-                    return *s;
-                }
-                last = Some(s);
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => panic!("source stopped while waiting for {what}"),
-            Err(_) => panic!("timed out waiting for {what}; last snapshot: {last:#?}"),
-        }
-    }
-}
-
 fn ready(s: &ClusterSnapshot, name: &str, n: i32) -> bool {
     s.workloads.iter().any(|w| {
         w.id.name == name

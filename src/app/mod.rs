@@ -17,6 +17,7 @@ pub mod layout;
 pub mod msg;
 pub mod runbook_scope;
 pub mod state;
+mod state_sources;
 pub mod update;
 pub mod update_metrics;
 

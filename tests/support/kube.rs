@@ -13,9 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use opsboard::app::Msg;
+use opsboard::model::ClusterSnapshot;
 use opsboard::sim::kube::{SimCluster, World};
+use opsboard::sources::kube::{KubeSettings, KubeSource, connect};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
 
 /// Simulated seconds per wall second in tests.
 pub const TIME_SCALE: f64 = 20.0;
@@ -196,5 +200,37 @@ where
             "timed out after {timeout:?} waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How long a test waits for the source to show a state.
+pub const SNAPSHOT_WAIT: Duration = Duration::from_secs(45);
+
+/// Starts opsboard's Kubernetes source and returns its messages.
+pub async fn watch(settings: &KubeSettings) -> (KubeSource, mpsc::Receiver<Msg>) {
+    let (tx, rx) = mpsc::channel(1024);
+    (KubeSource::spawn(connect(settings).await, vec![], tx), rx)
+}
+
+/// Waits (up to [`SNAPSHOT_WAIT`]) for a snapshot that satisfies `pred`.
+pub async fn snapshot_where(
+    rx: &mut mpsc::Receiver<Msg>,
+    what: &str,
+    pred: impl Fn(&ClusterSnapshot) -> bool,
+) -> ClusterSnapshot {
+    let deadline = tokio::time::Instant::now() + SNAPSHOT_WAIT;
+    let mut last = None;
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(Msg::Kube(s))) => {
+                if pred(&s) {
+                    return *s;
+                }
+                last = Some(s);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("source stopped while waiting for {what}"),
+            Err(_) => panic!("timed out waiting for {what}; last snapshot: {last:#?}"),
+        }
     }
 }
