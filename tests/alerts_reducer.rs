@@ -5,16 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+mod support;
+use support::{fixtures, key};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use opsboard::app::{Dialog, Effect, Msg, State, View, update};
 use opsboard::model::{ActionRequest, Alert, AlertSource, AlertState, Severity};
-
-fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
 
 fn select(s: &mut State, name: &str) {
     let i = s

@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/servers.rs"]
-mod servers;
+mod support;
+use support::servers;
 
 use std::ffi::OsString;
 use std::fs;

@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/servers.rs"]
-mod servers;
+mod support;
+use support::servers;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/misbehaving.rs"]
-mod misbehaving;
+mod support;
+use support::misbehaving;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

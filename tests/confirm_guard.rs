@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+mod support;
+use support::{fixtures, key};
 
 use std::time::Duration;
 
@@ -12,10 +12,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsboard::app::confirm::CONFIRM_GUARD;
 use opsboard::app::{Dialog, Effect, Msg, OpsEvent, State, update};
 use opsboard::model::{ActionPlan, Confirmation};
-
-fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(s, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
-}
 
 fn ctrl_c(s: &mut State) -> Vec<Effect> {
     update(

@@ -9,14 +9,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/docker.rs"]
 mod support;
+use support::docker;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use docker::{Images, Labelled, PORT, Project, Proxy, WEB1, WEB2, docker, images, inspect};
 use futures::StreamExt;
 use opsboard::app::Msg;
 use opsboard::model::{
@@ -25,7 +26,6 @@ use opsboard::model::{
 };
 use opsboard::ops::docker::{self as ops, DockerChange, ImageHistory};
 use opsboard::sources::docker::{self as src, DockerSource, HostSpec};
-use support::{Images, Labelled, PORT, Project, Proxy, WEB1, WEB2, docker, images, inspect};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -34,7 +34,7 @@ const HOST: &str = "local";
 fn host_spec() -> HostSpec {
     HostSpec {
         name: HOST.into(),
-        endpoint: Some(support::socket_endpoint()),
+        endpoint: Some(docker::socket_endpoint()),
         tls_cert_path: None,
     }
 }
@@ -183,7 +183,7 @@ fn empty_history() -> (tempfile::TempDir, ImageHistory) {
 }
 
 fn prepare() -> Option<Images> {
-    support::prerequisites()?;
+    docker::prerequisites()?;
     Some(images())
 }
 
@@ -476,7 +476,7 @@ networks:
     let short = &copy["Id"].as_str().unwrap()[..12];
     eprintln!(
         "docker-compose {}: original {} labels {} networks {}\ncopy {} labels {} networks {}",
-        support::compose_version(),
+        docker::compose_version(),
         one,
         orig["Config"]["Labels"],
         orig["NetworkSettings"]["Networks"],
@@ -545,8 +545,8 @@ networks:
     let left = p.ps_ids("web");
     assert_eq!(left.len(), 1);
     assert!(orig["Id"].as_str().unwrap().starts_with(&left[0]));
-    assert!(support::docker_try(&["inspect", &n2]).is_err());
-    assert!(support::docker_try(&["inspect", &n3]).is_err());
+    assert!(docker::docker_try(&["inspect", &n2]).is_err());
+    assert!(docker::docker_try(&["inspect", &n3]).is_err());
     // The named volume is still there.
     docker(&["volume", "inspect", &format!("{}_data", p.name)]);
 }
@@ -554,7 +554,7 @@ networks:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scaling_refuses_fixed_names_and_fixed_ports() {
     let Some(_img) = prepare() else { return };
-    let port = support::free_port();
+    let port = docker::free_port();
     let p = Project::new(&format!(
         r#"
 version: "2.4"
@@ -826,7 +826,7 @@ volumes:
     assert_eq!(docker(&["exec", &names[0], "cat", "/data/marker"]), "kept");
     // Compose v1 keeps them as they are on a plain `up` (the config-hash
     // is unchanged), as the plan says.
-    if support::compose_separator() == '_' {
+    if docker::compose_separator() == '_' {
         let ids = p.ps_ids("web");
         p.compose_env(&["up", "-d", "--scale", "web=2"], &[("WEB_TAG", "2")]);
         assert_eq!(p.ps_ids("web"), ids);
@@ -847,7 +847,7 @@ volumes:
 async fn rollback_of_a_plain_container_keeps_its_name_config_and_volume() {
     let Some(img) = prepare() else { return };
     let guard = Labelled::new();
-    let name = support::unique_name();
+    let name = docker::unique_name();
     let run_web = |image: &str| {
         docker(&[
             "run",
@@ -1006,7 +1006,7 @@ async fn stop_and_start_follow_up_and_risk() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_honours_docker_host_and_an_explicit_endpoint() {
-    if support::prerequisites().is_none() {
+    if docker::prerequisites().is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -6,10 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/prom.rs"]
-mod prom;
-#[path = "support/pty.rs"]
-mod pty;
+mod support;
+use support::{prom, pty};
 
 use std::time::Duration;
 

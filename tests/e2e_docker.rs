@@ -4,10 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/docker.rs"]
-mod docker_support;
-#[path = "support/pty.rs"]
-mod pty;
+mod support;
+use support::{docker as docker_support, pty};
 
 use std::time::Duration;
 

@@ -7,10 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/kube.rs"]
-mod kube_support;
-#[path = "support/pty.rs"]
-mod pty;
+mod support;
+use support::{kube as kube_support, pty};
 
 use std::time::Duration;
 

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/pty.rs"]
-mod pty;
+mod support;
+use support::pty;
 
 use std::time::Duration;
 

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/pty.rs"]
-mod pty;
+mod support;
+use support::pty;
 
 use opsboard::app::Keymap;
 use opsboard::app::keymap::BINDINGS;

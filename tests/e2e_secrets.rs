@@ -7,10 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/misbehaving.rs"]
-mod misbehaving;
-#[path = "support/pty.rs"]
-mod pty;
+mod support;
+use support::{misbehaving, pty};
 
 use std::path::Path;
 use std::process::{Command, Stdio};

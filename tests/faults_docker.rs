@@ -8,17 +8,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/docker_proxy.rs"]
-mod docker_proxy;
-#[path = "support/ops_board.rs"]
-mod ops_board;
-#[path = "support/docker.rs"]
 mod support;
+use support::{docker, docker_proxy, ops_board};
 
 use std::collections::VecDeque;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use docker::{Labelled, WEB1, docker, docker_try, images};
 use docker_proxy::DockerProxy;
 use ops_board::Board;
 use opsboard::app::{Banner, Keymap, Msg, OpsEvent, State, update};
@@ -31,7 +28,6 @@ use opsboard::sources::docker::{self as src, DockerSource, HostSpec};
 use opsboard::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use support::{Labelled, WEB1, docker, docker_try, images};
 use tokio::sync::mpsc;
 
 const HOST: &str = "proxied";
@@ -46,7 +42,7 @@ fn spec(p: &DockerProxy) -> HostSpec {
 }
 
 fn proxy(dir: &Path) -> DockerProxy {
-    DockerProxy::start(&dir.join("docker.sock"), &support::socket_path())
+    DockerProxy::start(&dir.join("docker.sock"), &docker::socket_path())
 }
 
 /// A labelled container on the test image, by name; its id.
@@ -145,12 +141,12 @@ fn screen(s: &State, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socket_gone_and_back_shows_stale_rows_in_words_then_recovers() {
-    if support::prerequisites().is_none() {
+    if docker::prerequisites().is_none() {
         return;
     }
     let _img = images();
     let guard = Labelled::new();
-    let (a, b) = (support::unique_name(), support::unique_name());
+    let (a, b) = (docker::unique_name(), docker::unique_name());
     run(&guard, &a, &[]);
     let dir = tempfile::tempdir().unwrap();
     let mut proxy = proxy(dir.path());
@@ -218,12 +214,12 @@ async fn socket_gone_and_back_shows_stale_rows_in_words_then_recovers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_event_stream_relists_and_subscribes_again() {
-    if support::prerequisites().is_none() {
+    if docker::prerequisites().is_none() {
         return;
     }
     let _img = images();
     let guard = Labelled::new();
-    let first = support::unique_name();
+    let first = docker::unique_name();
     run(&guard, &first, &[]);
     let dir = tempfile::tempdir().unwrap();
     let proxy = proxy(dir.path());
@@ -240,7 +236,7 @@ async fn a_cut_event_stream_relists_and_subscribes_again() {
     let lists = proxy.requests("/containers/json");
 
     proxy.cut();
-    let c = support::unique_name();
+    let c = docker::unique_name();
     run(&guard, &c, &[]);
     // Well before the 30 s resync: only a new list and subscription bring it.
     w.until(
@@ -265,15 +261,15 @@ async fn a_cut_event_stream_relists_and_subscribes_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_container_removed_between_list_and_inspect_just_disappears() {
-    if support::prerequisites().is_none() {
+    if docker::prerequisites().is_none() {
         return;
     }
     let _img = images();
     let guard = Labelled::new();
     let (keep, gone, gone2) = (
-        support::unique_name(),
-        support::unique_name(),
-        support::unique_name(),
+        docker::unique_name(),
+        docker::unique_name(),
+        docker::unique_name(),
     );
     run(&guard, &keep, &[]);
     let gone_id = run(&guard, &gone, &[]);
@@ -370,12 +366,12 @@ async fn follow(b: &mut Board, job: JobId, phase: Option<&str>, within: Duration
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_action_while_the_socket_is_gone_fails_fast_and_is_audited() {
-    if support::prerequisites().is_none() {
+    if docker::prerequisites().is_none() {
         return;
     }
     let _img = images();
     let guard = Labelled::new();
-    let name = support::unique_name();
+    let name = docker::unique_name();
     // Healthy only once /tmp/ready exists, which it never does: a restart's
     // follow-up would wait for it for half an hour.
     let id = run(

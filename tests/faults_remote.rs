@@ -13,12 +13,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/prom.rs"]
-mod prom;
-#[path = "support/proxy.rs"]
-mod proxy;
-#[path = "support/remote_board.rs"]
-mod remote_board;
+mod support;
+use support::{prom, proxy, remote_board};
 
 use std::time::{Duration, SystemTime};
 

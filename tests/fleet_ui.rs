@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+mod support;
+use support::{fixtures, key};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsboard::app::fleet::FleetState;
@@ -21,10 +21,6 @@ fn text(state: &State) -> String {
     term.draw(|f| ui::render(f, state, &Theme::default()))
         .unwrap();
     ui::text::buffer_to_text(term.backend().buffer())
-}
-
-fn key(state: &mut State, code: KeyCode) {
-    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
 }
 
 fn ch(state: &mut State, c: char) {
@@ -150,6 +146,22 @@ fn fleet_instance_detail_80x24() {
     assert_eq!(s.fleet.selected_instance().unwrap().name, "ams-1-022");
     key(&mut s, KeyCode::Esc);
     assert_eq!(s.view, View::Fleet);
+}
+
+#[test]
+fn fleet_instance_detail_160x48() {
+    let mut s = with_devices(160, 48, &[("ams-1", 120), ("fra-1", 80), ("sin-1", 60)]);
+    ch(&mut s, '2');
+    for _ in 0..3 {
+        ch(&mut s, 'G');
+    }
+    key(&mut s, KeyCode::Right);
+    for _ in 0..22 {
+        ch(&mut s, 'l');
+    }
+    assert_eq!(s.fleet.selected_instance().unwrap().name, "ams-1-023");
+    key(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(text(&s));
 }
 
 #[test]

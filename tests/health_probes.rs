@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/misbehaving.rs"]
-mod misbehaving;
+mod support;
+use support::misbehaving;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/kube.rs"]
-mod kube_support;
+mod support;
+use support::kube as kube_support;
 
 use std::time::Duration;
 

@@ -6,10 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/misbehaving.rs"]
-mod misbehaving;
-#[path = "support/ops_board.rs"]
-mod ops_board;
+mod support;
+use support::{misbehaving, ops_board};
 
 use ops_board::{Board, TOKEN_VALUE, WAIT};
 

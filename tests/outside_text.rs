@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+mod support;
+use support::fixtures;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsboard::app::{Msg, OpsEvent, State, update};

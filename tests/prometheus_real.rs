@@ -7,8 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/prom.rs"]
-mod prom;
+mod support;
+use support::prom;
 
 #[path = "prometheus_real/alertmanager.rs"]
 mod alertmanager;

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+mod support;
+use support::{fixtures, key};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use opsboard::app::{Banner, Keymap, Msg, State, update};
@@ -22,14 +22,25 @@ fn text(state: &State) -> String {
     ui::text::buffer_to_text(&draw(state, &Theme::default()))
 }
 
-fn key(state: &mut State, code: KeyCode) {
-    update(state, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-}
-
 fn typed(state: &mut State, s: &str) {
     for c in s.chars() {
         key(state, KeyCode::Char(c));
     }
+}
+
+/// One screen as two snapshots: 80×24 (the bastion) and 160×48 (wide).
+macro_rules! both_sizes {
+    ($narrow:ident, $wide:ident, $screen:ident) => {
+        #[test]
+        fn $narrow() {
+            insta::assert_snapshot!(text(&$screen(80, 24)));
+        }
+
+        #[test]
+        fn $wide() {
+            insta::assert_snapshot!(text(&$screen(160, 48)));
+        }
+    };
 }
 
 #[test]
@@ -55,13 +66,19 @@ fn services_demo_read_only_with_notice_100x30() {
     insta::assert_snapshot!(text(&s));
 }
 
-#[test]
-fn filter_while_typing_80x24() {
-    let mut s = fixtures::state(80, 24);
+/// The services pane while `/` is narrowing it to "WEB".
+fn filter_while_typing(w: u16, h: u16) -> State {
+    let mut s = fixtures::state(w, h);
     key(&mut s, KeyCode::Char('/'));
     typed(&mut s, "WEB");
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(
+    filter_while_typing_80x24,
+    filter_while_typing_160x48,
+    filter_while_typing
+);
 
 #[test]
 fn filter_matching_nothing_80x24() {
@@ -72,12 +89,18 @@ fn filter_matching_nothing_80x24() {
     insta::assert_snapshot!(text(&s));
 }
 
-#[test]
-fn detail_of_a_down_service_80x24() {
-    let mut s = fixtures::state(80, 24);
+/// The detail view of the first (down) service.
+fn detail_of_a_down_service(w: u16, h: u16) -> State {
+    let mut s = fixtures::state(w, h);
     key(&mut s, KeyCode::Enter);
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(
+    detail_of_a_down_service_80x24,
+    detail_of_a_down_service_160x48,
+    detail_of_a_down_service
+);
 
 #[test]
 fn detail_of_a_two_probe_service_160x48() {
@@ -89,12 +112,14 @@ fn detail_of_a_two_probe_service_160x48() {
     insta::assert_snapshot!(text(&s));
 }
 
-#[test]
-fn help_80x24() {
-    let mut s = fixtures::state(80, 24);
+/// The help overlay (`?`).
+fn help(w: u16, h: u16) -> State {
+    let mut s = fixtures::state(w, h);
     key(&mut s, KeyCode::Char('?'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(help_80x24, help_160x48, help);
 
 #[test]
 fn no_services_80x24() {
@@ -173,34 +198,40 @@ fn backups_160x48() {
     insta::assert_snapshot!(text(&s));
 }
 
-#[test]
-fn backup_files_80x24() {
-    let mut s = fixtures::state_with_actions(80, 24);
+/// The files of the second backup in the Backups pane.
+fn backup_files(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_actions(w, h);
     key(&mut s, KeyCode::Char('4'));
     key(&mut s, KeyCode::Char('j'));
     key(&mut s, KeyCode::Enter);
-    insta::assert_snapshot!(text(&s));
+    s
 }
 
-#[test]
-fn actions_80x24() {
-    let mut s = fixtures::state_with_actions(80, 24);
+both_sizes!(backup_files_80x24, backup_files_160x48, backup_files);
+
+/// The Actions pane with finished and running jobs.
+fn actions(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_actions(w, h);
     key(&mut s, KeyCode::Char('5'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
 
-#[test]
-fn job_output_80x24() {
-    let mut s = fixtures::state_with_actions(80, 24);
+both_sizes!(actions_80x24, actions_160x48, actions);
+
+/// The output of the last job in the Actions pane.
+fn job_output(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_actions(w, h);
     key(&mut s, KeyCode::Char('5'));
     key(&mut s, KeyCode::Char('G'));
     key(&mut s, KeyCode::Enter);
-    insta::assert_snapshot!(text(&s));
+    s
 }
 
-#[test]
-fn confirm_protected_80x24() {
-    let mut s = fixtures::state_with_actions(80, 24);
+both_sizes!(job_output_80x24, job_output_160x48, job_output);
+
+/// The typed confirmation of an action in a protected environment, half typed.
+fn confirm_protected(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_actions(w, h);
     s.jobs.clear();
     update(
         &mut s,
@@ -210,12 +241,18 @@ fn confirm_protected_80x24() {
     let now = s.now;
     update(&mut s, Msg::Drawn(now));
     typed(&mut s, "redis-ni");
-    insta::assert_snapshot!(text(&s));
+    s
 }
 
-#[test]
-fn palette_80x24() {
-    let mut s = fixtures::state_with_actions(80, 24);
+both_sizes!(
+    confirm_protected_80x24,
+    confirm_protected_160x48,
+    confirm_protected
+);
+
+/// The command palette (`:`) with three runbooks, one dangerous.
+fn palette(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_actions(w, h);
     s.runbooks = vec![
         opsboard::app::RunbookEntry {
             name: "flush-cache".into(),
@@ -240,8 +277,10 @@ fn palette_80x24() {
         },
     ];
     key(&mut s, KeyCode::Char(':'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(palette_80x24, palette_160x48, palette);
 
 #[test]
 fn read_only_palette_hides_dangerous_runbooks() {
@@ -258,9 +297,9 @@ fn read_only_palette_hides_dangerous_runbooks() {
     assert!(!text(&s).contains("drop-sessions"));
 }
 
-#[test]
-fn detail_with_backups_and_runbooks_80x24() {
-    let mut s = fixtures::state_with_actions(80, 24);
+/// redis's detail view: its backups and runbooks.
+fn detail_with_backups_and_runbooks(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_actions(w, h);
     s.runbooks = vec![opsboard::app::RunbookEntry {
         name: "drop-sessions".into(),
         description: None,
@@ -272,8 +311,14 @@ fn detail_with_backups_and_runbooks_80x24() {
     typed(&mut s, "redis");
     key(&mut s, KeyCode::Enter);
     key(&mut s, KeyCode::Enter);
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(
+    detail_with_backups_and_runbooks_80x24,
+    detail_with_backups_and_runbooks_160x48,
+    detail_with_backups_and_runbooks
+);
 
 fn open_service(s: &mut State, name: &str) {
     key(s, KeyCode::Char('/'));
@@ -292,13 +337,19 @@ fn kube_services_160x48() {
     insta::assert_snapshot!(text(&fixtures::state_with_kube(160, 48)));
 }
 
-#[test]
-fn kube_detail_stalled_rollout_80x24() {
-    let mut s = fixtures::state_with_kube(80, 24);
+/// worker's detail view scrolled to its stalled rollout.
+fn kube_detail_stalled_rollout(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
     open_service(&mut s, "worker");
     key(&mut s, KeyCode::Char('G'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(
+    kube_detail_stalled_rollout_80x24,
+    kube_detail_stalled_rollout_160x48,
+    kube_detail_stalled_rollout
+);
 
 #[test]
 fn kube_detail_with_history_160x48() {
@@ -307,30 +358,40 @@ fn kube_detail_with_history_160x48() {
     insta::assert_snapshot!(text(&s));
 }
 
-#[test]
-fn nodes_80x24() {
-    let mut s = fixtures::state_with_kube(80, 24);
+/// The Nodes pane.
+fn nodes(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
     key(&mut s, KeyCode::Char('6'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
 
-#[test]
-fn scale_dialog_80x24() {
-    let mut s = fixtures::state_with_kube(80, 24);
+both_sizes!(nodes_80x24, nodes_160x48, nodes);
+
+/// The scale dialog on api, two replicas up.
+fn scale_dialog(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
     open_service(&mut s, "api");
     key(&mut s, KeyCode::Char('s'));
     key(&mut s, KeyCode::Char('+'));
     key(&mut s, KeyCode::Char('+'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
 
-#[test]
-fn delete_pod_palette_80x24() {
-    let mut s = fixtures::state_with_kube(80, 24);
+both_sizes!(scale_dialog_80x24, scale_dialog_160x48, scale_dialog);
+
+/// The pod picker of ml-service's delete.
+fn delete_pod_palette(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
     open_service(&mut s, "ml-service");
     key(&mut s, KeyCode::Char('d'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(
+    delete_pod_palette_80x24,
+    delete_pod_palette_160x48,
+    delete_pod_palette
+);
 
 #[test]
 fn kube_keys_plan_the_right_requests() {
@@ -425,9 +486,9 @@ fn alerts_160x48() {
     insta::assert_snapshot!(text(&s));
 }
 
-#[test]
-fn alert_detail_silenced_80x24() {
-    let mut s = fixtures::state_with_alerts(80, 24);
+/// The detail of a silenced alert.
+fn alert_detail_silenced(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_alerts(w, h);
     key(&mut s, KeyCode::Char('3'));
     let silenced = s
         .alerts
@@ -439,8 +500,14 @@ fn alert_detail_silenced_80x24() {
         key(&mut s, KeyCode::Down);
     }
     key(&mut s, KeyCode::Enter);
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(
+    alert_detail_silenced_80x24,
+    alert_detail_silenced_160x48,
+    alert_detail_silenced
+);
 
 #[test]
 fn alert_detail_merged_120x32() {
@@ -450,21 +517,25 @@ fn alert_detail_merged_120x32() {
     insta::assert_snapshot!(text(&s));
 }
 
-#[test]
-fn silence_dialog_80x24() {
-    let mut s = fixtures::state_with_alerts(80, 24);
+/// The silence dialog on the first alert.
+fn silence_dialog(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_alerts(w, h);
     key(&mut s, KeyCode::Char('3'));
     key(&mut s, KeyCode::Char('S'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
 
-#[test]
-fn targets_80x24() {
-    let mut s = fixtures::state_with_alerts(80, 24);
+both_sizes!(silence_dialog_80x24, silence_dialog_160x48, silence_dialog);
+
+/// Prometheus's scrape targets (`T` in Alerts).
+fn targets(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_alerts(w, h);
     key(&mut s, KeyCode::Char('3'));
     key(&mut s, KeyCode::Char('T'));
-    insta::assert_snapshot!(text(&s));
+    s
 }
+
+both_sizes!(targets_80x24, targets_160x48, targets);
 
 #[test]
 fn services_with_metrics_160x48() {

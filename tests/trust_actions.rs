@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "support/ops_board.rs"]
-mod ops_board;
+mod support;
+use support::ops_board;
 
 use std::path::Path;
 use std::time::Duration;

@@ -12,8 +12,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-#[path = "../support/misbehaving.rs"]
-mod misbehaving;
+#[path = "../support/mod.rs"]
+mod support;
+use support::misbehaving;
 
 mod fleet;
 mod probes;

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub use super::{free_port, missing};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -19,15 +20,6 @@ pub const WEB1: &str = "opsboard-test/web:1";
 pub const WEB2: &str = "opsboard-test/web:2";
 /// The port the test images serve on inside the container.
 pub const PORT: u16 = 8080;
-
-/// Fails under CI, skips loudly elsewhere.
-pub fn missing<T>(what: &str) -> Option<T> {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("prerequisite missing in CI: {what}");
-    }
-    eprintln!("\n**********\nSKIPPED: {what}\n**********\n");
-    None
-}
 
 /// The daemon socket the tests use: `DOCKER_HOST` when it is a unix
 /// socket, else the default.
@@ -457,15 +449,6 @@ fn remove_with_volumes<'a>(ids: impl Iterator<Item = &'a str>) {
     for v in volumes {
         let _ = docker_try(&["volume", "rm", "-f", &v]);
     }
-}
-
-/// A free TCP port on 127.0.0.1 (free when asked).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A proxy in front of the daemon socket: a unix socket or a 127.0.0.1

@@ -1,7 +1,7 @@
 //! A simulated Kubernetes cluster per test and the real `kubectl` run
 //! against it (own kubeconfig and discovery cache in a temp dir).
 //!
-//! Include with `#[path = "support/kube.rs"] mod kube_support;`.
+//! Use with `mod support; use support::kube;`.
 //!
 //! A missing `kubectl` makes [`Kubectl::find`] return `None` after a loud
 //! `SKIPPED:` line, or panic when `CI=true`.

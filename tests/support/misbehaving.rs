@@ -2,7 +2,7 @@
 //! `tokio::net::TcpListener` so every byte on the wire is under the test's
 //! control. Only loopback addresses are ever bound or targeted.
 //!
-//! Include with `#[path = "support/misbehaving.rs"] mod misbehaving;`.
+//! Use with `mod support; use support::misbehaving;`.
 
 #![allow(dead_code)]
 

@@ -3,13 +3,14 @@
 //! on a free loopback port with its own temp dir, killed when the guard is
 //! dropped; and `amtool` to look at an Alertmanager from the outside.
 //!
-//! Include with `#[path = "support/prom.rs"] mod prom;`.
+//! Use with `mod support; use support::prom;`.
 //!
 //! A missing binary makes a helper return `None` after printing a loud
 //! `SKIPPED:` line, or panic when `CI=true`.
 
 #![allow(dead_code)]
 
+pub use super::{free_port, missing};
 use std::fs;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
@@ -17,20 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "prom_proc.rs"]
-mod proc;
+use super::prom_proc as proc;
 #[allow(unused_imports)]
 pub use proc::http_get;
 use proc::{Proc, Ready, log_tail, spawn_ready};
-
-/// Fails under CI, skips loudly elsewhere. Returns `None` for `?`-style use.
-pub fn missing<T>(what: &str) -> Option<T> {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("prerequisite missing in CI: {what}");
-    }
-    eprintln!("\n**********\nSKIPPED: {what}\n**********\n");
-    None
-}
 
 /// `name` on PATH.
 pub fn find_binary(name: &str) -> Option<PathBuf> {
@@ -38,14 +29,6 @@ pub fn find_binary(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&paths)
         .map(|d| d.join(name))
         .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A loopback port nothing listens on (bound, then released).

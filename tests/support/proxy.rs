@@ -4,7 +4,7 @@
 //! answering an HTTP error instead of the server, holding answers back
 //! (past a client's timeout), or never answering at all.
 //!
-//! Include with `#[path = "support/proxy.rs"] mod proxy;` and start it
+//! Use with `mod support; use support::proxy;` and start it
 //! inside a tokio runtime. Every switch cuts the connections made under
 //! the previous mode, so pooled keep-alive connections see the new mode
 //! too.

@@ -2,7 +2,7 @@
 //! tasks (`RemoteSource::spawn`) feeding the real reducer (`update`), and
 //! the screen as the user would see it (ratatui's `TestBackend`).
 //!
-//! Include with `#[path = "support/remote_board.rs"] mod remote_board;`.
+//! Use with `mod support; use support::remote_board;`.
 
 #![allow(dead_code)]
 

@@ -1,13 +1,14 @@
 //! Real servers for tests: `redis-server` and PostgreSQL on free loopback
 //! ports, each in its own temp dir, stopped when the guard is dropped.
 //!
-//! Include with `#[path = "support/servers.rs"] mod servers;`.
+//! Use with `mod support; use support::servers;`.
 //!
 //! A missing prerequisite (binary, `postgres` user) makes a helper return
 //! `None` after printing a loud `SKIPPED:` line, or panic when `CI=true`.
 
 #![allow(dead_code)]
 
+pub use super::{free_port, missing};
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,15 +16,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Fails under CI, skips loudly elsewhere. Returns `None` for `?`-style use.
-pub fn missing<T>(what: &str) -> Option<T> {
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("prerequisite missing in CI: {what}");
-    }
-    eprintln!("\n**********\nSKIPPED: {what}\n**********\n");
-    None
-}
 
 /// `name` on PATH, else in the newest `/usr/lib/postgresql/<v>/bin`.
 pub fn find_binary(name: &str) -> Option<PathBuf> {
@@ -55,14 +47,6 @@ fn newest_pg_bin_dir() -> Option<PathBuf> {
 
 fn is_executable(p: &Path) -> bool {
     fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn log_tail(path: &Path) -> String {
