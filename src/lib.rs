@@ -12,7 +12,6 @@ pub mod board_metrics;
 pub mod cli;
 pub mod config;
 pub mod headless;
-pub mod headless_audit;
 pub mod headless_do;
 pub mod logging;
 pub mod model;

@@ -1,5 +1,5 @@
 //! The commands of the binary, one file each: the board (and the demo),
-//! `check` and `snapshot`, `config`, `do`; `audit` is `headless_audit`.
+//! `check` and `snapshot`, `config`, `do`, `audit`.
 //! This is where the command line meets the library; nothing else reads
 //! the parsed `Cli`.
 
@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use opsboard::cli::{Cli, Command};
 use opsboard::config::{self, Config, ConfigError, ConfigLocation};
-use opsboard::{headless_audit, logging, sim};
+use opsboard::{logging, sim};
 
+mod audit;
 mod board;
 mod check;
 mod config_cmd;
@@ -30,7 +31,7 @@ pub async fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Demo) => board::demo(&cli).await,
         Some(Command::Do { verb }) => do_cmd::run(&cli, &location, verb).await,
         Some(Command::Audit { command }) => {
-            Ok(ExitCode::from(headless_audit::run(&location, command)))
+            Ok(ExitCode::from(audit::run(&location, command)))
         }
         Some(Command::Check { json, demo }) => check::check(&location, json, demo).await,
         Some(Command::Snapshot {

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::AuditCommand;
-use crate::config::{ConfigError, ConfigLocation, Diagnostic};
-use crate::ops::audit::{self, AuditLog};
+use opsboard::cli::AuditCommand;
+use opsboard::config::{ConfigError, ConfigLocation, Diagnostic};
+use opsboard::ops::audit::{self, AuditLog};
 
 /// Runs one `audit` command; returns the exit code.
 pub fn run(location: &ConfigLocation, command: AuditCommand) -> u8 {
@@ -45,7 +45,7 @@ fn verify(log: &AuditLog, expect_head: Option<&str>) -> u8 {
         eprintln!(
             "opsboard: --expect-head `{}` is not a head: 64 hex digits, as `opsboard audit \
              verify` prints it",
-            crate::model::text::clean(h)
+            opsboard::model::text::clean(h)
         );
         return 2;
     }
@@ -95,7 +95,7 @@ fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     let d = humantime::parse_duration(s).map_err(|_| {
         format!(
             "--since `{}` is neither a duration (2h, 7d) nor an RFC 3339 time",
-            crate::model::text::clean(s)
+            opsboard::model::text::clean(s)
         )
     })?;
     let d = chrono::Duration::from_std(d).map_err(|e| format!("--since `{s}`: {e}"))?;
