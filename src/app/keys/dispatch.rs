@@ -14,6 +14,7 @@ use crate::app::runbook_scope::runbook_scope;
 use crate::app::state::{Dialog, Pane, State, View};
 use crate::model::ActionRequest;
 
+/// Handles one key press (`Msg::Key`).
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     // Key release events (kitty protocol) must not act twice.
     if key.kind == KeyEventKind::Release {
