@@ -325,7 +325,7 @@ fn bench_refresh(c: &mut Criterion) {
 }
 
 /// `update(Msg::DevicePolls)` with 512 results, the Fleet pane open (so
-/// `update` ends with `fleet_keys::sync`).
+/// `update` ends with `fleet_view::sync`).
 fn bench_update(c: &mut Criterion) {
     let mut g = c.benchmark_group("fleet_update_10k");
     // A steady round: the same answers as before, nothing moves.

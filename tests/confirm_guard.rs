@@ -9,7 +9,7 @@ use support::{fixtures, key};
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use opsboard::app::confirm::CONFIRM_GUARD;
+use opsboard::app::dialogs::confirm::CONFIRM_GUARD;
 use opsboard::app::{Dialog, Effect, Msg, OpsEvent, State, update};
 use opsboard::model::{ActionPlan, Confirmation};
 

@@ -7,7 +7,7 @@ mod support;
 use support::pty;
 
 use opsboard::app::Keymap;
-use opsboard::app::keymap::BINDINGS;
+use opsboard::app::bindings::BINDINGS;
 use pty::{Pty, TIMEOUT};
 use unicode_width::UnicodeWidthStr;
 

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
-use super::state::ListPos;
+use super::list::ListPos;
 use crate::model::{
     Alert, AlertSource, AlertState, RuleHealth, ScrapeTarget, Service, Severity, Silence,
     SilenceState, Stale,

@@ -6,8 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
-pub use super::fleet_sources::collect_others;
-use super::state::Filter;
+use super::list::Filter;
 use crate::board_fleet::FleetPlan;
 use crate::model::fleet::{
     DevicePoll, GroupBy, Instance, InstanceKind, QueriedDevice, StatusCounts,

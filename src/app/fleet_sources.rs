@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::state::ClusterInfo;
+use super::clusters::ClusterInfo;
 use crate::model::fleet::{Instance, InstanceKind};
 use crate::model::{ContainerInfo, Health, NodeInfo, PodInfo, ScrapeTarget, Service, Workload};
 

@@ -4,7 +4,8 @@
 
 use std::collections::HashSet;
 
-use super::state::{ClusterInfo, State, View};
+use super::clusters::ClusterInfo;
+use super::state::{State, View};
 use crate::model::{ClusterSnapshot, Service, ServiceOrigin, WorkloadRef};
 
 fn binding_matches(b: &WorkloadRef, w: &WorkloadRef) -> bool {

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use crossterm::event::KeyEvent;
 
+use super::bindings::{BINDINGS, Context};
+
 pub use crate::model::keys::{Action, KeyChord};
 
 impl Action {
@@ -22,62 +24,6 @@ impl Action {
             .map_or(&[], |b| b.contexts)
     }
 }
-
-/// Where an action applies, for the hint bar and the help screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Context {
-    /// The services table.
-    List,
-    /// A service's detail view.
-    Detail,
-    /// The backups pane (jobs list and a job's files).
-    Backups,
-    /// The actions pane (jobs list and a job's output).
-    Actions,
-    /// The nodes pane.
-    Nodes,
-    /// The fleet pane (grid and an instance's detail).
-    Fleet,
-    /// The alerts pane (list, detail, targets).
-    Alerts,
-    /// Everywhere.
-    Global,
-}
-
-/// Where the help screen lists a binding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    Move,
-    Lists,
-    Alerts,
-    Fleet,
-    Everywhere,
-}
-
-impl Section {
-    pub fn title(self) -> &'static str {
-        match self {
-            Section::Move => "Move",
-            Section::Lists => "Lists and panes",
-            Section::Alerts => "Alerts pane",
-            Section::Fleet => "Fleet pane",
-            Section::Everywhere => "Everywhere",
-        }
-    }
-}
-
-/// One row of the binding table: the action, its default keys, what it does.
-pub struct Binding {
-    pub action: Action,
-    pub keys: &'static [&'static str],
-    pub help: &'static str,
-    /// Shown in the footer hint bar.
-    pub hint: Option<&'static str>,
-    pub contexts: &'static [Context],
-    pub section: Section,
-}
-
-pub use super::bindings::BINDINGS;
 
 /// The effective keymap: defaults with config overrides applied.
 #[derive(Debug, Clone)]
@@ -184,6 +130,7 @@ impl Keymap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::bindings::Binding;
     use crossterm::event::{KeyCode, KeyModifiers};
 
     #[test]

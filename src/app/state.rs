@@ -2,8 +2,11 @@
 
 use std::time::SystemTime;
 
-use super::keymap::{Context, Keymap};
+use super::bindings::Context;
+use super::clusters::ClusterInfo;
+use super::keymap::Keymap;
 use super::layout;
+use super::list::{Filter, ListPos};
 use crate::model::{ActionPlan, BackupJob, Health, Job, JobId, Service};
 
 /// Which screen is showing.
@@ -220,14 +223,6 @@ pub struct RunbookEntry {
     pub uses_host: bool,
 }
 
-/// What the board knows of one Kubernetes context besides its workloads.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClusterInfo {
-    pub nodes: Vec<crate::model::NodeInfo>,
-    pub resources: Vec<(String, crate::model::ResourceStatus)>,
-    pub error: Option<String>,
-}
-
 /// Jobs kept on the board; older ones live on in the audit log.
 pub const JOB_HISTORY: usize = 200;
 
@@ -238,23 +233,6 @@ pub struct Banner {
     pub read_only: bool,
     /// A line shown under the header (e.g. no config file found).
     pub notice: Option<String>,
-}
-
-/// The `/` filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub text: String,
-    /// Keys go to the filter input rather than the keymap.
-    pub editing: bool,
-}
-
-/// Selection and scroll of the services table.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ListPos {
-    /// Index into `State::order`.
-    pub selected: usize,
-    /// First visible row.
-    pub offset: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -350,6 +328,16 @@ impl State {
         };
         s.reorder();
         s
+    }
+
+    /// Shows a message in the status line.
+    pub fn flash(&mut self, text: impl Into<String>, error: bool) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error,
+            at: self.now,
+        });
+        self.dirty = true;
     }
 
     pub fn notice_rows(&self) -> u16 {

@@ -2,12 +2,12 @@
 //! palette.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
-use super::Theme;
-use crate::app::dialogs::palette_view;
+use super::{Theme, popup};
+use crate::app::dialogs::palette::palette_view;
 use crate::app::{Dialog, State};
 use crate::model::{ActionPlan, Confirmation, Risk};
 
@@ -60,16 +60,6 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         None => {}
     }
-}
-
-pub(super) fn popup(area: Rect, width: u16, height: u16) -> Rect {
-    let [r] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [r] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(r);
-    r
 }
 
 /// The plan in words: what will happen, risk, dry run and follow-up

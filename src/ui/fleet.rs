@@ -13,7 +13,7 @@ use super::{Theme, ago, truncate};
 use crate::app::State;
 use crate::app::fleet::Block;
 use crate::app::fleet_grid::{GridLine, INDENT};
-use crate::app::fleet_keys::{grid, grid_rows};
+use crate::app::fleet_view::{grid, grid_rows};
 use crate::model::Health;
 use crate::model::fleet::StatusCounts;
 

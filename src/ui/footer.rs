@@ -7,7 +7,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::Theme;
-use crate::app::keymap::{Action, BINDINGS, Context};
+use crate::app::bindings::{BINDINGS, Context};
+use crate::app::keymap::Action;
 use crate::app::{Dialog, State, View};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

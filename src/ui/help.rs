@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::Theme;
 use crate::app::State;
-use crate::app::keymap::{Action, BINDINGS, Section};
+use crate::app::bindings::{BINDINGS, Section};
+use crate::app::keymap::Action;
 
 /// The lines of one help section: a title, then one line per binding.
 pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<Line<'a>> {

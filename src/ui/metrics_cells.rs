@@ -5,7 +5,7 @@ use ratatui::text::Span;
 use ratatui::widgets::Cell;
 
 use super::Theme;
-use super::services::{Column, right};
+use super::columns::{Column, right};
 use crate::model::Service;
 use crate::model::metrics::{fmt_rate, fmt_ratio, fmt_seconds};
 

@@ -3,8 +3,8 @@
 pub mod actions;
 pub mod alerts;
 pub mod backups;
+pub mod columns;
 pub mod detail;
-pub mod detail_metrics;
 pub mod dialogs;
 pub mod fleet;
 pub mod fleet_detail;
@@ -23,7 +23,7 @@ pub mod text;
 pub mod theme;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::Line;
 
 use crate::app::layout::{FOOTER_ROWS, HEADER_ROWS};
@@ -83,6 +83,18 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         help::render(frame, area, state, theme);
     }
     scrub::scrub(frame.buffer_mut());
+}
+
+/// A `width`×`height` rectangle centred in `area` (cut to fit), for a
+/// dialog.
+pub fn popup(area: Rect, width: u16, height: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [r] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(r);
+    r
 }
 
 /// Truncates `s` to `width` display columns, marking the cut with `…`.

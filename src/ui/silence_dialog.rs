@@ -50,7 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, v: &SilenceView<'_>, theme: &Theme)
     let inner = usize::from(width.saturating_sub(2)).max(1);
     let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
     let height = (rows as u16 + 2).min(area.height);
-    let r = super::dialogs::popup(area, width, height);
+    let r = super::popup(area, width, height);
     frame.render_widget(Clear, r);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)

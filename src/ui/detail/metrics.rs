@@ -9,9 +9,9 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType};
 
-use super::Theme;
 use crate::model::Service;
 use crate::model::metrics::{MetricPoint, fmt_rate, fmt_ratio, fmt_seconds};
+use crate::ui::Theme;
 
 /// Text lines: latest values, custom metrics, warnings.
 pub fn lines<'a>(s: &Service, theme: &Theme, now: std::time::SystemTime) -> Vec<Line<'a>> {
@@ -85,7 +85,7 @@ pub fn lines<'a>(s: &Service, theme: &Theme, now: std::time::SystemTime) -> Vec<
     if let Some(e) = &m.last_error {
         let since = m
             .last_ok
-            .map(|t| format!(" (last good {})", super::ago(now, t)))
+            .map(|t| format!(" (last good {})", crate::ui::ago(now, t)))
             .unwrap_or_default();
         out.push(Line::from(vec![
             label(""),

@@ -2,50 +2,15 @@
 //! grouping, the instance detail, and acting on the instance under the
 //! cursor through the action layer.
 
-use super::fleet::Cursor;
-use super::fleet_grid::{Grid, GridLine};
-use super::keymap::Action;
-use super::msg::Effect;
-use super::state::{State, View};
-use super::update::flash;
+use super::nav::scroll;
+use crate::app::fleet::Cursor;
+use crate::app::fleet_grid::GridLine;
+use crate::app::fleet_view::{grid, grid_rows, keep_cursor_visible, sync};
+use crate::app::keymap::Action;
+use crate::app::msg::Effect;
+use crate::app::state::{State, View};
 use crate::model::fleet::InstanceKind;
 use crate::model::{ActionRequest, DockerTarget};
-
-/// Brings the fleet up to date with the sources before it is shown or
-/// moved in: derived instances rebuilt when their sources changed, blocks
-/// regrouped or recounted.
-pub fn sync(state: &mut State) {
-    if state.fleet.others_stale {
-        let targets: Vec<(&str, &[crate::model::ScrapeTarget])> = state
-            .alerts
-            .prometheus
-            .iter()
-            .map(|(server, info)| (server.as_str(), info.targets.as_slice()))
-            .collect();
-        let others = super::fleet::collect_others(&state.services, &state.clusters, &targets);
-        state.fleet.set_others(others);
-    }
-    state.fleet.refresh();
-    keep_cursor_visible(state);
-}
-
-/// Grid lines that fit: the pane's body less its summary line and the
-/// line naming the instance under the cursor.
-pub fn grid_rows(state: &State) -> usize {
-    state.list_rows().saturating_sub(1)
-}
-
-pub fn grid(state: &State) -> Grid {
-    Grid::new(&state.fleet, state.width, grid_rows(state))
-}
-
-/// Scrolls the grid so the cursor's line shows.
-pub fn keep_cursor_visible(state: &mut State) {
-    let g = grid(state);
-    let line = g.line_of(state.fleet.cursor);
-    state.fleet.offset =
-        super::layout::scroll_to_show(line, state.fleet.offset, grid_rows(state), g.lines.len());
-}
 
 pub fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
     sync(state);
@@ -53,7 +18,7 @@ pub fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
         View::FleetInstance { .. } => match action {
             // Left/right walk the grid without leaving the detail.
             Action::Left | Action::Right => move_cursor(state, action),
-            _ => super::keys::scroll(state, action),
+            _ => scroll(state, action),
         },
         _ => match action {
             Action::Filter => state.fleet.filter.editing = true,
@@ -61,7 +26,7 @@ pub fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
                 state.fleet.cycle_grouping();
                 sync(state);
                 let how = state.fleet.group_by.title();
-                flash(state, format!("fleet grouped by {how}"), false);
+                state.flash(format!("fleet grouped by {how}"), false);
             }
             Action::Open => open(state),
             Action::Back if !state.fleet.filter.text.is_empty() => {
@@ -160,7 +125,7 @@ pub fn go_to(state: &mut State) {
         Some(service) => state.view = View::Detail { service, scroll: 0 },
         None => {
             let why = format!("{} belongs to no service on the board", i.name);
-            flash(state, why, false);
+            state.flash(why, false);
         }
     }
 }
@@ -206,7 +171,7 @@ pub fn restart(state: &mut State) -> Vec<Effect> {
                     .primary_key(Action::Palette)
                     .unwrap_or_default()
             );
-            flash(state, why, false);
+            state.flash(why, false);
             return vec![];
         }
     };
@@ -214,7 +179,7 @@ pub fn restart(state: &mut State) -> Vec<Effect> {
         Some(r) => vec![Effect::Plan(r)],
         None => {
             let why = format!("{} is no longer listed", i.name);
-            flash(state, why, false);
+            state.flash(why, false);
             vec![]
         }
     }

@@ -1,12 +1,11 @@
-//! The confirm dialog's keys (a plan is confirmed only once it was read)
-//! and the quit dialog's.
+//! The confirm dialog: opened with a plan, confirmed only once it was read
+//! (and, for a dangerous plan, with the target's name typed).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::dialogs::MAX_INPUT;
-use super::msg::Effect;
-use super::state::{Dialog, State};
-use super::update::flash;
+use super::MAX_INPUT;
+use crate::app::msg::Effect;
+use crate::app::state::{Dialog, State};
 use crate::model::Confirmation;
 
 /// A confirm dialog must have been on screen this long before a key can
@@ -14,7 +13,20 @@ use crate::model::Confirmation;
 /// (the scale dialog, the palette) lands inside this window.
 pub const CONFIRM_GUARD: std::time::Duration = std::time::Duration::from_millis(250);
 
-pub(super) fn confirm_key(
+/// Opens the confirm dialog for `plan`. It cannot be confirmed until it has
+/// been drawn (see [`Msg::Drawn`]).
+pub fn open_confirm(state: &mut State, plan: crate::model::ActionPlan) {
+    // Help is drawn over dialogs: the plan must not take keys while hidden.
+    state.help_open = false;
+    state.dialog = Some(Dialog::Confirm {
+        plan: Box::new(plan),
+        typed: String::new(),
+        shown: None,
+    });
+    state.dirty = true;
+}
+
+pub fn confirm_key(
     state: &mut State,
     key: KeyEvent,
     plan: Box<crate::model::ActionPlan>,
@@ -35,8 +47,7 @@ pub(super) fn confirm_key(
             .is_ok_and(|d| d >= CONFIRM_GUARD)
     });
     let too_early = |state: &mut State| {
-        flash(
-            state,
+        state.flash(
             "not confirmed: that key came before the plan was read · confirm again",
             true,
         );
@@ -62,11 +73,7 @@ pub(super) fn confirm_key(
                 state.dialog = Some(Dialog::Confirm { plan, typed, shown });
                 return vec![];
             }
-            flash(
-                state,
-                format!("type `{name}` to confirm · Esc cancels"),
-                true,
-            );
+            state.flash(format!("type `{name}` to confirm · Esc cancels"), true);
         }
         (KeyCode::Backspace, Some(_)) => {
             typed.pop();
@@ -85,25 +92,5 @@ pub(super) fn confirm_key(
         _ => {}
     }
     state.dialog = Some(Dialog::Confirm { plan, typed, shown });
-    vec![]
-}
-
-/// The quit dialog: `w` waits for the running jobs and then quits, `q`/`y`
-/// quits now (the jobs are stopped and recorded as interrupted), Esc/`n`
-/// stays.
-pub(super) fn quit_key(state: &mut State, key: KeyEvent, running: usize) -> Vec<Effect> {
-    match key.code {
-        KeyCode::Char('w') => {
-            state.quit_when_idle = true;
-            flash(
-                state,
-                format!("quitting when {running} running job(s) finish · q quits now"),
-                false,
-            );
-        }
-        KeyCode::Char('q' | 'y') => state.should_quit = true,
-        KeyCode::Esc | KeyCode::Char('n') => {}
-        _ => state.dialog = Some(Dialog::Quit { running }),
-    }
     vec![]
 }

@@ -1,15 +1,12 @@
 //! Keys of the Alerts pane: moving, opening an alert, silencing it,
 //! expiring its silence, jumping to its service, the targets view.
 
-use super::keymap::Action;
-use super::keys::{move_in, scroll};
-use super::msg::Effect;
-use super::state::{Dialog, SilenceField, State, View};
-use super::update::flash;
+use super::nav::{move_in, scroll};
+use crate::app::dialogs::silence::DEFAULT_SILENCE;
+use crate::app::keymap::Action;
+use crate::app::msg::Effect;
+use crate::app::state::{Dialog, SilenceField, State, View};
 use crate::model::{ActionRequest, AlertSource, Matcher};
-
-/// Default silence length offered in the dialog.
-pub const DEFAULT_SILENCE: &str = "2h";
 
 pub fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
     match state.view {
@@ -66,11 +63,7 @@ pub fn go_to_service(state: &mut State) {
         Some(service) => state.view = View::Detail { service, scroll: 0 },
         None => {
             let name = row.alert.name.clone();
-            flash(
-                state,
-                format!("{name} names no service on this board"),
-                false,
-            )
+            state.flash(format!("{name} names no service on this board"), false)
         }
     }
 }
@@ -88,8 +81,7 @@ pub fn silence(state: &mut State) -> Vec<Effect> {
         .map(|(_, n, _)| n.clone())
         .or_else(|| state.alerts.alertmanagers.first().cloned());
     let Some(server) = server else {
-        flash(
-            state,
+        state.flash(
             "silences need an Alertmanager: add [[alertmanager]] to the config",
             true,
         );
@@ -120,11 +112,11 @@ pub fn expire(state: &mut State) -> Vec<Effect> {
     };
     let Some(id) = row.alert.silenced_by.first().cloned() else {
         let name = row.alert.name.clone();
-        flash(state, format!("{name} is not silenced"), false);
+        state.flash(format!("{name} is not silenced"), false);
         return vec![];
     };
     let Some(sil) = state.alerts.silence(&id) else {
-        flash(state, format!("silence {id} is not known yet"), true);
+        state.flash(format!("silence {id} is not known yet"), true);
         return vec![];
     };
     vec![Effect::Plan(ActionRequest::ExpireSilence {
@@ -132,98 +124,4 @@ pub fn expire(state: &mut State) -> Vec<Effect> {
         id,
         matchers: sil.matchers.clone(),
     })]
-}
-
-/// Enter in the silence dialog: check the fields, then ask the action
-/// layer for a plan (which is confirmed like any other action).
-pub fn submit_silence(state: &mut State) -> Vec<Effect> {
-    let Some(Dialog::Silence {
-        server,
-        matchers,
-        duration,
-        comment,
-        error,
-        ..
-    }) = &mut state.dialog
-    else {
-        return vec![];
-    };
-    let parsed = match Matcher::parse_list(matchers) {
-        Ok(m) => m,
-        Err(e) => {
-            *error = Some(e);
-            return vec![];
-        }
-    };
-    let d = match crate::model::parse_duration(duration) {
-        Ok(d) => d,
-        Err(e) => {
-            *error = Some(e);
-            return vec![];
-        }
-    };
-    if comment.trim().is_empty() {
-        *error = Some("Alertmanager needs a comment".into());
-        return vec![];
-    }
-    let req = ActionRequest::Silence {
-        server: server.clone(),
-        matchers: parsed,
-        duration: d,
-        comment: comment.trim().to_string(),
-    };
-    state.dialog = None;
-    vec![Effect::Plan(req)]
-}
-
-/// Longest matcher list and comment the dialog accepts.
-const MAX_MATCHERS: usize = 1024;
-const MAX_COMMENT: usize = 300;
-
-/// Keys in the silence dialog: Tab/↑/↓ move between fields, Enter plans
-/// the silence, Esc cancels, Ctrl-U clears the field.
-pub fn silence_key(state: &mut State, key: crossterm::event::KeyEvent) -> Vec<Effect> {
-    use crossterm::event::{KeyCode, KeyModifiers};
-    let Some(Dialog::Silence {
-        matchers,
-        duration,
-        comment,
-        field,
-        error,
-        ..
-    }) = &mut state.dialog
-    else {
-        return vec![];
-    };
-    state.dirty = true;
-    let (text, max) = match field {
-        SilenceField::Matchers => (matchers, MAX_MATCHERS),
-        SilenceField::Duration => (duration, 16),
-        SilenceField::Comment => (comment, MAX_COMMENT),
-    };
-    match key.code {
-        KeyCode::Esc => state.dialog = None,
-        KeyCode::Enter => return submit_silence(state),
-        KeyCode::Tab | KeyCode::Down => *field = field.next(),
-        KeyCode::BackTab | KeyCode::Up => *field = field.next().next(),
-        KeyCode::Backspace => {
-            text.pop();
-            *error = None;
-        }
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            text.clear();
-            *error = None;
-        }
-        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            state.dialog = None;
-        }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            if text.chars().count() < max {
-                text.push(c);
-            }
-            *error = None;
-        }
-        _ => {}
-    }
-    vec![]
 }

@@ -1,197 +1,16 @@
-//! The modal dialogs: the confirm dialog that carries a plan, and the `:`
-//! command palette.
+//! The `:` command palette: its entries for the focused service (runbooks,
+//! Kubernetes and Docker actions, backups), filtered by the query, and its
+//! keys.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::msg::Effect;
-use super::state::{Dialog, State, View};
-use super::update::flash;
+use super::MAX_INPUT;
+use super::fuzzy::Fuzzy;
+use crate::app::focus::focused_docker_of;
+use crate::app::msg::Effect;
+use crate::app::runbook_scope::runbook_scope;
+use crate::app::state::{Dialog, State, View};
 use crate::model::ActionRequest;
-
-/// Longest text accepted in a dialog input.
-pub(super) const MAX_INPUT: usize = 128;
-
-pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
-    match state.dialog.take() {
-        Some(Dialog::Confirm { plan, typed, shown }) => {
-            super::confirm::confirm_key(state, key, plan, typed, shown)
-        }
-        Some(Dialog::Quit { running }) => super::confirm::quit_key(state, key, running),
-        Some(Dialog::Palette {
-            service,
-            query,
-            selected,
-            only,
-        }) => palette_key(state, key, service, query, selected, only),
-        Some(Dialog::Scale {
-            workload,
-            current,
-            value,
-            hpa,
-        }) => scale_key(state, key, workload, current, value, hpa),
-        Some(d @ Dialog::Silence { .. }) => {
-            state.dialog = Some(d);
-            super::alert_keys::silence_key(state, key)
-        }
-        None => vec![],
-    }
-}
-
-/// Largest replica count the dialog accepts.
-pub const MAX_REPLICAS: i32 = 1000;
-
-fn scale_key(
-    state: &mut State,
-    key: KeyEvent,
-    workload: super::state::ScaleTarget,
-    current: i32,
-    mut value: String,
-    hpa: Option<(i32, i32)>,
-) -> Vec<Effect> {
-    let n = value.parse::<i32>().ok();
-    match key.code {
-        KeyCode::Esc => return vec![],
-        KeyCode::Enter => match n {
-            Some(r) if (0..=MAX_REPLICAS).contains(&r) => {
-                if r == current {
-                    flash(
-                        state,
-                        format!("{} already has {r} replicas", workload.describe()),
-                        false,
-                    );
-                } else {
-                    return vec![Effect::Plan(match workload {
-                        super::state::ScaleTarget::Kube(w) => ActionRequest::Scale {
-                            workload: w,
-                            replicas: r,
-                        },
-                        super::state::ScaleTarget::Compose(c) => ActionRequest::DockerScale {
-                            service: c,
-                            replicas: r as u32,
-                        },
-                    })];
-                }
-            }
-            _ => flash(
-                state,
-                format!("enter a replica count from 0 to {MAX_REPLICAS}"),
-                true,
-            ),
-        },
-        KeyCode::Char('+') | KeyCode::Up | KeyCode::Char('k') => {
-            value = (n.unwrap_or(current) + 1).min(MAX_REPLICAS).to_string();
-        }
-        KeyCode::Char('-') | KeyCode::Down | KeyCode::Char('j') => {
-            value = (n.unwrap_or(current) - 1).max(0).to_string();
-        }
-        KeyCode::Backspace => {
-            value.pop();
-        }
-        KeyCode::Char(c) if c.is_ascii_digit() && value.len() < 4 => {
-            if value == "0" {
-                value.clear();
-            }
-            value.push(c);
-        }
-        _ => {}
-    }
-    state.dialog = Some(Dialog::Scale {
-        workload,
-        current,
-        value,
-        hpa,
-    });
-    vec![]
-}
-
-/// Opens the scale dialog for the focused service's workload, or its
-/// Compose service.
-pub fn open_scale(state: &mut State) {
-    if let Some(c) = focused_compose(state) {
-        let current = state
-            .focused_service()
-            .map_or(0, |i| state.services[i].containers.len()) as i32;
-        state.dialog = Some(Dialog::Scale {
-            workload: super::state::ScaleTarget::Compose(c),
-            current,
-            value: current.to_string(),
-            hpa: None,
-        });
-        return;
-    }
-    let Some(w) = focused_workload(state) else {
-        return;
-    };
-    if w.id.kind == crate::model::WorkloadKind::DaemonSet {
-        flash(
-            state,
-            format!(
-                "{} runs one pod per node: it cannot be scaled",
-                w.id.short()
-            ),
-            false,
-        );
-        return;
-    }
-    let hpa = w.hpa.as_ref().map(|h| (h.min, h.max));
-    state.dialog = Some(Dialog::Scale {
-        workload: super::state::ScaleTarget::Kube(w.id.clone()),
-        current: w.desired,
-        value: w.desired.to_string(),
-        hpa,
-    });
-}
-
-/// The Compose service behind the focused service, when it has one and no
-/// Kubernetes workload.
-pub fn focused_compose(state: &State) -> Option<crate::model::ComposeRef> {
-    let s = state.services.get(state.focused_service()?)?;
-    if s.workload.is_some() {
-        return None;
-    }
-    let c = s.containers.iter().find(|c| c.compose.is_some())?;
-    let l = c.compose.as_ref()?;
-    Some(crate::model::ComposeRef {
-        host: c.host.clone(),
-        project: l.project.clone(),
-        service: l.service.clone(),
-    })
-}
-
-/// The Docker target behind the focused service (Compose service, else its
-/// one container), when it has no Kubernetes workload.
-pub fn focused_docker(state: &State) -> Option<crate::model::DockerTarget> {
-    if let Some(c) = focused_compose(state) {
-        return Some(crate::model::DockerTarget::Compose(c));
-    }
-    let s = state.services.get(state.focused_service()?)?;
-    if s.workload.is_some() {
-        return None;
-    }
-    let c = s.containers.first()?;
-    Some(crate::model::DockerTarget::Container {
-        host: c.host.clone(),
-        id: c.id.clone(),
-        name: c.name.clone(),
-    })
-}
-
-/// The workload of the selected or open service; says why when none.
-pub fn focused_workload(state: &mut State) -> Option<crate::model::Workload> {
-    let i = state.focused_service()?;
-    match state.services[i].workload.clone() {
-        Some(w) => Some(w),
-        None => {
-            let name = state.services[i].name.clone();
-            let why = match &state.services[i].kube_binding {
-                Some(b) => format!("{name}: workload {b} not found (yet) in the cluster"),
-                None => format!("{name} has no Kubernetes workload"),
-            };
-            flash(state, why, false);
-            None
-        }
-    }
-}
 
 /// One line of the palette.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,11 +83,7 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         let host = host.clone().filter(|_| r.uses_host);
         // The instance's scope for a runbook run against its host, else
         // the service's.
-        let scope = super::runbook_scope::runbook_scope(
-            state,
-            service,
-            instance.filter(|_| host.is_some()),
-        );
+        let scope = runbook_scope(state, service, instance.filter(|_| host.is_some()));
         let on = match (&host, &name) {
             (Some(h), _) => format!(" on host {h}"),
             (None, Some(n)) => format!(" on {n}"),
@@ -426,48 +241,6 @@ pub fn filtered(entries: Vec<PaletteEntry>, query: &str) -> Vec<PaletteEntry> {
     scored.into_iter().map(|(_, _, e)| e).collect()
 }
 
-/// The palette's matcher: nucleo's (helix's) fuzzy matching, each word of
-/// the query matched on its own, case-insensitive; consecutive and
-/// word-start matches score higher. No special syntax: `!` or `^` in a
-/// query are just characters.
-pub struct Fuzzy {
-    matcher: nucleo_matcher::Matcher,
-    pattern: nucleo_matcher::pattern::Pattern,
-    buf: Vec<char>,
-}
-
-impl Fuzzy {
-    pub fn new(query: &str) -> Fuzzy {
-        use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
-        Fuzzy {
-            matcher: nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT),
-            pattern: Pattern::new(
-                query,
-                CaseMatching::Ignore,
-                Normalization::Smart,
-                AtomKind::Fuzzy,
-            ),
-            buf: Vec::new(),
-        }
-    }
-
-    /// `None` when `text` does not match; every text matches an empty query.
-    pub fn score(&mut self, text: &str) -> Option<i64> {
-        if self.pattern.atoms.is_empty() {
-            return Some(0);
-        }
-        let haystack = nucleo_matcher::Utf32Str::new(text, &mut self.buf);
-        self.pattern
-            .score(haystack, &mut self.matcher)
-            .map(i64::from)
-    }
-}
-
-/// [`Fuzzy`] for one text.
-pub fn fuzzy_score(text: &str, query: &str) -> Option<i64> {
-    Fuzzy::new(query).score(text)
-}
-
 /// The palette's entries for `service`, restricted by `only`, matching `query`.
 pub fn palette_view(
     state: &State,
@@ -482,7 +255,7 @@ pub fn palette_view(
     filtered(entries, query)
 }
 
-fn palette_key(
+pub fn palette_key(
     state: &mut State,
     key: KeyEvent,
     service: Option<usize>,
@@ -499,7 +272,7 @@ fn palette_key(
             return match entries.into_iter().nth(selected) {
                 Some(e) => vec![Effect::Plan(e.request)],
                 None => {
-                    flash(state, "nothing matches", false);
+                    state.flash("nothing matches", false);
                     vec![]
                 }
             };
@@ -531,41 +304,4 @@ fn palette_key(
         only,
     });
     vec![]
-}
-
-fn focused_docker_of(s: &crate::model::Service) -> Option<crate::model::DockerTarget> {
-    let c = s.containers.first()?;
-    Some(
-        match (&c.compose, s.containers.iter().all(|x| x.compose.is_some())) {
-            (Some(l), true) => crate::model::DockerTarget::Compose(crate::model::ComposeRef {
-                host: c.host.clone(),
-                project: l.project.clone(),
-                service: l.service.clone(),
-            }),
-            _ => crate::model::DockerTarget::Container {
-                host: c.host.clone(),
-                id: c.id.clone(),
-                name: c.name.clone(),
-            },
-        },
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fuzzy_prefers_consecutive_and_word_starts() {
-        assert!(fuzzy_score("backup redis-nightly", "bkp").is_some());
-        assert!(fuzzy_score("backup redis-nightly", "xyz").is_none());
-        let a = fuzzy_score("run flush-cache on api", "flush").unwrap();
-        let b = fuzzy_score("run fetch-logs-using-history on api", "flush").unwrap();
-        assert!(a > b, "{a} <= {b}");
-        assert_eq!(fuzzy_score("anything", ""), Some(0));
-        assert_eq!(fuzzy_score("anything", "   "), Some(0));
-        // Words match on their own, in any order; `!` is just a character.
-        assert!(fuzzy_score("run flush-cache on api", "api flush").is_some());
-        assert!(fuzzy_score("restart api", "!api").is_none());
-    }
 }

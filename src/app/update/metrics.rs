@@ -3,8 +3,8 @@
 
 use std::time::SystemTime;
 
-use super::msg::{Effect, MetricsUpdate};
-use super::state::{State, View};
+use crate::app::msg::{Effect, MetricsUpdate};
+use crate::app::state::{State, View};
 use crate::model::{AlertSource, Health, RuleHealth, ScrapeTarget, Silence};
 use crate::rules::{FleetGroupCount, RuleInputs};
 
