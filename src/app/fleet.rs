@@ -8,10 +8,10 @@ use std::time::SystemTime;
 
 pub use super::fleet_sources::collect_others;
 use super::state::Filter;
-use crate::board_fleet::FleetPlan;
 use crate::model::fleet::{
     DevicePoll, GroupBy, Instance, InstanceKind, QueriedDevice, StatusCounts,
 };
+use crate::model::fleet_spec::FleetPlan;
 use crate::model::{Fault, Health};
 use crate::rules::FleetGroupCount;
 
@@ -81,7 +81,7 @@ pub struct FleetState {
 }
 
 impl FleetState {
-    pub fn from_plan(plan: &FleetPlan) -> FleetState {
+    pub fn from_plan<S>(plan: &FleetPlan<S>) -> FleetState {
         FleetState {
             fleets: plan
                 .fleets

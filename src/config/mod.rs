@@ -16,10 +16,12 @@ pub use diagnostic::{ConfigError, Diagnostic};
 pub use schema::{
     AuditConfig, BackupDefaults, BackupJobConfig, BasicAuth, ComposeBinding, Config, Defaults,
     DockerConfig, DockerHostConfig, EnvironmentConfig, HeaderValue, KubernetesConfig, ProbeConfig,
-    ProbeUrl, RunbookConfig, ServiceConfig, WorkloadBinding,
+    RunbookConfig, ServiceConfig, WorkloadBinding,
 };
 pub use schema_redirect::RedirectHost;
 pub use secret::Secret;
+
+use crate::model::ProbeUrl;
 
 /// Where the config was looked for and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

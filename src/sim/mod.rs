@@ -17,10 +17,9 @@ use crate::config::schema_metrics::{
     SelectorText, ThresholdConfig,
 };
 use crate::config::{
-    BackupJobConfig, Config, Defaults, EnvironmentConfig, ProbeConfig, ProbeUrl, RunbookConfig,
-    ServiceConfig,
+    BackupJobConfig, Config, Defaults, EnvironmentConfig, ProbeConfig, RunbookConfig, ServiceConfig,
 };
-use crate::model::BackupKind;
+use crate::model::{BackupKind, ProbeUrl};
 use http::{Instance, RunningInstance};
 use metrics::{MIB, Traffic};
 use script::Script;
@@ -379,8 +378,8 @@ impl DemoWorld {
     }
 
     /// Where the demo writes its audit log and backups.
-    pub fn locations(&self) -> crate::board::Locations {
-        crate::board::Locations {
+    pub fn locations(&self) -> crate::assemble::Locations {
+        crate::assemble::Locations {
             audit_log: Some(self.dir.join("audit.jsonl")),
             backup_base: Some(self.dir.join("backups")),
         }
