@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use super::diagnostic::{ConfigError, Diagnostic};
-use super::find_assignment;
 use super::schema::Config;
 use super::schema_metrics::CustomFunctionName;
+use super::validate::find_assignment;
 
 pub fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
     let fail = |needle: (&str, &str, usize), key: String, msg: String| {
