@@ -54,7 +54,7 @@ fn state(width: u16, height: u16) -> State {
     let addr: SocketAddr = ([127, 0, 0, 1], 9).into();
     let config: opsboard::config::Config =
         toml::from_str(&fleet_toml(&plan, addr, "perf", 30, 5)).expect("fleet config parses");
-    let fleet_plan = opsboard::board_fleet::plan(&config).expect("fleet plan");
+    let fleet_plan = opsboard::assemble::fleet::plan(&config).expect("fleet plan");
     let mut s = State::new(vec![], Keymap::default(), Banner::default(), t(0));
     s.width = width;
     s.height = height;

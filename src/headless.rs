@@ -8,18 +8,18 @@ use ratatui::backend::TestBackend;
 use serde::Serialize;
 
 use crate::app::{Banner, Keymap, State};
-use crate::board::Assembly;
+use crate::assemble::services::ServicePlan;
 use crate::model::text::safe;
 use crate::model::{Health, Service};
 use crate::sources::health::run_once;
 use crate::ui::{self, Theme};
 
 /// Runs every probe once and returns the services with the outcomes applied.
-pub async fn one_round(assembly: Assembly, max_concurrent: usize) -> Result<Vec<Service>, String> {
-    let Assembly {
+pub async fn one_round(plan: ServicePlan, max_concurrent: usize) -> Result<Vec<Service>, String> {
+    let ServicePlan {
         mut services,
         specs,
-    } = assembly;
+    } = plan;
     for (id, outcome) in run_once(&specs, max_concurrent).await? {
         if let Some(p) = services
             .get_mut(id.service)

@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use tokio::sync::mpsc;
 
 use crate::app::{Msg, OpsEvent};
-use crate::board::Built;
+use crate::assemble::Assembled;
 use crate::model::{ActionRequest, Confirmation, Outcome, fmt_bytes};
 use crate::ops::{self, Command};
 
@@ -19,15 +19,15 @@ pub struct DoOptions {
 
 /// Plans, confirms, runs and follows one action. Returns the exit code:
 /// 0 done, 1 refused/failed/not confirmed.
-pub async fn run(built: Built, request: ActionRequest, opts: DoOptions) -> i32 {
+pub async fn run(assembled: Assembled, request: ActionRequest, opts: DoOptions) -> i32 {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
     let ctx = ops::OpsContext {
-        catalog: built.catalog,
-        policy: built.policy,
-        audit: built.audit,
-        kube: built.kube,
-        docker: built.docker,
-        image_history: built.image_history,
+        catalog: assembled.catalog,
+        policy: assembled.policy,
+        audit: assembled.audit,
+        kube: assembled.kube,
+        docker: assembled.docker,
+        image_history: assembled.image_history,
     };
     let ops = ops::spawn(ctx, tx);
     ops.send(Command::Plan(request));

@@ -6,9 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod board;
-pub mod board_fleet;
-pub mod board_metrics;
+pub mod assemble;
 pub mod cli;
 pub mod config;
 pub mod headless;

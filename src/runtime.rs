@@ -37,9 +37,9 @@ pub struct Board {
     /// Runs before the Kubernetes source connects, after the first frame.
     pub kube_setup: Option<KubeSetup>,
     /// Metrics scrapes, Prometheus and Alertmanager servers.
-    pub metrics: crate::board_metrics::MetricsPlan,
+    pub metrics: crate::assemble::metrics::MetricsPlan,
     /// Device fleets to poll.
-    pub fleet: crate::board_fleet::FleetPlan,
+    pub fleet: crate::sources::fleet::FleetPlan,
 }
 
 /// Runs the interactive board until the user quits or a signal arrives.

@@ -5,7 +5,8 @@
 
 use std::path::Path;
 
-use opsboard::config::{self, ConfigError, ConfigLocation, ProbeUrl};
+use opsboard::config::{self, ConfigError, ConfigLocation};
+use opsboard::model::ProbeUrl;
 
 fn error_for(text: &str) -> opsboard::config::Diagnostic {
     match config::parse(Path::new("/etc/opsboard/config.toml"), text) {

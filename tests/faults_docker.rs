@@ -306,14 +306,14 @@ async fn a_container_removed_between_list_and_inspect_just_disappears() {
 
 /// A board whose action layer acts on the proxied host.
 async fn ops_board(dir: &Path, host: HostSpec) -> Board {
-    use opsboard::board::{self, Locations};
+    use opsboard::assemble::{self, Locations};
     use opsboard::ops;
     let cfg = opsboard::config::parse(Path::new("test.toml"), "").unwrap();
     let locations = Locations {
         audit_log: Some(dir.join("audit.jsonl")),
         backup_base: Some(dir.join("backups")),
     };
-    let mut built = board::build(&cfg, false, &locations).unwrap();
+    let mut built = assemble::build(&cfg, false, &locations).unwrap();
     built.audit = built.audit.map(|l| l.with_head_dir(dir.join("heads")));
     let log = built.audit.clone().expect("an audit location");
     let ctx = ops::OpsContext {

@@ -41,7 +41,7 @@ fn with_devices(width: u16, height: u16, locations: &[(&str, usize)]) -> State {
         );
     }
     let config: opsboard::config::Config = toml::from_str(&toml).unwrap();
-    s.fleet = FleetState::from_plan(&opsboard::board_fleet::plan(&config).unwrap());
+    s.fleet = FleetState::from_plan(&opsboard::assemble::fleet::plan(&config).unwrap());
     let lost = locations.last().unwrap().0;
     let results = s.fleet.fleets[0]
         .devices

@@ -17,7 +17,8 @@ use misbehaving::{
     tls_healthy,
 };
 use opsboard::app::{Msg, ProbeId};
-use opsboard::config::{ProbeUrl, Secret};
+use opsboard::config::Secret;
+use opsboard::model::ProbeUrl;
 use opsboard::model::{Health, ProbeFailure, ProbeOutcome, ProbeState};
 use opsboard::sources::health::{HealthSource, MAX_REDIRECTS, ProbeSpec, Prober, run_once};
 use tokio::io::AsyncWriteExt;

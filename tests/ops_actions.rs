@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use opsboard::app::{Msg, OpsEvent};
-use opsboard::board::{self, Locations};
+use opsboard::assemble::{self, Locations};
 use opsboard::config;
 use opsboard::model::{
     ActionPlan, ActionRequest, Confirmation, JobId, Outcome, Risk, Target, Verb,
@@ -1156,7 +1156,7 @@ command = ["touch", {marker}]
         marker = q(&marker),
     );
     let cfg = config::parse(Path::new("test.toml"), &text).unwrap();
-    let built = board::build(&cfg, false, &Locations::default()).unwrap();
+    let built = assemble::build(&cfg, false, &Locations::default()).unwrap();
     let (tx, mut rx) = mpsc::channel(64);
     let ops = ops::spawn(
         ops::OpsContext {

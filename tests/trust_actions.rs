@@ -462,11 +462,11 @@ command = ["sh", "-c", 'head -c 3000000 /dev/zero | tr "\0" x; echo; echo after'
 async fn a_ui_that_stops_reading_never_stalls_the_action_layer() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = opsboard::config::parse(Path::new("t.toml"), "").unwrap();
-    let locations = opsboard::board::Locations {
+    let locations = opsboard::assemble::Locations {
         audit_log: Some(dir.path().join("audit.jsonl")),
         backup_base: Some(dir.path().join("backups")),
     };
-    let mut built = opsboard::board::build(&cfg, false, &locations).unwrap();
+    let mut built = opsboard::assemble::build(&cfg, false, &locations).unwrap();
     built.audit = built
         .audit
         .map(|l| l.with_head_dir(dir.path().join("heads")));

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
 use super::list::Filter;
-use crate::board_fleet::FleetPlan;
 use crate::model::fleet::{
     DevicePoll, GroupBy, Instance, InstanceKind, QueriedDevice, StatusCounts,
 };
+use crate::model::fleet_spec::FleetPlan;
 use crate::model::{Fault, Health};
 use crate::rules::FleetGroupCount;
 
@@ -80,7 +80,7 @@ pub struct FleetState {
 }
 
 impl FleetState {
-    pub fn from_plan(plan: &FleetPlan) -> FleetState {
+    pub fn from_plan<S>(plan: &FleetPlan<S>) -> FleetState {
         FleetState {
             fleets: plan
                 .fleets

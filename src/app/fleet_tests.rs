@@ -9,7 +9,7 @@ fn at(s: u64) -> SystemTime {
 
 fn plan(text: &str) -> FleetState {
     let config: crate::config::Config = toml::from_str(text).unwrap();
-    FleetState::from_plan(&crate::board_fleet::plan(&config).unwrap())
+    FleetState::from_plan(&crate::assemble::fleet::plan(&config).unwrap())
 }
 
 fn edge() -> FleetState {

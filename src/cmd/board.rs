@@ -1,4 +1,4 @@
-//! The board: on the config's world, or on the built-in demo world.
+//! The board: on the config's world, or on the assembled-in demo world.
 
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -8,7 +8,7 @@ use opsboard::app::{Banner, Keymap};
 use opsboard::cli::Cli;
 use opsboard::config::{self, Config, ConfigLocation};
 use opsboard::ui::Theme;
-use opsboard::{board, runtime, sim};
+use opsboard::{assemble, runtime, sim};
 
 use super::{config_failure, no_color};
 
@@ -23,12 +23,12 @@ pub async fn board(cli: &Cli, location: &ConfigLocation) -> color_eyre::Result<E
         read_only: cli.read_only || loaded.config.read_only,
         notice: loaded.notice.clone(),
     };
-    let kube = board::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
+    let kube = assemble::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
     interactive(
         &cli.theme,
         loaded.config,
         banner,
-        &board::Locations::default(),
+        &assemble::Locations::default(),
         kube,
         None,
     )
@@ -56,24 +56,25 @@ async fn interactive(
     theme: &Option<String>,
     config: Config,
     banner: Banner,
-    locations: &board::Locations,
+    locations: &assemble::Locations,
     kube: Option<opsboard::sources::kube::KubeSettings>,
     kube_setup: Option<runtime::KubeSetup>,
 ) -> color_eyre::Result<()> {
     let theme = Theme::select(theme.as_deref().or(config.theme.as_deref()), no_color())
         .map_err(|e| eyre!(e))?;
     let overrides = config.keys.iter().map(|(a, k)| (*a, k.0.clone())).collect();
-    let mut built = board::build(&config, banner.read_only, locations).map_err(|e| eyre!(e))?;
-    built.kube = kube.clone();
+    let mut assembled =
+        assemble::build(&config, banner.read_only, locations).map_err(|e| eyre!(e))?;
+    assembled.kube = kube.clone();
     if banner.demo {
         // The demo shows its simulated world only, never the machine's Docker.
-        built.docker = None;
+        assembled.docker = None;
     }
-    let docker = built.docker.clone();
-    let metrics = built.metrics.clone();
-    let fleet = built.fleet.clone();
+    let docker = assembled.docker.clone();
+    let metrics = assembled.metrics.clone();
+    let fleet = assembled.fleet.clone();
     let (mut state, specs, ops) =
-        built.into_board(Keymap::new(&overrides), banner, SystemTime::now());
+        assembled.into_board(Keymap::new(&overrides), banner, SystemTime::now());
     state.generation = 1;
     runtime::run(runtime::Board {
         state,

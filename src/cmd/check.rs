@@ -8,7 +8,7 @@ use opsboard::app::Banner;
 use opsboard::cli::Cli;
 use opsboard::config::ConfigLocation;
 use opsboard::ui::Theme;
-use opsboard::{board, headless};
+use opsboard::{assemble, headless};
 
 use super::headless_config;
 
@@ -21,8 +21,8 @@ pub async fn check(
         Ok(x) => x,
         Err(code) => return Ok(code),
     };
-    let assembly = board::assemble(&config).map_err(|e| eyre!(e))?;
-    let services = headless::one_round(assembly, config.defaults.max_concurrent_probes)
+    let plan = assemble::services::plan(&config).map_err(|e| eyre!(e))?;
+    let services = headless::one_round(plan, config.defaults.max_concurrent_probes)
         .await
         .map_err(|e| eyre!(e))?;
     if json {
@@ -46,8 +46,8 @@ pub async fn snapshot(
     };
     let theme = Theme::select(cli.theme.as_deref().or(config.theme.as_deref()), true)
         .map_err(|e| eyre!(e))?;
-    let assembly = board::assemble(&config).map_err(|e| eyre!(e))?;
-    let services = headless::one_round(assembly, config.defaults.max_concurrent_probes)
+    let plan = assemble::services::plan(&config).map_err(|e| eyre!(e))?;
+    let services = headless::one_round(plan, config.defaults.max_concurrent_probes)
         .await
         .map_err(|e| eyre!(e))?;
     let banner = Banner {

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use opsboard::board;
+use opsboard::assemble;
 use opsboard::cli::ConfigCommand;
 use opsboard::config::{self, ConfigLocation};
 
@@ -19,7 +19,7 @@ pub fn run(location: &ConfigLocation, command: ConfigCommand) -> ExitCode {
                 Ok(l) => l,
                 Err(e) => return config_failure(&e),
             };
-            match board::assemble(&loaded.config) {
+            match assemble::services::plan(&loaded.config) {
                 Ok(_) => {
                     opsboard::output::out(&describe(&loaded));
                     ExitCode::SUCCESS

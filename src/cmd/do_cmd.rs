@@ -7,7 +7,7 @@ use color_eyre::eyre::eyre;
 use opsboard::cli::{Cli, DoVerb};
 use opsboard::config::{self, ConfigLocation};
 use opsboard::model::ActionRequest;
-use opsboard::{board, headless_do};
+use opsboard::{assemble, headless_do};
 
 use super::config_failure;
 
@@ -38,14 +38,19 @@ pub async fn run(
             flags,
         ),
     };
-    let mut built = board::build(&loaded.config, cli.read_only, &board::Locations::default())
-        .map_err(|e| eyre!(e))?;
-    built.kube = board::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
+    let mut assembled = assemble::build(
+        &loaded.config,
+        cli.read_only,
+        &assemble::Locations::default(),
+    )
+    .map_err(|e| eyre!(e))?;
+    assembled.kube =
+        assemble::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
     let opts = headless_do::DoOptions {
         yes: flags.yes,
         dry_run: flags.dry_run,
         confirm: flags.confirm,
     };
-    let code = headless_do::run(built, request, opts).await;
+    let code = headless_do::run(assembled, request, opts).await;
     Ok(ExitCode::from(code as u8))
 }

@@ -135,6 +135,32 @@ fn suggest_key(message: &str) -> Option<String> {
         .map(|(_, c)| c.to_string())
 }
 
+/// Byte span of the `nth` line assigning `key` a value containing `value`.
+pub(super) fn find_assignment(
+    text: &str,
+    key: &str,
+    value: &str,
+    nth: usize,
+) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    let mut hits = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+            && rest.contains(value)
+        {
+            if hits == nth {
+                let start = offset + (line.len() - trimmed.len());
+                return Some(start..start + key.len());
+            }
+            hits += 1;
+        }
+        offset += line.len();
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

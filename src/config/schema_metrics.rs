@@ -7,7 +7,8 @@ use serde::{Deserialize, Deserializer};
 
 use super::schema::{BasicAuth, opt_duration};
 use super::secret::Secret;
-use crate::sources::metrics::digest::Selector;
+use crate::model::ProbeUrl;
+use crate::model::selector::Selector;
 
 /// A metric selector written `name` or `name{label="value",…}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,9 +30,9 @@ pub struct HttpUrl(pub url::Url);
 impl<'de> Deserialize<'de> for HttpUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        match super::ProbeUrl::parse(&s).map_err(serde::de::Error::custom)? {
-            super::ProbeUrl::Http(u) => Ok(HttpUrl(u)),
-            super::ProbeUrl::Tcp { .. } => Err(serde::de::Error::custom(format!(
+        match ProbeUrl::parse(&s).map_err(serde::de::Error::custom)? {
+            ProbeUrl::Http(u) => Ok(HttpUrl(u)),
+            ProbeUrl::Tcp { .. } => Err(serde::de::Error::custom(format!(
                 "`{s}` must be an http:// or https:// URL"
             ))),
         }
@@ -222,55 +223,4 @@ pub struct CustomRuleConfig {
     pub hold_for: Option<Duration>,
     /// `{service}`, `{value}`, `{metric}` are replaced.
     pub summary: Option<String>,
-}
-
-impl RulesConfig {
-    /// The rule settings: defaults with this config's overrides.
-    pub fn settings(&self) -> crate::rules::RuleSettings {
-        use crate::model::Severity;
-        use crate::rules::{CustomRule, RuleSettings, Threshold};
-        let d = RuleSettings::default();
-        let t = |c: &Option<ThresholdConfig>, base: Threshold| match c {
-            None => base,
-            Some(c) => Threshold {
-                warning: c.warning.or(base.warning),
-                critical: c.critical.or(base.critical),
-                hold_for: c.hold_for.unwrap_or(base.hold_for),
-            },
-        };
-        RuleSettings {
-            error_rate: t(&self.error_rate, d.error_rate),
-            latency_p95: t(&self.latency_p95, d.latency_p95),
-            cpu: t(&self.cpu, d.cpu),
-            memory: t(&self.memory, d.memory),
-            disk: t(&self.disk, d.disk),
-            down_for: self.down_for.unwrap_or(d.down_for),
-            restart_count: self.restart_count.unwrap_or(d.restart_count),
-            restart_window: self.restart_window.unwrap_or(d.restart_window),
-            rollout_stalled_after: self
-                .rollout_stalled_after
-                .unwrap_or(d.rollout_stalled_after),
-            fleet_offline: self.fleet_offline.unwrap_or(d.fleet_offline),
-            keep_resolved: self.keep_resolved.unwrap_or(d.keep_resolved),
-            bell: self.bell,
-            disabled: self.disabled.clone(),
-            custom: self
-                .custom
-                .iter()
-                .map(|c| CustomRule {
-                    name: c.name.clone(),
-                    service: c.service.clone(),
-                    metric: c.metric.clone(),
-                    above: c.above,
-                    below: c.below,
-                    severity: match c.severity.as_deref() {
-                        Some(s) => Severity::from_label(Some(s)),
-                        None => Severity::Warning,
-                    },
-                    hold_for: c.hold_for.unwrap_or_default(),
-                    summary: c.summary.clone(),
-                })
-                .collect(),
-        }
-    }
 }

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use super::diagnostic::{ConfigError, Diagnostic};
-use super::find_assignment;
 use super::schema::Config;
 use super::schema_metrics::CustomFunctionName;
+use super::diagnostic::find_assignment;
 
 pub fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
     let fail = |needle: (&str, &str, usize), key: String, msg: String| {
@@ -71,8 +71,8 @@ pub fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> 
         }
     }
     for (n, d) in c.rules.disabled.iter().enumerate() {
-        if !crate::rules::settings::BUILT_IN.contains(&d.as_str()) {
-            let near = crate::rules::settings::BUILT_IN
+        if !crate::model::alert::BUILT_IN_RULES.contains(&d.as_str()) {
+            let near = crate::model::alert::BUILT_IN_RULES
                 .iter()
                 .min_by_key(|b| strsim::levenshtein(b, d))
                 .copied()

@@ -333,6 +333,21 @@ impl Matcher {
     }
 }
 
+/// The names of opsboard's built-in alert rules (`[rules] disabled`
+/// names them).
+pub const BUILT_IN_RULES: &[&str] = &[
+    "ErrorRateHigh",
+    "LatencyHigh",
+    "CpuHigh",
+    "MemoryHigh",
+    "DiskHigh",
+    "ServiceDown",
+    "RestartLoop",
+    "RolloutStalled",
+    "BackupRpoBreached",
+    "FleetGroupOffline",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,11 +6,14 @@ pub mod backup;
 pub mod docker;
 pub mod fault;
 pub mod fleet;
+pub mod fleet_spec;
 pub mod health;
 pub mod keys;
 pub mod kube;
 pub mod metrics;
 pub mod probe;
+pub mod probe_url;
+pub mod selector;
 pub mod service;
 pub mod text;
 
@@ -35,6 +38,7 @@ pub use kube::{
 };
 pub use metrics::{CustomValue, METRIC_HISTORY, MetricPoint, ServiceMetrics};
 pub use probe::{HISTORY_LEN, ProbeFailure, ProbeOutcome, ProbeSample, ProbeState};
+pub use probe_url::ProbeUrl;
 pub use service::{DockerBinding, Service, ServiceOrigin};
 
 use std::time::Duration;

@@ -109,20 +109,6 @@ impl RuleSettings {
     }
 }
 
-/// The built-in rules, for validating `disabled` and for the help text.
-pub const BUILT_IN: &[&str] = &[
-    "ErrorRateHigh",
-    "LatencyHigh",
-    "CpuHigh",
-    "MemoryHigh",
-    "DiskHigh",
-    "ServiceDown",
-    "RestartLoop",
-    "RolloutStalled",
-    "BackupRpoBreached",
-    "FleetGroupOffline",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,10 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use super::*;
 use crate::model::metrics::{CustomValue, MetricPoint};
+use crate::model::selector::Selector;
 use crate::sim::DemoWorld;
 use crate::sources::metrics::digest::{
-    CustomFunction, CustomMetric, MetricsSpec, ScrapeDigest, Selector, derive, digest,
-    histogram_quantile,
+    CustomFunction, CustomMetric, MetricsSpec, ScrapeDigest, derive, digest, histogram_quantile,
 };
 use crate::sources::metrics::parse::{Format, parse};
 

@@ -18,12 +18,16 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::health::{ProbeNet, ProbeSpec, Prober};
+use super::prometheus::ServerSpec;
 use super::{backoff, fleet_query};
 use crate::app::{Msg, ProbeId};
-use crate::board_fleet::{self, DeviceSpec, EndpointFleet, FleetPlan};
-use crate::config::ProbeUrl;
 use crate::model::fleet::DevicePoll;
-use crate::model::{Health, ProbeFailure, ProbeOutcome};
+use crate::model::fleet_spec::{self, DeviceSpec, EndpointFleet};
+use crate::model::{Health, ProbeFailure, ProbeOutcome, ProbeUrl};
+
+/// The device fleets to poll; a query fleet reaches its Prometheus with a
+/// [`ServerSpec`].
+pub type FleetPlan = fleet_spec::FleetPlan<ServerSpec>;
 
 /// A batch goes out when this many results are pending…
 pub const BATCH_MAX: usize = 512;
@@ -82,10 +86,10 @@ impl FleetSource {
                 let net = net.clone();
                 async move {
                     match source {
-                        board_fleet::FleetSource::Endpoints(e) => {
+                        fleet_spec::FleetSource::Endpoints(e) => {
                             poll_endpoints(fleet, e, generation, notify, tx, &net).await;
                         }
-                        board_fleet::FleetSource::Query(q) => {
+                        fleet_spec::FleetSource::Query(q) => {
                             fleet_query::poll_query(fleet, &name, *q, generation, notify, tx).await;
                         }
                     }

@@ -11,11 +11,11 @@ use tokio::time::Instant;
 
 use super::backoff::Backoff;
 use super::http_api::ApiError;
-use super::prometheus::{PromClient, Series};
+use super::prometheus::{PromClient, Series, ServerSpec};
 use crate::app::Msg;
-use crate::board_fleet::QueryFleet;
 use crate::model::Health;
 use crate::model::fleet::QueriedDevice;
+use crate::model::fleet_spec::QueryFleet;
 
 /// Runs a query fleet's query every interval; after a failure, again
 /// after a capped backoff (never later than the interval), so that the
@@ -24,7 +24,7 @@ use crate::model::fleet::QueriedDevice;
 pub(super) async fn poll_query(
     fleet: usize,
     name: &str,
-    q: QueryFleet,
+    q: QueryFleet<ServerSpec>,
     generation: u64,
     wake: Arc<Notify>,
     tx: mpsc::Sender<Msg>,

@@ -17,8 +17,9 @@ use tokio::task::JoinSet;
 
 use super::{backoff, health_body};
 use crate::app::{Msg, ProbeId};
-use crate::config::{ProbeConfig, ProbeUrl, RedirectHost, Secret};
+use crate::config::{ProbeConfig, RedirectHost, Secret};
 use crate::model::ProbeOutcome;
+use crate::model::ProbeUrl;
 
 pub(crate) use classify::{describe_error, is_tls_text, looks_like_dns};
 pub use prober::{ProbeNet, Prober};

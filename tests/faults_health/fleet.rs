@@ -12,18 +12,19 @@ use std::time::Duration;
 
 use opsboard::app::Msg;
 use opsboard::app::fleet::FleetState;
-use opsboard::board_fleet::{
-    DeviceSpec, EndpointFleet, FleetPlan, FleetSource as Source, FleetSpec, QueryFleet,
-};
 use opsboard::model::Health;
 use opsboard::model::fleet::DevicePoll;
-use opsboard::sources::fleet::FleetSource;
+use opsboard::model::fleet_spec::{DeviceSpec, EndpointFleet, FleetSpec, QueryFleet};
+use opsboard::sources::fleet::{FleetPlan, FleetSource};
 use opsboard::sources::health::ProbeNet;
 use opsboard::sources::prometheus::{Auth, ServerSpec};
 use tokio::sync::mpsc;
 
 use crate::misbehaving::{Misbehaviour, switchable, test_tls, tls_switchable};
 use crate::{PATIENCE, TestDns};
+
+/// How a fleet is polled, reaching a query fleet's Prometheus with a `ServerSpec`.
+type Source = opsboard::model::fleet_spec::FleetSource<ServerSpec>;
 
 const DEVICES: usize = 3;
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use opsboard::app::{Msg, ProbeId};
-use opsboard::config::ProbeUrl;
+use opsboard::model::ProbeUrl;
 use opsboard::model::{Health, ProbeFailure, ProbeOutcome, ProbeState};
 use opsboard::sources::health::{HealthSource, ProbeNet, ProbeSpec, Prober};
 use tokio::sync::mpsc;

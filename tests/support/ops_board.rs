@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use opsboard::app::{Msg, OpsEvent};
-use opsboard::board::{self, Locations};
+use opsboard::assemble::{self, Locations};
 use opsboard::config;
 use opsboard::model::{ActionPlan, ActionRequest, BackupFile, JobId, JobResult, Outcome, Progress};
 use opsboard::ops::audit::{AuditEntry, AuditLog};
@@ -57,7 +57,7 @@ impl Board {
             audit_log: Some(dir.join("audit.jsonl")),
             backup_base: Some(dir.join("backups")),
         };
-        let mut built = board::build(&cfg, false, &locations).unwrap();
+        let mut built = assemble::build(&cfg, false, &locations).unwrap();
         // Head records go beside the log, not into the tester's home.
         built.audit = built.audit.map(|l| l.with_head_dir(dir.join("heads")));
         let log = built.audit.clone().expect("an audit location");

@@ -48,7 +48,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use controllers::hpa::ANN_CPU as ANN_CPU_UTILIZATION;
-pub use controllers::pods::{ANN_CRASH, ANN_CRASH_AFTER, ANN_NEVER_READY, ANN_READY_AFTER};
+pub use controllers::pod_status::{ANN_CRASH, ANN_CRASH_AFTER, ANN_NEVER_READY, ANN_READY_AFTER};
 pub use kubeconfig::TOKEN;
 pub use resources::Res;
 pub use world::{Crash, HpaSpec, NodeSpec, Revision, Workload, WorkloadKind, World};

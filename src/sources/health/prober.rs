@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use super::classify::{classify, classify_io};
 use super::redirect::{Trail, is_redirect};
 use super::{ProbeSpec, health_body};
-use crate::config::ProbeUrl;
+use crate::model::ProbeUrl;
 use crate::model::{DependencyCheck, Health, HealthReport, ProbeFailure, ProbeOutcome};
 
 /// How probes reach their targets. The default is the system's resolver

@@ -6,14 +6,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::parse::{Exposition, Family, MetricKind, Sample};
 use crate::model::metrics::{CustomValue, MetricPoint};
+use crate::model::selector::Selector;
 
 mod quantile;
-mod selector;
 #[cfg(test)]
 mod tests;
 
 pub use quantile::histogram_quantile;
-pub use selector::{Selector, SelectorError};
 
 /// Which series mean what, per service (from config; the defaults match
 /// the common client libraries' instrumentation).

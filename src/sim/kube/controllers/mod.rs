@@ -9,6 +9,7 @@ pub mod events;
 pub mod gc;
 pub mod hpa;
 pub mod nodes;
+pub mod pod_status;
 pub mod pods;
 pub mod podutil;
 pub mod replicaset;

@@ -1,89 +1,13 @@
 //! Assembling device fleets from config: every host of an endpoint fleet
 //! with its URL, location and labels; the query of a query-backed one.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::config::Config;
 use crate::config::schema_fleet::{FleetConfig, MAX_DEVICES, expand_hosts};
-use crate::model::fleet::{Instance, InstanceKind};
+use crate::model::fleet_spec::{DeviceSpec, EndpointFleet, FleetSource, FleetSpec, QueryFleet};
+use crate::sources::fleet::FleetPlan;
 use crate::sources::prometheus::ServerSpec;
-
-/// The device fleets the runtime polls and the board shows.
-#[derive(Debug, Clone, Default)]
-pub struct FleetPlan {
-    pub fleets: Vec<FleetSpec>,
-}
-
-#[derive(Debug, Clone)]
-pub struct FleetSpec {
-    pub name: String,
-    pub service: Option<String>,
-    /// The fleet's offline threshold (else `[rules] fleet_offline`).
-    pub threshold: Option<f64>,
-    /// Per location, overriding `threshold`.
-    pub group_thresholds: BTreeMap<String, f64>,
-    pub source: FleetSource,
-}
-
-#[derive(Debug, Clone)]
-pub enum FleetSource {
-    Endpoints(EndpointFleet),
-    Query(Box<QueryFleet>),
-}
-
-#[derive(Debug, Clone)]
-pub struct EndpointFleet {
-    pub devices: Vec<DeviceSpec>,
-    pub interval: Duration,
-    pub timeout: Duration,
-    /// Requests, and so sockets, in flight at most.
-    pub concurrency: usize,
-    pub tls_verify: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct DeviceSpec {
-    pub host: String,
-    pub location: Option<String>,
-    /// Shared by every device of its config group.
-    pub labels: Arc<[(String, String)]>,
-    pub url: url::Url,
-}
-
-#[derive(Debug, Clone)]
-pub struct QueryFleet {
-    pub server: ServerSpec,
-    pub query: String,
-    pub instance_label: String,
-    pub location_label: String,
-    pub interval: Duration,
-}
-
-impl FleetSpec {
-    /// The devices as the board starts with them: every endpoint device
-    /// unknown until its first poll; a query fleet empty until its first
-    /// answer.
-    pub fn initial_devices(&self) -> Vec<Instance> {
-        let FleetSource::Endpoints(e) = &self.source else {
-            return Vec::new();
-        };
-        let source = format!("fleet {}", self.name);
-        e.devices
-            .iter()
-            .map(|d| {
-                let mut i = Instance::new(InstanceKind::Device, d.host.clone(), source.clone());
-                i.host = Some(d.host.clone());
-                i.location = d.location.clone();
-                i.service = self.service.clone();
-                i.labels = d.labels.to_vec();
-                i.reason = Some("not polled yet".into());
-                i
-            })
-            .collect()
-    }
-}
 
 pub fn plan(config: &Config) -> Result<FleetPlan, String> {
     let mut fleets = Vec::with_capacity(config.fleet.len());
@@ -93,7 +17,7 @@ pub fn plan(config: &Config) -> Result<FleetPlan, String> {
     Ok(FleetPlan { fleets })
 }
 
-fn fleet(config: &Config, f: &FleetConfig) -> Result<FleetSpec, String> {
+fn fleet(config: &Config, f: &FleetConfig) -> Result<FleetSpec<ServerSpec>, String> {
     let group_thresholds = f
         .groups
         .iter()
@@ -108,7 +32,7 @@ fn fleet(config: &Config, f: &FleetConfig) -> Result<FleetSpec, String> {
                 .find(|p| p.name == *server)
                 .ok_or_else(|| format!("no [[prometheus]] named `{server}`"))?;
             FleetSource::Query(Box::new(QueryFleet {
-                server: crate::board_metrics::server_spec(s)?,
+                server: super::metrics::server_spec(s)?,
                 query: f.query.clone().ok_or("a query fleet needs `query`")?,
                 instance_label: f.instance_label.clone().unwrap_or("instance".into()),
                 location_label: f.location_label.clone().unwrap_or("location".into()),
