@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::clients::prometheus::ServerSpec;
 use crate::config::Config;
 use crate::config::schema_fleet::{FleetConfig, MAX_DEVICES, expand_hosts};
 use crate::model::fleet::{Instance, InstanceKind};
-use crate::sources::prometheus::ServerSpec;
 
 /// The device fleets the runtime polls and the board shows.
 #[derive(Debug, Clone, Default)]

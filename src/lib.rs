@@ -10,6 +10,7 @@ pub mod board;
 pub mod board_fleet;
 pub mod board_metrics;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod headless;
 pub mod headless_audit;

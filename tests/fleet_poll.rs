@@ -18,10 +18,10 @@ use opsboard::app::Msg;
 use opsboard::board_fleet::{
     DeviceSpec, EndpointFleet, FleetPlan, FleetSource as Source, FleetSpec, QueryFleet,
 };
+use opsboard::clients::prometheus::{Auth, ServerSpec};
 use opsboard::model::Health;
 use opsboard::model::fleet::{DevicePoll, QueriedDevice};
 use opsboard::sources::fleet::{BATCH_MAX, DevicePoller, FleetSource, poll_round};
-use opsboard::sources::prometheus::{Auth, ServerSpec};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 

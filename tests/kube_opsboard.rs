@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use kube_support::{Kubectl, eventually, snapshot_where, start, watch};
 use opsboard::app::{Msg, OpsEvent};
+use opsboard::clients::kube::{KubeSettings, connect};
 use opsboard::model::{
     ActionPlan, ActionRequest, ClusterSnapshot, JobResult, Outcome, ResourceStatus, WorkloadKind,
     WorkloadRef,
 };
 use opsboard::ops::{self, Command, OpsContext};
 use opsboard::sim::kube::{SimCluster, World};
-use opsboard::sources::kube::{KubeSettings, connect};
 use serde_json::Value;
 use tokio::sync::mpsc;
 

@@ -10,10 +10,10 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use super::backoff::Backoff;
-use super::http_api::ApiError;
-use super::prometheus::{PromClient, Series};
 use crate::app::Msg;
 use crate::board_fleet::QueryFleet;
+use crate::clients::http::ApiError;
+use crate::clients::prometheus::{PromClient, Series};
 use crate::model::Health;
 use crate::model::fleet::QueriedDevice;
 

@@ -15,11 +15,11 @@ use opsboard::app::fleet::FleetState;
 use opsboard::board_fleet::{
     DeviceSpec, EndpointFleet, FleetPlan, FleetSource as Source, FleetSpec, QueryFleet,
 };
+use opsboard::clients::prometheus::{Auth, ServerSpec};
 use opsboard::model::Health;
 use opsboard::model::fleet::DevicePoll;
 use opsboard::sources::fleet::FleetSource;
 use opsboard::sources::health::ProbeNet;
-use opsboard::sources::prometheus::{Auth, ServerSpec};
 use tokio::sync::mpsc;
 
 use crate::misbehaving::{Misbehaviour, switchable, test_tls, tls_switchable};

@@ -16,8 +16,8 @@ pub mod run;
 
 use std::collections::HashMap;
 
+use crate::clients::kube::{KubeSettings, connect};
 use crate::model::{Target, WorkloadRef};
-use crate::sources::kube::{KubeSettings, connect};
 
 /// Clients per context, connected on first use.
 pub struct KubeClients {

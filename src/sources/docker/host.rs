@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::HostSpec;
 use crate::app::Msg;
+use crate::clients::docker::HostSpec;
 use crate::model::{ContainerInfo, DockerSnapshot, Fault, Stale};
 use crate::sources::backoff::Backoff;
 
@@ -51,7 +51,7 @@ impl Lost {
     /// A request failed: `what` says which (`listing containers` …).
     pub fn request(what: &str, e: &bollard::errors::Error) -> Lost {
         use bollard::errors::Error as E;
-        let raw = format!("{what}: {}", super::describe(e));
+        let raw = format!("{what}: {}", crate::clients::docker::describe(e));
         let words = match e {
             E::DockerResponseServerError { status_code, .. } => format!("HTTP {status_code}"),
             E::RequestTimeoutError => "timed out".into(),
