@@ -1033,7 +1033,7 @@ async fn connect_honours_docker_host_and_an_explicit_endpoint() {
         "DOCKER_HOST",
         "unix:///nonexistent/docker.sock".into(),
     )]);
-    let err = client::connect_with(&local, &env).unwrap_err();
+    let err = client::connect_with(&local, &env).unwrap_err().to_string();
     assert!(err.contains("/nonexistent/docker.sock"), "{err}");
     assert!(err.contains("DOCKER_HOST"), "{err}");
     // An explicit endpoint wins over DOCKER_HOST.

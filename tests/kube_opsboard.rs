@@ -194,7 +194,7 @@ async fn an_unreachable_api_server_and_a_broken_kubeconfig_are_named() {
     );
     std::fs::write(&path, "this: is: not: yaml: [").unwrap();
     let connected = connect(&st).await;
-    let err = connected[0].client.as_ref().err().unwrap();
+    let err = connected[0].client.as_ref().err().unwrap().to_string();
     assert!(err.contains(&path.display().to_string()), "{err}");
 }
 

@@ -9,7 +9,7 @@ pub mod labels;
 
 use std::path::PathBuf;
 
-pub use connect::{Endpoint, connect_with, negotiate, resolve};
+pub use connect::{ConnectError, Endpoint, EndpointError, connect_with, negotiate, resolve};
 
 /// One Docker host: its name on the board and where its daemon is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub struct HostSpec {
 /// `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`), else the current docker
 /// context, else the local socket. The API version is agreed on the first
 /// request made through this crate ([`negotiate`]).
-pub fn connect(h: &HostSpec) -> Result<bollard::Docker, String> {
+pub fn connect(h: &HostSpec) -> Result<bollard::Docker, ConnectError> {
     connect_with(h, &|k| std::env::var(k).ok())
 }
 

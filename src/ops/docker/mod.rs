@@ -81,7 +81,7 @@ impl DockerClients {
                 format!("no Docker host `{host}`")
             });
         };
-        let c = crate::clients::docker::connect(spec)?;
+        let c = crate::clients::docker::connect(spec).map_err(|e| e.to_string())?;
         self.clients.insert(host.to_string(), c.clone());
         Ok(c)
     }

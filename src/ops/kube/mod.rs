@@ -46,7 +46,7 @@ impl KubeClients {
         wanted.contexts = vec![context.to_string()];
         for c in connect(&wanted).await {
             if c.context == context {
-                let client = c.client?;
+                let client = c.client.map_err(|e| e.to_string())?;
                 self.clients.insert(context.to_string(), client.clone());
                 return Ok(client);
             }

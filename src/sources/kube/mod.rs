@@ -62,6 +62,7 @@ impl KubeSource {
                     ));
                 }
                 Err(e) => {
+                    let e = e.to_string();
                     tasks.spawn(async move {
                         let snap = ClusterSnapshot {
                             context: c.context,
