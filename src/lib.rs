@@ -8,6 +8,7 @@
 pub mod app;
 pub mod assemble;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod headless;
 pub mod headless_do;

@@ -31,9 +31,9 @@ pub struct Board {
     pub max_concurrent_probes: usize,
     pub ops: OpsContext,
     /// Clusters to watch, if any.
-    pub kube: Option<crate::sources::kube::KubeSettings>,
+    pub kube: Option<crate::clients::kube::KubeSettings>,
     /// Docker hosts to watch, if any.
-    pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
+    pub docker: Option<Vec<crate::clients::docker::HostSpec>>,
     /// Runs before the Kubernetes source connects, after the first frame.
     pub kube_setup: Option<KubeSetup>,
     /// Metrics scrapes, Prometheus and Alertmanager servers.
@@ -75,7 +75,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 },
                 None => None,
             };
-            let connected = crate::sources::kube::connect(&settings).await;
+            let connected = crate::clients::kube::connect(&settings).await;
             let _source =
                 crate::sources::kube::KubeSource::spawn(connected, settings.namespaces(), tx);
             std::future::pending::<()>().await;
@@ -290,7 +290,7 @@ fn apply(state: &mut State, ops: &crate::ops::Ops, msg: Msg) -> Vec<Effect> {
 /// Streams the logs of `(host, id, prefix)` containers into the board, in
 /// batches (a chatty container must not cost a message per line).
 async fn follow_logs(
-    hosts: Vec<crate::sources::docker::HostSpec>,
+    hosts: Vec<crate::clients::docker::HostSpec>,
     containers: Vec<(String, String, String)>,
     tx: mpsc::Sender<Msg>,
 ) {
@@ -305,7 +305,7 @@ async fn follow_logs(
         if on_host.is_empty() {
             continue;
         }
-        match crate::sources::docker::connect(host) {
+        match crate::clients::docker::connect(host) {
             Ok(d) => streams.push(
                 crate::sources::docker::logs(&d, &on_host, 500, true)
                     .await

@@ -20,12 +20,13 @@ use std::time::{Duration, Instant};
 use docker::{Images, Labelled, PORT, Project, Proxy, WEB1, WEB2, docker, images, inspect};
 use futures::StreamExt;
 use opsboard::app::Msg;
+use opsboard::clients::docker::{self as client, HostSpec};
 use opsboard::model::{
     ActionRequest, ComposeRef, ContainerInfo, DockerSnapshot, DockerTarget, Health, Outcome,
     Progress, Risk,
 };
 use opsboard::ops::docker::{self as ops, DockerChange, ImageHistory};
-use opsboard::sources::docker::{self as src, DockerSource, HostSpec};
+use opsboard::sources::docker::{self as src, DockerSource};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -40,7 +41,7 @@ fn host_spec() -> HostSpec {
 }
 
 fn client() -> bollard::Docker {
-    src::connect(&host_spec()).expect("connect to the test daemon")
+    client::connect(&host_spec()).expect("connect to the test daemon")
 }
 
 /// A web service on the test image: ephemeral port on 127.0.0.1, tini as
@@ -1022,7 +1023,7 @@ async fn connect_honours_docker_host_and_an_explicit_endpoint() {
     };
     // DOCKER_HOST names the proxy: the traffic goes through it.
     let env = env_of(vec![("DOCKER_HOST", proxy.endpoint())]);
-    let d = src::connect_with(&local, &env).unwrap();
+    let d = client::connect_with(&local, &env).unwrap();
     let before = proxy.connections();
     let s = src::snapshot(&d, "h").await.unwrap();
     assert!(s.error.is_none());
@@ -1032,7 +1033,7 @@ async fn connect_honours_docker_host_and_an_explicit_endpoint() {
         "DOCKER_HOST",
         "unix:///nonexistent/docker.sock".into(),
     )]);
-    let err = src::connect_with(&local, &env).unwrap_err();
+    let err = client::connect_with(&local, &env).unwrap_err().to_string();
     assert!(err.contains("/nonexistent/docker.sock"), "{err}");
     assert!(err.contains("DOCKER_HOST"), "{err}");
     // An explicit endpoint wins over DOCKER_HOST.
@@ -1040,14 +1041,14 @@ async fn connect_honours_docker_host_and_an_explicit_endpoint() {
         endpoint: Some(proxy.endpoint()),
         ..local.clone()
     };
-    let d = src::connect_with(&explicit, &env).unwrap();
+    let d = client::connect_with(&explicit, &env).unwrap();
     let before = proxy.connections();
-    src::negotiate(&d).await.unwrap();
+    client::negotiate(&d).await.unwrap();
     assert!(proxy.connections() > before);
     // tcp:// without TLS.
     let tcp = Proxy::tcp().await;
     let env = env_of(vec![("DOCKER_HOST", tcp.endpoint())]);
-    let d = src::connect_with(&local, &env).unwrap();
+    let d = client::connect_with(&local, &env).unwrap();
     src::snapshot(&d, "h").await.unwrap();
     assert!(tcp.connections() > 0);
     // tcp:// with TLS and a client certificate: DOCKER_TLS_VERIFY and
@@ -1059,7 +1060,7 @@ async fn connect_honours_docker_host_and_an_explicit_endpoint() {
         ("DOCKER_TLS_VERIFY", "1".into()),
         ("DOCKER_CERT_PATH", certs.display().to_string()),
     ]);
-    let d = src::connect_with(&local, &env).unwrap();
+    let d = client::connect_with(&local, &env).unwrap();
     src::snapshot(&d, "h").await.unwrap();
     assert!(tls.connections() > 0, "no TLS handshake passed");
     let with_certs = HostSpec {
@@ -1068,19 +1069,19 @@ async fn connect_honours_docker_host_and_an_explicit_endpoint() {
         ..local.clone()
     };
     let before = tls.connections();
-    src::negotiate(&src::connect_with(&with_certs, &env_of(vec![])).unwrap())
+    client::negotiate(&client::connect_with(&with_certs, &env_of(vec![])).unwrap())
         .await
         .unwrap();
     assert!(tls.connections() > before);
     // Without the client certificate the TLS daemon refuses: an error, not
     // a hang or a panic.
     let plain = env_of(vec![("DOCKER_HOST", tls.endpoint())]);
-    let err = src::negotiate(&src::connect_with(&local, &plain).unwrap())
+    let err = client::negotiate(&client::connect_with(&local, &plain).unwrap())
         .await
         .unwrap_err();
     assert!(!err.is_empty());
     // The process's own environment (no DOCKER_HOST here, or the test's).
-    src::negotiate(&src::connect(&local).unwrap())
+    client::negotiate(&client::connect(&local).unwrap())
         .await
         .unwrap();
 }

@@ -19,12 +19,13 @@ use docker::{Labelled, WEB1, docker, docker_try, images};
 use docker_proxy::DockerProxy;
 use ops_board::Board;
 use opsboard::app::{Banner, Keymap, Msg, OpsEvent, State, update};
+use opsboard::clients::docker::{self as client, HostSpec};
 use opsboard::model::{
     ActionRequest, ContainerInfo, DockerSnapshot, DockerTarget, Health, JobId, JobResult, Outcome,
     Service,
 };
 use opsboard::ops::audit::AuditOutcome;
-use opsboard::sources::docker::{self as src, DockerSource, HostSpec};
+use opsboard::sources::docker::{self as src, DockerSource};
 use opsboard::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -280,7 +281,7 @@ async fn a_container_removed_between_list_and_inspect_just_disappears() {
     proxy.before(format!("/containers/{gone_id}/json"), move || {
         let _ = docker_try(&["rm", "-f", &id]);
     });
-    let d = src::connect(&spec(&proxy)).unwrap();
+    let d = client::connect(&spec(&proxy)).unwrap();
     let snap = src::snapshot(&d, HOST)
         .await
         .expect("the snapshot does not fail");
@@ -454,8 +455,8 @@ async fn an_action_while_the_socket_is_gone_fails_fast_and_is_audited() {
     b.assert_audit_clean().await;
     // The daemon itself was never touched by the fault.
     proxy.resume();
-    let d = src::connect(&spec(&proxy)).unwrap();
-    src::negotiate(&d).await.unwrap();
+    let d = client::connect(&spec(&proxy)).unwrap();
+    client::negotiate(&d).await.unwrap();
 }
 
 /// The reducer alone, no daemon: a failing host's snapshot without

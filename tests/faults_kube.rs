@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use kube_support::{Kubectl, snapshot_where, start, watch};
 use opsboard::app::{Banner, Keymap, Msg, OpsEvent, State, join};
+use opsboard::clients::kube::KubeSettings;
 use opsboard::model::{
     ActionPlan, ActionRequest, ClusterSnapshot, Health, JobResult, Outcome, ResourceStatus,
     Service, WorkloadRef,
@@ -21,7 +22,6 @@ use opsboard::model::{
 use opsboard::ops::kube::follow;
 use opsboard::ops::{self, Command, OpsContext};
 use opsboard::sim::kube::{SimCluster, World};
-use opsboard::sources::kube::KubeSettings;
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(45);

@@ -15,11 +15,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use misbehaving::{Conn, Server, hang, serve};
 use opsboard::app::Msg;
+use opsboard::clients::prometheus::{Auth, ServerSpec};
 use opsboard::model::Health;
 use opsboard::model::fleet::{DevicePoll, QueriedDevice};
 use opsboard::model::fleet_spec::{DeviceSpec, EndpointFleet, FleetSpec, QueryFleet};
 use opsboard::sources::fleet::{BATCH_MAX, DevicePoller, FleetPlan, FleetSource, poll_round};
-use opsboard::sources::prometheus::{Auth, ServerSpec};
 
 /// How a fleet is polled, reaching a query fleet's Prometheus with a `ServerSpec`.
 type Source = opsboard::model::fleet_spec::FleetSource<ServerSpec>;

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use kube_support::{Kubectl, eventually, snapshot_where, start, watch};
 use opsboard::app::{Msg, OpsEvent};
+use opsboard::clients::kube::{KubeSettings, connect};
 use opsboard::model::{
     ActionPlan, ActionRequest, ClusterSnapshot, JobResult, Outcome, ResourceStatus, WorkloadKind,
     WorkloadRef,
 };
 use opsboard::ops::{self, Command, OpsContext};
 use opsboard::sim::kube::{SimCluster, World};
-use opsboard::sources::kube::{KubeSettings, connect};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -194,7 +194,7 @@ async fn an_unreachable_api_server_and_a_broken_kubeconfig_are_named() {
     );
     std::fs::write(&path, "this: is: not: yaml: [").unwrap();
     let connected = connect(&st).await;
-    let err = connected[0].client.as_ref().err().unwrap();
+    let err = connected[0].client.as_ref().err().unwrap().to_string();
     assert!(err.contains(&path.display().to_string()), "{err}");
 }
 

@@ -20,9 +20,9 @@ mod secured;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use opsboard::clients::alertmanager::AmClient;
+use opsboard::clients::prometheus::{ApiError, Auth, PromClient, ServerSpec};
 use opsboard::model::{AlertSource, AlertState, Health, Severity};
-use opsboard::sources::alertmanager::AmClient;
-use opsboard::sources::prometheus::{ApiError, Auth, PromClient, ServerSpec};
 use prom::{NodeExporter, Prometheus, dead_port, eventually, prometheus_config};
 
 const RULES: &str = r#"

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use crate::clients::prometheus::ServerSpec;
 use crate::config::Config;
 use crate::config::schema_fleet::{FleetConfig, MAX_DEVICES, expand_hosts};
 use crate::model::fleet_spec::{DeviceSpec, EndpointFleet, FleetSource, FleetSpec, QueryFleet};
 use crate::sources::fleet::FleetPlan;
-use crate::sources::prometheus::ServerSpec;
 
 pub fn plan(config: &Config) -> Result<FleetPlan, String> {
     let mut fleets = Vec::with_capacity(config.fleet.len());

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::clients::prometheus::{Auth, ServerSpec};
 use crate::config::Config;
 use crate::config::schema_metrics::{
     CustomFunctionName, MetricsConfig, PromQueriesConfig, ServerConfig,
@@ -11,7 +12,6 @@ use crate::config::schema_metrics::{
 use crate::model::metrics::{Limits, ServiceMetrics};
 use crate::sources::metrics::digest::{CustomFunction, CustomMetric, ErrorMatch, MetricsSpec};
 use crate::sources::metrics::scrape::ScrapeJob;
-use crate::sources::prometheus::{Auth, ServerSpec};
 use crate::sources::remote::{Polled, ServiceQueries};
 
 /// Scrape bodies past this are refused.

@@ -32,9 +32,9 @@ pub struct Assembled {
     pub policy: Policy,
     pub audit: Option<AuditLog>,
     /// Clusters to watch and act on; `None` when turned off.
-    pub kube: Option<crate::sources::kube::KubeSettings>,
+    pub kube: Option<crate::clients::kube::KubeSettings>,
     /// Docker hosts to watch and act on; `None` when turned off.
-    pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
+    pub docker: Option<Vec<crate::clients::docker::HostSpec>>,
     /// The record of images seen on Docker hosts (for roll back).
     pub image_history: Option<PathBuf>,
     /// Metrics scrapes, Prometheus and Alertmanager servers.
@@ -49,12 +49,12 @@ pub fn kube_settings(
     config: &Config,
     contexts: &[String],
     namespace: Option<&str>,
-) -> Option<crate::sources::kube::KubeSettings> {
+) -> Option<crate::clients::kube::KubeSettings> {
     let k = &config.kubernetes;
     if k.disabled {
         return None;
     }
-    Some(crate::sources::kube::KubeSettings {
+    Some(crate::clients::kube::KubeSettings {
         kubeconfig: k.kubeconfig.clone(),
         contexts: if contexts.is_empty() {
             k.contexts.clone()
@@ -65,7 +65,7 @@ pub fn kube_settings(
         namespace_flag: namespace.map(str::to_string),
         watch_timeout: k
             .watch_timeout
-            .unwrap_or(crate::sources::kube::connect::WATCH_TIMEOUT),
+            .unwrap_or(crate::clients::kube::connect::WATCH_TIMEOUT),
     })
 }
 

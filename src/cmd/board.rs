@@ -57,7 +57,7 @@ async fn interactive(
     config: Config,
     banner: Banner,
     locations: &assemble::Locations,
-    kube: Option<opsboard::sources::kube::KubeSettings>,
+    kube: Option<opsboard::clients::kube::KubeSettings>,
     kube_setup: Option<runtime::KubeSetup>,
 ) -> color_eyre::Result<()> {
     let theme = Theme::select(theme.as_deref().or(config.theme.as_deref()), no_color())

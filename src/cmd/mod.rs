@@ -30,9 +30,7 @@ pub async fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Config { command }) => Ok(config_cmd::run(&location, command)),
         Some(Command::Demo) => board::demo(&cli).await,
         Some(Command::Do { verb }) => do_cmd::run(&cli, &location, verb).await,
-        Some(Command::Audit { command }) => {
-            Ok(ExitCode::from(audit::run(&location, command)))
-        }
+        Some(Command::Audit { command }) => Ok(ExitCode::from(audit::run(&location, command))),
         Some(Command::Check { json, demo }) => check::check(&location, json, demo).await,
         Some(Command::Snapshot {
             width,

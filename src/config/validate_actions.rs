@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use super::diagnostic::find_assignment;
 use super::diagnostic::{ConfigError, Diagnostic};
 use super::schema::{Config, RunbookConfig};
-use super::diagnostic::find_assignment;
 use super::{RUNBOOK_PLACEHOLDERS, placeholders};
 
 /// Backup jobs and runbooks: unique names, the keys each kind needs, known

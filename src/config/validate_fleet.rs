@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
+use super::diagnostic::find_assignment;
 use super::diagnostic::{ConfigError, Diagnostic};
 use super::schema::Config;
 use super::schema_fleet::{FleetConfig, MAX_DEVICES, expand_hosts};
-use super::diagnostic::find_assignment;
 
 pub fn validate(path: &Path, text: &str, c: &Config) -> Result<(), ConfigError> {
     let fail = |needle: (&str, &str), key: String, msg: String| {

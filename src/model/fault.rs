@@ -70,16 +70,29 @@ pub fn hms(t: SystemTime) -> String {
 /// Connection refused (os error 111)`).
 pub fn chain(e: &(dyn Error + 'static)) -> String {
     let mut msg = e.to_string();
-    let mut src = e.source();
+    push_causes(&mut msg, e.source(), |_| true);
+    msg
+}
+
+/// The one loop that flattens an error chain: appends to `msg` `first`
+/// and each of its sources in turn, joined by `: `, skipping a cause that
+/// is empty, that `keep` refuses, or that `msg` says already.
+pub fn push_causes(
+    msg: &mut String,
+    first: Option<&(dyn Error + 'static)>,
+    keep: impl Fn(&str) -> bool,
+) {
+    let mut src = first;
     while let Some(s) = src {
         let part = s.to_string();
-        if !part.is_empty() && !msg.contains(&part) {
-            msg.push_str(": ");
+        if !part.is_empty() && keep(&part) && !msg.contains(&part) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
             msg.push_str(&part);
         }
         src = s.source();
     }
-    msg
 }
 
 /// The fault in a few words, read from a raw error chain of any of the

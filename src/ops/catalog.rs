@@ -53,7 +53,7 @@ pub struct Catalog {
     /// `(environment, Kubernetes contexts in it)`.
     pub environment_contexts: Vec<(String, Vec<String>)>,
     /// Alertmanagers silences can be made on.
-    pub alertmanagers: Vec<crate::sources::prometheus::ServerSpec>,
+    pub alertmanagers: Vec<crate::clients::prometheus::ServerSpec>,
     /// `(Docker host, environment)` for hosts that name one.
     pub docker_host_environments: Vec<(String, String)>,
     /// `(Alertmanager, environment)`: silences obey it.

@@ -75,9 +75,9 @@ pub struct OpsContext {
     /// refused rather than run unrecorded.
     pub audit: Option<AuditLog>,
     /// Clusters actions may act on.
-    pub kube: Option<crate::sources::kube::KubeSettings>,
+    pub kube: Option<crate::clients::kube::KubeSettings>,
     /// Docker hosts actions may act on (`None`: Docker disabled).
-    pub docker: Option<Vec<crate::sources::docker::HostSpec>>,
+    pub docker: Option<Vec<crate::clients::docker::HostSpec>>,
     /// Where the record of observed images lives (for roll back).
     pub image_history: Option<std::path::PathBuf>,
 }

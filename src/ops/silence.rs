@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use super::catalog::Catalog;
+use crate::clients::alertmanager::AmClient;
 use crate::model::{
     ActionPlan, ActionRequest, Confirmation, JobResult, Matcher, Outcome, Risk, Target, Verb,
 };
-use crate::sources::alertmanager::AmClient;
 
 /// `user@host` for `createdBy`, like amtool's default. Read once: it does
 /// not change while the board runs, and the actor should not touch files

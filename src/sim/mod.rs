@@ -227,16 +227,16 @@ impl DemoWorld {
     }
 
     /// Watch the demo's simulated cluster, and nothing else.
-    pub fn kube_settings(&self) -> Option<crate::sources::kube::KubeSettings> {
+    pub fn kube_settings(&self) -> Option<crate::clients::kube::KubeSettings> {
         if !self.with_cluster {
             return None;
         }
-        Some(crate::sources::kube::KubeSettings {
+        Some(crate::clients::kube::KubeSettings {
             kubeconfig: Some(self.dir.join("kubeconfig")),
             contexts: vec![DEMO_CONTEXT.into()],
             namespaces: vec![],
             namespace_flag: None,
-            watch_timeout: crate::sources::kube::connect::WATCH_TIMEOUT,
+            watch_timeout: crate::clients::kube::connect::WATCH_TIMEOUT,
         })
     }
 

@@ -18,9 +18,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::health::{ProbeNet, ProbeSpec, Prober};
-use super::prometheus::ServerSpec;
 use super::{backoff, fleet_query};
 use crate::app::{Msg, ProbeId};
+use crate::clients::prometheus::ServerSpec;
 use crate::model::fleet::DevicePoll;
 use crate::model::fleet_spec::{self, DeviceSpec, EndpointFleet};
 use crate::model::{Health, ProbeFailure, ProbeOutcome, ProbeUrl};

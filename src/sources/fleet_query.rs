@@ -10,9 +10,9 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 use super::backoff::Backoff;
-use super::http_api::ApiError;
-use super::prometheus::{PromClient, Series, ServerSpec};
 use crate::app::Msg;
+use crate::clients::http::ApiError;
+use crate::clients::prometheus::{PromClient, Series, ServerSpec};
 use crate::model::Health;
 use crate::model::fleet::QueriedDevice;
 use crate::model::fleet_spec::QueryFleet;

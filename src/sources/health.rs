@@ -4,7 +4,6 @@
 //! flight, and a hanging endpoint delays nobody else), bounded by a shared
 //! semaphore, and sends each outcome to the runtime as a [`Msg::Probe`].
 
-mod classify;
 mod prober;
 mod redirect;
 
@@ -21,7 +20,6 @@ use crate::config::{ProbeConfig, RedirectHost, Secret};
 use crate::model::ProbeOutcome;
 use crate::model::ProbeUrl;
 
-pub(crate) use classify::{describe_error, is_tls_text, looks_like_dns};
 pub use prober::{ProbeNet, Prober};
 pub use redirect::MAX_REDIRECTS;
 

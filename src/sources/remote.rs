@@ -17,10 +17,10 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::alertmanager::AmClient;
 use super::backoff::{self, Backoff};
-use super::prometheus::{PromClient, ServerSpec};
 use crate::app::Msg;
+use crate::clients::alertmanager::AmClient;
+use crate::clients::prometheus::{PromClient, ServerSpec};
 use crate::model::AlertSource;
 
 #[path = "remote_service.rs"]

@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::super::prometheus::{PromClient, QueryResult};
 use super::{Pace, ServiceQueries};
 use crate::app::{MetricsUpdate, Msg};
+use crate::clients::prometheus::{PromClient, QueryResult};
 use crate::model::metrics::{CustomValue, MetricPoint};
 
 /// How far back charts are filled at start-up.

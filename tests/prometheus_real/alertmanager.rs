@@ -4,9 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use opsboard::clients::alertmanager::AmClient;
+use opsboard::clients::prometheus::ApiError;
 use opsboard::model::{AlertSource, AlertState, Matcher, Severity, SilenceState};
-use opsboard::sources::alertmanager::AmClient;
-use opsboard::sources::prometheus::ApiError;
 
 use super::{RULES, WAIT, spec};
 use crate::prom::{

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use opsboard::clients::prometheus::PromClient;
 use opsboard::sources::metrics::parse::{Format, MetricKind, parse};
-use opsboard::sources::prometheus::PromClient;
 
 use super::{WAIT, spec};
 use crate::prom::{NodeExporter, Prometheus, eventually, prometheus_config};

@@ -1,7 +1,7 @@
 //! TLS with a private CA, basic auth and a path prefix, against a real
 //! Prometheus started with `--web.config.file` and `--web.route-prefix`.
 
-use opsboard::sources::prometheus::{ApiError, Auth, PromClient, ServerSpec};
+use opsboard::clients::prometheus::{ApiError, Auth, PromClient, ServerSpec};
 
 use super::{WAIT, spec};
 use crate::prom::{PromOptions, Prometheus, eventually, prometheus_config};

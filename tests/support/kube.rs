@@ -14,9 +14,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use opsboard::app::Msg;
+use opsboard::clients::kube::{KubeSettings, connect};
 use opsboard::model::ClusterSnapshot;
 use opsboard::sim::kube::{SimCluster, World};
-use opsboard::sources::kube::{KubeSettings, KubeSource, connect};
+use opsboard::sources::kube::KubeSource;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;

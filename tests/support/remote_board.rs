@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use opsboard::app::alerts::AlertRow;
 use opsboard::app::{Banner, Keymap, Msg, State, View, update};
-use opsboard::sources::prometheus::{Auth, ServerSpec};
+use opsboard::clients::prometheus::{Auth, ServerSpec};
 use opsboard::sources::remote::{Polled, RemoteSource};
 use opsboard::ui::{self, Theme};
 use ratatui::Terminal;

@@ -13,7 +13,7 @@ use bollard::models::{
 use bollard::query_parameters::CreateContainerOptions;
 
 use super::{name_of, short_id};
-use crate::sources::docker::describe;
+use crate::clients::docker::describe;
 
 /// How the new container differs from the one it is made from.
 #[derive(Debug, Clone, Default)]

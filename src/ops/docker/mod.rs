@@ -23,11 +23,10 @@ pub use history::ImageHistory;
 pub use plan::plan;
 pub use run::run;
 
+use crate::clients::docker::inspect::inspect;
+use crate::clients::docker::labels::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use crate::clients::docker::{HostSpec, describe};
 use crate::model::{ComposeRef, DockerTarget, Target};
-use crate::sources::docker::snapshot::{
-    LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, inspect,
-};
-use crate::sources::docker::{HostSpec, describe};
 
 /// What [`run`] does; [`plan`] makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +61,7 @@ pub struct DockerClients {
 }
 
 impl DockerClients {
-    /// `hosts`: from [`crate::sources::docker::hosts_from_config`] (`None`
+    /// `hosts`: from [``sources::docker::hosts_from_config``] (`None`
     /// when the Docker source is disabled).
     pub fn new(hosts: Option<Vec<HostSpec>>) -> DockerClients {
         DockerClients {
@@ -82,7 +81,7 @@ impl DockerClients {
                 format!("no Docker host `{host}`")
             });
         };
-        let c = crate::sources::docker::connect(spec)?;
+        let c = crate::clients::docker::connect(spec).map_err(|e| e.to_string())?;
         self.clients.insert(host.to_string(), c.clone());
         Ok(c)
     }

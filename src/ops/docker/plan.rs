@@ -11,9 +11,9 @@ use super::{
     DockerChange, ImageHistory, Replica, container, health_meaning, is_running, labels_of,
     replicas, short_image_id, state_of, stop_timeout,
 };
+use crate::clients::docker::describe;
+use crate::clients::docker::labels::{LABEL_PROJECT, LABEL_SERVICE};
 use crate::model::{ActionRequest, ComposeRef, DockerTarget, Risk};
-use crate::sources::docker::describe;
-use crate::sources::docker::snapshot::{LABEL_PROJECT, LABEL_SERVICE};
 
 /// What a plan says, its parameters, its risk and the change to run.
 pub type Planned = (Vec<String>, BTreeMap<String, String>, Risk, DockerChange);
@@ -33,7 +33,7 @@ pub async fn plan(
         ActionRequest::DockerScale { service, .. } => service.host.clone(),
         other => return Err(format!("{} is not a Docker action", other.summary())),
     };
-    crate::sources::docker::negotiate(docker)
+    crate::clients::docker::negotiate(docker)
         .await
         .map_err(|e| {
             format!(

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{healthcheck, ready_timeout, state_of};
-use crate::sources::docker::snapshot::inspect;
+use crate::clients::docker::inspect::inspect;
 
 const POLL: Duration = Duration::from_millis(250);
 /// The daemon not answering the follow-up's inspects for this long means

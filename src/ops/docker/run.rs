@@ -13,9 +13,10 @@ use super::{
     DockerChange, container, is_running, labels_of, name_of, patient, short_id, state_of,
     stop_timeout,
 };
+use crate::clients::docker::describe;
+use crate::clients::docker::inspect::inspect;
+use crate::clients::docker::labels::LABEL_SERVICE;
 use crate::model::{Outcome, Progress};
-use crate::sources::docker::describe;
-use crate::sources::docker::snapshot::{LABEL_SERVICE, inspect};
 
 pub use super::ready::{Wait, wait_ready};
 
@@ -28,7 +29,7 @@ pub async fn run(
     output: &(dyn Fn(String) + Send + Sync),
     cancel: &CancellationToken,
 ) -> (Outcome, String) {
-    if let Err(e) = crate::sources::docker::negotiate(docker).await {
+    if let Err(e) = crate::clients::docker::negotiate(docker).await {
         return (
             Outcome::Failed,
             format!(

@@ -27,9 +27,9 @@ use super::run::{Wait, wait_ready};
 use super::{
     DockerChange, Replica, health_meaning, replicas, short_id, short_image_id, stop_timeout,
 };
+use crate::clients::docker::describe;
+use crate::clients::docker::labels::LABEL_NUMBER;
 use crate::model::{ComposeRef, Outcome, Progress, Risk};
-use crate::sources::docker::describe;
-use crate::sources::docker::snapshot::LABEL_NUMBER;
 
 /// The separator in `name` if it is Compose's `<project>S<service>S<n>`.
 pub fn separator(svc: &ComposeRef, name: &str, number: u32) -> Option<char> {

@@ -14,8 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::api_error;
 use super::change::{Change, Op, short_uid};
+use crate::clients::kube::rollout::{self, Status};
 use crate::model::{Outcome, Progress, WorkloadKind, WorkloadRef};
-use crate::sources::kube::rollout::{self, Status};
 
 /// How long a rollout may take before the action reports it timed out.
 pub const FOLLOW_TIMEOUT: Duration = Duration::from_secs(300);

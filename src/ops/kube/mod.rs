@@ -16,8 +16,8 @@ pub mod run;
 
 use std::collections::HashMap;
 
+use crate::clients::kube::{KubeSettings, connect};
 use crate::model::{Target, WorkloadRef};
-use crate::sources::kube::{KubeSettings, connect};
 
 /// Clients per context, connected on first use.
 pub struct KubeClients {
@@ -46,7 +46,7 @@ impl KubeClients {
         wanted.contexts = vec![context.to_string()];
         for c in connect(&wanted).await {
             if c.context == context {
-                let client = c.client?;
+                let client = c.client.map_err(|e| e.to_string())?;
                 self.clients.insert(context.to_string(), client.clone());
                 return Ok(client);
             }

@@ -17,8 +17,8 @@ use serde_json::Value;
 use super::api_error;
 use super::change::{Change, Op, Precondition, undo_deployment_patch, undo_revision_patch};
 use super::plan::{base, dry, dry_run_result, guarded, short_images};
+use crate::clients::kube::template::images;
 use crate::model::{ActionPlan, Target, Verb, WorkloadKind, WorkloadRef};
-use crate::sources::kube::snapshot::images;
 
 fn revision_of(rs: &ReplicaSet) -> Option<i64> {
     rs.metadata

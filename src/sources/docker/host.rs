@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::HostSpec;
 use crate::app::Msg;
+use crate::clients::docker::{EndpointError, HostSpec};
 use crate::model::{ContainerInfo, DockerSnapshot, Fault, Stale};
 use crate::sources::backoff::Backoff;
 
@@ -34,8 +34,9 @@ pub(super) struct Lost {
 impl Lost {
     /// Finding or setting up the endpoint failed (no socket, a bad docker
     /// context, missing certificates): the message says it already.
-    pub fn setup(msg: String) -> Lost {
-        let words = if msg.contains("socket not found") {
+    pub fn setup(e: EndpointError) -> Lost {
+        let msg = e.to_string();
+        let words = if matches!(e, EndpointError::SocketMissing { .. }) {
             crate::model::fault::words(&msg)
         } else {
             let clean = crate::model::text::clean(&msg);
@@ -51,7 +52,7 @@ impl Lost {
     /// A request failed: `what` says which (`listing containers` …).
     pub fn request(what: &str, e: &bollard::errors::Error) -> Lost {
         use bollard::errors::Error as E;
-        let raw = format!("{what}: {}", super::describe(e));
+        let raw = format!("{what}: {}", crate::clients::docker::describe(e));
         let words = match e {
             E::DockerResponseServerError { status_code, .. } => format!("HTTP {status_code}"),
             E::RequestTimeoutError => "timed out".into(),
@@ -254,11 +255,16 @@ mod tests {
 
     #[test]
     fn words_for_the_usual_faults() {
-        let l = Lost::setup(
-            "unix:///tmp/x/docker.sock (endpoint): socket not found at /tmp/x/docker.sock (is the Docker daemon running?)".into(),
-        );
+        let l = Lost::setup(EndpointError::SocketMissing {
+            host: "unix:///tmp/x/docker.sock".into(),
+            origin: "endpoint".into(),
+            path: "/tmp/x/docker.sock".into(),
+        });
         assert_eq!(l.words, "socket not found (daemon not running?)");
-        let l = Lost::setup(format!("bad\u{1b}[2J context {}", "x".repeat(300)));
+        let l = Lost::setup(EndpointError::Resolve(format!(
+            "bad\u{1b}[2J context {}",
+            "x".repeat(300)
+        )));
         assert!(l.words.starts_with("bad\u{fffd}[2J context"), "{}", l.words);
         assert!(l.words.chars().count() <= 101);
         let e = bollard::errors::Error::DockerResponseServerError {
@@ -304,7 +310,11 @@ mod tests {
         r.unreachable(&refused, t(5)).await.unwrap();
         assert!(rx.try_recv().is_err());
         // Another fault: said, still since the first failure.
-        let gone = Lost::setup("socket not found at /x".into());
+        let gone = Lost::setup(EndpointError::SocketMissing {
+            host: "unix:///x".into(),
+            origin: "default".into(),
+            path: "/x".into(),
+        });
         r.unreachable(&gone, t(9)).await.unwrap();
         let Some(Msg::Docker(s)) = rx.recv().await else {
             panic!("a snapshot")

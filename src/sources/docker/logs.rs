@@ -86,7 +86,7 @@ fn one(
                 Err(e) => vec![LogLine {
                     prefix: err_prefix.clone(),
                     at: Some(Utc::now()),
-                    line: format!("logs of {name}: {}", super::describe(&e)),
+                    line: format!("logs of {name}: {}", crate::clients::docker::describe(&e)),
                     stderr: true,
                 }],
             };
@@ -109,7 +109,7 @@ pub async fn logs(
     tail: usize,
     follow: bool,
 ) -> impl Stream<Item = LogLine> + Send + 'static {
-    let negotiated = super::connect::negotiate(docker).await;
+    let negotiated = crate::clients::docker::negotiate(docker).await;
     let merged = stream::select_all(
         containers
             .iter()

@@ -11,7 +11,6 @@
 //! Each host's task runs under [`crate::sources::backoff::supervise`]: if
 //! it ever ends or panics, it is logged and started again.
 
-pub mod connect;
 mod host;
 pub mod logs;
 pub mod snapshot;
@@ -19,26 +18,14 @@ pub mod stats;
 mod watch;
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use tokio::sync::{mpsc, watch as tokio_watch};
 use tokio::task::JoinHandle;
 
 use crate::app::Msg;
-pub use connect::{Endpoint, connect_with, negotiate, resolve};
+use crate::clients::docker::HostSpec;
 pub use logs::{LogLine, logs};
 pub use snapshot::snapshot;
-
-/// One Docker host to watch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostSpec {
-    /// The label shown on the board.
-    pub name: String,
-    /// `unix:///…`, `tcp://host:port`; `None`: as the docker CLI finds it.
-    pub endpoint: Option<String>,
-    /// TLS with `ca.pem`, `cert.pem`, `key.pem` from this directory.
-    pub tls_cert_path: Option<PathBuf>,
-}
 
 /// The hosts `[docker]` names; `None` when the source is disabled, the
 /// local daemon (as the docker CLI finds it) when none are named.
@@ -63,27 +50,6 @@ pub fn hosts_from_config(c: &crate::config::DockerConfig) -> Option<Vec<HostSpec
             })
             .collect(),
     )
-}
-
-/// A client for `h`: its endpoint, else `DOCKER_HOST` (TLS with
-/// `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH`), else the current docker
-/// context, else the local socket. The API version is agreed on the first
-/// request made through this crate ([`negotiate`]).
-pub fn connect(h: &HostSpec) -> Result<bollard::Docker, String> {
-    connect_with(h, &|k| std::env::var(k).ok())
-}
-
-/// A daemon error in an operator's words: the daemon's own message, quoted.
-pub fn describe(e: &bollard::errors::Error) -> String {
-    use bollard::errors::Error as E;
-    match e {
-        E::DockerResponseServerError {
-            status_code,
-            message,
-        } => format!("the daemon said \"{}\" ({status_code})", message.trim()),
-        E::RequestTimeoutError => "the daemon did not answer in time (timed out)".into(),
-        other => crate::model::fault::chain(other),
-    }
 }
 
 /// Handle to the running host watchers; dropping it stops them.
@@ -176,18 +142,6 @@ mod tests {
                 endpoint: Some("tcp://edge:2376".into()),
                 tls_cert_path: Some("/certs".into()),
             }]
-        );
-    }
-
-    #[test]
-    fn daemon_errors_are_quoted() {
-        let e = bollard::errors::Error::DockerResponseServerError {
-            status_code: 404,
-            message: "No such container: web-9".into(),
-        };
-        assert_eq!(
-            describe(&e),
-            "the daemon said \"No such container: web-9\" (404)"
         );
     }
 }

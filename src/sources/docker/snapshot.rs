@@ -1,38 +1,16 @@
 //! Turning what the daemon says (a container list entry and an inspect)
 //! into the board's [`ContainerInfo`].
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::SystemTime;
 
 use bollard::Docker;
 use bollard::models::{ContainerInspectResponse, ContainerSummary, PortMap, PortSummary};
-use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
 
-use crate::model::{ComposeLabels, ContainerHealth, ContainerInfo, DockerSnapshot};
-
-pub const LABEL_PROJECT: &str = "com.docker.compose.project";
-pub const LABEL_SERVICE: &str = "com.docker.compose.service";
-pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
-pub const LABEL_ONEOFF: &str = "com.docker.compose.oneoff";
-pub const LABEL_CONFIG_HASH: &str = "com.docker.compose.config-hash";
-
-/// The Compose labels of a container, when it has a project and service.
-pub fn compose_labels(labels: &HashMap<String, String>) -> Option<ComposeLabels> {
-    let project = labels.get(LABEL_PROJECT)?;
-    let service = labels.get(LABEL_SERVICE)?;
-    Some(ComposeLabels {
-        project: project.clone(),
-        service: service.clone(),
-        number: labels
-            .get(LABEL_NUMBER)
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or(0),
-        oneoff: labels
-            .get(LABEL_ONEOFF)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-        config_hash: labels.get(LABEL_CONFIG_HASH).cloned(),
-    })
-}
+use crate::clients::docker::inspect::{Inspected, inspect_listed, list};
+use crate::clients::docker::labels::compose_labels;
+use crate::clients::docker::{describe, negotiate};
+use crate::model::{ContainerHealth, ContainerInfo, DockerSnapshot};
 
 /// A Docker timestamp (RFC 3339, nanoseconds); the zero time is `None`.
 pub fn parse_time(s: &str) -> Option<SystemTime> {
@@ -235,83 +213,16 @@ pub fn sort(containers: &mut [ContainerInfo]) {
     });
 }
 
-/// Inspects one container; `Ok(None)` when it no longer exists.
-pub async fn inspect(
-    docker: &Docker,
-    id: &str,
-) -> Result<Option<ContainerInspectResponse>, String> {
-    match docker
-        .inspect_container(id, None::<InspectContainerOptions>)
-        .await
-    {
-        Ok(c) => Ok(Some(c)),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(None),
-        Err(e) => Err(super::describe(&e)),
-    }
-}
-
-/// What inspecting one listed container found.
-#[derive(Debug)]
-pub enum Inspected {
-    Found(Box<ContainerInspectResponse>),
-    /// No such container: removed since it was listed (or named by an
-    /// event).
-    Gone,
-    /// The daemon answered with an error about this container alone (e.g.
-    /// while it is being removed): it must not fail the whole snapshot.
-    Refused(String),
-}
-
-/// Inspects one container for the board. Only a request that failed (the
-/// daemon unreachable, a timeout, a garbled answer) is an `Err`.
-pub async fn inspect_listed(
-    docker: &Docker,
-    id: &str,
-) -> Result<Inspected, bollard::errors::Error> {
-    use bollard::errors::Error as E;
-    match docker
-        .inspect_container(id, None::<InspectContainerOptions>)
-        .await
-    {
-        Ok(c) => Ok(Inspected::Found(Box::new(c))),
-        Err(E::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(Inspected::Gone),
-        Err(e @ E::DockerResponseServerError { .. }) => Ok(Inspected::Refused(super::describe(&e))),
-        Err(e) => Err(e),
-    }
-}
-
-/// Lists containers (stopped ones too), optionally only the given ids.
-pub async fn list(
-    docker: &Docker,
-    ids: Option<&[String]>,
-) -> Result<Vec<ContainerSummary>, bollard::errors::Error> {
-    let filters = ids.map(|ids| HashMap::from([("id".to_string(), ids.to_vec())]));
-    docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters,
-            ..Default::default()
-        }))
-        .await
-}
-
 /// Everything on one host right now: a list, and an inspect per container.
 /// (The source does this once, then follows events.) A container removed
 /// between the list and its inspect is simply not there.
 pub async fn snapshot(docker: &Docker, host: &str) -> Result<DockerSnapshot, String> {
-    super::connect::negotiate(docker).await?;
-    let summaries = list(docker, None).await.map_err(|e| super::describe(&e))?;
+    negotiate(docker).await?;
+    let summaries = list(docker, None).await.map_err(|e| describe(&e))?;
     let mut containers = Vec::new();
     for s in &summaries {
         let Some(id) = s.id.as_deref() else { continue };
-        match inspect_listed(docker, id)
-            .await
-            .map_err(|e| super::describe(&e))?
-        {
+        match inspect_listed(docker, id).await.map_err(|e| describe(&e))? {
             Inspected::Found(i) => containers.push(container_info(host, &i, Some(s))),
             Inspected::Gone => {}
             Inspected::Refused(why) => {
@@ -331,6 +242,7 @@ pub async fn snapshot(docker: &Docker, host: &str) -> Result<DockerSnapshot, Str
 mod tests {
     use super::*;
     use bollard::models::{PortBinding, PortSummaryTypeEnum};
+    use std::collections::HashMap;
 
     #[test]
     fn ports_like_docker_ps() {
@@ -368,27 +280,6 @@ mod tests {
             ports_from_map(&map),
             vec!["53/udp", "127.0.0.1:5000->8080/tcp"]
         );
-    }
-
-    #[test]
-    fn compose_labels_parse() {
-        let l: HashMap<String, String> = [
-            (LABEL_PROJECT, "shop"),
-            (LABEL_SERVICE, "web"),
-            (LABEL_NUMBER, "3"),
-            (LABEL_ONEOFF, "False"),
-            (LABEL_CONFIG_HASH, "abc"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let c = compose_labels(&l).unwrap();
-        assert_eq!(
-            (c.project.as_str(), c.service.as_str(), c.number, c.oneoff),
-            ("shop", "web", 3, false)
-        );
-        assert_eq!(c.config_hash.as_deref(), Some("abc"));
-        assert!(compose_labels(&HashMap::new()).is_none());
     }
 
     #[test]

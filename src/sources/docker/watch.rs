@@ -12,10 +12,11 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::HostSpec;
 use super::host::{Lost, Reporter};
-use super::snapshot::{Inspected, container_info, inspect_listed, list, sort};
+use super::snapshot::{container_info, sort};
 use super::stats::StatsCollector;
+use crate::clients::docker::HostSpec;
+use crate::clients::docker::inspect::{Inspected, inspect_listed, list};
 use crate::model::{ContainerInfo, DockerSnapshot};
 
 /// Events are gathered this long before the containers they name are
@@ -216,8 +217,9 @@ fn event_container(e: &EventMessage) -> Option<(String, bool)> {
 /// A client for `spec`, as the docker CLI would find it, whose reads give
 /// up after [`READ_TIMEOUT`], with an agreed API version.
 async fn connect(spec: &HostSpec) -> Result<Docker, Lost> {
-    let endpoint = super::resolve(spec, &|k| std::env::var(k).ok()).map_err(Lost::setup)?;
-    let docker = super::connect::connect_endpoint(&endpoint)
+    let endpoint =
+        crate::clients::docker::resolve(spec, &|k| std::env::var(k).ok()).map_err(Lost::setup)?;
+    let docker = crate::clients::docker::connect::connect_endpoint(&endpoint)
         .map_err(Lost::setup)?
         .with_timeout(READ_TIMEOUT);
     docker

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderMap;
 
-use super::classify::{classify, classify_io};
 use super::redirect::{Trail, is_redirect};
 use super::{ProbeSpec, health_body};
+use crate::clients::failure::{classify, classify_io};
 use crate::model::ProbeUrl;
 use crate::model::{DependencyCheck, Health, HealthReport, ProbeFailure, ProbeOutcome};
 

@@ -3,8 +3,6 @@
 //! stores; a snapshot of the cluster is rebuilt from the stores when they
 //! change (at most every 250 ms) and sent to the board. Watch, don't poll.
 
-pub mod connect;
-pub mod rollout;
 pub mod snapshot;
 
 use std::collections::BTreeMap;
@@ -24,8 +22,8 @@ use tokio::task::JoinSet;
 
 use super::backoff::Backoff;
 use crate::app::Msg;
+use crate::clients::kube::Connected;
 use crate::model::{ClusterSnapshot, Fault, ResourceStatus};
-pub use connect::{Connected, KubeSettings, connect};
 
 /// Snapshots are rebuilt at most this often while objects change.
 const DEBOUNCE: Duration = Duration::from_millis(250);
@@ -64,6 +62,7 @@ impl KubeSource {
                     ));
                 }
                 Err(e) => {
+                    let e = e.to_string();
                     tasks.spawn(async move {
                         let snap = ClusterSnapshot {
                             context: c.context,

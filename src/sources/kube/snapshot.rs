@@ -9,10 +9,11 @@ use k8s_openapi::api::apps::v1::{
     ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
 };
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Node, Pod, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
-use super::rollout;
+use crate::clients::kube::rollout;
+use crate::clients::kube::template::images;
 use crate::model::{
     ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,
     RolloutState, Workload, WorkloadKind, WorkloadRef,
@@ -47,17 +48,6 @@ fn controller_uid(meta: &ObjectMeta, kind: &str) -> Option<String> {
         .flatten()
         .find(|o| o.kind == kind && o.controller == Some(true))
         .map(|o| o.uid.clone())
-}
-
-pub fn images(t: Option<&PodTemplateSpec>) -> Vec<String> {
-    t.and_then(|t| t.spec.as_ref())
-        .map(|s| {
-            s.containers
-                .iter()
-                .filter_map(|c| c.image.clone())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 pub fn pod_info(p: &Pod) -> PodInfo {

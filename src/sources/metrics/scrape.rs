@@ -177,7 +177,7 @@ async fn fetch(job: &ScrapeJob, client: &reqwest::Client) -> Result<(String, Str
         .timeout(job.timeout)
         .send()
         .await
-        .map_err(|e| crate::sources::health::describe_error(&e, job.timeout))?;
+        .map_err(|e| crate::clients::failure::describe_error(&e, job.timeout))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(format!("HTTP {}", status.as_u16()));
@@ -191,7 +191,7 @@ async fn fetch(job: &ScrapeJob, client: &reqwest::Client) -> Result<(String, Str
     let mut body: Vec<u8> = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| crate::sources::health::describe_error(&e, job.timeout))?;
+        let chunk = chunk.map_err(|e| crate::clients::failure::describe_error(&e, job.timeout))?;
         if body.len() + chunk.len() > job.body_limit {
             return Err(format!(
                 "body larger than {} (limit)",

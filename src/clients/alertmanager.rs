@@ -7,8 +7,8 @@ use std::time::SystemTime;
 use reqwest::Method;
 use serde::Deserialize;
 
-pub use super::http_api::{ApiError, Auth, ServerSpec};
-use super::http_api::{HttpApi, format_time, parse_time, remote_alert};
+pub use super::http::{ApiError, Auth, ServerSpec};
+use super::http::{HttpApi, format_time, parse_time, remote_alert};
 use crate::model::{Alert, AlertSource, AlertState, Matcher, Silence, SilenceState};
 
 #[derive(Debug, Clone)]
@@ -239,7 +239,7 @@ mod tests {
 
     #[test]
     fn silence_without_is_equal_is_equal() {
-        let raw: Vec<RawSilence> = super::super::http_api::decode(
+        let raw: Vec<RawSilence> = super::super::http::decode(
             br#"[{"id":"a","status":{"state":"pending"},"startsAt":"2030-01-01T00:00:00Z",
                  "endsAt":"2030-01-02T00:00:00.000Z","createdBy":"me","comment":"c",
                  "matchers":[{"name":"job","value":"x.*","isRegex":true}]}]"#,
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn bad_silence_time_is_a_decode_error() {
-        let raw: Vec<RawSilence> = super::super::http_api::decode(
+        let raw: Vec<RawSilence> = super::super::http::decode(
             br#"[{"id":"a","status":{"state":"active"},"startsAt":"soon","endsAt":"later"}]"#,
         )
         .unwrap();

@@ -16,6 +16,49 @@ pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 /// Seconds a request may wait for the daemon's response headers.
 const TIMEOUT_SECS: u64 = 120;
 
+/// Why a host's daemon cannot be reached before any request is sent.
+/// Each says the endpoint and where it came from (`endpoint`,
+/// `DOCKER_HOST`, `docker context NAME`, `default`).
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// The environment or the docker context names no usable endpoint.
+    #[error("{0}")]
+    Resolve(String),
+    /// A unix socket that does not exist: the daemon is not running.
+    #[error("{host} ({origin}): socket not found at {path} (is the Docker daemon running?)")]
+    SocketMissing {
+        host: String,
+        origin: String,
+        path: String,
+    },
+    #[error("{host} ({origin}): TLS certificate {} is missing", .path.display())]
+    CertificateMissing {
+        host: String,
+        origin: String,
+        path: PathBuf,
+    },
+    #[error("{host} ({origin}): https needs certificates (tls_cert_path or DOCKER_CERT_PATH)")]
+    HttpsWithoutCertificates { host: String, origin: String },
+    #[error("{host} ({origin}): unsupported endpoint (use unix://, tcp://, http:// or https://)")]
+    Unsupported { host: String, origin: String },
+    /// The client could not be built for the endpoint.
+    #[error("{host} ({origin}): {error}")]
+    Client {
+        host: String,
+        origin: String,
+        error: Box<bollard::errors::Error>,
+    },
+}
+
+/// Why a client for a configured host could not be made: the host's name
+/// and the [`EndpointError`].
+#[derive(Debug, thiserror::Error)]
+#[error("docker host {host}: {cause}")]
+pub struct ConnectError {
+    pub host: String,
+    pub cause: EndpointError,
+}
+
 /// Where a host's daemon is and how to talk to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -110,7 +153,10 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Where `h`'s daemon is, reading the environment through `env`.
-pub fn resolve(h: &HostSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<Endpoint, String> {
+pub fn resolve(
+    h: &HostSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Endpoint, EndpointError> {
     if let Some(host) = h.endpoint.as_ref().filter(|e| !e.trim().is_empty()) {
         return Ok(Endpoint {
             host: host.trim().to_string(),
@@ -124,10 +170,11 @@ pub fn resolve(h: &HostSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<End
         } else if non_empty(env("DOCKER_TLS_VERIFY")).is_some_and(|v| v != "0")
             || non_empty(env("DOCKER_TLS")).is_some_and(|v| v != "0")
         {
-            Some(
-                env_cert_path(env)
-                    .ok_or("DOCKER_TLS_VERIFY is set but neither DOCKER_CERT_PATH nor HOME is")?,
-            )
+            Some(env_cert_path(env).ok_or_else(|| {
+                EndpointError::Resolve(
+                    "DOCKER_TLS_VERIFY is set but neither DOCKER_CERT_PATH nor HOME is".into(),
+                )
+            })?)
         } else {
             None
         };
@@ -137,7 +184,7 @@ pub fn resolve(h: &HostSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<End
             source: "DOCKER_HOST".into(),
         });
     }
-    if let Some(mut e) = context_endpoint(env)? {
+    if let Some(mut e) = context_endpoint(env).map_err(EndpointError::Resolve)? {
         if h.tls_cert_path.is_some() {
             e.tls = h.tls_cert_path.clone();
         }
@@ -152,15 +199,20 @@ pub fn resolve(h: &HostSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<End
 
 /// A client for `e`. Nothing is sent yet: the socket is only checked to
 /// exist; call [`negotiate`] before the first request.
-pub fn connect_endpoint(e: &Endpoint) -> Result<Docker, String> {
+pub fn connect_endpoint(e: &Endpoint) -> Result<Docker, EndpointError> {
     let host = e.host.as_str();
-    let fail = |err: bollard::errors::Error| format!("{host} ({}): {err}", e.source);
+    let fail = |error: bollard::errors::Error| EndpointError::Client {
+        host: host.to_string(),
+        origin: e.source.clone(),
+        error: Box::new(error),
+    };
     if let Some(path) = host.strip_prefix("unix://") {
         if !Path::new(path).exists() {
-            return Err(format!(
-                "{host} ({}): socket not found at {path} (is the Docker daemon running?)",
-                e.source
-            ));
+            return Err(EndpointError::SocketMissing {
+                host: host.to_string(),
+                origin: e.source.clone(),
+                path: path.to_string(),
+            });
         }
         return Docker::connect_with_unix(host, TIMEOUT_SECS, API_DEFAULT_VERSION).map_err(fail);
     }
@@ -174,11 +226,11 @@ pub fn connect_endpoint(e: &Endpoint) -> Result<Docker, String> {
                 if p.exists() {
                     Ok(p)
                 } else {
-                    Err(format!(
-                        "{host} ({}): TLS certificate {} is missing",
-                        e.source,
-                        p.display()
-                    ))
+                    Err(EndpointError::CertificateMissing {
+                        host: host.to_string(),
+                        origin: e.source.clone(),
+                        path: p,
+                    })
                 }
             };
             let (key, cert, ca) = (file("key.pem")?, file("cert.pem")?, file("ca.pem")?);
@@ -193,24 +245,31 @@ pub fn connect_endpoint(e: &Endpoint) -> Result<Docker, String> {
             .map_err(fail);
         }
         if host.starts_with("https://") {
-            return Err(format!(
-                "{host} ({}): https needs certificates (tls_cert_path or DOCKER_CERT_PATH)",
-                e.source
-            ));
+            return Err(EndpointError::HttpsWithoutCertificates {
+                host: host.to_string(),
+                origin: e.source.clone(),
+            });
         }
         return Docker::connect_with_http(host, TIMEOUT_SECS, API_DEFAULT_VERSION).map_err(fail);
     }
-    Err(format!(
-        "{host} ({}): unsupported endpoint (use unix://, tcp://, http:// or https://)",
-        e.source
-    ))
+    Err(EndpointError::Unsupported {
+        host: host.to_string(),
+        origin: e.source.clone(),
+    })
 }
 
 /// Connects to `h` reading the environment through `env` (tests pass their
 /// own; [`super::connect`] passes the process environment).
-pub fn connect_with(h: &HostSpec, env: &dyn Fn(&str) -> Option<String>) -> Result<Docker, String> {
-    let e = resolve(h, env).map_err(|m| format!("docker host {}: {m}", h.name))?;
-    connect_endpoint(&e).map_err(|m| format!("docker host {}: {m}", h.name))
+pub fn connect_with(
+    h: &HostSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Docker, ConnectError> {
+    let named = |cause| ConnectError {
+        host: h.name.clone(),
+        cause,
+    };
+    let e = resolve(h, env).map_err(named)?;
+    connect_endpoint(&e).map_err(named)
 }
 
 /// Agrees on an API version with the daemon (downgrading to an older
@@ -313,7 +372,7 @@ mod tests {
         assert_eq!(resolve(&spec(None), &env).unwrap().host, DEFAULT_SOCKET);
         // A context that does not exist is an error that names it.
         let env = env_of(&[("HOME", &h), ("DOCKER_CONTEXT", "gone")]);
-        let err = resolve(&spec(None), &env).unwrap_err();
+        let err = resolve(&spec(None), &env).unwrap_err().to_string();
         assert!(err.contains("docker context `gone`"), "{err}");
     }
 
@@ -327,14 +386,18 @@ mod tests {
     #[test]
     fn connect_errors_name_the_endpoint() {
         let env = env_of(&[]);
-        let err = connect_with(&spec(Some("unix:///nonexistent/docker.sock")), &env).unwrap_err();
+        let err = connect_with(&spec(Some("unix:///nonexistent/docker.sock")), &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/nonexistent/docker.sock"), "{err}");
         assert!(err.contains("docker host h"), "{err}");
-        let err = connect_with(&spec(Some("ssh://u@h")), &env).unwrap_err();
+        let err = connect_with(&spec(Some("ssh://u@h")), &env)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unsupported endpoint"), "{err}");
         let mut s = spec(Some("tcp://127.0.0.1:1"));
         s.tls_cert_path = Some("/nonexistent-certs".into());
-        let err = connect_with(&s, &env).unwrap_err();
+        let err = connect_with(&s, &env).unwrap_err().to_string();
         assert!(err.contains("/nonexistent-certs/key.pem"), "{err}");
         assert!(connect_with(&spec(Some("tcp://127.0.0.1:1")), &env).is_ok());
     }

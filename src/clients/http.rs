@@ -2,7 +2,7 @@
 //! one HTTP client per server (timeouts, auth, a custom CA), bounded body
 //! reads, and the mapping of every failure to one short [`ApiError`].
 
-use crate::sources::http_error::chain;
+use super::http_error::chain;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -268,7 +268,7 @@ impl HttpApi {
                         };
                     }
                     K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe
-                        if !super::health::is_tls_text(&detail) =>
+                        if !super::failure::is_tls_text(&detail) =>
                     {
                         return ApiError::Connect("connection reset".into());
                     }
@@ -277,10 +277,10 @@ impl HttpApi {
             }
             cur = err.source();
         }
-        if super::health::looks_like_dns(&detail) {
+        if super::failure::looks_like_dns(&detail) {
             return ApiError::Connect(format!("cannot resolve {}", self.host));
         }
-        if super::health::is_tls_text(&detail) {
+        if super::failure::is_tls_text(&detail) {
             return ApiError::Tls(detail);
         }
         ApiError::Connect(detail)
@@ -402,5 +402,5 @@ pub(super) fn remote_alert(
 }
 
 #[cfg(test)]
-#[path = "http_api_tests.rs"]
+#[path = "http_tests.rs"]
 mod tests;

@@ -8,8 +8,8 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-pub use super::http_api::{ApiError, Auth, ServerSpec};
-use super::http_api::{HttpApi, parse_time, remote_alert};
+pub use super::http::{ApiError, Auth, ServerSpec};
+use super::http::{HttpApi, parse_time, remote_alert};
 use crate::model::{Alert, AlertSource, AlertState, Health, RuleHealth, ScrapeTarget};
 
 /// What a query returned.
@@ -393,7 +393,7 @@ mod tests {
     use super::*;
 
     fn series(json: &str) -> Result<Vec<Series>, ApiError> {
-        let data: QueryData = super::super::http_api::decode(json.as_bytes())?;
+        let data: QueryData = super::super::http::decode(json.as_bytes())?;
         data.into_series()
     }
 

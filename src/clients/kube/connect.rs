@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::{InClusterError, KubeConfigOptions, Kubeconfig, KubeconfigError};
 
 /// What config says about Kubernetes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,10 +46,45 @@ impl KubeSettings {
     }
 }
 
+/// Why a context has no client: the words name the kubeconfig or the
+/// context at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The kubeconfig file named in config cannot be read.
+    #[error("kubeconfig {}: {error}", .path.display())]
+    KubeconfigFile {
+        path: PathBuf,
+        error: KubeconfigError,
+    },
+    /// The kubeconfig kubectl would read (`$KUBECONFIG`, `~/.kube/config`)
+    /// cannot be read.
+    #[error("kubeconfig ({which}): {error}")]
+    Kubeconfig {
+        which: &'static str,
+        error: KubeconfigError,
+    },
+    #[error("kubeconfig has no current-context; set one or list contexts in [kubernetes]")]
+    NoCurrentContext,
+    #[error("no context `{context}` in the kubeconfig (has: {})", .known.join(", "))]
+    UnknownContext { context: String, known: Vec<String> },
+    /// The context's settings do not make a configuration.
+    #[error("context `{context}`: {error}")]
+    Context {
+        context: String,
+        error: KubeconfigError,
+    },
+    #[error("client for `{context}`: {error}")]
+    Client { context: String, error: kube::Error },
+    #[error("in-cluster config: {0}")]
+    InClusterConfig(InClusterError),
+    #[error("in-cluster client: {0}")]
+    InClusterClient(kube::Error),
+}
+
 /// A context ready to watch, or why it is not.
 pub struct Connected {
     pub context: String,
-    pub client: Result<kube::Client, String>,
+    pub client: Result<kube::Client, ConnectError>,
     /// From [`KubeSettings::watch_timeout`].
     pub watch_timeout: Duration,
 }
@@ -73,25 +108,30 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Beyond the watch timeout, how long an answer may stay silent.
 const READ_MARGIN: Duration = Duration::from_secs(15);
 
-fn read_kubeconfig(settings: &KubeSettings) -> Result<Option<Kubeconfig>, String> {
+fn read_kubeconfig(settings: &KubeSettings) -> Result<Option<Kubeconfig>, ConnectError> {
     if let Some(p) = &settings.kubeconfig {
         return Kubeconfig::read_from(p)
             .map(Some)
-            .map_err(|e| format!("kubeconfig {}: {e}", p.display()));
+            .map_err(|error| ConnectError::KubeconfigFile {
+                path: p.clone(),
+                error,
+            });
     }
     let env_set = std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty());
     let default = directories::BaseDirs::new().map(|b| b.home_dir().join(".kube/config"));
     if !env_set && !default.as_ref().is_some_and(|p| p.exists()) {
         return Ok(None);
     }
-    Kubeconfig::read().map(Some).map_err(|e| {
-        let which = if env_set {
-            "$KUBECONFIG".to_string()
-        } else {
-            "~/.kube/config".to_string()
-        };
-        format!("kubeconfig ({which}): {e}")
-    })
+    Kubeconfig::read()
+        .map(Some)
+        .map_err(|error| ConnectError::Kubeconfig {
+            which: if env_set {
+                "$KUBECONFIG"
+            } else {
+                "~/.kube/config"
+            },
+            error,
+        })
 }
 
 /// The contexts to watch and a client for each. With no kubeconfig at all
@@ -117,8 +157,8 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
         if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
             let client = match kube::Config::incluster() {
                 Ok(cfg) => kube::Client::try_from(bounded(cfg, settings.watch_timeout))
-                    .map_err(|e| format!("in-cluster client: {e}")),
-                Err(e) => Err(format!("in-cluster config: {e}")),
+                    .map_err(ConnectError::InClusterClient),
+                Err(e) => Err(ConnectError::InClusterConfig(e)),
             };
             return vec![Connected {
                 context: "in-cluster".into(),
@@ -134,7 +174,7 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
             None => {
                 return vec![Connected {
                     context: "kubernetes".into(),
-                    client: Err("kubeconfig has no current-context; set one or list contexts in [kubernetes]".into()),
+                    client: Err(ConnectError::NoCurrentContext),
                     watch_timeout: settings.watch_timeout,
                 }];
             }
@@ -145,27 +185,29 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
     let mut out = Vec::new();
     for context in contexts {
         let known = kubeconfig.contexts.iter().any(|c| c.name == context);
-        let client = if !known {
-            let names: Vec<&str> = kubeconfig
-                .contexts
-                .iter()
-                .map(|c| c.name.as_str())
-                .collect();
-            Err(format!(
-                "no context `{context}` in the kubeconfig (has: {})",
-                names.join(", ")
-            ))
-        } else {
-            let opts = KubeConfigOptions {
-                context: Some(context.clone()),
-                ..Default::default()
+        let client =
+            if !known {
+                Err(ConnectError::UnknownContext {
+                    context: context.clone(),
+                    known: kubeconfig.contexts.iter().map(|c| c.name.clone()).collect(),
+                })
+            } else {
+                let opts = KubeConfigOptions {
+                    context: Some(context.clone()),
+                    ..Default::default()
+                };
+                match kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &opts).await {
+                    Ok(cfg) => kube::Client::try_from(bounded(cfg, settings.watch_timeout))
+                        .map_err(|error| ConnectError::Client {
+                            context: context.clone(),
+                            error,
+                        }),
+                    Err(error) => Err(ConnectError::Context {
+                        context: context.clone(),
+                        error,
+                    }),
+                }
             };
-            match kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &opts).await {
-                Ok(cfg) => kube::Client::try_from(bounded(cfg, settings.watch_timeout))
-                    .map_err(|e| format!("client for `{context}`: {e}")),
-                Err(e) => Err(format!("context `{context}`: {e}")),
-            }
-        };
         out.push(Connected {
             context,
             client,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::model::ProbeFailure;
 
-pub(super) fn classify_io(e: &std::io::Error, host: &str, timeout: Duration) -> ProbeFailure {
+pub(crate) fn classify_io(e: &std::io::Error, host: &str, timeout: Duration) -> ProbeFailure {
     use std::io::ErrorKind as K;
     let detail = e.to_string();
     match e.kind() {
@@ -47,13 +47,13 @@ pub(crate) fn describe_error(e: &reqwest::Error, timeout: Duration) -> String {
 }
 
 /// Names a reqwest failure the way an on-call engineer would.
-pub(super) fn classify(e: &reqwest::Error, timeout: Duration) -> ProbeFailure {
+pub(crate) fn classify(e: &reqwest::Error, timeout: Duration) -> ProbeFailure {
     if e.is_timeout() {
         return ProbeFailure::Timeout {
             after_ms: timeout.as_millis() as u64,
         };
     }
-    let detail = crate::sources::http_error::chain(e);
+    let detail = super::http_error::chain(e);
     // The most specific cause is an io::Error down the chain, if any.
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {

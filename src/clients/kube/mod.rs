@@ -1,0 +1,10 @@
+//! The Kubernetes client shared by the Kubernetes source and the
+//! Kubernetes actions: finding clusters and connecting to them the way
+//! kubectl does, `kubectl rollout status` word for word, and reading pod
+//! templates.
+
+pub mod connect;
+pub mod rollout;
+pub mod template;
+
+pub use connect::{ConnectError, Connected, KubeSettings, connect};
