@@ -12,6 +12,7 @@ pub mod plan;
 mod ready;
 pub mod run;
 pub mod scale;
+pub mod scale_plan;
 
 use std::collections::HashMap;
 

@@ -46,7 +46,7 @@ pub async fn plan(
         ActionRequest::DockerStop { target } => stop(docker, target).await,
         ActionRequest::DockerStart { target } => start(docker, target).await,
         ActionRequest::DockerScale { service, replicas } => {
-            super::scale::plan(docker, service, *replicas).await
+            super::scale_plan::plan(docker, service, *replicas).await
         }
         ActionRequest::DockerRollback { target } => rollback(docker, target, history).await,
         _ => unreachable!("checked above"),
