@@ -327,7 +327,7 @@ async fn ops_board(dir: &Path, host: HostSpec) -> Board {
     };
     let (tx, rx) = mpsc::channel(1024);
     let b = Board {
-        ops: ops::executor::spawn_with_ttl(ctx, tx, ops::executor::PLAN_TTL),
+        ops: ops::actor::spawn_with_ttl(ctx, tx, ops::actor::PLAN_TTL),
         rx,
         pending: VecDeque::new(),
         log,

@@ -174,7 +174,6 @@ fn the_reader_sees_grouped_and_nested_paths() {
 const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     ("src/config", &["schema", "schema_fleet", "schema_metrics"]),
     ("src/ops", &["catalog", "runbook", "scope"]),
-    ("src/ops/docker", &["plan", "run", "scale"]),
     (
         "src/ops/kube",
         &["change", "follow", "plan", "rollback", "run"],

@@ -46,7 +46,7 @@ impl Board {
     /// backups inside `dir`), spawns the actor and waits until its initial
     /// backup scan has been reported (and discards it).
     pub async fn start(dir: &Path, text: &str) -> Board {
-        Board::start_with_ttl(dir, text, ops::executor::PLAN_TTL).await
+        Board::start_with_ttl(dir, text, ops::actor::PLAN_TTL).await
     }
 
     /// [`Board::start`] with plans that expire after `ttl`.
@@ -71,7 +71,7 @@ impl Board {
             image_history: None,
         };
         let (tx, rx) = mpsc::channel(1024);
-        let ops = ops::executor::spawn_with_ttl(ctx, tx, ttl);
+        let ops = ops::actor::spawn_with_ttl(ctx, tx, ttl);
         let mut b = Board {
             ops,
             rx,

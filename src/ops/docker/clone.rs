@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, EndpointSettings, ImageConfig,
-    NetworkConnectRequest, NetworkingConfig,
+    ContainerConfig, ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HostConfig,
+    ImageConfig, NetworkConnectRequest, NetworkingConfig,
 };
 use bollard::query_parameters::CreateContainerOptions;
 
@@ -109,15 +109,68 @@ fn unless_inherited<T: PartialEq>(v: Option<T>, inherited: Option<&T>) -> Option
     }
 }
 
+/// A network to connect to, with its endpoint settings.
+type Network = (String, EndpointSettings);
+
 /// The create request for the new container, and the networks to connect
 /// it to after it is created (only one can be given at create time on
 /// older daemons).
 pub fn create_body(
     old: &ContainerInspectResponse,
     spec: &CloneSpec,
-) -> (ContainerCreateBody, Vec<(String, EndpointSettings)>) {
+) -> (ContainerCreateBody, Vec<Network>) {
+    let mut c = config_of(old, spec);
+    let mut labels = c.labels.take().unwrap_or_default();
+    // Compose v2 marks a container being replaced; a copy replaces nothing.
+    labels.remove("com.docker.compose.replace");
+    for (k, v) in &spec.labels {
+        labels.insert(k.clone(), v.clone());
+    }
+
+    let mut host = old.host_config.clone().unwrap_or_default();
+    if spec.keep_anonymous_volumes {
+        bind_anonymous_volumes(old, &mut host);
+    }
+    let (first, later) = networks_of(old, &host, spec);
+
+    let body = ContainerCreateBody {
+        hostname: c.hostname,
+        domainname: c.domainname,
+        user: c.user,
+        attach_stdin: c.attach_stdin,
+        attach_stdout: c.attach_stdout,
+        attach_stderr: c.attach_stderr,
+        exposed_ports: c.exposed_ports,
+        tty: c.tty,
+        open_stdin: c.open_stdin,
+        stdin_once: c.stdin_once,
+        env: c.env,
+        cmd: c.cmd,
+        healthcheck: c.healthcheck,
+        args_escaped: c.args_escaped,
+        image: Some(spec.image.clone()),
+        volumes: c.volumes,
+        working_dir: c.working_dir,
+        entrypoint: c.entrypoint,
+        network_disabled: c.network_disabled,
+        on_build: c.on_build,
+        labels: Some(labels),
+        stop_signal: c.stop_signal,
+        stop_timeout: c.stop_timeout,
+        shell: c.shell,
+        host_config: Some(host),
+        networking_config: first.map(|(net, ep)| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(net, ep)])),
+        }),
+    };
+    (body, later)
+}
+
+/// The old container's config, less what Docker chose itself (the
+/// hostname) and, for a new image, what it merely inherited from the old
+/// image.
+fn config_of(old: &ContainerInspectResponse, spec: &CloneSpec) -> ContainerConfig {
     let old_id = old.id.clone().unwrap_or_default();
-    let old_name = name_of(old);
     let mut c = old.config.clone().unwrap_or_default();
     // Docker sets the hostname to the short id unless one was asked for.
     if c.hostname.as_deref() == Some(short_id(&old_id)) {
@@ -153,41 +206,48 @@ pub fn create_body(
         c.shell = unless_inherited(c.shell, img.shell.as_ref());
         c.on_build = unless_inherited(c.on_build, img.on_build.as_ref());
     }
-    let mut labels = c.labels.take().unwrap_or_default();
-    // Compose v2 marks a container being replaced; a copy replaces nothing.
-    labels.remove("com.docker.compose.replace");
-    for (k, v) in &spec.labels {
-        labels.insert(k.clone(), v.clone());
-    }
+    c
+}
 
-    let mut host = old.host_config.clone().unwrap_or_default();
-    if spec.keep_anonymous_volumes {
-        let mut covered: HashSet<String> = HashSet::new();
-        for b in host.binds.iter().flatten() {
-            if let Some(dest) = b.split(':').nth(1) {
-                covered.insert(dest.to_string());
-            }
-        }
-        for m in host.mounts.iter().flatten() {
-            if let Some(t) = &m.target {
-                covered.insert(t.clone());
-            }
-        }
-        let binds = host.binds.get_or_insert_with(Vec::new);
-        for m in old.mounts.iter().flatten() {
-            let (Some("volume"), Some(name), Some(dest)) =
-                (m.typ.as_deref(), m.name.as_ref(), m.destination.as_ref())
-            else {
-                continue;
-            };
-            if covered.contains(dest) {
-                continue;
-            }
-            let mode = if m.rw == Some(false) { ":ro" } else { "" };
-            binds.push(format!("{name}:{dest}{mode}"));
+/// Binds by name each volume the old container mounted that its host
+/// config does not already bind or mount: its anonymous volumes, which
+/// would otherwise be made anew, empty.
+fn bind_anonymous_volumes(old: &ContainerInspectResponse, host: &mut HostConfig) {
+    let mut covered: HashSet<String> = HashSet::new();
+    for b in host.binds.iter().flatten() {
+        if let Some(dest) = b.split(':').nth(1) {
+            covered.insert(dest.to_string());
         }
     }
+    for m in host.mounts.iter().flatten() {
+        if let Some(t) = &m.target {
+            covered.insert(t.clone());
+        }
+    }
+    let binds = host.binds.get_or_insert_with(Vec::new);
+    for m in old.mounts.iter().flatten() {
+        let (Some("volume"), Some(name), Some(dest)) =
+            (m.typ.as_deref(), m.name.as_ref(), m.destination.as_ref())
+        else {
+            continue;
+        };
+        if covered.contains(dest) {
+            continue;
+        }
+        let mode = if m.rw == Some(false) { ":ro" } else { "" };
+        binds.push(format!("{name}:{dest}{mode}"));
+    }
+}
 
+/// The networks of the old container: the primary one (given at create
+/// time, unless built in) and the others (connected after).
+fn networks_of(
+    old: &ContainerInspectResponse,
+    host: &HostConfig,
+    spec: &CloneSpec,
+) -> (Option<Network>, Vec<Network>) {
+    let old_id = old.id.clone().unwrap_or_default();
+    let old_name = name_of(old);
     let mode = match host.network_mode.as_deref().unwrap_or_default() {
         // `default` is the bridge network (on Linux).
         "" | "default" => "bridge".to_string(),
@@ -198,7 +258,7 @@ pub fn create_body(
         .as_ref()
         .and_then(|n| n.networks.clone())
         .unwrap_or_default();
-    let mut first: Option<(String, EndpointSettings)> = None;
+    let mut first: Option<Network> = None;
     let mut later = Vec::new();
     let mut names: Vec<&String> = networks.keys().collect();
     names.sort();
@@ -221,38 +281,7 @@ pub fn create_body(
             ));
         }
     }
-
-    let body = ContainerCreateBody {
-        hostname: c.hostname,
-        domainname: c.domainname,
-        user: c.user,
-        attach_stdin: c.attach_stdin,
-        attach_stdout: c.attach_stdout,
-        attach_stderr: c.attach_stderr,
-        exposed_ports: c.exposed_ports,
-        tty: c.tty,
-        open_stdin: c.open_stdin,
-        stdin_once: c.stdin_once,
-        env: c.env,
-        cmd: c.cmd,
-        healthcheck: c.healthcheck,
-        args_escaped: c.args_escaped,
-        image: Some(spec.image.clone()),
-        volumes: c.volumes,
-        working_dir: c.working_dir,
-        entrypoint: c.entrypoint,
-        network_disabled: c.network_disabled,
-        on_build: c.on_build,
-        labels: Some(labels),
-        stop_signal: c.stop_signal,
-        stop_timeout: c.stop_timeout,
-        shell: c.shell,
-        host_config: Some(host),
-        networking_config: first.map(|(net, ep)| NetworkingConfig {
-            endpoints_config: Some(HashMap::from([(net, ep)])),
-        }),
-    };
-    (body, later)
+    (first, later)
 }
 
 /// Creates the container and connects it to its other networks; on a

@@ -12,6 +12,7 @@ pub mod plan;
 mod ready;
 pub mod run;
 pub mod scale;
+pub mod scale_plan;
 
 use std::collections::HashMap;
 
@@ -27,6 +28,14 @@ use crate::clients::docker::inspect::inspect;
 use crate::clients::docker::labels::{LABEL_NUMBER, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::clients::docker::{HostSpec, describe};
 use crate::model::{ComposeRef, DockerTarget, Target};
+
+/// What a plan says, its parameters, its risk and the change to run.
+pub type Planned = (
+    Vec<String>,
+    std::collections::BTreeMap<String, String>,
+    crate::model::Risk,
+    DockerChange,
+);
 
 /// What [`run`] does; [`plan`] makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]

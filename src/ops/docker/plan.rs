@@ -8,15 +8,12 @@ use bollard::Docker;
 
 use super::history::service_key;
 use super::{
-    DockerChange, ImageHistory, Replica, container, health_meaning, is_running, labels_of,
+    DockerChange, ImageHistory, Planned, Replica, container, health_meaning, is_running, labels_of,
     replicas, short_image_id, state_of, stop_timeout,
 };
 use crate::clients::docker::describe;
 use crate::clients::docker::labels::{LABEL_PROJECT, LABEL_SERVICE};
 use crate::model::{ActionRequest, ComposeRef, DockerTarget, Risk};
-
-/// What a plan says, its parameters, its risk and the change to run.
-pub type Planned = (Vec<String>, BTreeMap<String, String>, Risk, DockerChange);
 
 /// Reads the live state and plans `request`; an `Err` is a refusal, in
 /// words, naming the thing and quoting the daemon.
@@ -46,7 +43,7 @@ pub async fn plan(
         ActionRequest::DockerStop { target } => stop(docker, target).await,
         ActionRequest::DockerStart { target } => start(docker, target).await,
         ActionRequest::DockerScale { service, replicas } => {
-            super::scale::plan(docker, service, *replicas).await
+            super::scale_plan::plan(docker, service, *replicas).await
         }
         ActionRequest::DockerRollback { target } => rollback(docker, target, history).await,
         _ => unreachable!("checked above"),
@@ -291,13 +288,73 @@ fn image_words(image: &str, id: &str) -> String {
     format!("{image} ({})", short_image_id(id))
 }
 
+/// What a roll back acts on: the history key, the containers, the plan's
+/// parameters so far and the Compose service (if it is one).
+type RollbackMembers = (
+    String,
+    Vec<Replica>,
+    BTreeMap<String, String>,
+    Option<ComposeRef>,
+);
+
+/// An image as `(ref, id)`.
+type ImageRefId = (String, String);
+
 async fn rollback(
     docker: &Docker,
     target: &DockerTarget,
     history: &ImageHistory,
 ) -> Result<Planned, String> {
     let host = target.host();
-    let (key, members, mut p, svc) = match target {
+    let (key, members, mut p, svc) = rollback_members(docker, target).await?;
+    let (cur_ref, cur_id) = current_image(&members);
+    let shown = target.describe();
+    let Some((prev_ref, prev_id)) = history.previous_on(host, &key, &cur_id) else {
+        return Err(format!(
+            "no earlier image known for {shown} on {host}: it runs {}, and opsboard has not seen it run another image (it records images as it sees them change)",
+            image_words(&cur_ref, &cur_id)
+        ));
+    };
+    let use_ref = earlier_image_ref(docker, host, &shown, &prev_ref, &prev_id).await?;
+    let todo: Vec<&Replica> = members
+        .iter()
+        .filter(|r| image_of(r).1 != prev_id)
+        .collect();
+    if todo.is_empty() {
+        return Err(format!(
+            "{shown} on {host} already runs {}",
+            image_words(&prev_ref, &prev_id)
+        ));
+    }
+    let what = rollback_words(
+        &format!("{shown} on {host}"),
+        (&cur_ref, &cur_id),
+        (&prev_ref, &prev_id),
+        &use_ref,
+        &members,
+        &todo,
+        svc.is_some(),
+    );
+    p.insert("image_from".into(), image_words(&cur_ref, &cur_id));
+    p.insert("image_to".into(), image_words(&prev_ref, &prev_id));
+    p.insert("containers".into(), names(&todo));
+    Ok((
+        what,
+        p,
+        Risk::Medium,
+        DockerChange::Rollback {
+            ids: todo.iter().map(|r| r.id.clone()).collect(),
+            image: use_ref,
+        },
+    ))
+}
+
+/// The containers a roll back of `target` recreates, read live.
+async fn rollback_members(
+    docker: &Docker,
+    target: &DockerTarget,
+) -> Result<RollbackMembers, String> {
+    Ok(match target {
         DockerTarget::Container { host, id, name } => {
             let c = container(docker, host, id, name).await?;
             let name = super::name_of(&c);
@@ -325,70 +382,79 @@ async fn rollback(
             ]),
             Some(svc.clone()),
         ),
-    };
-    // The image the target runs now: what most replicas run (the
-    // highest-numbered one breaks a tie).
-    let image_of = |r: &Replica| {
-        (
-            r.inspect
-                .config
-                .as_ref()
-                .and_then(|c| c.image.clone())
-                .unwrap_or_default(),
-            r.inspect.image.clone().unwrap_or_default(),
-        )
-    };
+    })
+}
+
+/// The image a replica runs, `(ref, id)`.
+fn image_of(r: &Replica) -> ImageRefId {
+    (
+        r.inspect
+            .config
+            .as_ref()
+            .and_then(|c| c.image.clone())
+            .unwrap_or_default(),
+        r.inspect.image.clone().unwrap_or_default(),
+    )
+}
+
+/// The image the target runs now: what most replicas run (the
+/// highest-numbered one breaks a tie).
+fn current_image(members: &[Replica]) -> ImageRefId {
     let mut counts: HashMap<String, usize> = HashMap::new();
-    for r in &members {
+    for r in members {
         *counts.entry(image_of(r).1).or_default() += 1;
     }
-    let (cur_ref, cur_id) = members
+    members
         .iter()
         .rev()
         .max_by_key(|r| counts[&image_of(r).1])
         .map(image_of)
-        .unwrap_or_default();
-    let shown = target.describe();
-    let Some((prev_ref, prev_id)) = history.previous_on(host, &key, &cur_id) else {
-        return Err(format!(
-            "no earlier image known for {shown} on {host}: it runs {}, and opsboard has not seen it run another image (it records images as it sees them change)",
-            image_words(&cur_ref, &cur_id)
-        ));
-    };
-    // The earlier image must still be there; its ref is used when it
-    // still names it (so `docker ps` shows a name, not an id).
-    let by_id = docker.inspect_image(&prev_id).await.map_err(|e| match &e {
+        .unwrap_or_default()
+}
+
+/// The earlier image must still be there; its ref is used when it still
+/// names it (so `docker ps` shows a name, not an id), else its id.
+async fn earlier_image_ref(
+    docker: &Docker,
+    host: &str,
+    shown: &str,
+    prev_ref: &str,
+    prev_id: &str,
+) -> Result<String, String> {
+    let by_id = docker.inspect_image(prev_id).await.map_err(|e| match &e {
         bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         } => format!(
             "the earlier image {} of {shown} is no longer on {host} (removed or pruned): pull or rebuild it first",
-            image_words(&prev_ref, &prev_id)
+            image_words(prev_ref, prev_id)
         ),
         _ => format!("inspecting image {prev_id} on {host}: {}", describe(&e)),
     })?;
-    let use_ref = match docker.inspect_image(&prev_ref).await {
-        Ok(i) if i.id == by_id.id => prev_ref.clone(),
-        _ => prev_id.clone(),
-    };
-    let todo: Vec<&Replica> = members
-        .iter()
-        .filter(|r| image_of(r).1 != prev_id)
-        .collect();
-    if todo.is_empty() {
-        return Err(format!(
-            "{shown} on {host} already runs {}",
-            image_words(&prev_ref, &prev_id)
-        ));
-    }
+    Ok(match docker.inspect_image(prev_ref).await {
+        Ok(i) if i.id == by_id.id => prev_ref.to_string(),
+        _ => prev_id.to_string(),
+    })
+}
+
+/// What a roll back of `shown` (`<target> on <host>`) says it will do.
+fn rollback_words(
+    shown: &str,
+    (cur_ref, cur_id): (&str, &str),
+    (prev_ref, prev_id): (&str, &str),
+    use_ref: &str,
+    members: &[Replica],
+    todo: &[&Replica],
+    compose: bool,
+) -> Vec<String> {
     let mut what = vec![
         format!(
-            "roll back {shown} on {host}: {} → {}",
-            image_words(&cur_ref, &cur_id),
-            image_words(&prev_ref, &prev_id)
+            "roll back {shown}: {} → {}",
+            image_words(cur_ref, cur_id),
+            image_words(prev_ref, prev_id)
         ),
         format!(
             "recreate {} with it, one at a time{}: each keeps its name, config (env, command, labels, ports, restart policy), networks and volumes",
-            names(&todo),
+            names(todo),
             if todo.len() > 1 { ", in this order" } else { "" }
         ),
         "the old container is stopped and renamed aside; if the new one cannot be created or started, the old one is put back; otherwise the old one is removed".into(),
@@ -400,10 +466,10 @@ async fn rollback(
     if use_ref != prev_ref {
         what.push(format!(
             "{prev_ref} now names another image: the containers are created from the image id {}",
-            short_image_id(&prev_id)
+            short_image_id(prev_id)
         ));
     }
-    if svc.is_some() {
+    if compose {
         what.push(format!(
             "⚠ the compose file still names {cur_ref}: an `up` that recreates the service (a changed file, --force-recreate; Compose v2 also on an image change) brings it back — pin the tag in the file to keep the rollback"
         ));
@@ -413,16 +479,5 @@ async fn rollback(
     {
         what.push("⚠ only one running replica: it is down while it is recreated".into());
     }
-    p.insert("image_from".into(), image_words(&cur_ref, &cur_id));
-    p.insert("image_to".into(), image_words(&prev_ref, &prev_id));
-    p.insert("containers".into(), names(&todo));
-    Ok((
-        what,
-        p,
-        Risk::Medium,
-        DockerChange::Rollback {
-            ids: todo.iter().map(|r| r.id.clone()).collect(),
-            image: use_ref,
-        },
-    ))
+    what
 }

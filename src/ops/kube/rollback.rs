@@ -93,48 +93,8 @@ async fn undo_deployment(
         &d,
         &["/spec/template", "/metadata/annotations", "/spec/paused"],
     )?;
-    let rss = Api::<ReplicaSet>::namespaced(client.clone(), &w.namespace)
-        .list(&ListParams::default())
-        .await
-        .map_err(|e| {
-            format!(
-                "failed to retrieve replica sets from deployment {}: {}",
-                w.name,
-                api_error(&e)
-            )
-        })?;
-    let owned: Vec<ReplicaSet> = rss
-        .items
-        .into_iter()
-        .filter(|rs| {
-            rs.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.uid == precondition.uid && o.controller == Some(true))
-        })
-        .collect();
-    let chosen = match to {
-        Some(r) => owned
-            .iter()
-            .find(|rs| revision_of(rs) == Some(r))
-            .ok_or_else(|| format!("unable to find specified revision {r} in history"))?,
-        None => {
-            let mut by_rev: Vec<(i64, &ReplicaSet)> = owned
-                .iter()
-                .filter_map(|rs| revision_of(rs).map(|r| (r, rs)))
-                .collect();
-            by_rev.sort_by_key(|(r, _)| *r);
-            let n = by_rev.len();
-            if n < 2 {
-                return Err(format!(
-                    "no rollout history found for deployment \"{}\"",
-                    w.name
-                ));
-            }
-            by_rev[n - 2].1
-        }
-    };
+    let owned = owned_replica_sets(client, w, &precondition.uid).await?;
+    let chosen = chosen_revision(&owned, to, w)?;
     let revision = revision_of(chosen).unwrap_or(0);
     if d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
         return Err(format!(
@@ -160,6 +120,88 @@ async fn undo_deployment(
     if let Some(l) = template.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
         l.remove("pod-template-hash");
     }
+    let annotations = undo_annotations(&d, chosen);
+    describe_undo(plan, w, revision, &current, &template, chosen);
+    let template = serde_json::to_value(template).map_err(|e| e.to_string())?;
+    let annotations = serde_json::to_value(annotations).map_err(|e| e.to_string())?;
+    let patch = undo_deployment_patch(&template, &annotations, &precondition.uid, None);
+    let p: json_patch::Patch = serde_json::from_value(patch).map_err(|e| e.to_string())?;
+    let dry_run = api
+        .patch(&w.name, &dry(), &Patch::Json::<()>(p))
+        .await
+        .map(|_| ());
+    plan.dry_run = Some(dry_run_result(dry_run, "server accepts the patch"));
+    Ok(Change {
+        op: Op::UndoDeployment {
+            template,
+            annotations,
+        },
+        target: precondition,
+    })
+}
+
+/// The replica sets the deployment `uid` controls: its revisions.
+async fn owned_replica_sets(
+    client: &kube::Client,
+    w: &WorkloadRef,
+    uid: &str,
+) -> Result<Vec<ReplicaSet>, String> {
+    let rss = Api::<ReplicaSet>::namespaced(client.clone(), &w.namespace)
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| {
+            format!(
+                "failed to retrieve replica sets from deployment {}: {}",
+                w.name,
+                api_error(&e)
+            )
+        })?;
+    Ok(rss
+        .items
+        .into_iter()
+        .filter(|rs| {
+            rs.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.uid == uid && o.controller == Some(true))
+        })
+        .collect())
+}
+
+/// The revision to go back to: `to`, or the one before the newest (as
+/// `kubectl rollout undo`).
+fn chosen_revision<'a>(
+    owned: &'a [ReplicaSet],
+    to: Option<i64>,
+    w: &WorkloadRef,
+) -> Result<&'a ReplicaSet, String> {
+    Ok(match to {
+        Some(r) => owned
+            .iter()
+            .find(|rs| revision_of(rs) == Some(r))
+            .ok_or_else(|| format!("unable to find specified revision {r} in history"))?,
+        None => {
+            let mut by_rev: Vec<(i64, &ReplicaSet)> = owned
+                .iter()
+                .filter_map(|rs| revision_of(rs).map(|r| (r, rs)))
+                .collect();
+            by_rev.sort_by_key(|(r, _)| *r);
+            let n = by_rev.len();
+            if n < 2 {
+                return Err(format!(
+                    "no rollout history found for deployment \"{}\"",
+                    w.name
+                ));
+            }
+            by_rev[n - 2].1
+        }
+    })
+}
+
+/// The annotations the undo writes: the deployment's own that `kubectl`
+/// keeps, and the chosen revision's others.
+fn undo_annotations(d: &Deployment, chosen: &ReplicaSet) -> BTreeMap<String, String> {
     let mut annotations = BTreeMap::new();
     for k in ANNOTATIONS_TO_SKIP {
         if let Some(v) = d.metadata.annotations.as_ref().and_then(|a| a.get(*k)) {
@@ -171,8 +213,20 @@ async fn undo_deployment(
             annotations.insert(k.clone(), v.clone());
         }
     }
-    let from = images(Some(&current));
-    let to_images = images(Some(&template));
+    annotations
+}
+
+/// The plan's words and parameters for going back to `revision`.
+fn describe_undo(
+    plan: &mut ActionPlan,
+    w: &WorkloadRef,
+    revision: i64,
+    current: &PodTemplateSpec,
+    template: &PodTemplateSpec,
+    chosen: &ReplicaSet,
+) {
+    let from = images(Some(current));
+    let to_images = images(Some(template));
     plan.parameters
         .insert("to_revision".into(), revision.to_string());
     plan.parameters.insert(
@@ -202,22 +256,6 @@ async fn undo_deployment(
         plan.what_will_happen
             .insert(1, format!("that revision's change-cause: {cause}"));
     }
-    let template = serde_json::to_value(template).map_err(|e| e.to_string())?;
-    let annotations = serde_json::to_value(annotations).map_err(|e| e.to_string())?;
-    let patch = undo_deployment_patch(&template, &annotations, &precondition.uid, None);
-    let p: json_patch::Patch = serde_json::from_value(patch).map_err(|e| e.to_string())?;
-    let dry_run = api
-        .patch(&w.name, &dry(), &Patch::Json::<()>(p))
-        .await
-        .map(|_| ());
-    plan.dry_run = Some(dry_run_result(dry_run, "server accepts the patch"));
-    Ok(Change {
-        op: Op::UndoDeployment {
-            template,
-            annotations,
-        },
-        target: precondition,
-    })
 }
 
 async fn undo_revision(

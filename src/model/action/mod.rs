@@ -1,0 +1,14 @@
+//! Actions as data: what an operator asked for ([`ActionRequest`]), the
+//! plan that says what will happen ([`ActionPlan`]), and the jobs that
+//! carry plans out ([`Job`]); the verbs and targets all three name are in
+//! `verb`.
+
+mod job;
+mod plan;
+mod request;
+mod verb;
+
+pub use job::{FollowUpResult, Job, JobId, JobResult, OUTPUT_LINES, Outcome, Progress};
+pub use plan::{ActionPlan, Confirmation, DryRun, FollowUp, RunbookScope};
+pub use request::{ActionRequest, DockerTarget};
+pub use verb::{Risk, Target, Verb};
