@@ -182,7 +182,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 }
                 // Container stats are collected only for what is on screen.
                 if let Some(src) = &docker_source {
-                    let visible = on_screen_containers(&state);
+                    let visible = crate::app::focus::on_screen_containers(&state);
                     if visible != visible_containers {
                         src.set_visible(visible.clone());
                         visible_containers = visible;
@@ -206,7 +206,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                     if let Some(t) = logs_task.take() {
                         t.abort();
                     }
-                    logs_task = Some(tokio::spawn(follow_logs(
+                    logs_task = Some(tokio::spawn(crate::sources::docker::logs::follow(
                         docker_hosts.clone(),
                         containers,
                         tx.clone(),
@@ -285,88 +285,6 @@ fn apply(state: &mut State, ops: &crate::ops::Ops, msg: Msg) -> Vec<Effect> {
         ops.send(Command::ObserveDocker(snap.clone()));
     }
     update(state, msg)
-}
-
-/// Streams the logs of `(host, id, prefix)` containers into the board, in
-/// batches (a chatty container must not cost a message per line).
-async fn follow_logs(
-    hosts: Vec<crate::clients::docker::HostSpec>,
-    containers: Vec<(String, String, String)>,
-    tx: mpsc::Sender<Msg>,
-) {
-    use crate::model::LogEntry;
-    let mut streams = Vec::new();
-    for host in &hosts {
-        let on_host: Vec<(String, String)> = containers
-            .iter()
-            .filter(|(h, _, _)| *h == host.name)
-            .map(|(_, id, prefix)| (id.clone(), prefix.clone()))
-            .collect();
-        if on_host.is_empty() {
-            continue;
-        }
-        match crate::clients::docker::connect(host) {
-            Ok(d) => streams.push(
-                crate::sources::docker::logs(&d, &on_host, 500, true)
-                    .await
-                    .boxed(),
-            ),
-            Err(e) => {
-                let line = LogEntry {
-                    prefix: host.name.clone(),
-                    at: None,
-                    line: format!("cannot connect: {e}"),
-                    stderr: true,
-                };
-                let _ = tx.send(Msg::LogLines(vec![line])).await;
-            }
-        }
-    }
-    let mut merged = futures::stream::select_all(streams);
-    loop {
-        let Some(first) = merged.next().await else {
-            return;
-        };
-        let mut batch = vec![first];
-        let until = Instant::now() + Duration::from_millis(100);
-        while batch.len() < 500 {
-            match tokio::time::timeout_at(until, merged.next()).await {
-                Ok(Some(l)) => batch.push(l),
-                _ => break,
-            }
-        }
-        let lines = batch
-            .into_iter()
-            .map(|l| LogEntry {
-                prefix: l.prefix,
-                at: l.at.map(SystemTime::from),
-                line: l.line,
-                stderr: l.stderr,
-            })
-            .collect();
-        if tx.send(Msg::LogLines(lines)).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// Ids of the running containers of services drawn on screen.
-fn on_screen_containers(state: &State) -> Vec<String> {
-    let services: Vec<usize> = match state.view {
-        crate::app::View::Detail { service, .. } => vec![service],
-        crate::app::View::Services => {
-            let end = (state.list.offset + state.list_rows()).min(state.order.len());
-            state.order[state.list.offset.min(end)..end].to_vec()
-        }
-        _ => vec![],
-    };
-    services
-        .into_iter()
-        .filter_map(|i| state.services.get(i))
-        .flat_map(|s| s.containers.iter())
-        .filter(|c| c.state == "running")
-        .map(|c| c.id.clone())
-        .collect()
 }
 
 /// A 1 s tick aligned to the wall clock's second, so the header clock

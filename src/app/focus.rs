@@ -1,5 +1,6 @@
 //! What an action from the current view applies to: the focused service's
-//! Kubernetes workload, Compose service or Docker target.
+//! Kubernetes workload, Compose service or Docker target; and the
+//! containers drawn on screen (whose resource figures are worth fetching).
 
 use super::state::State;
 
@@ -73,4 +74,23 @@ pub fn focused_docker_of(s: &crate::model::Service) -> Option<crate::model::Dock
             },
         },
     )
+}
+
+/// Ids of the running containers of services drawn on screen.
+pub fn on_screen_containers(state: &State) -> Vec<String> {
+    let services: Vec<usize> = match state.view {
+        super::View::Detail { service, .. } => vec![service],
+        super::View::Services => {
+            let end = (state.list.offset + state.list_rows()).min(state.order.len());
+            state.order[state.list.offset.min(end)..end].to_vec()
+        }
+        _ => vec![],
+    };
+    services
+        .into_iter()
+        .filter_map(|i| state.services.get(i))
+        .flat_map(|s| s.containers.iter())
+        .filter(|c| c.state == "running")
+        .map(|c| c.id.clone())
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! Logs of one or several containers (e.g. a Compose service's replicas),
 //! interleaved by time, each line with its prefix and timestamp.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bollard::Docker;
 use bollard::container::LogOutput;
@@ -9,6 +9,11 @@ use bollard::query_parameters::LogsOptions;
 use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream};
 use futures::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::app::Msg;
+use crate::clients::docker::HostSpec;
 
 /// One line of a container's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +162,65 @@ pub async fn logs(
         merged
     };
     first.chain(stream::iter(batch)).chain(rest).boxed()
+}
+
+/// Streams the logs of `(host, id, prefix)` containers into the board, in
+/// batches (a chatty container must not cost a message per line).
+pub async fn follow(
+    hosts: Vec<HostSpec>,
+    containers: Vec<(String, String, String)>,
+    tx: mpsc::Sender<Msg>,
+) {
+    use crate::model::LogEntry;
+    let mut streams = Vec::new();
+    for host in &hosts {
+        let on_host: Vec<(String, String)> = containers
+            .iter()
+            .filter(|(h, _, _)| *h == host.name)
+            .map(|(_, id, prefix)| (id.clone(), prefix.clone()))
+            .collect();
+        if on_host.is_empty() {
+            continue;
+        }
+        match crate::clients::docker::connect(host) {
+            Ok(d) => streams.push(logs(&d, &on_host, 500, true).await.boxed()),
+            Err(e) => {
+                let line = LogEntry {
+                    prefix: host.name.clone(),
+                    at: None,
+                    line: format!("cannot connect: {e}"),
+                    stderr: true,
+                };
+                let _ = tx.send(Msg::LogLines(vec![line])).await;
+            }
+        }
+    }
+    let mut merged = futures::stream::select_all(streams);
+    loop {
+        let Some(first) = merged.next().await else {
+            return;
+        };
+        let mut batch = vec![first];
+        let until = Instant::now() + Duration::from_millis(100);
+        while batch.len() < 500 {
+            match tokio::time::timeout_at(until, merged.next()).await {
+                Ok(Some(l)) => batch.push(l),
+                _ => break,
+            }
+        }
+        let lines = batch
+            .into_iter()
+            .map(|l| LogEntry {
+                prefix: l.prefix,
+                at: l.at.map(SystemTime::from),
+                line: l.line,
+                stderr: l.stderr,
+            })
+            .collect();
+        if tx.send(Msg::LogLines(lines)).await.is_err() {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]
