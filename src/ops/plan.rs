@@ -298,7 +298,7 @@ fn runbook_plan(
     let argv = runbook::render_argv(def, &values).map_err(|e| (Some(target.clone()), e))?;
     let mut parameters = BTreeMap::new();
     parameters.insert("argv".into(), shown_argv(&argv));
-    // The executor renders from these, the confirmed plan, not from
+    // The actor renders from these, the confirmed plan, not from
     // anything sent later.
     for (key, value) in [
         ("host", &values.host),

@@ -336,7 +336,7 @@ pub(crate) const CHUNK: usize = 64 * 1024;
 mod tests {
     use super::*;
 
-    /// The executor spawns these futures.
+    /// The actor spawns these futures.
     #[allow(dead_code)]
     fn futures_are_send(spec: &BackupSpec, progress: ProgressFn<'_>) {
         fn send<T: Send>(_: T) {}
