@@ -175,10 +175,6 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     ("src/config", &["schema", "schema_fleet", "schema_metrics"]),
     ("src/ops", &["catalog", "runbook", "scope"]),
     (
-        "src/ops/kube",
-        &["change", "follow", "plan", "rollback", "run"],
-    ),
-    (
         "src/sim/kube",
         &["faults", "list_watch", "objects", "server", "state"],
     ),
