@@ -174,10 +174,6 @@ fn the_reader_sees_grouped_and_nested_paths() {
 const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     ("src/config", &["schema", "schema_fleet", "schema_metrics"]),
     ("src/ops", &["catalog", "runbook", "scope"]),
-    (
-        "src/sim/kube",
-        &["faults", "list_watch", "objects", "server", "state"],
-    ),
     ("src/sources/docker", &["host", "watch"]),
     ("src/sources/metrics", &["group", "lex", "line", "parse"]),
 ];
