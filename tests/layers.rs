@@ -174,7 +174,6 @@ fn the_reader_sees_grouped_and_nested_paths() {
 const KNOWN_CYCLES: &[(&str, &[&str])] = &[
     ("src/config", &["schema", "schema_fleet", "schema_metrics"]),
     ("src/ops", &["catalog", "runbook", "scope"]),
-    ("src/sources/docker", &["host", "watch"]),
 ];
 
 /// A folder's children as nodes of its import graph: `x.rs` and the folder
