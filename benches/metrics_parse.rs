@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use opsboard::sources::metrics::parse::{Format, MetricKind, parse};
+use opsboard::sources::metrics::exposition::{Format, MetricKind};
+use opsboard::sources::metrics::parse::parse;
 
 /// A real node_exporter 1.5 scrape (default collectors).
 const NODE_EXPORTER: &str = include_str!("../tests/fixtures/metrics/node_exporter.prom");

@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
-use opsboard::sources::metrics::parse::{Exposition, Family, Format, MetricKind, Sample, parse};
+use opsboard::sources::metrics::exposition::{Exposition, Family, Format, MetricKind, Sample};
+use opsboard::sources::metrics::parse::parse;
 use proptest::prelude::*;
 
 use writer::{GenFamily, exposition, write};
@@ -580,7 +581,7 @@ mod writer {
     use std::collections::HashSet;
     use std::fmt::Write as _;
 
-    use opsboard::sources::metrics::parse::{Format, MetricKind};
+    use opsboard::sources::metrics::exposition::{Format, MetricKind};
     use proptest::prelude::*;
 
     type Labels = Vec<(String, String)>;

@@ -9,7 +9,8 @@ use opsboard::sim::DemoWorld;
 use opsboard::sim::http::Instance;
 use opsboard::sim::metrics::BOUNDS;
 use opsboard::sources::metrics::digest::histogram_quantile;
-use opsboard::sources::metrics::parse::{Exposition, Format, parse};
+use opsboard::sources::metrics::exposition::{Exposition, Format};
+use opsboard::sources::metrics::parse::parse;
 
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 

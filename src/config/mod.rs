@@ -1,7 +1,9 @@
 //! Configuration: where the file is, what it says, and errors that point at
 //! the exact line and key.
 
+pub mod basic_auth;
 pub mod diagnostic;
+mod durations;
 pub mod schema;
 pub mod schema_fleet;
 pub mod schema_metrics;
@@ -14,11 +16,12 @@ mod validate_metrics;
 
 use std::path::{Path, PathBuf};
 
+pub use basic_auth::BasicAuth;
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use schema::{
-    AuditConfig, BackupDefaults, BackupJobConfig, BasicAuth, ComposeBinding, Config, Defaults,
-    DockerConfig, DockerHostConfig, EnvironmentConfig, HeaderValue, KubernetesConfig, ProbeConfig,
-    RunbookConfig, ServiceConfig, WorkloadBinding,
+    AuditConfig, BackupDefaults, BackupJobConfig, ComposeBinding, Config, Defaults, DockerConfig,
+    DockerHostConfig, EnvironmentConfig, HeaderValue, KubernetesConfig, ProbeConfig, RunbookConfig,
+    ServiceConfig, WorkloadBinding,
 };
 pub use schema_redirect::RedirectHost;
 pub use secret::Secret;

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use super::basic_auth::BasicAuth;
+use super::durations::{duration, opt_duration};
 use super::secret::Secret;
 use crate::model::ProbeUrl;
 use crate::model::keys::{Action, KeyChord};
@@ -367,13 +369,6 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BasicAuth {
-    pub username: String,
-    pub password: Secret,
-}
-
 /// A header value: plain text, or a secret reference for values that are
 /// credentials (`"${API_KEY}"`, `"file:…"`).
 #[derive(Debug, Clone)]
@@ -429,25 +424,5 @@ impl<'de> Deserialize<'de> for KeyList {
             .map(|s| KeyChord::parse(s).map_err(serde::de::Error::custom))
             .collect::<Result<Vec<_>, _>>()
             .map(KeyList)
-    }
-}
-
-pub(crate) use crate::model::parse_duration;
-
-mod duration {
-    use super::*;
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_duration(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-pub(crate) mod opt_duration {
-    use super::*;
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_duration(&s)
-            .map(Some)
-            .map_err(serde::de::Error::custom)
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::schema::opt_duration;
+use super::durations::opt_duration;
 
 /// Devices a fleet may expand to; a typo like `{1..1000000}` is refused
 /// rather than allocated.

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use super::schema::{BasicAuth, opt_duration};
+use super::basic_auth::BasicAuth;
+use super::durations::opt_duration;
 use super::secret::Secret;
 use crate::model::ProbeUrl;
 use crate::model::selector::Selector;

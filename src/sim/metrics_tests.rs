@@ -10,7 +10,8 @@ use crate::sim::DemoWorld;
 use crate::sources::metrics::digest::{
     CustomFunction, CustomMetric, MetricsSpec, ScrapeDigest, derive, digest, histogram_quantile,
 };
-use crate::sources::metrics::parse::{Format, parse};
+use crate::sources::metrics::exposition::Format;
+use crate::sources::metrics::parse::parse;
 
 /// The first replica of a demo service.
 fn demo(service: &str) -> TrafficMeter {

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use opsboard::clients::prometheus::PromClient;
-use opsboard::sources::metrics::parse::{Format, MetricKind, parse};
+use opsboard::sources::metrics::exposition::{Format, MetricKind};
+use opsboard::sources::metrics::parse::parse;
 
 use super::{WAIT, spec};
 use crate::prom::{NodeExporter, Prometheus, eventually, prometheus_config};

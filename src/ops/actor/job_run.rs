@@ -102,7 +102,7 @@ pub(super) async fn run_job(
 pub(super) async fn run_kube_job(
     client: Result<kube::Client, String>,
     w: &WorkloadRef,
-    change: &crate::ops::kube::plan::Change,
+    change: &crate::ops::kube::change::Change,
     job: JobId,
     out: &mpsc::Sender<Msg>,
     cancel: CancellationToken,
@@ -126,13 +126,13 @@ pub(super) async fn run_kube_job(
             line: done.clone(),
         }))
         .await;
-    let (outcome, message) = crate::ops::kube::run::follow(
+    let (outcome, message) = crate::ops::kube::follow::follow(
         &client,
         w,
         change,
         &progress,
         &cancel,
-        crate::ops::kube::run::FOLLOW_TIMEOUT,
+        crate::ops::kube::follow::FOLLOW_TIMEOUT,
     )
     .await;
     let _ = out

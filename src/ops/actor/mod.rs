@@ -96,7 +96,7 @@ struct Issued {
     plan: ActionPlan,
     /// When it was handed out: a plan older than [`PLAN_TTL`] is refused.
     at: Instant,
-    kube: Option<(WorkloadRef, super::kube::plan::Change)>,
+    kube: Option<(WorkloadRef, super::kube::change::Change)>,
     docker: Option<(String, super::docker::DockerChange)>,
 }
 

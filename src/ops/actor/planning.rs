@@ -31,7 +31,7 @@ pub(super) struct KubePlanned {
     target: Target,
     verb: Verb,
     workload: WorkloadRef,
-    result: Result<(ActionPlan, kube::plan::Change), String>,
+    result: Result<(ActionPlan, kube::change::Change), String>,
 }
 
 impl Actor {
@@ -53,7 +53,7 @@ impl Actor {
         &mut self,
         id: u64,
         plan: ActionPlan,
-        kube: Option<(WorkloadRef, kube::plan::Change)>,
+        kube: Option<(WorkloadRef, kube::change::Change)>,
         docker: Option<(String, docker::DockerChange)>,
     ) {
         let plan = plan.made_safe();
@@ -130,7 +130,7 @@ impl Actor {
                 }
                 ActionRequest::Restart { .. } => kp::restart(&client, &w, id, t).await,
                 ActionRequest::Rollback { to_revision, .. } => {
-                    kp::rollback(&client, &w, *to_revision, id, t).await
+                    kube::rollback::rollback(&client, &w, *to_revision, id, t).await
                 }
                 ActionRequest::DeletePod { pod, .. } => {
                     kp::delete_pod(&client, &w, pod, id, t).await

@@ -13,10 +13,11 @@
 //! slip in between that read and the write.
 
 use kube::Resource;
+use kube::api::Preconditions;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-/// How the change is made; [`super::run`] sends exactly this.
+/// How the change is made: what is sent is exactly this.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     /// `spec.replicas` through the scale subresource, as `kubectl scale`.
@@ -233,6 +234,15 @@ pub fn undo_revision_patch(data: &Value, uid: &str, resource_version: Option<&st
     }
     patch["metadata"] = guard(uid, resource_version);
     patch
+}
+
+/// The pod, by uid: pod status moves all the time and is no reason to
+/// refuse, so no resourceVersion.
+pub(super) fn pod_precondition(uid: &str) -> Preconditions {
+    Preconditions {
+        uid: Some(uid.to_string()),
+        resource_version: None,
+    }
 }
 
 #[cfg(test)]

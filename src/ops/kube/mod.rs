@@ -11,6 +11,7 @@
 pub mod change;
 pub mod follow;
 pub mod plan;
+mod plan_parts;
 pub mod rollback;
 pub mod run;
 

@@ -3,75 +3,17 @@
 //! records the object it was made against ([`Precondition`]); the change
 //! runs only on that object, as the plan describes it.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, Preconditions};
+use kube::api::{Api, DeleteParams, ListParams, Patch};
 
 use super::api_error;
-pub use super::change::Change;
-use super::change::{Op, Precondition, restart_patch, scale_patch, short_uid};
-pub use super::rollback::rollback;
-use crate::model::{
-    ActionPlan, Confirmation, DryRun, Risk, Target, Verb, WorkloadKind, WorkloadRef,
+use super::change::{
+    Change, Op, Precondition, pod_precondition, restart_patch, scale_patch, short_uid,
 };
-
-pub(super) fn short_images(v: &[String]) -> String {
-    v.iter()
-        .map(|i| crate::model::kube::short_image(i).to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-pub(super) fn dry() -> PatchParams {
-    PatchParams {
-        dry_run: true,
-        field_manager: Some("opsboard".into()),
-        ..Default::default()
-    }
-}
-
-pub(super) fn dry_run_result(r: Result<(), kube::Error>, ok: &str) -> DryRun {
-    match r {
-        Ok(()) => DryRun {
-            ok: true,
-            text: ok.into(),
-        },
-        Err(e) => DryRun {
-            ok: false,
-            text: api_error(&e),
-        },
-    }
-}
-
-pub(super) fn base(id: u64, target: Target, verb: Verb, w: &WorkloadRef) -> ActionPlan {
-    let mut parameters = BTreeMap::new();
-    parameters.insert("context".into(), w.context.clone());
-    parameters.insert("namespace".into(), w.namespace.clone());
-    parameters.insert("workload".into(), w.short());
-    ActionPlan {
-        id,
-        target,
-        verb,
-        parameters,
-        what_will_happen: vec![],
-        risk: Risk::Medium,
-        confirmation: Confirmation::YesNo,
-        dry_run: None,
-        follow_up: None,
-        cancellable: true,
-    }
-}
-
-/// Says in the plan (and so in the audit log) which object it runs on.
-pub(super) fn guarded(plan: &mut ActionPlan, p: &Precondition, unchanged: &str) {
-    plan.what_will_happen.push(p.promise(unchanged));
-    plan.parameters.insert("uid".into(), p.uid.clone());
-    plan.parameters
-        .insert("resourceVersion".into(), p.resource_version.clone());
-}
+use super::plan_parts::{base, dry, dry_run_result, guarded};
+use crate::model::{ActionPlan, DryRun, Risk, Target, Verb, WorkloadKind, WorkloadRef};
 
 /// The HPA that scales this workload, if any.
 async fn hpa_of(
@@ -317,13 +259,4 @@ pub async fn delete_pod(
             target: precondition,
         },
     ))
-}
-
-/// The pod, by uid: pod status moves all the time and is no reason to
-/// refuse, so no resourceVersion.
-pub(super) fn pod_precondition(uid: &str) -> Preconditions {
-    Preconditions {
-        uid: Some(uid.to_string()),
-        resource_version: None,
-    }
 }

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::api_error;
 use super::change::{Change, Op, Precondition, undo_deployment_patch, undo_revision_patch};
-use super::plan::{base, dry, dry_run_result, guarded, short_images};
+use super::plan_parts::{base, dry, dry_run_result, guarded, short_images};
 use crate::clients::kube::template::images;
 use crate::model::{ActionPlan, Target, Verb, WorkloadKind, WorkloadRef};
 

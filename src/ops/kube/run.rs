@@ -12,10 +12,9 @@ use serde_json::Value;
 
 use super::api_error;
 use super::change::{
-    Change, Op, restart_patch, scale_patch, short_uid, undo_deployment_patch, undo_revision_patch,
+    Change, Op, pod_precondition, restart_patch, scale_patch, short_uid, undo_deployment_patch,
+    undo_revision_patch,
 };
-pub use super::follow::{FOLLOW_TIMEOUT, follow, status};
-use super::plan::pod_precondition;
 use crate::model::{WorkloadKind, WorkloadRef};
 
 /// Conflicts in a row, each on a target whose relevant fields had not

@@ -1,17 +1,18 @@
 //! Faults a test (or a demo) can inject into the simulated API server:
-//! a resource answering 5xx, watches that hang with nothing sent. RBAC
-//! refusals live beside them in [`super::state::Shared::forbid`]; the server
-//! going away and coming back is [`super::SimCluster::go_away`].
+//! a resource answering 5xx, watches that hang with nothing sent. The
+//! shared state keeps them, beside the RBAC refusals; the server going away
+//! and coming back is [`super::SimCluster::go_away`].
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 
 use axum::body::{Body, Bytes};
 use axum::response::Response;
+use tokio_util::sync::CancellationToken;
 
 use super::errors::ApiError;
 use super::resources::Res;
-use super::server::App;
+use super::response::body_response;
 
 /// What is currently broken.
 #[derive(Debug, Default)]
@@ -48,13 +49,13 @@ pub fn server_error(code: u16) -> ApiError {
 }
 
 /// A watch that is accepted and then silent until this server instance
-/// stops: what a client sees from a wedged API server or a proxy that
-/// swallows the stream.
-pub fn hung_watch(app: &App) -> Response {
-    let cancel = app.cancel.clone();
+/// stops (`stopped` is cancelled): what a client sees from a wedged API
+/// server or a proxy that swallows the stream.
+pub fn hung_watch(stopped: &CancellationToken) -> Response {
+    let cancel = stopped.clone();
     let silent = futures::stream::once(async move {
         cancel.cancelled().await;
         Ok::<Bytes, Infallible>(Bytes::new())
     });
-    super::server::body_response(200, "application/json", Body::from_stream(silent))
+    body_response(200, "application/json", Body::from_stream(silent))
 }

@@ -14,9 +14,10 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
 use super::errors::ApiError;
+use super::request::{App, Format, Req};
 use super::resources::Res;
+use super::response::{body_response, bytes_response, error_response, json_response};
 use super::selectors::{FieldSelector, LabelSelector};
-use super::server::{App, Format, Req, body_response, bytes_response, json_response};
 use super::store::{Event, EventType, Key};
 use super::table::{self, Include};
 use super::util;
@@ -254,7 +255,7 @@ fn error_line(e: &ApiError) -> Bytes {
 pub fn watch(app: &App, req: &Req) -> Response {
     let filter = match Filter::new(req) {
         Ok(f) => f,
-        Err(e) => return super::server::error_response(&e),
+        Err(e) => return error_response(&e),
     };
     let mut w = Watcher {
         filter,

@@ -8,8 +8,9 @@ use super::defaults;
 use super::errors::ApiError;
 use super::patch::{self, PatchType};
 use super::preconditions;
+use super::request::{App, Format, Req};
 use super::resources::{ALL, Res};
-use super::server::{App, Format, Req, json_response};
+use super::response::{body_response, json_response};
 use super::store::Store;
 use super::table::{self, Include};
 use super::util;
@@ -446,5 +447,5 @@ pub fn log(app: &App, req: &Req) -> Result<Response, ApiError> {
     }
     let mut body = lines.join("\n");
     body.push('\n');
-    Ok(super::server::body_response(200, "text/plain", body.into()))
+    Ok(body_response(200, "text/plain", body.into()))
 }

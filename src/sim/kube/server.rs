@@ -1,13 +1,12 @@
-//! The HTTP front: routing of discovery and resource paths, content
-//! negotiation (JSON, `Table`, `PartialObjectMetadata`) and `Status`
-//! errors. Served with axum over plain HTTP/1.1.
+//! The HTTP front: routing of discovery and resource paths to their
+//! handlers (RBAC refusals and injected faults first), errors answered as
+//! `Status`. Served with axum over plain HTTP/1.1.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,17 +16,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::errors::ApiError;
+use super::request::{App, Format, Req};
 use super::resources::Res;
+use super::response::{error_response, json_response};
 use super::state::Shared;
-use super::{discovery, list_watch, objects, openapi};
-
-#[derive(Clone)]
-pub struct App {
-    pub shared: Arc<Shared>,
-    /// Cancelled when this server instance stops (ends open watches).
-    pub cancel: CancellationToken,
-    pub addr: SocketAddr,
-}
+use super::{discovery, faults, list_watch, objects, openapi};
 
 pub struct Running {
     pub task: JoinHandle<()>,
@@ -52,82 +45,6 @@ pub async fn start(shared: Arc<Shared>, listener: TcpListener) -> std::io::Resul
         }
     });
     Ok(Running { task, cancel })
-}
-
-/// What the client asked the response to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Table,
-    PartialMetadata,
-}
-
-impl Format {
-    fn from_accept(accept: &str) -> Format {
-        // The first acceptable alternative wins, like content negotiation.
-        for alt in accept.split(',') {
-            let alt = alt.trim();
-            if alt.contains("as=Table") {
-                return Format::Table;
-            }
-            if alt.contains("as=PartialObjectMetadata") {
-                return Format::PartialMetadata;
-            }
-            if alt.starts_with("application/json") || alt.starts_with("*/*") || alt.is_empty() {
-                return Format::Json;
-            }
-        }
-        Format::Json
-    }
-}
-
-/// A parsed request on a resource path.
-pub struct Req {
-    pub method: Method,
-    pub res: Res,
-    pub ns: Option<String>,
-    pub name: Option<String>,
-    pub sub: Option<String>,
-    pub query: HashMap<String, String>,
-    pub format: Format,
-    pub content_type: String,
-    pub body: Bytes,
-}
-
-impl Req {
-    pub fn q(&self, k: &str) -> Option<&str> {
-        self.query.get(k).map(String::as_str)
-    }
-
-    pub fn flag(&self, k: &str) -> bool {
-        matches!(self.q(k), Some("true" | "1"))
-    }
-
-    pub fn dry_run(&self) -> bool {
-        self.q("dryRun") == Some("All")
-    }
-
-    pub fn ns(&self) -> &str {
-        self.ns.as_deref().unwrap_or("")
-    }
-}
-
-pub fn json_response(code: u16, v: &Value) -> Response {
-    let body = serde_json::to_vec(v).unwrap_or_default();
-    bytes_response(code, body)
-}
-
-pub fn bytes_response(code: u16, body: Vec<u8>) -> Response {
-    (
-        StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
-}
-
-pub fn error_response(e: &ApiError) -> Response {
-    json_response(e.code, &e.to_status())
 }
 
 fn parse_query(q: Option<&str>) -> HashMap<String, String> {
@@ -253,10 +170,10 @@ async fn route(
     {
         let faults = app.shared.faults();
         if let Some(code) = faults.failing.get(&res) {
-            return Err(super::faults::server_error(*code));
+            return Err(faults::server_error(*code));
         }
         if faults.hung.contains(&res) && verb(&req) == "watch" {
-            return Ok(super::faults::hung_watch(app));
+            return Ok(faults::hung_watch(&app.cancel));
         }
     }
     dispatch(app, req).await
@@ -308,37 +225,5 @@ async fn dispatch(app: &App, req: Req) -> Result<Response, ApiError> {
         },
         (true, Some("log")) if req.method == Method::GET => objects::log(app, &req),
         _ => not_allowed(),
-    }
-}
-
-pub fn body_response(code: u16, content_type: &'static str, body: Body) -> Response {
-    (
-        StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
-        [(header::CONTENT_TYPE, content_type)],
-        body,
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accept_negotiation() {
-        assert_eq!(
-            Format::from_accept(
-                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
-            ),
-            Format::Table
-        );
-        assert_eq!(Format::from_accept("application/json, */*"), Format::Json);
-        assert_eq!(Format::from_accept(""), Format::Json);
-        assert_eq!(
-            Format::from_accept(
-                "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
-            ),
-            Format::PartialMetadata
-        );
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::clock::Clock;
 use super::controllers::Controllers;
+use super::faults::Faults;
 use super::resources::Res;
 use super::store::Store;
 
@@ -18,8 +19,10 @@ pub struct State {
 pub struct Shared {
     state: Mutex<State>,
     pub clock: Arc<Clock>,
+    /// Resources every request on is refused as RBAC would.
     forbidden: Mutex<HashSet<Res>>,
-    pub faults: Mutex<super::faults::Faults>,
+    /// What else is broken: failing and hung resources.
+    pub faults: Mutex<Faults>,
     /// How often watches that asked for bookmarks get one (wall time).
     pub bookmark_every: Duration,
 }
@@ -30,7 +33,7 @@ impl Shared {
             state: Mutex::new(state),
             clock,
             forbidden: Mutex::new(HashSet::new()),
-            faults: Mutex::new(super::faults::Faults::default()),
+            faults: Mutex::new(Faults::default()),
             bookmark_every: Duration::from_secs(1),
         }
     }
@@ -53,7 +56,7 @@ impl Shared {
             .remove(&res);
     }
 
-    pub fn faults(&self) -> MutexGuard<'_, super::faults::Faults> {
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
         self.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -13,6 +13,8 @@
 
 mod host;
 pub mod logs;
+mod lost;
+mod reporter;
 pub mod snapshot;
 pub mod stats;
 mod watch;

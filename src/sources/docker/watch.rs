@@ -1,6 +1,6 @@
 //! One session with a host: connect, list once, follow events, resync
-//! now and then, until the daemon is lost ([`super::host`] starts the next
-//! one).
+//! now and then, until the daemon is lost; the session's [`End`] says why
+//! (the host's loop then starts the next one).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -12,7 +12,8 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::host::{Lost, Reporter};
+use super::lost::Lost;
+use super::reporter::{Closed, Reporter};
 use super::snapshot::{container_info, sort};
 use super::stats::StatsCollector;
 use crate::clients::docker::HostSpec;
@@ -57,8 +58,8 @@ pub(super) enum End {
     Lost(Lost),
 }
 
-impl From<super::host::Closed> for End {
-    fn from(_: super::host::Closed) -> End {
+impl From<Closed> for End {
+    fn from(_: Closed) -> End {
         End::Closed
     }
 }

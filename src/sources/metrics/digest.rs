@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::parse::{Exposition, Family, MetricKind, Sample};
+use super::exposition::{Exposition, Family, MetricKind, Sample};
 use crate::model::metrics::{CustomValue, MetricPoint};
 use crate::model::selector::Selector;
 

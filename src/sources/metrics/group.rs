@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::parse::{Family, MetricKind};
+use super::exposition::{Family, MetricKind};
 
 /// Every suffix any kind allows, for looking a stray sample's family up.
 const ALL_SUFFIXES: [&str; 8] = [

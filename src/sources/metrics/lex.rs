@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use memchr::memchr2;
 
-use super::parse::Label;
+use super::exposition::Label;
 
 /// Why a line was rejected; the caller adds the line number.
 pub(super) type LineResult<T> = Result<T, String>;

@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
+use super::exposition::{Exemplar, Family, Format, Label, MetricKind, Sample};
 use super::group::Grouper;
 use super::lex::{Cursor, LineResult, at, parse_value, seconds_to_ms, snippet, unescape};
-use super::parse::{Exemplar, Family, Format, Label, MetricKind, Sample};
 
 pub(super) enum Line {
     Done,

@@ -2,6 +2,7 @@
 //! scrape is reduced to, and the task that scrapes on an interval.
 
 pub mod digest;
+pub mod exposition;
 mod group;
 mod lex;
 mod line;

@@ -3,7 +3,8 @@
 
 use std::borrow::Cow;
 
-use super::parse::{Format, MetricKind, parse};
+use super::exposition::{Format, MetricKind};
+use super::parse::parse;
 
 fn one_value(text: &str, format: Format) -> f64 {
     let e = parse(text, format);

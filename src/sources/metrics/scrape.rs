@@ -14,7 +14,8 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::digest::{MetricsSpec, ScrapeDigest, derive, digest};
-use super::parse::{Format, parse};
+use super::exposition::Format;
+use super::parse::parse;
 use crate::app::{MetricsUpdate, Msg};
 
 /// What the exposition format's spec asks scrapers to send.

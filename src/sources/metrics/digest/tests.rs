@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
-use crate::sources::metrics::parse::Label;
+use crate::sources::metrics::exposition::Label;
 
 const INF: f64 = f64::INFINITY;
 const T0: u64 = 1_700_000_000;

@@ -1,0 +1,13 @@
+//! HTTP basic authentication as the config file gives it: a user name and
+//! a password that is a secret reference.
+
+use serde::Deserialize;
+
+use super::secret::Secret;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: Secret,
+}

@@ -1,0 +1,36 @@
+//! The responses the simulated API server sends: JSON, raw bytes, a
+//! streamed body, and an [`ApiError`] as a `Status` object.
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::errors::ApiError;
+
+pub fn json_response(code: u16, v: &Value) -> Response {
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    bytes_response(code, body)
+}
+
+pub fn bytes_response(code: u16, body: Vec<u8>) -> Response {
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+pub fn error_response(e: &ApiError) -> Response {
+    json_response(e.code, &e.to_status())
+}
+
+pub fn body_response(code: u16, content_type: &'static str, body: Body) -> Response {
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
+        [(header::CONTENT_TYPE, content_type)],
+        body,
+    )
+        .into_response()
+}
