@@ -380,25 +380,12 @@ pub(super) fn remote_alert(
         .filter(|s| !s.trim().is_empty())
         .cloned()
         .unwrap_or_else(|| name.clone());
-    Alert {
-        severity: Severity::from_label(labels.get("severity").map(String::as_str)),
-        name,
-        source,
-        origin: origin.to_owned(),
-        state,
-        labels,
-        annotations,
-        summary,
-        service: None,
-        since: None,
-        fired_at: None,
-        resolved_at: None,
-        value: None,
-        fingerprint: None,
-        silenced_by: Vec::new(),
-        inhibited_by: Vec::new(),
-        receivers: Vec::new(),
-    }
+    let severity = Severity::from_label(labels.get("severity").map(String::as_str));
+    let mut alert = Alert::bare(name, severity, source, labels, summary);
+    alert.origin = origin.to_owned();
+    alert.state = state;
+    alert.annotations = annotations;
+    alert
 }
 
 #[cfg(test)]

@@ -133,10 +133,22 @@ impl Alert {
         let mut labels = BTreeMap::new();
         labels.insert("alertname".into(), name.into());
         labels.insert("severity".into(), severity.word().into());
+        Alert::bare(name.into(), severity, AlertSource::Local, labels, summary)
+    }
+
+    /// An alert with its name, severity, source, labels and summary; no
+    /// origin, annotations, times, service or Alertmanager extras.
+    pub fn bare(
+        name: String,
+        severity: Severity,
+        source: AlertSource,
+        labels: BTreeMap<String, String>,
+        summary: String,
+    ) -> Alert {
         Alert {
-            name: name.into(),
+            name,
             severity,
-            source: AlertSource::Local,
+            source,
             origin: String::new(),
             state: AlertState::Firing,
             labels,
