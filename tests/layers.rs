@@ -43,17 +43,11 @@ fn forbidden(layer: &str) -> &'static [&'static str] {
 }
 
 /// The message types the sources and actions send to the board.
-const MESSAGES: &[&str] = &["Msg", "MetricsUpdate", "OpsEvent", "ProbeId", "msg"];
+const MESSAGES: &[&str] = &["Msg", "MetricsUpdate", "OpsEvent", "msg"];
 
 /// Crossings that exist today, `(file, layer imported)`. Issue #14 moves
 /// the code so that each goes away; delete its line when it does.
-const KNOWN: &[(&str, &str)] = &[
-    ("src/ops/catalog.rs", "sources"),
-    ("src/ops/follow.rs", "sources"),
-    ("src/sources/docker/mod.rs", "config"),
-    ("src/sources/health.rs", "config"),
-    ("src/sources/health/redirect.rs", "config"),
-];
+const KNOWN: &[(&str, &str)] = &[("src/sources/docker/mod.rs", "config")];
 
 /// Source without its `#[cfg(test)] mod tests { … }` tail (test code may
 /// reach anywhere).

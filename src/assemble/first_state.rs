@@ -3,8 +3,8 @@
 
 use super::Assembled;
 use crate::app::{Banner, Keymap, RunbookEntry, State};
+use crate::clients::probe::ProbeSpec;
 use crate::ops::OpsContext;
-use crate::sources::health::ProbeSpec;
 
 impl Assembled {
     /// The initial state and the action layer's context. Runbook keys that

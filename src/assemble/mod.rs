@@ -5,6 +5,7 @@
 pub mod first_state;
 pub mod fleet;
 pub mod metrics;
+pub mod probes;
 pub mod rules;
 pub mod services;
 

@@ -5,7 +5,6 @@ pub mod diagnostic;
 pub mod schema;
 pub mod schema_fleet;
 pub mod schema_metrics;
-pub mod schema_redirect;
 pub mod secret;
 mod validate;
 mod validate_actions;
@@ -17,11 +16,9 @@ use std::path::{Path, PathBuf};
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use schema::{
     AuditConfig, BackupDefaults, BackupJobConfig, BasicAuth, ComposeBinding, Config, Defaults,
-    DockerConfig, DockerHostConfig, EnvironmentConfig, HeaderValue, KubernetesConfig, ProbeConfig,
+    DockerConfig, DockerHostConfig, EnvironmentConfig, KubernetesConfig, ProbeConfig,
     RunbookConfig, ServiceConfig, WorkloadBinding,
 };
-pub use schema_redirect::RedirectHost;
-pub use secret::Secret;
 
 /// Where the config was looked for and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

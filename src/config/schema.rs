@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-use super::secret::Secret;
 use crate::model::ProbeUrl;
 use crate::model::keys::{Action, KeyChord};
+use crate::model::secret::{HeaderValue, Secret};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -216,7 +216,7 @@ pub struct Defaults {
     /// Other hosts (`host:port`) a health probe may follow a redirect to;
     /// redirects within a probe's own host are followed anyway.
     #[serde(default)]
-    pub follow_redirects_to: Vec<super::schema_redirect::RedirectHost>,
+    pub follow_redirects_to: Vec<crate::model::RedirectHost>,
 }
 
 impl Default for Defaults {
@@ -372,41 +372,6 @@ fn yes() -> bool {
 pub struct BasicAuth {
     pub username: String,
     pub password: Secret,
-}
-
-/// A header value: plain text, or a secret reference for values that are
-/// credentials (`"${API_KEY}"`, `"file:…"`).
-#[derive(Debug, Clone)]
-pub enum HeaderValue {
-    Plain(String),
-    Secret(Secret),
-}
-
-impl HeaderValue {
-    pub fn expose(&self) -> &str {
-        match self {
-            HeaderValue::Plain(s) => s,
-            HeaderValue::Secret(s) => s.expose(),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for HeaderValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.starts_with("${") || s.starts_with("file:") {
-            Secret::resolve(&s)
-                .map(HeaderValue::Secret)
-                .map_err(serde::de::Error::custom)
-        } else {
-            if s.contains(['\r', '\n']) {
-                return Err(serde::de::Error::custom(
-                    "header values cannot contain line breaks",
-                ));
-            }
-            Ok(HeaderValue::Plain(s))
-        }
-    }
 }
 
 /// One key or a list of keys.

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::schema::{BasicAuth, opt_duration};
-use super::secret::Secret;
 use crate::model::ProbeUrl;
+use crate::model::secret::Secret;
 use crate::model::selector::Selector;
 
 /// A metric selector written `name` or `name{label="value",…}`.

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::backup::{BackupSource, BackupSpec};
-use crate::config::{Config, HeaderValue, RunbookConfig};
+use crate::clients::probe::ProbeSpec;
+use crate::config::{Config, RunbookConfig};
 use crate::model::BackupJob;
-use crate::sources::health::ProbeSpec;
+use crate::model::secret::HeaderValue;
 
 /// A backup job and where it belongs.
 #[derive(Debug, Clone)]
