@@ -2,6 +2,8 @@
 //! the sources and the action layer run with and the first `State`; the
 //! runtime takes it from there.
 
+pub mod catalog;
+pub mod docker;
 pub mod first_state;
 pub mod fleet;
 pub mod metrics;
@@ -13,7 +15,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::ops::audit::AuditLog;
-use crate::ops::catalog::{self, Catalog};
+use crate::ops::catalog::Catalog;
 use crate::ops::policy::Policy;
 use services::ServicePlan;
 
@@ -78,8 +80,7 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
     for (svc, m) in services.services.iter_mut().zip(starts) {
         svc.metrics = m;
     }
-    let mut catalog =
-        catalog::from_config(config, &services.specs, locations.backup_base.as_deref())?;
+    let mut catalog = catalog::build(config, &services.specs, locations.backup_base.as_deref())?;
     catalog.alertmanagers = metrics
         .alertmanagers
         .iter()
@@ -101,7 +102,7 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         || std::path::Path::new("/var/run/docker.sock").exists()
         || directories::BaseDirs::new()
             .is_some_and(|b| b.home_dir().join(".docker/config.json").exists());
-    let docker = crate::sources::docker::hosts_from_config(&config.docker)
+    let docker = docker::hosts(&config.docker)
         .filter(|h| !config.docker.hosts.is_empty() || (local_engine && !h.is_empty()));
     let image_history = crate::logging::log_dir().map(|d| d.join("docker-images.jsonl"));
     Ok(Assembled {
