@@ -37,7 +37,7 @@ fn forbidden(layer: &str) -> &'static [&'static str] {
             "config", "sources", "ops", "clients", "runtime", "assemble", "sim",
         ],
         "sources" => &["ops", "ui", "config", "runtime", "assemble", "sim"],
-        "ops" => &["sources", "ui", "runtime", "assemble", "sim"],
+        "ops" => &["sources", "ui", "config", "runtime", "assemble", "sim"],
         _ => &[],
     }
 }

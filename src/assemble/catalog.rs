@@ -28,7 +28,7 @@ fn runbook(r: &RunbookConfig, service: Option<&str>) -> RunbookDef {
         confirm: r.confirm,
         dangerous: r.dangerous,
         verify_health_within: r.verify_health_within,
-        key: r.key.clone(),
+        key: r.key.as_ref().map(|k| k.0.clone()).unwrap_or_default(),
     }
 }
 
@@ -55,7 +55,7 @@ pub fn build(
                 .filter(|p| p.id.service == si)
                 .cloned()
                 .collect(),
-            kube: s.kubernetes.clone(),
+            kube: s.kubernetes.as_ref().map(|b| b.0.clone()),
             docker: match (&s.compose, &s.container) {
                 (Some(c), _) => Some(crate::model::DockerBinding::Compose {
                     project: c.project.clone(),

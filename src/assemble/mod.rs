@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::ops::audit::AuditLog;
 use crate::ops::catalog::Catalog;
-use crate::ops::policy::Policy;
+use crate::ops::policy::{Environment, Policy};
 use services::ServicePlan;
 
 /// Where the board keeps its files when config does not say: overrides
@@ -88,7 +88,17 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         .collect();
     let policy = Policy {
         read_only: read_only || config.read_only,
-        environments: config.environments.clone(),
+        environments: config
+            .environments
+            .iter()
+            .map(|(name, e)| {
+                let env = Environment {
+                    protected: e.protected,
+                    read_only: e.read_only,
+                };
+                (name.clone(), env)
+            })
+            .collect(),
     };
     let audit = config
         .audit

@@ -32,7 +32,7 @@ pub struct RunbookDef {
     pub dangerous: bool,
     pub verify_health_within: Option<Duration>,
     /// Keys that plan this runbook directly.
-    pub key: Option<crate::config::schema::KeyList>,
+    pub key: Vec<crate::model::keys::KeyChord>,
 }
 
 #[derive(Debug, Clone)]
@@ -40,8 +40,9 @@ pub struct ServiceInfo {
     pub name: String,
     pub environment: Option<String>,
     pub probes: Vec<ProbeSpec>,
-    /// The Kubernetes workload bound in config.
-    pub kube: Option<crate::config::WorkloadBinding>,
+    /// The Kubernetes workload bound in config (its context `*` matches
+    /// every context).
+    pub kube: Option<crate::model::WorkloadRef>,
     /// The Docker Compose service or container bound in config.
     pub docker: Option<crate::model::DockerBinding>,
 }
@@ -126,7 +127,7 @@ impl Catalog {
     pub fn service_of(&self, w: &crate::model::WorkloadRef) -> Option<String> {
         self.services
             .iter()
-            .find(|s| s.kube.as_ref().is_some_and(|b| b.matches(w)))
+            .find(|s| s.kube.as_ref().is_some_and(|b| b.binds(w)))
             .map(|s| s.name.clone())
     }
 
@@ -149,7 +150,7 @@ impl Catalog {
         let service = self
             .services
             .iter()
-            .find(|s| s.kube.as_ref().is_some_and(|b| b.matches(w)))
+            .find(|s| s.kube.as_ref().is_some_and(|b| b.binds(w)))
             .and_then(|s| s.environment.clone());
         let context = self.environment_of_context(&w.context);
         policy.strictest(service.into_iter().chain(context).collect())

@@ -60,7 +60,7 @@ pub fn resolve(
             }
         ));
     }
-    let workload = info.and_then(|i| i.kube.as_ref()).map(|b| &b.0);
+    let workload = info.and_then(|i| i.kube.as_ref());
     // A binding's `*` context means "wherever it is found": the board's.
     let context = workload
         .map(|w| w.context.clone())
