@@ -8,8 +8,7 @@ use std::time::Duration;
 use crate::clients::probe::ProbeSpec;
 use crate::config::{Config, RunbookConfig};
 use crate::ops::backup::{BackupSource, BackupSpec};
-use crate::ops::catalog::{BackupEntry, Catalog, RunbookDef, ServiceInfo};
-use crate::ops::scope::FleetScope;
+use crate::ops::catalog::{BackupEntry, Catalog, FleetScope, RunbookDef, ServiceInfo};
 
 /// Where backups go when neither the job nor `[backup] dir` says.
 fn default_backup_dir() -> Option<PathBuf> {

@@ -2,6 +2,7 @@
 //! jobs, runbooks, and each service's environment and probes (for
 //! follow-ups).
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -47,6 +48,14 @@ pub struct ServiceInfo {
     pub docker: Option<crate::model::DockerBinding>,
 }
 
+/// A device fleet's hosts and environment.
+#[derive(Debug, Clone, Default)]
+pub struct FleetScope {
+    pub name: String,
+    pub environment: Option<String>,
+    pub hosts: HashSet<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     pub backups: Vec<BackupEntry>,
@@ -63,7 +72,7 @@ pub struct Catalog {
     /// `(Prometheus server, environment)`: runbooks on its targets obey it.
     pub prometheus_environments: Vec<(String, String)>,
     /// Every device fleet's hosts, so `--host` resolves to its fleet.
-    pub fleets: Vec<super::scope::FleetScope>,
+    pub fleets: Vec<FleetScope>,
 }
 
 impl Catalog {
