@@ -1,4 +1,4 @@
-//! Cost of understanding one health body (`sources::health_body::parse`),
+//! Cost of understanding one health body (`clients::probe::body::parse`),
 //! paid once per HTTP probe.
 //!
 //! Run: `cargo bench --bench health_body -- --warm-up-time 1 --measurement-time 3`
@@ -8,8 +8,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use opsboard::clients::probe::body::parse;
 use opsboard::model::Health;
-use opsboard::sources::health_body::parse;
 
 /// What most services return: a status, a few checks, a version.
 const SMALL_JSON: &str =

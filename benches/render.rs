@@ -12,7 +12,8 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use opsboard::app::{Banner, Keymap, Msg, ProbeId, State, update};
+use opsboard::app::{Banner, Keymap, Msg, State, update};
+use opsboard::model::ProbeId;
 use opsboard::model::{
     DependencyCheck, HISTORY_LEN, Health, HealthReport, ProbeFailure, ProbeOutcome, ProbeState,
     Service,

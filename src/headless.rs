@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::app::{Banner, Keymap, State};
 use crate::assemble::services::ServicePlan;
+use crate::clients::probe::run_once;
 use crate::model::text::safe;
 use crate::model::{Health, Service};
-use crate::sources::health::run_once;
 use crate::ui::{self, Theme};
 
 /// Runs every probe once and returns the services with the outcomes applied.

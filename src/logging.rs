@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn a_registered_secret_never_reaches_the_log_bytes() {
         const CANARY: &str = "Log-Canary-7f3a9c";
-        let _ = crate::config::Secret::literal_for_tests(CANARY);
+        let _ = crate::model::secret::Secret::literal_for_tests(CANARY);
         let capture = Capture::default();
         let subscriber = tracing_subscriber::fmt()
             .with_writer(RedactingWriter::new(capture.clone()))

@@ -10,8 +10,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::app::{Effect, Msg, State, update};
+use crate::clients::probe::ProbeSpec;
 use crate::ops::{Command, OpsContext};
-use crate::sources::health::{HealthSource, ProbeSpec};
+use crate::sources::health::HealthSource;
 use crate::terminal::TerminalGuard;
 use crate::ui::{self, Theme};
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use opsboard::config::Secret;
+use opsboard::model::secret::Secret;
 use opsboard::ops::audit::{
     AuditAnchor, AuditEntry, AuditLog, AuditOutcome, AuditRecord, ExpectedHead, HeadRecord,
     ProblemKind, RecordedHead, VerifyReport, format_report, run_id,
@@ -86,7 +86,8 @@ fn a_registered_secret_value_never_reaches_the_file_whatever_carries_it() {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "Audit-Canary-File-9d2b\n").unwrap();
-    let _resolved = Secret::resolve(&format!("file:{}", token_file.display())).unwrap();
+    let _resolved =
+        opsboard::config::secret::resolve(&format!("file:{}", token_file.display())).unwrap();
 
     let log = log_in(dir.path());
     let mut r = record(1, AuditOutcome::Failed, Some(1));

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use opsboard::config::Secret;
+use opsboard::model::secret::Secret;
 use opsboard::ops::backup::{self, BackupSource, BackupSpec};
 use servers::{Postgres, Redis};
 use tokio_util::sync::CancellationToken;
@@ -153,7 +153,7 @@ async fn child_env_dump() {
             // top of the allowlist.
             env: vec![(
                 "JOB_GIVEN".into(),
-                opsboard::config::HeaderValue::Plain("yes".into()),
+                opsboard::model::secret::HeaderValue::Plain("yes".into()),
             )],
         },
     );

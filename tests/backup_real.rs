@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use opsboard::config::Secret;
+use opsboard::model::secret::Secret;
 use opsboard::model::{BackupKind, Progress};
 use opsboard::ops::backup::{
     self, BackupError, BackupSource, BackupSpec, CheckOutcome, Verification, Written,

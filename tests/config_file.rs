@@ -521,3 +521,27 @@ fn assert_mistakes(cases: &[(&str, usize, &str, &str)]) {
         assert!(shown.contains(msg), "{shown}");
     }
 }
+
+#[test]
+fn follow_redirects_to_reads_the_list_and_refuses_a_bad_entry_by_its_key() {
+    let path = std::path::Path::new("c.toml");
+    let c = config::parse(
+        path,
+        "[defaults]\nfollow_redirects_to = [\"SSO.internal:443\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.defaults.follow_redirects_to[0].to_string(),
+        "sso.internal:443"
+    );
+    let e = config::parse(
+        path,
+        "[defaults]\nfollow_redirects_to = [\"sso.internal\"]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("defaults.follow_redirects_to"), "{e}");
+    assert!(e.contains("`sso.internal` is not host:port"), "{e}");
+    let none = config::parse(path, "").unwrap();
+    assert!(none.defaults.follow_redirects_to.is_empty());
+}

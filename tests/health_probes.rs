@@ -16,11 +16,13 @@ use misbehaving::{
     Conn, InFlight, closed_port, fixed, hang, json_ok, redirect, response, routes, serve,
     tls_healthy,
 };
-use opsboard::app::{Msg, ProbeId};
-use opsboard::config::Secret;
+use opsboard::app::Msg;
+use opsboard::clients::probe::{MAX_REDIRECTS, ProbeSpec, Prober, run_once};
+use opsboard::model::ProbeId;
 use opsboard::model::ProbeUrl;
+use opsboard::model::secret::Secret;
 use opsboard::model::{Health, ProbeFailure, ProbeOutcome, ProbeState};
-use opsboard::sources::health::{HealthSource, MAX_REDIRECTS, ProbeSpec, Prober, run_once};
+use opsboard::sources::health::HealthSource;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -695,7 +697,7 @@ async fn a_listed_host_is_followed_without_the_credentials() {
     let mut s = spec(&srv.url("/health"), Duration::from_secs(5));
     s.bearer = Some(Secret::literal_for_tests("tok-stays-home"));
     s.follow_redirects_to =
-        vec![opsboard::config::RedirectHost::parse(&other.addr.to_string()).unwrap()];
+        vec![opsboard::model::RedirectHost::parse(&other.addr.to_string()).unwrap()];
     let o = probe(&s).await;
     assert_eq!(o.result, Ok(Health::Up), "{o:?}");
     let hops = o.report.as_ref().and_then(|r| r.redirects()).unwrap();
@@ -875,13 +877,13 @@ async fn secrets_from_config_reach_the_server_but_not_debug() {
         &srv.url("/health"),
         r#"bearer = "file:DIR/token""#,
     );
-    let bearer = ProbeSpec::from_config(ID, &cfg, &defaults).unwrap();
+    let bearer = opsboard::assemble::probes::probe_spec(ID, &cfg, &defaults).unwrap();
     let cfg = config_with_secrets(
         dir.path(),
         &srv.url("/health"),
         r#"basic = { username = "ops", password = "file:DIR/pw" }"#,
     );
-    let basic = ProbeSpec::from_config(ID, &cfg, &defaults).unwrap();
+    let basic = opsboard::assemble::probes::probe_spec(ID, &cfg, &defaults).unwrap();
 
     assert_eq!(probe(&bearer).await.result, Ok(Health::Up));
     assert_eq!(probe(&basic).await.result, Ok(Health::Up));
@@ -927,7 +929,9 @@ async fn bearer_and_basic_together_send_one_authorization_header() {
         &srv.url("/health"),
         "bearer = \"file:DIR/token\"\nbasic = { username = \"ops\", password = \"file:DIR/pw\" }",
     );
-    let s = ProbeSpec::from_config(ID, &cfg, &opsboard::config::Defaults::default()).unwrap();
+    let s =
+        opsboard::assemble::probes::probe_spec(ID, &cfg, &opsboard::config::Defaults::default())
+            .unwrap();
     let _ = probe(&s).await;
     let head = srv.heads()[0].to_ascii_lowercase();
     assert_eq!(head.matches("authorization:").count(), 1, "{head}");

@@ -8,13 +8,6 @@ use super::clusters::ClusterInfo;
 use super::state::{State, View};
 use crate::model::{ClusterSnapshot, Service, ServiceOrigin, WorkloadRef};
 
-fn binding_matches(b: &WorkloadRef, w: &WorkloadRef) -> bool {
-    (b.context == "*" || b.context == w.context)
-        && b.namespace == w.namespace
-        && b.kind == w.kind
-        && b.name == w.name
-}
-
 /// Applies one context's snapshot: workloads move into their services,
 /// nodes and resource status into `state.clusters`.
 pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
@@ -43,11 +36,7 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
         let target = state
             .services
             .iter()
-            .position(|s| {
-                s.kube_binding
-                    .as_ref()
-                    .is_some_and(|b| binding_matches(b, &w.id))
-            })
+            .position(|s| s.kube_binding.as_ref().is_some_and(|b| b.binds(&w.id)))
             .or_else(|| {
                 state.services.iter().position(|s| {
                     s.origin == ServiceOrigin::Discovered && s.kube_binding.as_ref() == Some(&w.id)

@@ -23,6 +23,6 @@ pub mod update;
 
 pub use keymap::{Action, Keymap};
 pub use list::{Filter, ListPos};
-pub use msg::{Effect, MetricsUpdate, Msg, OpsEvent, ProbeId};
+pub use msg::{Effect, MetricsUpdate, Msg, OpsEvent};
 pub use state::{Banner, Dialog, Flash, Pane, RunbookEntry, ScaleTarget, State, View};
 pub use update::update;

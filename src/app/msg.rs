@@ -4,15 +4,7 @@ use std::time::SystemTime;
 
 use crossterm::event::KeyEvent;
 
-use crate::model::{ActionPlan, BackupFile, JobId, JobResult, ProbeOutcome, Progress};
-
-/// Identifies one probe of one service for the lifetime of a config
-/// generation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ProbeId {
-    pub service: usize,
-    pub probe: usize,
-}
+use crate::model::{ActionPlan, BackupFile, JobId, JobResult, ProbeId, ProbeOutcome, Progress};
 
 /// Everything that can change [`super::State`].
 #[derive(Debug, Clone)]

@@ -3,8 +3,8 @@
 
 use super::Assembled;
 use crate::app::{Banner, Keymap, RunbookEntry, State};
+use crate::clients::probe::ProbeSpec;
 use crate::ops::OpsContext;
-use crate::sources::health::ProbeSpec;
 
 impl Assembled {
     /// The initial state and the action layer's context. Runbook keys that
@@ -17,7 +17,7 @@ impl Assembled {
     ) -> (State, Vec<ProbeSpec>, OpsContext) {
         let mut keys: Vec<_> = Vec::new();
         for r in &self.catalog.runbooks {
-            for k in r.key.iter().flat_map(|k| k.0.iter()) {
+            for k in &r.key {
                 // A service runbook and a global one may share name and key.
                 if !keys.contains(&(*k, r.name.clone())) {
                     keys.push((*k, r.name.clone()));

@@ -2,9 +2,12 @@
 //! the sources and the action layer run with and the first `State`; the
 //! runtime takes it from there.
 
+pub mod catalog;
+pub mod docker;
 pub mod first_state;
 pub mod fleet;
 pub mod metrics;
+pub mod probes;
 pub mod rules;
 pub mod services;
 
@@ -12,8 +15,8 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::ops::audit::AuditLog;
-use crate::ops::catalog::{self, Catalog};
-use crate::ops::policy::Policy;
+use crate::ops::catalog::Catalog;
+use crate::ops::policy::{Environment, Policy};
 use services::ServicePlan;
 
 /// Where the board keeps its files when config does not say: overrides
@@ -77,8 +80,7 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
     for (svc, m) in services.services.iter_mut().zip(starts) {
         svc.metrics = m;
     }
-    let mut catalog =
-        catalog::from_config(config, &services.specs, locations.backup_base.as_deref())?;
+    let mut catalog = catalog::build(config, &services.specs, locations.backup_base.as_deref())?;
     catalog.alertmanagers = metrics
         .alertmanagers
         .iter()
@@ -86,7 +88,17 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         .collect();
     let policy = Policy {
         read_only: read_only || config.read_only,
-        environments: config.environments.clone(),
+        environments: config
+            .environments
+            .iter()
+            .map(|(name, e)| {
+                let env = Environment {
+                    protected: e.protected,
+                    read_only: e.read_only,
+                };
+                (name.clone(), env)
+            })
+            .collect(),
     };
     let audit = config
         .audit
@@ -100,7 +112,7 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
         || std::path::Path::new("/var/run/docker.sock").exists()
         || directories::BaseDirs::new()
             .is_some_and(|b| b.home_dir().join(".docker/config.json").exists());
-    let docker = crate::sources::docker::hosts_from_config(&config.docker)
+    let docker = docker::hosts(&config.docker)
         .filter(|h| !config.docker.hosts.is_empty() || (local_engine && !h.is_empty()));
     let image_history = crate::logging::log_dir().map(|d| d.join("docker-images.jsonl"));
     Ok(Assembled {

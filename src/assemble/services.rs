@@ -1,10 +1,9 @@
 //! The services the board starts with, from `[[services]]`, and the probe
 //! specs the health source runs (indices matching).
 
-use crate::app::ProbeId;
+use crate::clients::probe::ProbeSpec;
 use crate::config::Config;
-use crate::model::{ProbeState, ProbeUrl, Service, ServiceOrigin};
-use crate::sources::health::ProbeSpec;
+use crate::model::{ProbeId, ProbeState, ProbeUrl, Service, ServiceOrigin};
 
 /// Services and their probe specs, indices matching.
 pub struct ServicePlan {
@@ -35,7 +34,7 @@ pub fn plan(config: &Config) -> Result<ServicePlan, String> {
                 service: si,
                 probe: pi,
             };
-            let spec = ProbeSpec::from_config(id, pc, &config.defaults)
+            let spec = super::probes::probe_spec(id, pc, &config.defaults)
                 .map_err(|e| format!("services[{si}].health[{pi}] ({}): {e}", sc.name))?;
             let mut ps = ProbeState::new(
                 pc.url.display(),

@@ -1,5 +1,5 @@
-//! Clients: connections and requests to Docker, Kubernetes, Prometheus and
-//! Alertmanager, shared by `sources` (which watch) and `ops` (which act).
+//! Clients: connections and requests to Docker, Kubernetes, Prometheus,
+//! Alertmanager and health endpoints, shared by `sources` (which watch) and `ops` (which act).
 //! They hold no board state and know nothing of config: the caller hands
 //! them specs.
 
@@ -9,4 +9,5 @@ pub mod failure;
 pub mod http;
 mod http_error;
 pub mod kube;
+pub mod probe;
 pub mod prometheus;

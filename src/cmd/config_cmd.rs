@@ -123,8 +123,12 @@ fn describe(loaded: &config::Loaded) -> String {
             }
             for (k, v) in &p.headers {
                 match v {
-                    config::HeaderValue::Plain(v) => extras.push(format!("{k}: {v}")),
-                    config::HeaderValue::Secret(s) => extras.push(format!("{k}: {}", s.source())),
+                    opsboard::model::secret::HeaderValue::Plain(v) => {
+                        extras.push(format!("{k}: {v}"))
+                    }
+                    opsboard::model::secret::HeaderValue::Secret(s) => {
+                        extras.push(format!("{k}: {}", s.source()))
+                    }
                 }
             }
             let _ = writeln!(out, "    {}  ({})", p.url.display(), extras.join(", "));

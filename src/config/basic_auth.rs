@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::secret::Secret;
+use crate::model::secret::Secret;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,7 +7,6 @@ mod durations;
 pub mod schema;
 pub mod schema_fleet;
 pub mod schema_metrics;
-pub mod schema_redirect;
 pub mod secret;
 mod validate;
 mod validate_actions;
@@ -20,11 +19,9 @@ pub use basic_auth::BasicAuth;
 pub use diagnostic::{ConfigError, Diagnostic};
 pub use schema::{
     AuditConfig, BackupDefaults, BackupJobConfig, ComposeBinding, Config, Defaults, DockerConfig,
-    DockerHostConfig, EnvironmentConfig, HeaderValue, KubernetesConfig, ProbeConfig, RunbookConfig,
+    DockerHostConfig, EnvironmentConfig, KubernetesConfig, ProbeConfig, RunbookConfig,
     ServiceConfig, WorkloadBinding,
 };
-pub use schema_redirect::RedirectHost;
-pub use secret::Secret;
 
 /// Where the config was looked for and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,24 +135,4 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     })?;
     validate::validate(path, text, &config)?;
     Ok(config)
-}
-
-/// Placeholders a runbook argv may use.
-pub const RUNBOOK_PLACEHOLDERS: &[&str] = &["service", "namespace", "context", "container", "host"];
-
-/// The `{name}` placeholders in one argv element.
-pub fn placeholders(arg: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = arg;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                out.push(&after[..close]);
-                rest = &after[close + 1..];
-            }
-            None => break,
-        }
-    }
-    out
 }

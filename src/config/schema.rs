@@ -8,9 +8,9 @@ use serde::{Deserialize, Deserializer};
 
 use super::basic_auth::BasicAuth;
 use super::durations::{duration, opt_duration};
-use super::secret::Secret;
 use crate::model::ProbeUrl;
 use crate::model::keys::{Action, KeyChord};
+use crate::model::secret::{HeaderValue, Secret};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,17 +81,6 @@ pub struct KubernetesConfig {
 /// `context/namespace/kind/name`, or `namespace/kind/name` for any context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkloadBinding(pub crate::model::WorkloadRef);
-
-impl WorkloadBinding {
-    /// The context `*` matches every context.
-    pub fn matches(&self, w: &crate::model::WorkloadRef) -> bool {
-        let b = &self.0;
-        (b.context == "*" || b.context == w.context)
-            && b.namespace == w.namespace
-            && b.kind == w.kind
-            && b.name == w.name
-    }
-}
 
 impl<'de> Deserialize<'de> for WorkloadBinding {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -218,7 +207,7 @@ pub struct Defaults {
     /// Other hosts (`host:port`) a health probe may follow a redirect to;
     /// redirects within a probe's own host are followed anyway.
     #[serde(default)]
-    pub follow_redirects_to: Vec<super::schema_redirect::RedirectHost>,
+    pub follow_redirects_to: Vec<crate::model::RedirectHost>,
 }
 
 impl Default for Defaults {
@@ -367,41 +356,6 @@ pub struct ProbeConfig {
 
 fn yes() -> bool {
     true
-}
-
-/// A header value: plain text, or a secret reference for values that are
-/// credentials (`"${API_KEY}"`, `"file:…"`).
-#[derive(Debug, Clone)]
-pub enum HeaderValue {
-    Plain(String),
-    Secret(Secret),
-}
-
-impl HeaderValue {
-    pub fn expose(&self) -> &str {
-        match self {
-            HeaderValue::Plain(s) => s,
-            HeaderValue::Secret(s) => s.expose(),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for HeaderValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.starts_with("${") || s.starts_with("file:") {
-            Secret::resolve(&s)
-                .map(HeaderValue::Secret)
-                .map_err(serde::de::Error::custom)
-        } else {
-            if s.contains(['\r', '\n']) {
-                return Err(serde::de::Error::custom(
-                    "header values cannot contain line breaks",
-                ));
-            }
-            Ok(HeaderValue::Plain(s))
-        }
-    }
 }
 
 /// One key or a list of keys.

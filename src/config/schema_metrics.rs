@@ -7,8 +7,8 @@ use serde::{Deserialize, Deserializer};
 
 use super::basic_auth::BasicAuth;
 use super::durations::opt_duration;
-use super::secret::Secret;
 use crate::model::ProbeUrl;
+use crate::model::secret::Secret;
 use crate::model::selector::Selector;
 
 /// A metric selector written `name` or `name{label="value",…}`.

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::diagnostic::find_assignment;
 use super::diagnostic::{ConfigError, Diagnostic};
 use super::schema::{Config, RunbookConfig};
-use super::{RUNBOOK_PLACEHOLDERS, placeholders};
+use crate::model::action::runbook_template::{RUNBOOK_PLACEHOLDERS, placeholders};
 
 /// Backup jobs and runbooks: unique names, the keys each kind needs, known
 /// placeholders.

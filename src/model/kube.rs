@@ -66,6 +66,15 @@ impl fmt::Display for WorkloadRef {
 }
 
 impl WorkloadRef {
+    /// Whether this binding (from config, where the context `*` matches
+    /// every context) names workload `w`.
+    pub fn binds(&self, w: &WorkloadRef) -> bool {
+        (self.context == "*" || self.context == w.context)
+            && self.namespace == w.namespace
+            && self.kind == w.kind
+            && self.name == w.name
+    }
+
     /// Parses `context/namespace/kind/name`.
     pub fn parse(s: &str) -> Result<WorkloadRef, String> {
         let parts: Vec<&str> = s.split('/').collect();

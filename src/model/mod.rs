@@ -13,6 +13,8 @@ pub mod kube;
 pub mod metrics;
 pub mod probe;
 pub mod probe_url;
+pub mod redirect_host;
+pub mod secret;
 pub mod selector;
 pub mod service;
 pub mod text;
@@ -37,8 +39,9 @@ pub use kube::{
     RolloutState, Workload, WorkloadKind, WorkloadRef,
 };
 pub use metrics::{CustomValue, METRIC_HISTORY, MetricPoint, ServiceMetrics};
-pub use probe::{HISTORY_LEN, ProbeFailure, ProbeOutcome, ProbeSample, ProbeState};
+pub use probe::{HISTORY_LEN, ProbeFailure, ProbeId, ProbeOutcome, ProbeSample, ProbeState};
 pub use probe_url::ProbeUrl;
+pub use redirect_host::RedirectHost;
 pub use service::{DockerBinding, Service, ServiceOrigin};
 
 use std::time::Duration;

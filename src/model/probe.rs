@@ -10,6 +10,14 @@ use super::health::{Health, HealthReport};
 /// How many samples each probe keeps for sparklines and uptime.
 pub const HISTORY_LEN: usize = 120;
 
+/// Identifies one probe of one service for the lifetime of a config
+/// generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProbeId {
+    pub service: usize,
+    pub probe: usize,
+}
+
 /// Why a probe failed. Each variant names the fault in the words an
 /// on-call engineer would use; `detail` keeps the verbatim error.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -2,7 +2,7 @@
 //! value masked, every control character removed.
 //!
 //! Secrets are registered once, when a reference is resolved
-//! (`config::Secret::resolve`), and masked *by value* wherever they appear:
+//! (`config::secret::resolve`), and masked *by value* wherever they appear:
 //! in plan text, job output, error messages, the log file, the audit log,
 //! command output and on screen — whatever key or URL part carries them.
 //! Control characters (C0, DEL, C1, and the bidirectional overrides that

@@ -1,13 +1,15 @@
-//! What the action layer can act on, resolved from config: backup jobs,
-//! runbooks, and each service's environment and probes (for follow-ups).
+//! What the action layer can act on (built by `assemble::catalog`): backup
+//! jobs, runbooks, and each service's environment and probes (for
+//! follow-ups).
 
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use super::backup::{BackupSource, BackupSpec};
-use crate::config::{Config, HeaderValue, RunbookConfig};
+use super::backup::BackupSpec;
+use crate::clients::probe::ProbeSpec;
 use crate::model::BackupJob;
-use crate::sources::health::ProbeSpec;
+use crate::model::secret::HeaderValue;
 
 /// A backup job and where it belongs.
 #[derive(Debug, Clone)]
@@ -31,7 +33,7 @@ pub struct RunbookDef {
     pub dangerous: bool,
     pub verify_health_within: Option<Duration>,
     /// Keys that plan this runbook directly.
-    pub key: Option<crate::config::schema::KeyList>,
+    pub key: Vec<crate::model::keys::KeyChord>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,10 +41,19 @@ pub struct ServiceInfo {
     pub name: String,
     pub environment: Option<String>,
     pub probes: Vec<ProbeSpec>,
-    /// The Kubernetes workload bound in config.
-    pub kube: Option<crate::config::WorkloadBinding>,
+    /// The Kubernetes workload bound in config (its context `*` matches
+    /// every context).
+    pub kube: Option<crate::model::WorkloadRef>,
     /// The Docker Compose service or container bound in config.
     pub docker: Option<crate::model::DockerBinding>,
+}
+
+/// A device fleet's hosts and environment.
+#[derive(Debug, Clone, Default)]
+pub struct FleetScope {
+    pub name: String,
+    pub environment: Option<String>,
+    pub hosts: HashSet<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -61,7 +72,7 @@ pub struct Catalog {
     /// `(Prometheus server, environment)`: runbooks on its targets obey it.
     pub prometheus_environments: Vec<(String, String)>,
     /// Every device fleet's hosts, so `--host` resolves to its fleet.
-    pub fleets: Vec<super::scope::FleetScope>,
+    pub fleets: Vec<FleetScope>,
 }
 
 impl Catalog {
@@ -125,7 +136,7 @@ impl Catalog {
     pub fn service_of(&self, w: &crate::model::WorkloadRef) -> Option<String> {
         self.services
             .iter()
-            .find(|s| s.kube.as_ref().is_some_and(|b| b.matches(w)))
+            .find(|s| s.kube.as_ref().is_some_and(|b| b.binds(w)))
             .map(|s| s.name.clone())
     }
 
@@ -148,7 +159,7 @@ impl Catalog {
         let service = self
             .services
             .iter()
-            .find(|s| s.kube.as_ref().is_some_and(|b| b.matches(w)))
+            .find(|s| s.kube.as_ref().is_some_and(|b| b.binds(w)))
             .and_then(|s| s.environment.clone());
         let context = self.environment_of_context(&w.context);
         policy.strictest(service.into_iter().chain(context).collect())
@@ -183,164 +194,5 @@ impl Catalog {
                 last_run: None,
             })
             .collect()
-    }
-}
-
-/// Where backups go when neither the job nor `[backup] dir` says.
-pub fn default_backup_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "opsboard").map(|d| d.data_dir().join("backups"))
-}
-
-fn runbook(r: &RunbookConfig, service: Option<&str>) -> RunbookDef {
-    RunbookDef {
-        name: r.name.clone(),
-        description: r.description.clone(),
-        service: service.map(str::to_string),
-        command: r.command.clone(),
-        timeout: r.timeout.unwrap_or(Duration::from_secs(300)),
-        cwd: r.cwd.clone(),
-        env: r.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        confirm: r.confirm,
-        dangerous: r.dangerous,
-        verify_health_within: r.verify_health_within,
-        key: r.key.clone(),
-    }
-}
-
-/// Resolves config into a catalog. `probes` are the health specs of each
-/// service in config order (from `board::assemble`).
-pub fn from_config(
-    config: &Config,
-    probes: &[ProbeSpec],
-    backup_base: Option<&Path>,
-) -> Result<Catalog, String> {
-    let base = config
-        .backup
-        .dir
-        .clone()
-        .or_else(|| backup_base.map(Path::to_path_buf))
-        .or_else(default_backup_dir);
-    let mut catalog = Catalog::default();
-    for (si, s) in config.services.iter().enumerate() {
-        catalog.services.push(ServiceInfo {
-            name: s.name.clone(),
-            environment: s.environment.clone(),
-            probes: probes
-                .iter()
-                .filter(|p| p.id.service == si)
-                .cloned()
-                .collect(),
-            kube: s.kubernetes.clone(),
-            docker: match (&s.compose, &s.container) {
-                (Some(c), _) => Some(crate::model::DockerBinding::Compose {
-                    project: c.project.clone(),
-                    service: c.service.clone(),
-                }),
-                (None, Some(name)) => {
-                    Some(crate::model::DockerBinding::Container { name: name.clone() })
-                }
-                (None, None) => None,
-            },
-        });
-        for b in &s.backups {
-            let dir = b
-                .dir
-                .clone()
-                .or_else(|| base.clone())
-                .ok_or_else(|| {
-                    format!(
-                        "backup job `{}`: no backup directory (set [backup] dir)",
-                        b.name
-                    )
-                })?
-                .join(&b.name);
-            let source = match b.kind {
-                crate::model::BackupKind::Redis => BackupSource::Redis {
-                    address: b.address.clone().unwrap_or_default(),
-                    username: b.username.clone(),
-                    password: b.password.clone(),
-                },
-                crate::model::BackupKind::Postgres => BackupSource::Postgres {
-                    url: b
-                        .url
-                        .clone()
-                        .ok_or_else(|| format!("backup job `{}` needs url", b.name))?,
-                },
-                crate::model::BackupKind::Files => BackupSource::Files {
-                    path: b.path.clone().unwrap_or_default(),
-                },
-                crate::model::BackupKind::Command => BackupSource::Command {
-                    argv: b.command.clone(),
-                    extension: b.extension.clone().unwrap_or_else(|| "out".into()),
-                    compress: b.compress.unwrap_or(true),
-                    env: b.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                },
-            };
-            catalog.backups.push(BackupEntry {
-                spec: BackupSpec {
-                    name: b.name.clone(),
-                    service: s.name.clone(),
-                    source,
-                    dir,
-                    keep_last: b.keep_last,
-                    max_age: b.max_age,
-                    timeout: b.timeout.unwrap_or(Duration::from_secs(3600)),
-                },
-                environment: s.environment.clone(),
-                rpo: b.rpo,
-            });
-        }
-        for r in &s.runbooks {
-            catalog.runbooks.push(runbook(r, Some(&s.name)));
-        }
-    }
-    for r in &config.runbooks {
-        catalog.runbooks.push(runbook(r, None));
-    }
-    catalog.environment_contexts = config
-        .environments
-        .iter()
-        .filter(|(_, e)| !e.contexts.is_empty())
-        .map(|(n, e)| (n.clone(), e.contexts.clone()))
-        .collect();
-    let named = |name: &String, env: &Option<String>| env.clone().map(|e| (name.clone(), e));
-    catalog.docker_host_environments = config
-        .docker
-        .hosts
-        .iter()
-        .filter_map(|h| named(&h.name, &h.environment))
-        .collect();
-    catalog.alertmanager_environments = config
-        .alertmanager
-        .iter()
-        .filter_map(|a| named(&a.name, &a.environment))
-        .collect();
-    catalog.prometheus_environments = config
-        .prometheus
-        .iter()
-        .filter_map(|p| named(&p.name, &p.environment))
-        .collect();
-    catalog.fleets = config.fleet.iter().map(fleet_scope).collect();
-    Ok(catalog)
-}
-
-/// A fleet's hosts as listed in config (ranges expanded, as the poller
-/// does; a query fleet lists none: its hosts come from Prometheus).
-fn fleet_scope(f: &crate::config::schema_fleet::FleetConfig) -> super::scope::FleetScope {
-    let patterns = f
-        .hosts
-        .iter()
-        .chain(f.groups.iter().flat_map(|g| g.hosts.iter()));
-    let hosts = patterns
-        .filter_map(|p| {
-            crate::config::schema_fleet::expand_hosts(p, crate::config::schema_fleet::MAX_DEVICES)
-                .ok()
-        })
-        .flatten()
-        .collect();
-    super::scope::FleetScope {
-        name: f.name.clone(),
-        environment: f.environment.clone(),
-        hosts,
     }
 }

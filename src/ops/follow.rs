@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::clients::probe::{ProbeSpec, run_once};
 use crate::model::{FollowUp, FollowUpResult, Health};
-use crate::sources::health::{ProbeSpec, run_once};
 
 /// How often a follow-up re-probes.
 const EVERY: Duration = Duration::from_secs(1);

@@ -318,8 +318,8 @@ fn runbook_plan(
     }
     for (k, v) in &def.env {
         let shown = match v {
-            crate::config::HeaderValue::Plain(s) => s.clone(),
-            crate::config::HeaderValue::Secret(s) => s.source().to_string(),
+            crate::model::secret::HeaderValue::Plain(s) => s.clone(),
+            crate::model::secret::HeaderValue::Secret(s) => s.source().to_string(),
         };
         parameters.insert(format!("env.{k}"), shown);
     }

@@ -3,14 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::EnvironmentConfig;
 use crate::model::{Confirmation, Target};
 
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     /// `--read-only` or `read_only = true`: every plan is refused.
     pub read_only: bool,
-    pub environments: BTreeMap<String, EnvironmentConfig>,
+    /// By name, as `[environments]` declares them.
+    pub environments: BTreeMap<String, Environment>,
+}
+
+/// What an environment demands of actions on its targets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// Actions need the target's name typed to confirm.
+    pub protected: bool,
+    /// Every action is refused.
+    pub read_only: bool,
 }
 
 impl Policy {
@@ -86,18 +95,16 @@ mod tests {
         let mut environments = BTreeMap::new();
         environments.insert(
             "production".into(),
-            EnvironmentConfig {
+            Environment {
                 protected: true,
                 read_only: false,
-                contexts: vec![],
             },
         );
         environments.insert(
             "frozen".into(),
-            EnvironmentConfig {
+            Environment {
                 protected: false,
                 read_only: true,
-                contexts: vec![],
             },
         );
         Policy {

@@ -11,8 +11,8 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use super::catalog::RunbookDef;
-use crate::config::placeholders;
 use crate::model::Outcome;
+use crate::model::action::runbook_template::placeholders;
 use crate::model::text::is_unsafe_char;
 
 /// The values a runbook's placeholders are filled with.
@@ -295,7 +295,7 @@ mod tests {
             confirm: true,
             dangerous: false,
             verify_health_within: None,
-            key: None,
+            key: Vec::new(),
         }
     }
 

@@ -9,20 +9,10 @@
 //! or host opsboard has never heard of is an error, not an unprotected
 //! target.
 
-use std::collections::HashSet;
-
-use super::catalog::Catalog;
+use super::catalog::{Catalog, FleetScope};
 use super::policy::Policy;
 use super::runbook::Placeholders;
 use crate::model::RunbookScope;
-
-/// A device fleet's hosts and environment.
-#[derive(Debug, Clone, Default)]
-pub struct FleetScope {
-    pub name: String,
-    pub environment: Option<String>,
-    pub hosts: HashSet<String>,
-}
 
 /// What a runbook request resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +50,7 @@ pub fn resolve(
             }
         ));
     }
-    let workload = info.and_then(|i| i.kube.as_ref()).map(|b| &b.0);
+    let workload = info.and_then(|i| i.kube.as_ref());
     // A binding's `*` context means "wherever it is found": the board's.
     let context = workload
         .map(|w| w.context.clone())

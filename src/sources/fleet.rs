@@ -17,10 +17,11 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::health::{ProbeNet, ProbeSpec, Prober};
 use super::{backoff, fleet_query};
-use crate::app::{Msg, ProbeId};
+use crate::app::Msg;
+use crate::clients::probe::{ProbeNet, ProbeSpec, Prober};
 use crate::clients::prometheus::ServerSpec;
+use crate::model::ProbeId;
 use crate::model::fleet::DevicePoll;
 use crate::model::fleet_spec::{self, DeviceSpec, EndpointFleet};
 use crate::model::{Health, ProbeFailure, ProbeOutcome, ProbeUrl};

@@ -1,99 +1,19 @@
-//! HTTP(S) and TCP health probes.
+//! The health source: HTTP(S) and TCP probes (`clients::probe`) run on
+//! their intervals.
 //!
 //! Each probe runs as its own task (so at most one request per target is in
 //! flight, and a hanging endpoint delays nobody else), bounded by a shared
 //! semaphore, and sends each outcome to the runtime as a [`Msg::Probe`].
 
-mod prober;
-mod redirect;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use super::{backoff, health_body};
-use crate::app::{Msg, ProbeId};
-use crate::config::{ProbeConfig, RedirectHost, Secret};
-use crate::model::ProbeOutcome;
-use crate::model::ProbeUrl;
-
-pub use prober::{ProbeNet, Prober};
-pub use redirect::MAX_REDIRECTS;
-
-/// Everything needed to run one probe.
-#[derive(Debug, Clone)]
-pub struct ProbeSpec {
-    pub id: ProbeId,
-    pub url: ProbeUrl,
-    /// Statuses that count as success; empty means any 2xx.
-    pub expect_status: Vec<u16>,
-    pub interval: Duration,
-    pub timeout: Duration,
-    pub tls_verify: bool,
-    pub headers: HeaderMap,
-    pub bearer: Option<Secret>,
-    pub basic: Option<(String, Secret)>,
-    pub body_limit: usize,
-    /// Other hosts a redirect may lead to (its own host is always fine).
-    pub follow_redirects_to: Vec<RedirectHost>,
-}
-
-impl ProbeSpec {
-    /// Builds a spec from config, with the config's defaults filled in.
-    pub fn from_config(
-        id: ProbeId,
-        p: &ProbeConfig,
-        defaults: &crate::config::Defaults,
-    ) -> Result<ProbeSpec, String> {
-        let mut headers = HeaderMap::new();
-        for (k, v) in &p.headers {
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| format!("`{k}` is not a valid HTTP header name"))?;
-            let mut value = HeaderValue::from_str(v.expose())
-                .map_err(|_| format!("the value of header `{k}` is not valid in HTTP"))?;
-            if matches!(v, crate::config::HeaderValue::Secret(_)) {
-                value.set_sensitive(true);
-            }
-            headers.insert(name, value);
-        }
-        Ok(ProbeSpec {
-            id,
-            url: p.url.clone(),
-            expect_status: p.expect_status.clone(),
-            interval: p.interval.unwrap_or(defaults.interval),
-            timeout: p.timeout.unwrap_or(defaults.timeout),
-            tls_verify: p.tls_verify,
-            headers,
-            bearer: p.bearer.clone(),
-            basic: p
-                .basic
-                .as_ref()
-                .map(|b| (b.username.clone(), b.password.clone())),
-            body_limit: defaults.body_limit_bytes,
-            follow_redirects_to: defaults.follow_redirects_to.clone(),
-        })
-    }
-
-    /// A plain GET probe with defaults, for the demo and tests.
-    pub fn simple(id: ProbeId, url: ProbeUrl, interval: Duration, timeout: Duration) -> ProbeSpec {
-        ProbeSpec {
-            id,
-            url,
-            expect_status: vec![],
-            interval,
-            timeout,
-            tls_verify: true,
-            headers: HeaderMap::new(),
-            bearer: None,
-            basic: None,
-            body_limit: 64 * 1024,
-            follow_redirects_to: Vec::new(),
-        }
-    }
-}
+use super::backoff;
+use crate::app::Msg;
+use crate::clients::probe::{ProbeSpec, Prober};
 
 /// Handle to the running probe tasks.
 pub struct HealthSource {
@@ -234,32 +154,4 @@ impl ProbeTask {
             }
         }
     }
-}
-
-/// One round of every probe, concurrently (bounded), for `check` and
-/// `snapshot`. Returns outcomes in spec order.
-pub async fn run_once(
-    specs: &[ProbeSpec],
-    max_concurrent: usize,
-) -> Result<Vec<(ProbeId, ProbeOutcome)>, String> {
-    let prober = Prober::new()?;
-    let limit = Arc::new(Semaphore::new(max_concurrent.max(1)));
-    let mut set = JoinSet::new();
-    for (i, spec) in specs.iter().cloned().enumerate() {
-        let prober = prober.clone();
-        let limit = limit.clone();
-        set.spawn(async move {
-            let _permit = limit.acquire().await;
-            (i, spec.id, prober.probe(&spec).await)
-        });
-    }
-    let mut out: Vec<(usize, ProbeId, ProbeOutcome)> = Vec::with_capacity(specs.len());
-    while let Some(r) = set.join_next().await {
-        match r {
-            Ok(x) => out.push(x),
-            Err(e) => return Err(format!("probe task failed: {e}")),
-        }
-    }
-    out.sort_by_key(|(i, _, _)| *i);
-    Ok(out.into_iter().map(|(_, id, o)| (id, o)).collect())
 }

@@ -6,7 +6,6 @@ pub mod docker;
 pub mod fleet;
 mod fleet_query;
 pub mod health;
-pub mod health_body;
 pub mod kube;
 pub mod metrics;
 pub mod remote;

@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use opsboard::app::Msg;
 use opsboard::app::fleet::FleetState;
+use opsboard::clients::probe::ProbeNet;
 use opsboard::clients::prometheus::{Auth, ServerSpec};
 use opsboard::model::Health;
 use opsboard::model::fleet::DevicePoll;
 use opsboard::model::fleet_spec::{DeviceSpec, EndpointFleet, FleetSpec, QueryFleet};
 use opsboard::sources::fleet::{FleetPlan, FleetSource};
-use opsboard::sources::health::ProbeNet;
 use tokio::sync::mpsc;
 
 use crate::misbehaving::{Misbehaviour, switchable, test_tls, tls_switchable};

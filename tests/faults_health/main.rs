@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use opsboard::sources::health::ProbeNet;
+use opsboard::clients::probe::ProbeNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// How long a test waits for a state it expects (a loaded 2-core machine

@@ -6,10 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use opsboard::app::{Msg, ProbeId};
+use opsboard::app::Msg;
+use opsboard::clients::probe::{ProbeNet, ProbeSpec, Prober};
+use opsboard::model::ProbeId;
 use opsboard::model::ProbeUrl;
 use opsboard::model::{Health, ProbeFailure, ProbeOutcome, ProbeState};
-use opsboard::sources::health::{HealthSource, ProbeNet, ProbeSpec, Prober};
+use opsboard::sources::health::HealthSource;
 use tokio::sync::mpsc;
 
 use crate::misbehaving::{HUGE, Misbehaviour, Switch, switchable, test_tls, tls_switchable};

@@ -6,9 +6,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
 use crate::app::keymap::Keymap;
-use crate::app::msg::ProbeId;
 use crate::app::state::Banner;
 use crate::app::state::View;
+use crate::model::ProbeId;
 use crate::model::{Health, ProbeFailure, ProbeOutcome, ProbeState, Service};
 
 fn t(s: u64) -> SystemTime {

@@ -6,6 +6,7 @@
 mod job;
 mod plan;
 mod request;
+pub mod runbook_template;
 mod verb;
 
 pub use job::{FollowUpResult, Job, JobId, JobResult, OUTPUT_LINES, Outcome, Progress};

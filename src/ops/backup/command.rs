@@ -30,7 +30,7 @@ const STDERR_GRACE: Duration = Duration::from_secs(1);
 
 pub(super) async fn capture(
     argv: &[String],
-    env: &[(String, crate::config::HeaderValue)],
+    env: &[(String, crate::model::secret::HeaderValue)],
     compress: bool,
     out: &mut Partial<'_>,
 ) -> Result<(), BackupError> {

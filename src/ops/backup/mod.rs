@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Secret;
+use crate::model::secret::Secret;
 use crate::model::{BackupKind, Progress};
 
 pub use retention::{RetentionReport, apply_retention, apply_retention_after};
@@ -69,7 +69,7 @@ pub enum BackupSource {
         extension: String,
         compress: bool,
         /// Its environment beyond the allowlist (values may be secrets).
-        env: Vec<(String, crate::config::HeaderValue)>,
+        env: Vec<(String, crate::model::secret::HeaderValue)>,
     },
 }
 

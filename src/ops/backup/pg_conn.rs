@@ -15,7 +15,7 @@
 use percent_encoding::percent_decode_str;
 
 use super::BackupError;
-use crate::config::Secret;
+use crate::model::secret::Secret;
 use crate::model::text;
 
 /// libpq connection keywords (PostgreSQL 10 to 18) accepted from a URL.

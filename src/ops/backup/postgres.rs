@@ -15,7 +15,7 @@ use super::command::stream_child;
 use super::pg_conn;
 use super::safe_fs::PrivateDir;
 use super::store::Partial;
-use crate::config::Secret;
+use crate::model::secret::Secret;
 use crate::ops::child_env;
 
 /// The service name in the generated file.

@@ -6,7 +6,7 @@ use tokio::net::TcpStream;
 
 use super::store::Partial;
 use super::{BackupError, CHUNK};
-use crate::config::Secret;
+use crate::model::secret::Secret;
 
 /// Longest reply line accepted before the payload.
 const MAX_LINE: u64 = 8 * 1024;

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use super::super::{BackupError, BackupSource, BackupSpec, run};
-use crate::config::Secret;
+use crate::model::secret::Secret;
 
 /// A fake server: for each step, reads until the request contains
 /// `expect`, then writes the reply (an empty `expect` writes at once).

@@ -70,7 +70,7 @@ pub struct DockerClients {
 }
 
 impl DockerClients {
-    /// `hosts`: from [``sources::docker::hosts_from_config``] (`None`
+    /// `hosts`: from [``assemble::docker::hosts``] (`None`
     /// when the Docker source is disabled).
     pub fn new(hosts: Option<Vec<HostSpec>>) -> DockerClients {
         DockerClients {

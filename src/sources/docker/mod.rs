@@ -29,31 +29,6 @@ use crate::clients::docker::HostSpec;
 pub use logs::{LogLine, logs};
 pub use snapshot::snapshot;
 
-/// The hosts `[docker]` names; `None` when the source is disabled, the
-/// local daemon (as the docker CLI finds it) when none are named.
-pub fn hosts_from_config(c: &crate::config::DockerConfig) -> Option<Vec<HostSpec>> {
-    if c.disabled {
-        return None;
-    }
-    if c.hosts.is_empty() {
-        return Some(vec![HostSpec {
-            name: "local".into(),
-            endpoint: None,
-            tls_cert_path: None,
-        }]);
-    }
-    Some(
-        c.hosts
-            .iter()
-            .map(|h| HostSpec {
-                name: h.name.clone(),
-                endpoint: h.endpoint.clone(),
-                tls_cert_path: h.tls_cert_path.clone(),
-            })
-            .collect(),
-    )
-}
-
 /// Handle to the running host watchers; dropping it stops them.
 pub struct DockerSource {
     tasks: Vec<JoinHandle<()>>,
@@ -104,46 +79,5 @@ impl DockerSource {
                 true
             }
         });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{DockerConfig, DockerHostConfig};
-
-    #[test]
-    fn hosts_from_config_defaults_and_disabled() {
-        let c = DockerConfig {
-            hosts: vec![],
-            disabled: false,
-        };
-        let h = hosts_from_config(&c).unwrap();
-        assert_eq!(h.len(), 1);
-        assert_eq!(h[0].name, "local");
-        assert_eq!(h[0].endpoint, None);
-        let c = DockerConfig {
-            hosts: vec![],
-            disabled: true,
-        };
-        assert!(hosts_from_config(&c).is_none());
-        let c = DockerConfig {
-            hosts: vec![DockerHostConfig {
-                name: "edge".into(),
-                endpoint: Some("tcp://edge:2376".into()),
-                tls_cert_path: Some("/certs".into()),
-                environment: None,
-            }],
-            disabled: false,
-        };
-        let h = hosts_from_config(&c).unwrap();
-        assert_eq!(
-            h,
-            vec![HostSpec {
-                name: "edge".into(),
-                endpoint: Some("tcp://edge:2376".into()),
-                tls_cert_path: Some("/certs".into()),
-            }]
-        );
     }
 }

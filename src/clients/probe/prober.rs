@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::HeaderMap;
 
 use super::redirect::{Trail, is_redirect};
-use super::{ProbeSpec, health_body};
+use super::{ProbeSpec, body};
 use crate::clients::failure::{classify, classify_io};
 use crate::model::ProbeUrl;
 use crate::model::{DependencyCheck, Health, HealthReport, ProbeFailure, ProbeOutcome};
@@ -238,7 +238,7 @@ impl Prober {
 
 /// The verdict of a complete answer: its status, then its body.
 fn verdict(spec: &ProbeSpec, code: u16, content_type: Option<&str>, body: &[u8]) -> Attempt {
-    let parsed = health_body::parse(content_type, body);
+    let parsed = body::parse(content_type, body);
     let expected = if spec.expect_status.is_empty() {
         (200..300).contains(&code)
     } else {

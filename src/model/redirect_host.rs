@@ -1,7 +1,8 @@
-//! `follow_redirects_to`: the other hosts a health probe may follow a
-//! redirect to. A probe follows redirects within its own host (and from
-//! http to https on the default ports) by itself; a redirect anywhere
-//! else is reported, not followed, unless its `host:port` is listed here.
+//! `RedirectHost`: one of the other hosts a health probe may follow a
+//! redirect to (config's `[defaults] follow_redirects_to`). A probe
+//! follows redirects within its own host (and from http to https on the
+//! default ports) by itself; a redirect anywhere else is reported, not
+//! followed, unless its `host:port` is listed.
 
 use std::fmt;
 
@@ -89,29 +90,5 @@ mod tests {
             let e = RedirectHost::parse(bad).unwrap_err();
             assert!(e.contains(says) && e.contains(bad), "{bad}: {e}");
         }
-    }
-
-    #[test]
-    fn the_config_reads_the_list_and_refuses_a_bad_entry_by_its_key() {
-        let path = std::path::Path::new("c.toml");
-        let c = crate::config::parse(
-            path,
-            "[defaults]\nfollow_redirects_to = [\"SSO.internal:443\"]\n",
-        )
-        .unwrap();
-        assert_eq!(
-            c.defaults.follow_redirects_to[0].to_string(),
-            "sso.internal:443"
-        );
-        let e = crate::config::parse(
-            path,
-            "[defaults]\nfollow_redirects_to = [\"sso.internal\"]\n",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(e.contains("defaults.follow_redirects_to"), "{e}");
-        assert!(e.contains("`sso.internal` is not host:port"), "{e}");
-        let none = crate::config::parse(path, "").unwrap();
-        assert!(none.defaults.follow_redirects_to.is_empty());
     }
 }

@@ -6,8 +6,7 @@
 
 use url::Url;
 
-use crate::config::RedirectHost;
-use crate::model::ProbeFailure;
+use crate::model::{ProbeFailure, RedirectHost};
 
 /// Hops followed at most (Kubernetes and curl's default for probes stop
 /// well before 10; five is more than any healthy service needs).
