@@ -121,19 +121,23 @@ fn fleet_80x24_grouped_by_location_with_one_block_expanded() {
     insta::assert_snapshot!(screen);
 }
 
+/// Fleet pane grouped by location; ams-1 (expanded: the grid fits): into
+/// its cells, right to the 23rd device (down).
+fn to_ams_1_023(s: &mut State) {
+    ch(s, '2');
+    for _ in 0..3 {
+        ch(s, 'G');
+    }
+    key(s, KeyCode::Right);
+    for _ in 0..22 {
+        ch(s, 'l');
+    }
+}
+
 #[test]
 fn fleet_instance_detail_80x24() {
     let mut s = small();
-    ch(&mut s, '2');
-    for _ in 0..3 {
-        ch(&mut s, 'G');
-    }
-    // ams-1 (expanded: the grid fits): into its cells, right to the 23rd
-    // device (down).
-    key(&mut s, KeyCode::Right);
-    for _ in 0..22 {
-        ch(&mut s, 'l');
-    }
+    to_ams_1_023(&mut s);
     let i = s.fleet.selected_instance().unwrap();
     assert_eq!((i.name.as_str(), i.status), ("ams-1-023", Health::Down));
     key(&mut s, KeyCode::Enter);
@@ -151,14 +155,7 @@ fn fleet_instance_detail_80x24() {
 #[test]
 fn fleet_instance_detail_160x48() {
     let mut s = with_devices(160, 48, &[("ams-1", 120), ("fra-1", 80), ("sin-1", 60)]);
-    ch(&mut s, '2');
-    for _ in 0..3 {
-        ch(&mut s, 'G');
-    }
-    key(&mut s, KeyCode::Right);
-    for _ in 0..22 {
-        ch(&mut s, 'l');
-    }
+    to_ams_1_023(&mut s);
     assert_eq!(s.fleet.selected_instance().unwrap().name, "ams-1-023");
     key(&mut s, KeyCode::Enter);
     insta::assert_snapshot!(text(&s));

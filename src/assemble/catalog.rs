@@ -55,16 +55,7 @@ pub fn build(
                 .cloned()
                 .collect(),
             kube: s.kubernetes.as_ref().map(|b| b.0.clone()),
-            docker: match (&s.compose, &s.container) {
-                (Some(c), _) => Some(crate::model::DockerBinding::Compose {
-                    project: c.project.clone(),
-                    service: c.service.clone(),
-                }),
-                (None, Some(name)) => {
-                    Some(crate::model::DockerBinding::Container { name: name.clone() })
-                }
-                (None, None) => None,
-            },
+            docker: super::services::docker_binding(s),
         });
         for b in &s.backups {
             let dir = b

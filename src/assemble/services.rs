@@ -2,8 +2,8 @@
 //! specs the health source runs (indices matching).
 
 use crate::clients::probe::ProbeSpec;
-use crate::config::Config;
-use crate::model::{ProbeId, ProbeState, ProbeUrl, Service, ServiceOrigin};
+use crate::config::{Config, ServiceConfig};
+use crate::model::{DockerBinding, ProbeId, ProbeState, ProbeUrl, Service, ServiceOrigin};
 
 /// Services and their probe specs, indices matching.
 pub struct ServicePlan {
@@ -18,16 +18,7 @@ pub fn plan(config: &Config) -> Result<ServicePlan, String> {
         let mut svc = Service::new(sc.name.clone());
         svc.environment = sc.environment.clone();
         svc.kube_binding = sc.kubernetes.as_ref().map(|b| b.0.clone());
-        svc.docker_binding = match (&sc.compose, &sc.container) {
-            (Some(c), _) => Some(crate::model::DockerBinding::Compose {
-                project: c.project.clone(),
-                service: c.service.clone(),
-            }),
-            (None, Some(name)) => {
-                Some(crate::model::DockerBinding::Container { name: name.clone() })
-            }
-            (None, None) => None,
-        };
+        svc.docker_binding = docker_binding(sc);
         svc.origin = ServiceOrigin::Config;
         for (pi, pc) in sc.health.iter().enumerate() {
             let id = ProbeId {
@@ -50,4 +41,16 @@ pub fn plan(config: &Config) -> Result<ServicePlan, String> {
         services.push(svc);
     }
     Ok(ServicePlan { services, specs })
+}
+
+/// A service's Docker binding: its Compose service, else its container.
+pub(super) fn docker_binding(sc: &ServiceConfig) -> Option<DockerBinding> {
+    match (&sc.compose, &sc.container) {
+        (Some(c), _) => Some(DockerBinding::Compose {
+            project: c.project.clone(),
+            service: c.service.clone(),
+        }),
+        (None, Some(name)) => Some(DockerBinding::Container { name: name.clone() }),
+        (None, None) => None,
+    }
 }
