@@ -151,16 +151,16 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}… [{} bytes cut]", &s[..end], s.len() - end))
 }
 
+/// Every byte but RFC 3986's unreserved characters, as a URL encodes a
+/// password.
+const NOT_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 /// The passwords inside a connection URL (`scheme://user:PW@host/…?password=PW`),
@@ -197,6 +197,14 @@ fn percent_decode(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_only_the_unreserved_characters() {
+        assert_eq!(
+            percent_encode("pa@ss!~-._ é/"),
+            "pa%40ss%21~-._%20%C3%A9%2F"
+        );
+    }
 
     #[test]
     fn a_url_password_ending_in_an_escape_is_decoded_too() {

@@ -112,17 +112,7 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 pub fn random_hex(bytes: usize) -> io::Result<String> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| io::Error::other(format!("no randomness: {e}")))?;
-    Ok(hex(&buf))
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
-    }
-    out
+    Ok(hex::encode(buf))
 }
 
 fn parent(path: &Path) -> &Path {

@@ -115,7 +115,7 @@ fn context_endpoint(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Endpo
     if name == "default" {
         return Ok(None);
     }
-    let hash = hex(&Sha256::digest(name.as_bytes()));
+    let hash = hex::encode(Sha256::digest(name.as_bytes()));
     let meta = dir
         .join("contexts")
         .join("meta")
@@ -146,10 +146,6 @@ fn context_endpoint(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Endpo
         tls,
         source: format!("docker context {name}"),
     }))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Where `h`'s daemon is, reading the environment through `env`.
@@ -341,7 +337,7 @@ mod tests {
     fn current_context_endpoint_and_tls() {
         let home = tempfile::tempdir().unwrap();
         let dir = home.path().join(".docker");
-        let hash = hex(&Sha256::digest(b"remote"));
+        let hash = hex::encode(Sha256::digest(b"remote"));
         let meta = dir.join("contexts/meta").join(&hash);
         std::fs::create_dir_all(&meta).unwrap();
         std::fs::write(

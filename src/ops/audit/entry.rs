@@ -297,7 +297,7 @@ pub(super) fn parse_line(bytes: &[u8]) -> Result<AuditLine, serde_json::Error> {
 }
 
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {
-    crate::ops::private_file::hex(&Sha256::digest(bytes))
+    hex::encode(Sha256::digest(bytes))
 }
 
 #[cfg(test)]
