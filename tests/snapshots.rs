@@ -379,11 +379,24 @@ fn scale_dialog(w: u16, h: u16) -> State {
 
 both_sizes!(scale_dialog_80x24, scale_dialog_160x48, scale_dialog);
 
-/// The pod picker of ml-service's delete.
+#[test]
+fn a_plain_d_deletes_nothing_ctrl_d_asks_which_pod() {
+    let mut s = fixtures::state_with_kube(80, 24);
+    open_service(&mut s, "ml-service");
+    key(&mut s, KeyCode::Char('d'));
+    assert!(s.dialog.is_none(), "{:?}", s.dialog);
+    let s = delete_pod_palette(80, 24);
+    assert!(s.dialog.is_some());
+}
+
+/// The pod picker of ml-service's delete (Ctrl-D).
 fn delete_pod_palette(w: u16, h: u16) -> State {
     let mut s = fixtures::state_with_kube(w, h);
     open_service(&mut s, "ml-service");
-    key(&mut s, KeyCode::Char('d'));
+    update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+    );
     s
 }
 

@@ -229,7 +229,7 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         action: Action::DeletePod,
-        keys: &["d"],
+        keys: &["ctrl-d"],
         help: "delete a pod",
         hint: None,
         contexts: &[Context::Detail],
