@@ -473,14 +473,7 @@ fn a_fault_without_containers_keeps_the_boards_last_known_state() {
         image_id: "sha256:1".into(),
         state: "running".into(),
         status_text: "Up 3 minutes".into(),
-        exit_code: None,
-        health: None,
-        restart_count: 0,
-        started_at: None,
-        ports: vec![],
-        compose: None,
-        stats: None,
-        stale: None,
+        ..Default::default()
     };
     let fresh = DockerSnapshot {
         host: HOST.into(),

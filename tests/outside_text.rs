@@ -38,7 +38,6 @@ fn assert_frame_clean(state: &State, width: u16, height: u16) -> String {
 
 fn container(id: &str, name: &str) -> ContainerInfo {
     ContainerInfo {
-        stale: None,
         host: "local".into(),
         id: id.into(),
         name: name.into(),
@@ -46,13 +45,7 @@ fn container(id: &str, name: &str) -> ContainerInfo {
         image_id: "sha256:0".into(),
         state: "running".into(),
         status_text: format!("Up 3 minutes {HOSTILE}"),
-        exit_code: None,
-        health: None,
-        restart_count: 0,
-        started_at: None,
-        ports: vec![],
-        compose: None,
-        stats: None,
+        ..Default::default()
     }
 }
 

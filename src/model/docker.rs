@@ -35,7 +35,7 @@ pub struct ContainerStats {
     pub mem_limit: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ContainerInfo {
     /// The Docker host label (e.g. `local`).
     pub host: String,

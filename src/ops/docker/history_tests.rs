@@ -6,7 +6,6 @@ use crate::model::{ComposeLabels, ContainerInfo};
 
 fn c(name: &str, number: u32, image: &str, id: &str) -> ContainerInfo {
     ContainerInfo {
-        stale: None,
         host: "local".into(),
         id: format!("id-{name}"),
         name: name.into(),
@@ -14,11 +13,6 @@ fn c(name: &str, number: u32, image: &str, id: &str) -> ContainerInfo {
         image_id: id.into(),
         state: "running".into(),
         status_text: "Up".into(),
-        exit_code: None,
-        health: None,
-        restart_count: 0,
-        started_at: None,
-        ports: vec![],
         compose: Some(ComposeLabels {
             project: "shop".into(),
             service: "web".into(),
@@ -26,7 +20,7 @@ fn c(name: &str, number: u32, image: &str, id: &str) -> ContainerInfo {
             oneoff: false,
             config_hash: None,
         }),
-        stats: None,
+        ..Default::default()
     }
 }
 

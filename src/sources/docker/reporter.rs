@@ -118,18 +118,12 @@ mod tests {
             image_id: "sha256:0".into(),
             state: "running".into(),
             status_text: "Up".into(),
-            exit_code: None,
-            health: None,
-            restart_count: 0,
-            started_at: None,
-            ports: vec![],
-            compose: None,
             stats: Some(crate::model::ContainerStats {
                 cpu_percent: 1.0,
                 mem_bytes: 1,
                 mem_limit: 2,
             }),
-            stale: None,
+            ..Default::default()
         }
     }
 
