@@ -61,6 +61,10 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     let mut sighup = signal(SignalKind::hangup())?;
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
     let ops = crate::ops::spawn(ops, tx.clone());
+    // The connected clusters' clients, for what is asked on demand (logs,
+    // describe, exec); empty until the Kubernetes task has connected.
+    let (clients_tx, kube_clients) =
+        tokio::sync::watch::channel(crate::clients::kube::Clients::default());
     // Connecting (reading kubeconfig, exec credential plugins) must not
     // delay the first frame: it happens in its own task.
     let kube_task = kube.map(|settings| {
@@ -77,6 +81,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 None => None,
             };
             let connected = crate::clients::kube::connect(&settings).await;
+            let _ = clients_tx.send(crate::clients::kube::Clients::from_connected(&connected));
             let _source =
                 crate::sources::kube::KubeSource::spawn(connected, settings.namespaces(), tx);
             std::future::pending::<()>().await;

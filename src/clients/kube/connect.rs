@@ -216,3 +216,30 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
     }
     out
 }
+
+/// The clients of the contexts that connected, by context name, for the
+/// requests made on demand (logs, describe, exec). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Clients(std::sync::Arc<std::collections::BTreeMap<String, kube::Client>>);
+
+impl Clients {
+    pub fn from_connected(connected: &[Connected]) -> Clients {
+        Clients(std::sync::Arc::new(
+            connected
+                .iter()
+                .filter_map(|c| Some((c.context.clone(), c.client.as_ref().ok()?.clone())))
+                .collect(),
+        ))
+    }
+
+    /// The client of `context`, if it connected.
+    pub fn get(&self, context: &str) -> Option<kube::Client> {
+        self.0.get(context).cloned()
+    }
+}
+
+impl std::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
+}

@@ -7,4 +7,4 @@ pub mod connect;
 pub mod rollout;
 pub mod template;
 
-pub use connect::{ConnectError, Connected, KubeSettings, connect};
+pub use connect::{Clients, ConnectError, Connected, KubeSettings, connect};
