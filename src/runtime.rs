@@ -113,7 +113,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     let devices = crate::sources::fleet::FleetSource::spawn(&fleet, state.generation, tx.clone());
     drop(fleet);
     let docker_hosts = docker.clone().unwrap_or_default();
-    let mut logs_task: Option<tokio::task::JoinHandle<()>> = None;
+    let mut log_feed: Option<crate::sources::logs::LogFeed> = None;
     let docker_source = docker
         .filter(|h| !h.is_empty())
         .map(|hosts| crate::sources::docker::DockerSource::spawn(hosts, tx.clone()));
@@ -208,15 +208,18 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 Effect::Execute { plan, typed } => ops.send(Command::Execute { plan, typed }),
                 Effect::Decline(plan) => ops.send(Command::Decline(plan)),
                 Effect::CancelJob(job) => ops.send(Command::Cancel(job)),
-                Effect::FollowLogs(containers) => {
-                    if let Some(t) = logs_task.take() {
-                        t.abort();
-                    }
-                    logs_task = Some(tokio::spawn(crate::sources::docker::logs::follow(
+                Effect::FollowLogs(request) => {
+                    log_feed = Some(crate::sources::logs::LogFeed::spawn(
+                        request,
                         docker_hosts.clone(),
-                        containers,
+                        kube_clients.borrow().clone(),
                         tx.clone(),
-                    )));
+                    ));
+                }
+                Effect::LogTargets(targets) => {
+                    if let Some(feed) = &log_feed {
+                        feed.set_targets(targets);
+                    }
                 }
                 Effect::PollAlerts => remote.poll_alertmanagers_now(),
                 Effect::Bell => {
@@ -224,11 +227,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                     let mut out = std::io::stdout();
                     let _ = out.write_all(b"\x07").and_then(|()| out.flush());
                 }
-                Effect::StopLogs => {
-                    if let Some(t) = logs_task.take() {
-                        t.abort();
-                    }
-                }
+                Effect::StopLogs => log_feed = None,
             }
         }
     }

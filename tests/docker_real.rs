@@ -18,15 +18,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use docker::{Images, Labelled, PORT, Project, Proxy, WEB1, WEB2, docker, images, inspect};
-use futures::StreamExt;
 use opsboard::app::Msg;
 use opsboard::clients::docker::{self as client, HostSpec};
 use opsboard::model::{
-    ActionRequest, ComposeRef, ContainerInfo, DockerSnapshot, DockerTarget, Health, Outcome,
-    Progress, Risk,
+    ActionRequest, ComposeRef, ContainerInfo, DockerSnapshot, DockerTarget, Health, LogRequest,
+    LogSource, LogTarget, Outcome, Progress, Risk,
 };
 use opsboard::ops::docker::{self as ops, DockerChange, ImageHistory};
 use opsboard::sources::docker::{self as src, DockerSource};
+use opsboard::sources::logs::LogFeed;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -1113,9 +1113,24 @@ async fn logs_interleave_containers_by_time() {
         "sleep 0.15; for i in 1 2 3 4 5 6; do echo err-$i >&2; sleep 0.3; done; sleep 60",
     ]);
     tokio::time::sleep(Duration::from_millis(2300)).await;
-    let d = client();
-    let pair = vec![(a.clone(), "a".to_string()), (b.clone(), "b".to_string())];
-    let lines: Vec<_> = src::logs(&d, &pair, 100, false).await.collect().await;
+    let target = |id: &str, prefix: &str| LogTarget {
+        source: LogSource::Container {
+            host: HOST.into(),
+            id: id.into(),
+        },
+        prefix: prefix.into(),
+    };
+    let (tx, mut rx) = mpsc::channel(64);
+    let request = LogRequest {
+        targets: vec![target(&a, "a"), target(&b, "b")],
+        ..Default::default()
+    };
+    let feed = LogFeed::spawn(request, vec![host_spec()], Default::default(), tx);
+    // The tails come first, as one batch sorted by time.
+    let lines = match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+        Ok(Some(Msg::LogLines(lines))) => lines,
+        other => panic!("no lines: {other:?}"),
+    };
     assert_eq!(lines.len(), 12, "{lines:#?}");
     assert!(
         lines.windows(2).all(|w| w[0].at <= w[1].at),
@@ -1129,11 +1144,22 @@ async fn logs_interleave_containers_by_time() {
         .filter(|w| w[0] != w[1])
         .count();
     assert!(switches >= 6, "interleaved: {prefixes}");
-    assert!(lines.iter().all(|l| l.at.is_some()));
+    assert!(lines.iter().all(|l| l.at.is_some() && !l.note));
     let b1 = lines.iter().find(|l| l.line == "err-1").unwrap();
     assert!(b1.stderr && b1.prefix == "b");
     assert!(!lines.iter().find(|l| l.line == "out-1").unwrap().stderr);
-    // Following: the tails first, then new lines as they come.
+    // A stream that leaves says so.
+    feed.set_targets(vec![target(&a, "a")]);
+    let gone = match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+        Ok(Some(Msg::LogLines(lines))) => lines,
+        other => panic!("no note: {other:?}"),
+    };
+    assert!(
+        gone[0].note && gone[0].prefix == "b" && gone[0].line.contains("is gone"),
+        "{gone:#?}"
+    );
+    drop(feed);
+    // Following: the tail first, then new lines as they come.
     let x = docker(&[
         "run",
         "-d",
@@ -1145,17 +1171,18 @@ async fn logs_interleave_containers_by_time() {
         "-c",
         "echo first; sleep 1; echo second; sleep 60",
     ]);
-    let mut s = Box::pin(src::logs(&d, &[(x, "x".into())], 1, true).await);
-    let first = tokio::time::timeout(Duration::from_secs(5), s.next())
-        .await
-        .unwrap()
-        .unwrap();
-    let second = tokio::time::timeout(Duration::from_secs(5), s.next())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (first.line.as_str(), second.line.as_str()),
-        ("first", "second")
-    );
+    let (tx, mut rx) = mpsc::channel(64);
+    let request = LogRequest {
+        targets: vec![target(&x, "x")],
+        ..Default::default()
+    };
+    let _feed = LogFeed::spawn(request, vec![host_spec()], Default::default(), tx);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            Ok(Some(Msg::LogLines(lines))) => seen.extend(lines.into_iter().map(|l| l.line)),
+            other => panic!("after {seen:?}: {other:?}"),
+        }
+    }
+    assert_eq!(seen, ["first", "second"]);
 }

@@ -861,7 +861,7 @@ async fn apply_logs_and_get_all() {
         "nginx:1.28"
     );
     let logs = k.ok(&["logs", "deploy/web"]).await;
-    assert!(logs.contains("starting web (nginx:1.25)"), "{logs}");
+    assert!(logs.contains(" HTTP/1.1\" 200 "), "an access log: {logs}");
     let all = k.ok(&["get", "all"]).await;
     for kind in [
         "pod/web-",

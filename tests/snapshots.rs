@@ -594,14 +594,24 @@ fn logs_state(width: u16, height: u16) -> State {
     let mut s = fixtures::state(width, height);
     s.view = View::Logs {
         service: s.order[0],
-        scroll: 0,
-        follow: true,
+        from: opsboard::app::Pane::Services,
     };
+    s.logs.follow = true;
+    s.logs.request.targets = ["worker_1", "worker_2"]
+        .map(|n| opsboard::model::LogTarget {
+            source: opsboard::model::LogSource::Container {
+                host: "local".into(),
+                id: format!("{n}-id"),
+            },
+            prefix: n.into(),
+        })
+        .to_vec();
     let line = |i: u64, prefix: &str, text: &str, stderr: bool| LogEntry {
         prefix: prefix.into(),
         at: Some(fixtures::t(i)),
         line: text.into(),
         stderr,
+        ..Default::default()
     };
     let mut lines = Vec::new();
     for i in 0..30u64 {
@@ -629,6 +639,70 @@ fn logs_state(width: u16, height: u16) -> State {
 fn logs_80x24() {
     insta::assert_snapshot!(text(&logs_state(80, 24)));
 }
+
+/// Two pods of two containers each, one container picked, long lines
+/// wrapped, paused a few lines up, an inverted search, a note.
+fn pod_logs_state(width: u16, height: u16) -> State {
+    use opsboard::app::View;
+    use opsboard::model::{LogEntry, LogSource, LogTarget};
+    let mut s = fixtures::state(width, height);
+    s.view = View::Logs {
+        service: s.order[0],
+        from: opsboard::app::Pane::Alerts,
+    };
+    for pod in ["x2k", "q8m"] {
+        for c in ["app", "proxy"] {
+            s.logs.request.targets.push(LogTarget {
+                source: LogSource::Pod {
+                    context: "prod".into(),
+                    namespace: "shop".into(),
+                    pod: format!("api-7b4c9f-{pod}"),
+                    container: c.into(),
+                },
+                prefix: format!("{pod}/{c}"),
+            });
+        }
+    }
+    s.logs.follow = true;
+    let mut lines = Vec::new();
+    for i in 0..40u64 {
+        let pod = if i % 2 == 0 { "x2k" } else { "q8m" };
+        let c = if i % 3 == 0 { "proxy" } else { "app" };
+        let text = if i % 7 == 0 {
+            format!(
+                "ERROR POST /api/checkout 500 {}ms: upstream redis: connection reset by peer while reading the response from 10.0.3.{i}:6379",
+                200 + i
+            )
+        } else {
+            format!("INFO GET /api/orders/{i} 200 {}ms", 10 + i)
+        };
+        lines.push(LogEntry {
+            prefix: format!("{pod}/{c}"),
+            container: c.into(),
+            at: Some(fixtures::t(i)),
+            line: text,
+            ..Default::default()
+        });
+    }
+    lines.push(LogEntry {
+        prefix: "q8m/app".into(),
+        container: "app".into(),
+        at: Some(fixtures::t(41)),
+        line: "— pod api-7b4c9f-q8m is gone —".into(),
+        stderr: true,
+        note: true,
+    });
+    update(&mut s, Msg::LogLines(lines));
+    s.logs.container = Some("app".into());
+    s.logs.wrap = true;
+    s.logs.timestamps = true;
+    s.logs.search = "!health".into();
+    s.logs.follow = false;
+    s.logs.from_bottom = 3;
+    s
+}
+
+both_sizes!(pod_logs_80x24, pod_logs_160x48, pod_logs_state);
 
 #[test]
 fn logs_with_timestamps_and_a_search_160x48() {

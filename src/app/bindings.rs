@@ -21,6 +21,8 @@ pub enum Context {
     Fleet,
     /// The alerts pane (list, detail, targets).
     Alerts,
+    /// The logs view.
+    Logs,
     /// Everywhere.
     Global,
 }
@@ -32,6 +34,7 @@ pub enum Section {
     Lists,
     Alerts,
     Fleet,
+    Logs,
     Everywhere,
 }
 
@@ -42,6 +45,7 @@ impl Section {
             Section::Lists => "Lists and panes",
             Section::Alerts => "Alerts pane",
             Section::Fleet => "Fleet pane",
+            Section::Logs => "Logs view",
             Section::Everywhere => "Everywhere",
         }
     }
@@ -68,6 +72,7 @@ pub const BINDINGS: &[Binding] = &[
         contexts: &[
             Context::List,
             Context::Detail,
+            Context::Logs,
             Context::Backups,
             Context::Actions,
             Context::Alerts,
@@ -83,6 +88,7 @@ pub const BINDINGS: &[Binding] = &[
         contexts: &[
             Context::List,
             Context::Detail,
+            Context::Logs,
             Context::Backups,
             Context::Actions,
             Context::Alerts,
@@ -98,6 +104,7 @@ pub const BINDINGS: &[Binding] = &[
         contexts: &[
             Context::List,
             Context::Detail,
+            Context::Logs,
             Context::Backups,
             Context::Actions,
             Context::Alerts,
@@ -113,6 +120,7 @@ pub const BINDINGS: &[Binding] = &[
         contexts: &[
             Context::List,
             Context::Detail,
+            Context::Logs,
             Context::Backups,
             Context::Actions,
             Context::Alerts,
@@ -127,6 +135,7 @@ pub const BINDINGS: &[Binding] = &[
         contexts: &[
             Context::List,
             Context::Detail,
+            Context::Logs,
             Context::Backups,
             Context::Actions,
             Context::Alerts,
@@ -142,6 +151,7 @@ pub const BINDINGS: &[Binding] = &[
         contexts: &[
             Context::List,
             Context::Detail,
+            Context::Logs,
             Context::Backups,
             Context::Actions,
             Context::Alerts,
@@ -152,9 +162,9 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         action: Action::Filter,
         keys: &["/"],
-        help: "filter services, instances",
+        help: "filter the list or log",
         hint: Some("filter"),
-        contexts: &[Context::List, Context::Fleet],
+        contexts: &[Context::List, Context::Fleet, Context::Logs],
         section: Section::Lists,
     },
     Binding {
@@ -176,7 +186,12 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["esc"],
         help: "back to the list",
         hint: Some("back"),
-        contexts: &[Context::Detail, Context::Alerts, Context::Fleet],
+        contexts: &[
+            Context::Detail,
+            Context::Alerts,
+            Context::Fleet,
+            Context::Logs,
+        ],
         section: Section::Lists,
     },
     Binding {
@@ -216,16 +231,40 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["l"],
         help: "follow logs",
         hint: Some("logs"),
-        contexts: &[Context::List, Context::Detail],
+        contexts: &[Context::List, Context::Detail, Context::Alerts],
         section: Section::Lists,
     },
     Binding {
         action: Action::Timestamps,
         keys: &["t"],
-        help: "logs: timestamps",
+        help: "timestamps on/off",
+        hint: Some("time"),
+        contexts: &[Context::Logs],
+        section: Section::Logs,
+    },
+    Binding {
+        action: Action::Wrap,
+        keys: &["w"],
+        help: "wrap long lines",
+        hint: Some("wrap"),
+        contexts: &[Context::Logs],
+        section: Section::Logs,
+    },
+    Binding {
+        action: Action::Previous,
+        keys: &["p"],
+        help: "previous run (after a crash)",
+        hint: Some("previous"),
+        contexts: &[Context::Logs],
+        section: Section::Logs,
+    },
+    Binding {
+        action: Action::Container,
+        keys: &["c"],
+        help: "next container of the pods",
         hint: None,
-        contexts: &[Context::Detail],
-        section: Section::Lists,
+        contexts: &[Context::Logs],
+        section: Section::Logs,
     },
     Binding {
         action: Action::DeletePod,

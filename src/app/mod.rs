@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod keys;
 pub mod layout;
 pub mod list;
+pub mod logs;
 pub mod msg;
 pub mod runbook_scope;
 pub mod state;

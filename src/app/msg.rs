@@ -148,9 +148,11 @@ pub enum Effect {
     /// The operator said no at the confirm dialog (audited).
     Decline(Box<ActionPlan>),
     CancelJob(JobId),
-    /// Follow these containers' logs `(host, id, prefix)`, replacing any
-    /// stream already followed.
-    FollowLogs(Vec<(String, String, String)>),
+    /// Follow these streams (containers, pods' containers), replacing
+    /// any feed already running.
+    FollowLogs(crate::model::LogRequest),
+    /// The streams the open logs view shows now (pods came or went).
+    LogTargets(Vec<crate::model::LogTarget>),
     StopLogs,
     /// A critical alert started firing and the bell is on.
     Bell,

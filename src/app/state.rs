@@ -47,26 +47,12 @@ pub enum View {
     },
     /// Prometheus scrape targets and rule health.
     Targets,
-    /// The logs of a service's containers, followed.
+    /// The logs of a service's containers and pods (`State::logs`),
+    /// opened from pane `from` (Esc goes back there).
     Logs {
         service: usize,
-        scroll: u16,
-        follow: bool,
+        from: Pane,
     },
-}
-
-/// Log lines kept for the logs view.
-pub const LOG_LINES: usize = 5000;
-
-/// The logs view's buffer and options.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LogView {
-    pub lines: std::collections::VecDeque<crate::model::LogEntry>,
-    pub dropped: u64,
-    pub timestamps: bool,
-    /// Only lines containing this (case-insensitive) are shown.
-    pub search: String,
-    pub editing: bool,
 }
 
 /// The panes, in tab order.
@@ -117,7 +103,8 @@ impl Pane {
 impl View {
     pub fn pane(self) -> Pane {
         match self {
-            View::Services | View::Detail { .. } | View::Logs { .. } => Pane::Services,
+            View::Logs { from, .. } => from,
+            View::Services | View::Detail { .. } => Pane::Services,
             View::Backups | View::BackupFiles { .. } => Pane::Backups,
             View::Actions | View::JobOutput { .. } => Pane::Actions,
             View::Nodes => Pane::Nodes,
@@ -284,7 +271,7 @@ pub struct State {
     pub docker_errors: std::collections::BTreeMap<String, String>,
     /// The same hosts' faults in full: words, raw error chain, since when.
     pub docker_faults: std::collections::BTreeMap<String, crate::model::Fault>,
-    pub logs: LogView,
+    pub logs: super::logs::LogView,
     /// Every instance: pods, nodes, containers, targets, devices.
     pub fleet: super::fleet::FleetState,
 }
@@ -323,7 +310,7 @@ impl State {
             clusters: std::collections::BTreeMap::new(),
             docker_errors: std::collections::BTreeMap::new(),
             docker_faults: std::collections::BTreeMap::new(),
-            logs: LogView::default(),
+            logs: super::logs::LogView::default(),
             fleet: super::fleet::FleetState::default(),
         };
         s.reorder();
@@ -358,7 +345,8 @@ impl State {
     pub fn context(&self) -> Context {
         match self.view {
             View::Services => Context::List,
-            View::Detail { .. } | View::Logs { .. } => Context::Detail,
+            View::Detail { .. } => Context::Detail,
+            View::Logs { .. } => Context::Logs,
             View::Backups | View::BackupFiles { .. } => Context::Backups,
             View::Actions | View::JobOutput { .. } => Context::Actions,
             View::Nodes => Context::Nodes,

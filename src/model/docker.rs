@@ -103,13 +103,3 @@ pub struct DockerSnapshot {
     /// capped backoff): the fault in words, its raw chain, since when.
     pub error: Option<super::Fault>,
 }
-
-/// One line of a container's log, for the logs view.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LogEntry {
-    /// The replica it came from (`web_2`).
-    pub prefix: String,
-    pub at: Option<SystemTime>,
-    pub line: String,
-    pub stderr: bool,
-}

@@ -39,7 +39,12 @@ pub enum Action {
     DeletePod,
     ShowNodes,
     Logs,
+    /// Logs view: timestamps, wrapping, the previous run, the next
+    /// container of multi-container pods.
     Timestamps,
+    Wrap,
+    Previous,
+    Container,
     ShowAlerts,
     Silence,
     ExpireSilence,

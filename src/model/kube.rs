@@ -145,6 +145,8 @@ pub struct PodInfo {
     pub phase: String,
     pub ready_containers: u32,
     pub containers: u32,
+    /// The containers' names, in the pod spec's order (for logs and exec).
+    pub container_names: Vec<String>,
     pub restarts: i32,
     /// `CrashLoopBackOff`, `ImagePullBackOff`, … while waiting.
     pub waiting_reason: Option<String>,

@@ -10,6 +10,7 @@ pub mod fleet_spec;
 pub mod health;
 pub mod keys;
 pub mod kube;
+pub mod logs;
 pub mod metrics;
 pub mod probe;
 pub mod probe_url;
@@ -30,7 +31,6 @@ pub use alert::{
 pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
 pub use docker::{
     ComposeLabels, ComposeRef, ContainerHealth, ContainerInfo, ContainerStats, DockerSnapshot,
-    LogEntry,
 };
 pub use fault::{Fault, Stale};
 pub use health::{DependencyCheck, Health, HealthReport};
@@ -38,6 +38,7 @@ pub use kube::{
     ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,
     RolloutState, Workload, WorkloadKind, WorkloadRef,
 };
+pub use logs::{LogEntry, LogRequest, LogSource, LogTarget};
 pub use metrics::{CustomValue, METRIC_HISTORY, MetricPoint, ServiceMetrics};
 pub use probe::{HISTORY_LEN, ProbeFailure, ProbeId, ProbeOutcome, ProbeSample, ProbeState};
 pub use probe_url::ProbeUrl;

@@ -7,5 +7,6 @@ pub mod fleet;
 mod fleet_query;
 pub mod health;
 pub mod kube;
+pub mod logs;
 pub mod metrics;
 pub mod remote;

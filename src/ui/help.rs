@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
 use super::Theme;
 use crate::app::State;
-use crate::app::bindings::{BINDINGS, Section};
+use crate::app::bindings::{BINDINGS, Context, Section};
 use crate::app::keymap::Action;
 
 /// The lines of one help section: a title, then one line per binding.
@@ -73,6 +73,7 @@ pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         Section::Everywhere,
         Section::Alerts,
         Section::Fleet,
+        Section::Logs,
     ] {
         out.extend(section_lines(state, theme, s));
     }
@@ -93,13 +94,49 @@ fn legend<'a>(theme: &Theme) -> Vec<Line<'a>> {
     ]
 }
 
+/// The pane sections, the focused pane's first.
+fn pane_sections(state: &State) -> Vec<Section> {
+    let mine = match state.context() {
+        Context::Alerts => Some(Section::Alerts),
+        Context::Fleet => Some(Section::Fleet),
+        Context::Logs => Some(Section::Logs),
+        _ => None,
+    };
+    let mut out: Vec<Section> = mine.into_iter().collect();
+    out.extend(
+        [Section::Alerts, Section::Fleet, Section::Logs]
+            .into_iter()
+            .filter(|s| Some(*s) != mine),
+    );
+    out
+}
+
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut left = section_lines(state, theme, Section::Move);
     left.extend(section_lines(state, theme, Section::Lists));
     let mut right = section_lines(state, theme, Section::Everywhere);
-    right.extend(section_lines(state, theme, Section::Alerts));
-    right.extend(section_lines(state, theme, Section::Fleet));
-    let legend = legend(theme);
+    let mut legend = legend(theme);
+    // Borders, the legend and the line that may name what did not fit.
+    let rows = (area.height as usize).saturating_sub(legend.len() + 3);
+    let all_fit = left.len() + right.len() + 16 <= rows;
+    let mut left_out = Vec::new();
+    for section in pane_sections(state) {
+        let lines = section_lines(state, theme, section);
+        if all_fit || right.len() + lines.len() <= rows.max(left.len()) {
+            right.extend(lines);
+        } else {
+            left_out.push(section.title());
+        }
+    }
+    if !left_out.is_empty() {
+        legend.insert(
+            0,
+            Line::styled(
+                format!("{}: press ? there for their keys.", left_out.join(", ")),
+                theme.dim,
+            ),
+        );
+    }
     let col_w = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
     let one_column = left.len() + right.len() + legend.len() + 2 <= area.height as usize;
     let (body_h, body_w) = if one_column {

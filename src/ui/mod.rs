@@ -57,11 +57,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         View::Nodes => nodes::render(frame, body, state, theme),
         View::Fleet => fleet::render(frame, body, state, theme),
         View::FleetInstance { scroll } => fleet_detail::render(frame, body, state, scroll, theme),
-        View::Logs {
-            service,
-            scroll,
-            follow,
-        } => logs::render(frame, body, state, service, scroll, follow, theme),
+        View::Logs { service, .. } => logs::render(frame, body, state, service, theme),
         View::BackupFiles { job, scroll } => {
             backups::render_files(frame, body, state, job, scroll, theme)
         }

@@ -393,6 +393,7 @@ fn pod(
         phase: "Running".into(),
         ready_containers: u32::from(ready),
         containers: 1,
+        container_names: vec!["api".into()],
         restarts,
         waiting_reason: waiting.map(str::to_string),
         last_termination: last.map(str::to_string),

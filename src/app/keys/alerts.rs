@@ -68,6 +68,25 @@ pub fn go_to_service(state: &mut State) {
     }
 }
 
+/// `l` on an alert: the logs of its service from a little before the
+/// alert started ("the logs around the alert").
+pub fn logs_around(state: &mut State) -> Vec<Effect> {
+    let Some(row) = focused_row(state).and_then(|r| state.alerts.rows.get(r)) else {
+        return vec![];
+    };
+    let Some(service) = row.service else {
+        let name = row.alert.name.clone();
+        state.flash(format!("{name} names no service on this board"), false);
+        return vec![];
+    };
+    let since = row
+        .alert
+        .since
+        .or(row.alert.fired_at)
+        .map(|t| t - crate::app::logs::BEFORE_ALERT);
+    super::logs::open(state, service, since, false)
+}
+
 /// Opens the silence dialog with matchers from the alert's labels.
 pub fn silence(state: &mut State) -> Vec<Effect> {
     let Some(row) = focused_row(state).and_then(|r| state.alerts.rows.get(r)) else {

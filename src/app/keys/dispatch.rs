@@ -5,7 +5,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::{actions, alerts, backups, fleet, nodes, services};
+use super::{actions, alerts, backups, fleet, logs, nodes, services};
 use crate::app::dialogs::{confirm, palette, quit, scale, silence};
 use crate::app::focus::{focused_docker, focused_workload};
 use crate::app::keymap::Action;
@@ -39,7 +39,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     }
     if state.logs.editing {
-        services::edit_log_search(state, key);
+        logs::edit_search(state, key);
         return vec![];
     }
     if state.help_open {
@@ -109,11 +109,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::ExpireSilence => return alerts::expire(state),
         Action::GoToService if state.pane() == Pane::Fleet => fleet::go_to(state),
         Action::GoToService => alerts::go_to_service(state),
-        Action::Logs => return services::open_logs(state),
-        Action::Timestamps => {
-            if matches!(state.view, View::Logs { .. }) {
-                state.logs.timestamps = !state.logs.timestamps;
-            }
+        Action::Logs if state.pane() == Pane::Alerts => return alerts::logs_around(state),
+        Action::Logs => return logs::open_focused(state),
+        Action::Timestamps | Action::Wrap | Action::Previous | Action::Container => {
+            return logs::on_action(state, action);
         }
         Action::Scale => scale::open_scale(state),
         Action::Restart if state.pane() == Pane::Fleet => {
@@ -203,6 +202,9 @@ fn dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 /// Movement, open and back: the focused pane's own keys.
 fn pane_key(state: &mut State, action: Action) -> Vec<Effect> {
+    if matches!(state.view, View::Logs { .. }) {
+        return logs::on_action(state, action);
+    }
     match state.pane() {
         Pane::Services => services::navigate(state, action),
         Pane::Backups => backups::navigate(state, action),

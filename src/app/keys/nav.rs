@@ -33,9 +33,7 @@ pub fn scroll(state: &mut State, action: Action) {
         | View::BackupFiles { scroll, .. }
         | View::AlertDetail { scroll, .. }
         | View::FleetInstance { scroll } => (scroll, None),
-        View::JobOutput { scroll, follow, .. } | View::Logs { scroll, follow, .. } => {
-            (scroll, Some(follow))
-        }
+        View::JobOutput { scroll, follow, .. } => (scroll, Some(follow)),
         _ => return,
     };
     match action {

@@ -12,7 +12,7 @@ use crate::app::dialogs::confirm::open_confirm;
 use crate::app::fleet_view::sync;
 use crate::app::keys::dispatch::on_key;
 use crate::app::msg::{Effect, Msg};
-use crate::app::state::{Dialog, LOG_LINES, Pane, State, View};
+use crate::app::state::{Dialog, Pane, State, View};
 
 /// How long a flash message stays in the status line.
 const FLASH_FOR: Duration = Duration::from_secs(8);
@@ -101,14 +101,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Ops(event) => ops::on_ops(state, event),
         Msg::LogLines(lines) => {
-            let logs = &mut state.logs;
-            for l in lines {
-                if logs.lines.len() == LOG_LINES {
-                    logs.lines.pop_front();
-                    logs.dropped += 1;
-                }
-                logs.lines.push_back(l);
-            }
+            state.logs.push(lines);
             if matches!(state.view, View::Logs { .. }) {
                 state.dirty = true;
             }
@@ -117,12 +110,12 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Docker(snap) => {
             crate::app::join::apply_docker(state, *snap);
             state.fleet.others_stale = true;
-            vec![]
+            crate::app::keys::logs::refresh_targets(state)
         }
         Msg::Kube(snap) => {
             crate::app::join::apply_cluster(state, *snap);
             state.fleet.others_stale = true;
-            vec![]
+            crate::app::keys::logs::refresh_targets(state)
         }
         Msg::DevicePolls {
             fleet,

@@ -223,19 +223,3 @@ fn off_screen_results_do_not_redraw() {
     update(&mut s, probe(0, 2, true));
     assert!(s.dirty);
 }
-
-#[test]
-fn log_lines_are_bounded() {
-    let mut s = state(&["a"]);
-    let line = |n: usize| crate::model::LogEntry {
-        prefix: "a_1".into(),
-        at: None,
-        line: format!("line {n}"),
-        stderr: false,
-    };
-    let total = crate::app::state::LOG_LINES + 10;
-    update(&mut s, Msg::LogLines((0..total).map(line).collect()));
-    assert_eq!(s.logs.lines.len(), crate::app::state::LOG_LINES);
-    assert_eq!(s.logs.dropped, 10);
-    assert_eq!(s.logs.lines.front().unwrap().line, "line 10");
-}

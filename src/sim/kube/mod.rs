@@ -22,6 +22,8 @@ mod errors;
 mod faults;
 mod kubeconfig;
 mod list_watch;
+mod log_lines;
+mod logs;
 mod materialize;
 mod objects;
 mod openapi;
@@ -52,6 +54,7 @@ use tokio::task::JoinHandle;
 pub use controllers::hpa::ANN_CPU as ANN_CPU_UTILIZATION;
 pub use controllers::pod_status::{ANN_CRASH, ANN_CRASH_AFTER, ANN_NEVER_READY, ANN_READY_AFTER};
 pub use kubeconfig::TOKEN;
+pub use logs::ANN_LOG_RATE;
 pub use resources::Res;
 pub use world::{Crash, HpaSpec, NodeSpec, Revision, Workload, WorkloadKind, World};
 

@@ -10,7 +10,7 @@ use super::patch::{self, PatchType};
 use super::preconditions;
 use super::request::{App, Format, Req};
 use super::resources::{ALL, Res};
-use super::response::{body_response, json_response};
+use super::response::json_response;
 use super::store::Store;
 use super::table::{self, Include};
 use super::util;
@@ -378,74 +378,4 @@ pub fn delete_collection(app: &App, req: &Req) -> Result<Response, ApiError> {
         &json!({"kind": format!("{}List", req.res.kind()),
         "apiVersion": req.res.api_version(), "metadata": {"resourceVersion": rv}, "items": items}),
     ))
-}
-
-/// `pods/log`: a few deterministic lines per container.
-pub fn log(app: &App, req: &Req) -> Result<Response, ApiError> {
-    let st = app.shared.lock();
-    let pod = load(&st.store, req)?;
-    let containers: Vec<String> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|cs| cs.iter().map(|c| util::s(c, "/name").to_string()).collect())
-        .unwrap_or_default();
-    let container = match req.q("container") {
-        Some(c) if containers.iter().any(|x| x == c) => c.to_string(),
-        Some(c) => {
-            return Err(ApiError::bad_request(format!(
-                "container {c} is not valid for pod {}",
-                name(req)
-            )));
-        }
-        None if containers.len() == 1 => containers[0].clone(),
-        None => {
-            return Err(ApiError::bad_request(format!(
-                "a container name must be specified for pod {}, choose one of: [{}]",
-                name(req),
-                containers.join(" ")
-            )));
-        }
-    };
-    let status = pod
-        .pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().find(|c| util::s(c, "/name") == container))
-        .cloned()
-        .unwrap_or(json!({}));
-    let waiting = util::s(&status, "/state/waiting/reason");
-    if waiting == "ContainerCreating" || status.get("state").is_none() {
-        return Err(ApiError::bad_request(format!(
-            "container \"{container}\" in pod \"{}\" is waiting to start: ContainerCreating",
-            name(req)
-        )));
-    }
-    let image = util::s(&status, "/image");
-    let started = [
-        "/state/running/startedAt",
-        "/lastState/terminated/startedAt",
-    ]
-    .iter()
-    .map(|p| util::s(&status, p))
-    .find(|s| !s.is_empty())
-    .unwrap_or_else(|| util::s(&pod, "/status/startTime"));
-    let mut lines = vec![
-        format!("{started} starting {container} ({image})"),
-        format!("{started} listening on :8080"),
-        format!("{started} ready to serve requests"),
-    ];
-    let last = util::s(&status, "/lastState/terminated/reason");
-    if req.flag("previous") || !waiting.is_empty() {
-        if last == "OOMKilled" {
-            lines.push("fatal error: runtime: out of memory".into());
-        } else if !last.is_empty() {
-            lines.push("panic: unrecoverable error, exiting with status 1".into());
-        }
-    }
-    if let Some(n) = req.q("tailLines").and_then(|t| t.parse::<usize>().ok()) {
-        let skip = lines.len().saturating_sub(n);
-        lines.drain(..skip);
-    }
-    let mut body = lines.join("\n");
-    body.push('\n');
-    Ok(body_response(200, "text/plain", body.into()))
 }

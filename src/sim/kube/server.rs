@@ -20,7 +20,7 @@ use super::request::{App, Format, Req};
 use super::resources::Res;
 use super::response::{error_response, json_response};
 use super::state::Shared;
-use super::{discovery, faults, list_watch, objects, openapi};
+use super::{discovery, faults, list_watch, logs, objects, openapi};
 
 pub struct Running {
     pub task: JoinHandle<()>,
@@ -223,7 +223,7 @@ async fn dispatch(app: &App, req: Req) -> Result<Response, ApiError> {
             Method::PUT | Method::PATCH => objects::status(app, &req),
             _ => not_allowed(),
         },
-        (true, Some("log")) if req.method == Method::GET => objects::log(app, &req),
+        (true, Some("log")) if req.method == Method::GET => logs::log(app, &req),
         _ => not_allowed(),
     }
 }

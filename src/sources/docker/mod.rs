@@ -12,7 +12,6 @@
 //! it ever ends or panics, it is logged and started again.
 
 mod host;
-pub mod logs;
 mod lost;
 mod reporter;
 pub mod snapshot;
@@ -26,7 +25,6 @@ use tokio::task::JoinHandle;
 
 use crate::app::Msg;
 use crate::clients::docker::HostSpec;
-pub use logs::{LogLine, logs};
 pub use snapshot::snapshot;
 
 /// Handle to the running host watchers; dropping it stops them.

@@ -72,6 +72,10 @@ pub fn pod_info(p: &Pod) -> PodInfo {
         phase: status.phase.unwrap_or_else(|| "Unknown".into()),
         ready_containers: cs.iter().filter(|c| c.ready).count() as u32,
         containers: p.spec.as_ref().map_or(cs.len(), |s| s.containers.len()) as u32,
+        container_names: p.spec.as_ref().map_or_else(
+            || cs.iter().map(|c| c.name.clone()).collect(),
+            |s| s.containers.iter().map(|c| c.name.clone()).collect(),
+        ),
         restarts: cs.iter().map(|c| c.restart_count).sum(),
         waiting_reason,
         last_termination,
