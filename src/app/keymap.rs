@@ -14,7 +14,19 @@ impl Action {
     /// can mean something else elsewhere (`G` groups the fleet, and is
     /// Bottom in every other list).
     fn scoped(self) -> bool {
-        matches!(self, Action::Group | Action::Left | Action::Right)
+        matches!(
+            self,
+            Action::Group
+                | Action::Left
+                | Action::Right
+                | Action::Describe
+                | Action::Yaml
+                | Action::Inspect
+                | Action::NextMatch
+                | Action::PrevMatch
+                | Action::Wrap
+                | Action::Reveal
+        )
     }
 
     fn contexts(self) -> &'static [Context] {

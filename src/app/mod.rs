@@ -19,6 +19,7 @@ pub mod msg;
 pub mod runbook_scope;
 pub mod state;
 mod state_sources;
+pub mod text_view;
 pub mod update;
 
 pub use keymap::{Action, Keymap};

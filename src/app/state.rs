@@ -53,6 +53,11 @@ pub enum View {
         scroll: u16,
         follow: bool,
     },
+    /// The text viewer (`State::text_view`: describe, YAML, inspect),
+    /// opened from `pane`.
+    Text {
+        pane: Pane,
+    },
 }
 
 /// Log lines kept for the logs view.
@@ -123,6 +128,7 @@ impl View {
             View::Nodes => Pane::Nodes,
             View::Fleet | View::FleetInstance { .. } => Pane::Fleet,
             View::Alerts | View::AlertDetail { .. } | View::Targets => Pane::Alerts,
+            View::Text { pane } => pane,
         }
     }
 }
@@ -287,6 +293,10 @@ pub struct State {
     pub logs: LogView,
     /// Every instance: pods, nodes, containers, targets, devices.
     pub fleet: super::fleet::FleetState,
+    /// The open describe, YAML or inspect view.
+    pub text_view: Option<super::text_view::TextView>,
+    /// The last request number handed to a viewer.
+    pub next_request: u64,
 }
 
 impl State {
@@ -325,6 +335,8 @@ impl State {
             docker_faults: std::collections::BTreeMap::new(),
             logs: LogView::default(),
             fleet: super::fleet::FleetState::default(),
+            text_view: None,
+            next_request: 0,
         };
         s.reorder();
         s
@@ -364,6 +376,7 @@ impl State {
             View::Nodes => Context::Nodes,
             View::Fleet | View::FleetInstance { .. } => Context::Fleet,
             View::Alerts | View::AlertDetail { .. } | View::Targets => Context::Alerts,
+            View::Text { .. } => Context::Viewer,
         }
     }
 

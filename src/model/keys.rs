@@ -51,6 +51,19 @@ pub enum Action {
     /// Fleet pane: the cell to the left / right.
     Left,
     Right,
+    /// `kubectl describe` of the workload, pod or node.
+    Describe,
+    /// The YAML of the workload, pod or node.
+    Yaml,
+    /// A Docker container's inspect.
+    Inspect,
+    /// Text viewer: the next / previous search match.
+    NextMatch,
+    PrevMatch,
+    /// Text viewer: wrap long lines.
+    Wrap,
+    /// Text viewer: show masked values (audited).
+    Reveal,
 }
 
 /// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).

@@ -63,6 +63,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ));
         hints.push(("Enter".into(), "keep".into(), 0));
         hints.push(("Esc".into(), "clear".into(), 0));
+    } else if let Some(t) = state.text_view.as_ref().filter(|t| t.editing) {
+        prefix.push(Span::styled(" search: ", theme.key));
+        prefix.push(Span::styled(format!("{}█", t.search), theme.text));
+        hints.push(("Enter".into(), "go to match".into(), 0));
+        hints.push(("Esc".into(), "clear".into(), 0));
     } else if state.help_open {
         hints.push(("?".into(), "close help".into(), 0));
     } else {

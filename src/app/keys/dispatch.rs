@@ -5,7 +5,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::{actions, alerts, backups, fleet, nodes, services};
+use super::{actions, alerts, backups, fleet, nodes, services, viewer};
 use crate::app::dialogs::{confirm, palette, quit, scale, silence};
 use crate::app::focus::{focused_docker, focused_workload};
 use crate::app::keymap::Action;
@@ -13,6 +13,7 @@ use crate::app::msg::Effect;
 use crate::app::runbook_scope::runbook_scope;
 use crate::app::state::{Dialog, Pane, State, View};
 use crate::model::ActionRequest;
+use crate::model::document::Rendering;
 
 /// Handles one key press (`Msg::Key`).
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -40,6 +41,12 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     if state.logs.editing {
         services::edit_log_search(state, key);
+        return vec![];
+    }
+    if matches!(state.view, View::Text { .. })
+        && state.text_view.as_ref().is_some_and(|t| t.editing)
+    {
+        crate::app::text_view::edit_search(state, key);
         return vec![];
     }
     if state.help_open {
@@ -110,6 +117,9 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::GoToService if state.pane() == Pane::Fleet => fleet::go_to(state),
         Action::GoToService => alerts::go_to_service(state),
         Action::Logs => return services::open_logs(state),
+        Action::Describe => return viewer::describe(state, Rendering::Describe),
+        Action::Yaml => return viewer::describe(state, Rendering::Yaml),
+        Action::Inspect => return viewer::inspect(state),
         Action::Timestamps => {
             if matches!(state.view, View::Logs { .. }) {
                 state.logs.timestamps = !state.logs.timestamps;
@@ -203,6 +213,9 @@ fn dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 
 /// Movement, open and back: the focused pane's own keys.
 fn pane_key(state: &mut State, action: Action) -> Vec<Effect> {
+    if matches!(state.view, View::Text { .. }) {
+        return viewer::navigate(state, action);
+    }
     match state.pane() {
         Pane::Services => services::navigate(state, action),
         Pane::Backups => backups::navigate(state, action),

@@ -10,3 +10,4 @@ pub mod fleet;
 pub mod nav;
 pub mod nodes;
 pub mod services;
+pub mod viewer;

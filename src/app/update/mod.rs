@@ -149,6 +149,10 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
+        Msg::Document { request, result } => {
+            crate::app::text_view::on_document(state, request, result);
+            vec![]
+        }
         Msg::BackupsScanned { job, files } => {
             if let Some(j) = state.backups.iter_mut().find(|j| j.name == job) {
                 match files {
