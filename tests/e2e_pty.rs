@@ -212,6 +212,17 @@ fn help_popup_lists_the_keymap_and_toggles() {
     let missing: Vec<String> = BINDINGS
         .iter()
         .filter(|b| !b.help.ends_with(" pane"))
+        // The viewer's keys show in the help opened from the viewer
+        // (tests/e2e_describe.rs); describe, YAML, inspect share a line.
+        .filter(|b| b.section != opsboard::app::bindings::Section::Viewer)
+        .filter(|b| {
+            !matches!(
+                b.action,
+                opsboard::app::Action::Describe
+                    | opsboard::app::Action::Yaml
+                    | opsboard::app::Action::Inspect
+            )
+        })
         .filter_map(|b| {
             let keys = keymap.keys_label(b.action);
             let shown = screen
@@ -227,6 +238,12 @@ fn help_popup_lists_the_keymap_and_toggles() {
         missing.join(", ")
     );
     assert!(screen.contains("filter services, instances"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("  d y i") && l.contains("describe, YAML, inspect")),
+        "{screen}"
+    );
     assert!(
         screen
             .lines()

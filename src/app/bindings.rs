@@ -45,7 +45,7 @@ impl Section {
             Section::Lists => "Lists and panes",
             Section::Alerts => "Alerts pane",
             Section::Fleet => "Fleet pane",
-            Section::Viewer => "Describe, YAML, inspect",
+            Section::Viewer => "Viewer: / searches, Esc back",
             Section::Everywhere => "Everywhere",
         }
     }
@@ -162,7 +162,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         action: Action::Filter,
         keys: &["/"],
-        help: "filter services, instances; search text",
+        help: "filter services, instances",
         hint: Some("filter"),
         contexts: &[Context::List, Context::Fleet, Context::Viewer],
         section: Section::Lists,
@@ -318,7 +318,7 @@ pub const BINDINGS: &[Binding] = &[
             Context::Fleet,
             Context::Viewer,
         ],
-        section: Section::Viewer,
+        section: Section::Lists,
     },
     Binding {
         action: Action::Yaml,
@@ -332,7 +332,7 @@ pub const BINDINGS: &[Binding] = &[
             Context::Fleet,
             Context::Viewer,
         ],
-        section: Section::Viewer,
+        section: Section::Lists,
     },
     Binding {
         action: Action::Inspect,
@@ -340,7 +340,7 @@ pub const BINDINGS: &[Binding] = &[
         help: "inspect a Docker container",
         hint: Some("inspect"),
         contexts: &[Context::List, Context::Detail, Context::Fleet],
-        section: Section::Viewer,
+        section: Section::Lists,
     },
     Binding {
         action: Action::NextMatch,
@@ -369,7 +369,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         action: Action::Reveal,
         keys: &["R"],
-        help: "reveal masked values (audited)",
+        help: "reveal masked, audited",
         hint: Some("reveal"),
         contexts: &[Context::Viewer],
         section: Section::Viewer,

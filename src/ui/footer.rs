@@ -93,6 +93,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             if !(b.contexts.contains(&ctx) || b.contexts.contains(&Context::Global)) {
                 continue;
             }
+            // In the viewer its own keys matter more than switching to
+            // describe or YAML (the help lists those).
+            if ctx == Context::Viewer && matches!(b.action, Action::Describe | Action::Yaml) {
+                continue;
+            }
             let rank = match b.action {
                 Action::Quit => 0,
                 Action::Help => 1,

@@ -41,9 +41,11 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
             Span::styled("the panes, as tabbed", theme.text),
         ]));
     }
+    // Describe, YAML and inspect share one line too.
+    let view = |a: Action| matches!(a, Action::Describe | Action::Yaml | Action::Inspect);
     for b in BINDINGS
         .iter()
-        .filter(|b| b.section == section && !pane(b.action))
+        .filter(|b| b.section == section && !pane(b.action) && !view(b.action))
     {
         out.push(Line::from(vec![
             Span::styled(
@@ -54,6 +56,14 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
         ]));
     }
     if section == Section::Lists {
+        let keys: Vec<String> = [Action::Describe, Action::Yaml, Action::Inspect]
+            .iter()
+            .map(|a| state.keymap.keys_label(*a))
+            .collect();
+        out.push(Line::from(vec![
+            Span::styled(format!("  {:<11} ", keys.join(" ")), theme.key),
+            Span::styled("describe, YAML, inspect", theme.text),
+        ]));
         for (key, name) in state.keymap.runbook_keys() {
             out.push(Line::from(vec![
                 Span::styled(format!("  {:<11} ", key.to_string()), theme.key),
@@ -73,6 +83,7 @@ pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         Section::Everywhere,
         Section::Alerts,
         Section::Fleet,
+        Section::Viewer,
     ] {
         out.extend(section_lines(state, theme, s));
     }
@@ -96,10 +107,29 @@ fn legend<'a>(theme: &Theme) -> Vec<Line<'a>> {
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut left = section_lines(state, theme, Section::Move);
     left.extend(section_lines(state, theme, Section::Lists));
-    let mut right = section_lines(state, theme, Section::Everywhere);
-    right.extend(section_lines(state, theme, Section::Alerts));
-    right.extend(section_lines(state, theme, Section::Fleet));
     let legend = legend(theme);
+    // The right column: what applies everywhere, then the panes' own
+    // sections, the one in use first; a section that does not fit a short
+    // terminal is left out (the viewer's in its place when it is open).
+    let in_viewer = state.context() == crate::app::bindings::Context::Viewer;
+    let order = if in_viewer {
+        [Section::Viewer, Section::Alerts, Section::Fleet]
+    } else {
+        [Section::Alerts, Section::Fleet, Section::Viewer]
+    };
+    let mut right = section_lines(state, theme, Section::Everywhere);
+    let sections: Vec<Vec<Line>> = order
+        .iter()
+        .map(|s| section_lines(state, theme, *s))
+        .collect();
+    let all: usize = sections.iter().map(Vec::len).sum();
+    let fits_one = left.len() + right.len() + all + legend.len() + 2 <= area.height as usize;
+    let rows = (area.height as usize).saturating_sub(legend.len() + 2);
+    for s in sections {
+        if fits_one || right.len() + s.len() <= rows.max(left.len()) {
+            right.extend(s);
+        }
+    }
     let col_w = |ls: &[Line]| ls.iter().map(Line::width).max().unwrap_or(0) as u16;
     let one_column = left.len() + right.len() + legend.len() + 2 <= area.height as usize;
     let (body_h, body_w) = if one_column {
