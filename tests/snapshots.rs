@@ -760,7 +760,7 @@ fn inspect_view(w: u16, h: u16) -> State {
         id: "0123456789abcdef".into(),
         name: "shop-web-1".into(),
     };
-    opsboard::app::text_view::open(&mut s, object, Rendering::Inspect);
+    opsboard::app::viewer::open(&mut s, object, Rendering::Inspect);
     let body = serde_json::json!({
         "Id": "0123456789abcdef", "Name": "/shop-web-1", "RestartCount": 0,
         "State": {"Status": "running", "StartedAt": "2023-11-14T21:00:00Z",

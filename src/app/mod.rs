@@ -21,6 +21,7 @@ pub mod state;
 mod state_sources;
 pub mod text_view;
 pub mod update;
+pub mod viewer;
 
 pub use keymap::{Action, Keymap};
 pub use list::{Filter, ListPos};

@@ -295,6 +295,8 @@ pub struct State {
     pub fleet: super::fleet::FleetState,
     /// The open describe, YAML or inspect view.
     pub text_view: Option<super::text_view::TextView>,
+    /// Where Esc in the viewer goes: the view it was opened from.
+    pub viewer_back: View,
     /// The last request number handed to a viewer.
     pub next_request: u64,
 }
@@ -336,6 +338,7 @@ impl State {
             logs: LogView::default(),
             fleet: super::fleet::FleetState::default(),
             text_view: None,
+            viewer_back: View::Services,
             next_request: 0,
         };
         s.reorder();

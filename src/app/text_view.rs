@@ -1,16 +1,10 @@
 //! The text viewer behind describe (`d`), YAML (`y`) and inspect (`i`):
 //! one document on one object, scrolled, searched with `/` (`n`/`N` to
 //! the next/previous match), wrapped with `w`, its masked values revealed
-//! with `R` (audited first). Opening it asks the runtime for the document
-//! (`Effect::FetchDocument`); the view shows "reading…" until
-//! `Msg::Document` with its request number arrives.
+//! with `R` (audited first). This file holds the viewer's own state; how
+//! the board opens, feeds and closes it is in `viewer`.
 
-use super::msg::Effect;
-use super::state::{State, View};
 use crate::model::document::{Document, ObjectRef, Rendering};
-
-/// Longest search text.
-const MAX_SEARCH: usize = 64;
 
 /// Where the document is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +33,6 @@ pub struct TextView {
     pub revealed: bool,
     /// `R` was pressed and the audit answer is awaited.
     pub revealing: bool,
-    /// Where Esc goes.
-    pub back: View,
 }
 
 impl TextView {
@@ -81,112 +73,6 @@ impl TextView {
             .map(|(i, _)| i)
             .collect()
     }
-}
-
-/// Rows of the document on screen: the body less the viewer's title line.
-pub fn doc_rows(state: &State) -> usize {
-    usize::from(
-        super::layout::body_rows(state.height, state.notice_rows())
-            .saturating_sub(1)
-            .max(1),
-    )
-}
-
-/// Opens the viewer on `object` and asks for its document. Esc returns to
-/// the view it was opened from (the one it replaced, when switching from
-/// describe to YAML).
-pub fn open(state: &mut State, object: ObjectRef, rendering: Rendering) -> Vec<Effect> {
-    let (back, pane) = match (&state.text_view, state.view) {
-        (Some(t), View::Text { pane }) => (t.back, pane),
-        (_, v) => (v, v.pane()),
-    };
-    state.next_request += 1;
-    let request = state.next_request;
-    state.text_view = Some(TextView {
-        request,
-        object: object.clone(),
-        rendering,
-        doc: DocState::Loading,
-        scroll: 0,
-        search: String::new(),
-        editing: false,
-        current: None,
-        wrap: false,
-        revealed: false,
-        revealing: false,
-        back,
-    });
-    state.view = View::Text { pane };
-    state.dirty = true;
-    vec![Effect::FetchDocument {
-        request,
-        object,
-        rendering,
-    }]
-}
-
-/// The document (or why not) for `request`; dropped when that view is no
-/// longer open.
-pub fn on_document(state: &mut State, request: u64, result: Result<Document, String>) {
-    let Some(t) = state.text_view.as_mut().filter(|t| t.request == request) else {
-        return;
-    };
-    t.doc = match result {
-        Ok(d) => DocState::Ready(d),
-        Err(e) => DocState::Failed(crate::model::text::safe(&e)),
-    };
-    state.dirty = true;
-}
-
-/// The audit log has the reveal of `request`'s values: show them.
-pub fn on_revealed(state: &mut State, request: u64) {
-    if let Some(t) = state.text_view.as_mut().filter(|t| t.request == request) {
-        t.revealed = true;
-        t.revealing = false;
-        state.dirty = true;
-    }
-}
-
-/// Closes the viewer, back to where it was opened from.
-pub fn close(state: &mut State) {
-    if let Some(t) = state.text_view.take() {
-        state.view = t.back;
-    } else {
-        state.view = state.pane().view();
-    }
-    state.dirty = true;
-}
-
-/// Typing into the viewer's search: Enter keeps it and goes to the first
-/// match from the top of the screen on, Esc drops it.
-pub fn edit_search(state: &mut State, key: crossterm::event::KeyEvent) {
-    use crossterm::event::{KeyCode, KeyModifiers};
-    let rows = doc_rows(state);
-    let Some(t) = state.text_view.as_mut() else {
-        return;
-    };
-    match key.code {
-        KeyCode::Esc => {
-            t.search.clear();
-            t.current = None;
-            t.editing = false;
-        }
-        KeyCode::Enter => {
-            t.editing = false;
-            go_to_match(t, true, rows, true);
-        }
-        KeyCode::Backspace => {
-            t.search.pop();
-        }
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => t.search.clear(),
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            if t.search.chars().count() < MAX_SEARCH {
-                t.search.push(c);
-            }
-        }
-        _ => return,
-    }
-    state.dirty = true;
 }
 
 /// Moves to the next (or previous) match after (before) the current one;
@@ -236,6 +122,3 @@ pub fn clamp(t: &mut TextView, rows: usize) {
     };
     t.scroll = t.scroll.min(max);
 }
-
-#[cfg(test)]
-mod tests;

@@ -64,6 +64,18 @@ pub enum ObjectRef {
     },
 }
 
+impl ObjectRef {
+    /// A Kubernetes workload.
+    pub fn workload(w: &super::WorkloadRef) -> ObjectRef {
+        ObjectRef::Kube {
+            context: w.context.clone(),
+            namespace: Some(w.namespace.clone()),
+            kind: ObjectKind::Workload(w.kind),
+            name: w.name.clone(),
+        }
+    }
+}
+
 impl fmt::Display for ObjectRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

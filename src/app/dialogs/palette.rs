@@ -266,10 +266,7 @@ fn views(out: &mut Vec<PaletteEntry>, w: &crate::model::Workload) {
                 w.id.namespace,
                 w.id.context
             ),
-            request: PaletteAction::View(
-                crate::app::keys::viewer::workload_object(&w.id),
-                rendering,
-            ),
+            request: PaletteAction::View(ObjectRef::workload(&w.id), rendering),
             dangerous: false,
         });
         for p in &w.pods {
@@ -345,7 +342,7 @@ pub fn palette_key(
                 Some(PaletteEntry {
                     request: PaletteAction::View(object, rendering),
                     ..
-                }) => crate::app::text_view::open(state, object, rendering),
+                }) => crate::app::viewer::open(state, object, rendering),
                 None => {
                     state.flash("nothing matches", false);
                     vec![]

@@ -46,7 +46,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if matches!(state.view, View::Text { .. })
         && state.text_view.as_ref().is_some_and(|t| t.editing)
     {
-        crate::app::text_view::edit_search(state, key);
+        crate::app::viewer::edit_search(state, key);
         return vec![];
     }
     if state.help_open {

@@ -8,7 +8,8 @@ use crate::app::dialogs::palette;
 use crate::app::keymap::Action;
 use crate::app::msg::Effect;
 use crate::app::state::{Pane, State, View};
-use crate::app::text_view::{self, clamp, doc_rows, go_to_match};
+use crate::app::text_view::{DocState, clamp, go_to_match};
+use crate::app::viewer::{self, doc_rows};
 use crate::model::document::{ObjectKind, ObjectRef, Rendering};
 use crate::model::fleet::InstanceKind;
 
@@ -22,7 +23,7 @@ pub fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
     let page = rows.max(1);
     match action {
         Action::Back => {
-            text_view::close(state);
+            viewer::close(state);
             return vec![];
         }
         Action::Up => t.scroll = t.scroll.saturating_sub(1),
@@ -51,7 +52,7 @@ fn reveal(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     let variables = match &t.doc {
-        text_view::DocState::Ready(d) if d.has_secrets() => d.secret_names(),
+        DocState::Ready(d) if d.has_secrets() => d.secret_names(),
         _ => {
             state.flash("nothing is masked here", false);
             return vec![];
@@ -80,14 +81,14 @@ pub fn describe(state: &mut State, rendering: Rendering) -> Vec<Effect> {
                 return vec![];
             }
             let object = t.object.clone();
-            text_view::open(state, object, rendering)
+            viewer::open(state, object, rendering)
         }
         View::Nodes => match selected_node(state) {
-            Some(object) => text_view::open(state, object, rendering),
+            Some(object) => viewer::open(state, object, rendering),
             None => vec![],
         },
         View::Fleet | View::FleetInstance { .. } => match fleet_object(state, false) {
-            Some(object) => text_view::open(state, object, rendering),
+            Some(object) => viewer::open(state, object, rendering),
             None => {
                 state.flash(
                     format!("{} works on a pod or node here", rendering.word()),
@@ -124,17 +125,8 @@ fn describe_service(state: &mut State, rendering: Rendering) -> Vec<Effect> {
         palette::open_palette_for(state, &format!("{} ", rendering.word()));
         return vec![];
     }
-    let object = workload_object(&w.id);
-    text_view::open(state, object, rendering)
-}
-
-pub fn workload_object(w: &crate::model::WorkloadRef) -> ObjectRef {
-    ObjectRef::Kube {
-        context: w.context.clone(),
-        namespace: Some(w.namespace.clone()),
-        kind: ObjectKind::Workload(w.kind),
-        name: w.name.clone(),
-    }
+    let object = ObjectRef::workload(&w.id);
+    viewer::open(state, object, rendering)
 }
 
 /// `i`: the focused service's container (a picker when several), or the
@@ -142,7 +134,7 @@ pub fn workload_object(w: &crate::model::WorkloadRef) -> ObjectRef {
 pub fn inspect(state: &mut State) -> Vec<Effect> {
     if state.pane() == Pane::Fleet {
         return match fleet_object(state, true) {
-            Some(object) => text_view::open(state, object, Rendering::Inspect),
+            Some(object) => viewer::open(state, object, Rendering::Inspect),
             None => {
                 state.flash("inspect works on a Docker container", false);
                 vec![]
@@ -172,7 +164,7 @@ pub fn inspect(state: &mut State) -> Vec<Effect> {
                 id: c.id.clone(),
                 name: c.name.clone(),
             };
-            text_view::open(state, object, Rendering::Inspect)
+            viewer::open(state, object, Rendering::Inspect)
         }
         _ => {
             palette::open_palette_for(state, "inspect ");

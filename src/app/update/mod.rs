@@ -150,7 +150,7 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Document { request, result } => {
-            crate::app::text_view::on_document(state, request, result);
+            crate::app::viewer::on_document(state, request, result);
             vec![]
         }
         Msg::BackupsScanned { job, files } => {

@@ -101,7 +101,7 @@ pub fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
                 return vec![Effect::PollAlerts];
             }
         }
-        OpsEvent::Revealed { request } => crate::app::text_view::on_revealed(state, request),
+        OpsEvent::Revealed { request } => crate::app::viewer::on_revealed(state, request),
         OpsEvent::AuditFailed(e) => {
             state.flash(safe(&format!("audit log: {e}")), true);
         }

@@ -6,6 +6,7 @@ use super::*;
 use crate::app::keymap::Keymap;
 use crate::app::msg::{Msg, OpsEvent};
 use crate::app::state::Banner;
+use crate::app::text_view::DocState;
 use crate::app::update;
 use crate::model::{ContainerInfo, Service};
 
