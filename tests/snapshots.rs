@@ -793,3 +793,23 @@ fn help_in_viewer(w: u16, h: u16) -> State {
 }
 
 both_sizes!(help_in_viewer_80x24, help_in_viewer_160x48, help_in_viewer);
+
+/// A describe the API server refused: the view says why, clearly.
+fn describe_forbidden(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "api");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('d'));
+    answer(
+        &mut s,
+        Err("forbidden (RBAC): deployments.apps \"api\" is forbidden: User \"oncall\" cannot get resource \"deployments\" in API group \"apps\" in the namespace \"shop\"".into()),
+    );
+    s
+}
+
+both_sizes!(
+    describe_forbidden_80x24,
+    describe_forbidden_160x48,
+    describe_forbidden
+);

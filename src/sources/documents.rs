@@ -73,3 +73,58 @@ async fn read(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::document::ObjectKind;
+
+    #[tokio::test]
+    async fn an_unconnected_context_and_an_unknown_host_say_so() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let pod = ObjectRef::Kube {
+            context: "prod".into(),
+            namespace: Some("shop".into()),
+            kind: ObjectKind::Pod,
+            name: "api-1".into(),
+        };
+        fetch(
+            7,
+            pod,
+            Rendering::Describe,
+            Clients::default(),
+            Vec::new(),
+            tx.clone(),
+        )
+        .await;
+        let Some(Msg::Document { request, result }) = rx.recv().await else {
+            panic!("no answer");
+        };
+        assert_eq!(request, 7);
+        assert_eq!(
+            result.unwrap_err(),
+            "context prod is not connected (yet): nothing to ask"
+        );
+        let container = ObjectRef::Docker {
+            host: "edge-1".into(),
+            id: "abc".into(),
+            name: "web-1".into(),
+        };
+        fetch(
+            8,
+            container,
+            Rendering::Inspect,
+            Clients::default(),
+            Vec::new(),
+            tx,
+        )
+        .await;
+        let Some(Msg::Document { result, .. }) = rx.recv().await else {
+            panic!("no answer");
+        };
+        assert_eq!(
+            result.unwrap_err(),
+            "Docker host edge-1 is not on the board"
+        );
+    }
+}
