@@ -53,6 +53,21 @@ pub fn open(state: &mut State, object: ObjectRef, rendering: Rendering) -> Vec<E
     }]
 }
 
+/// Reads the open view's object again (`Ctrl-R`), keeping its place and
+/// search.
+pub fn reload(state: &mut State) -> Vec<Effect> {
+    let Some(old) = state.text_view.clone() else {
+        return vec![];
+    };
+    let effects = open(state, old.object, old.rendering);
+    if let Some(t) = state.text_view.as_mut() {
+        t.scroll = old.scroll;
+        t.search = old.search;
+        t.wrap = old.wrap;
+    }
+    effects
+}
+
 /// The document (or why not) for `request`; dropped when that view is no
 /// longer open.
 pub fn on_document(state: &mut State, request: u64, result: Result<Document, String>) {
@@ -63,6 +78,10 @@ pub fn on_document(state: &mut State, request: u64, result: Result<Document, Str
         Ok(d) => DocState::Ready(d),
         Err(e) => DocState::Failed(crate::model::text::safe(&e)),
     };
+    let rows = doc_rows(state);
+    if let Some(t) = state.text_view.as_mut() {
+        super::text_view::clamp(t, rows);
+    }
     state.dirty = true;
 }
 

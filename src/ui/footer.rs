@@ -98,6 +98,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             if ctx == Context::Viewer && matches!(b.action, Action::Describe | Action::Yaml) {
                 continue;
             }
+            // Nothing to reveal: no hint for it.
+            if b.action == Action::Reveal
+                && !state.text_view.as_ref().is_some_and(|t| {
+                    matches!(&t.doc, crate::app::text_view::DocState::Ready(d) if d.has_secrets())
+                })
+            {
+                continue;
+            }
             let rank = match b.action {
                 Action::Quit => 0,
                 Action::Help => 1,

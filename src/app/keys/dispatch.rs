@@ -85,6 +85,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::Refresh => {
             return match state.view {
                 View::Detail { service, .. } => vec![Effect::PollNow(Some(vec![service]))],
+                View::Text { .. } => crate::app::viewer::reload(state),
                 _ => vec![Effect::PollNow(None)],
             };
         }

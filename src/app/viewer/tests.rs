@@ -215,3 +215,28 @@ fn d_on_a_docker_service_says_to_inspect() {
     assert!(s.flash.as_ref().unwrap().text.contains("i inspects"));
     assert_eq!(s.view, View::Services);
 }
+
+#[test]
+fn ctrl_r_reads_again_keeping_the_place() {
+    let (mut s, request) = opened();
+    ch(&mut s, 'G');
+    let scroll = s.text_view.as_ref().unwrap().scroll;
+    let fx = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)),
+    );
+    let [Effect::FetchDocument { request: again, .. }] = fx.as_slice() else {
+        panic!("{fx:?}");
+    };
+    assert_ne!(*again, request);
+    update(
+        &mut s,
+        Msg::Document {
+            request: *again,
+            result: Ok(doc()),
+        },
+    );
+    assert_eq!(s.text_view.as_ref().unwrap().scroll, scroll);
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.view, View::Services);
+}
