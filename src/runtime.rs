@@ -114,6 +114,9 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     drop(fleet);
     let docker_hosts = docker.clone().unwrap_or_default();
     let mut log_feed: Option<crate::sources::logs::LogFeed> = None;
+    // The open viewer's read: a new one replaces it (its answer would be
+    // dropped anyway).
+    let mut document_task: Option<tokio::task::JoinHandle<()>> = None;
     let docker_source = docker
         .filter(|h| !h.is_empty())
         .map(|hosts| crate::sources::docker::DockerSource::spawn(hosts, tx.clone()));
@@ -222,6 +225,32 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                     }
                 }
                 Effect::PollAlerts => remote.poll_alertmanagers_now(),
+                Effect::FetchDocument {
+                    request,
+                    object,
+                    rendering,
+                } => {
+                    if let Some(t) = document_task.take() {
+                        t.abort();
+                    }
+                    document_task = Some(tokio::spawn(crate::sources::documents::fetch(
+                        request,
+                        object,
+                        rendering,
+                        kube_clients.borrow().clone(),
+                        docker_hosts.clone(),
+                        tx.clone(),
+                    )));
+                }
+                Effect::Reveal {
+                    request,
+                    object,
+                    variables,
+                } => ops.send(Command::Reveal {
+                    request,
+                    object,
+                    variables,
+                }),
                 Effect::Bell => {
                     use std::io::Write;
                     let mut out = std::io::stdout();

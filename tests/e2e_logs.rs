@@ -65,6 +65,28 @@ fn kube_logs_interleaved_narrowed_and_the_previous_run() {
             .all(|l| l.len() > 9 && l.as_bytes()[2] == b':' && &l[8..10] == "Z ")
     })
     .unwrap();
+    // The help opened here lists the logs view's keys.
+    p.send("?");
+    let help = p
+        .wait_for(TIMEOUT, |s| {
+            s.contains("Keys — ? or Esc to close") && s.contains("TLS unverified")
+        })
+        .unwrap();
+    for (key, what) in [
+        ("t", "timestamps on/off"),
+        ("w", "wrap long lines"),
+        ("p", "previous run (crashed)"),
+        ("c", "next container"),
+    ] {
+        assert!(
+            help.lines()
+                .any(|l| l.contains(&format!("  {key} ")) && l.contains(what)),
+            "{key} {what}: {help}"
+        );
+    }
+    p.send("?");
+    p.wait_for(TIMEOUT, |s| !s.contains("Keys — ? or Esc to close"))
+        .unwrap();
     // Paused by scrolling up, following again with End.
     p.send("k");
     p.wait_for(TIMEOUT, |s| s.contains("paused (End follows)"))

@@ -1516,3 +1516,122 @@ async fn replace_of_a_deleted_and_recreated_object_is_refused() {
         "nginx:1.26"
     );
 }
+
+/// `kubectl describe` of a deployment, a pod and a node works against the
+/// simulated server (the GETs and the events by field selector it makes),
+/// and opsboard's describe and YAML read the same objects and events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_deployment_pod_and_node_like_kubectl() {
+    use opsboard::clients::kube::{describe, fetch, yaml};
+    use opsboard::model::document::ObjectKind;
+    let Some((sim, k)) = setup(web_world()).await else {
+        return;
+    };
+    let ready_pods = || {
+        pods_of(&sim, "web-")
+            .into_iter()
+            .filter(ready)
+            .collect::<Vec<_>>()
+    };
+    // Scaling makes the controller record a ScalingReplicaSet event.
+    k.ok(&["scale", "deploy/web", "--replicas=4"]).await;
+    eventually(WAIT, "four ready web pods", || async {
+        (ready_pods().len() == 4).then_some(())
+    })
+    .await;
+    let deploy = k.ok(&["describe", "deploy/web"]).await;
+    for want in [
+        "Replicas:",
+        "Conditions:",
+        "Pod Template:",
+        "ScalingReplicaSet",
+    ] {
+        assert!(deploy.contains(want), "kubectl lacks {want}:\n{deploy}");
+    }
+    let events = k
+        .ok(&[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.kind=Deployment,involvedObject.name=web",
+        ])
+        .await;
+    assert!(events.contains("ScalingReplicaSet"), "{events}");
+    let pod = ready_pods()[0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let described_pod = k.ok(&["describe", "pod", &pod]).await;
+    assert!(
+        described_pod.contains("Conditions:") && described_pod.contains("nginx:1.25"),
+        "{described_pod}"
+    );
+    assert!(
+        k.ok(&["describe", "node", "n1"])
+            .await
+            .contains("Capacity:")
+    );
+
+    // opsboard reads the same through kube-rs.
+    let dir = tempfile::tempdir().unwrap();
+    let client = kube_client(&sim, &dir).await;
+    let now = std::time::SystemTime::now();
+    let show = |d: &opsboard::model::document::Document| {
+        d.lines
+            .iter()
+            .map(|l| l.shown(false))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let kind = ObjectKind::Workload(opsboard::model::WorkloadKind::Deployment);
+    let d = fetch::described(&client, kind, Some("default"), "web")
+        .await
+        .unwrap();
+    let text = show(&describe::describe(kind, &d, now));
+    for want in [
+        "Name:          web",
+        "Replicas:      4 desired",
+        "Conditions:",
+        "  Available",
+        "Image:       nginx:1.25",
+        "ScalingReplicaSet",
+    ] {
+        assert!(text.contains(want), "opsboard lacks {want}:\n{text}");
+    }
+    let d = fetch::described(&client, ObjectKind::Pod, Some("default"), &pod)
+        .await
+        .unwrap();
+    let text = show(&describe::describe(ObjectKind::Pod, &d, now));
+    assert!(text.contains("Status:        Running"), "{text}");
+    assert!(text.contains("State:       Running"), "{text}");
+    let d = fetch::described(&client, ObjectKind::Node, None, "n1")
+        .await
+        .unwrap();
+    let text = show(&describe::describe(ObjectKind::Node, &d, now));
+    let on_n1 = sim
+        .objects("pods", None)
+        .iter()
+        .filter(|p| p["spec"]["nodeName"] == "n1")
+        .count();
+    assert!(
+        text.contains(&format!("Non-terminated Pods: ({on_n1} in total)")),
+        "{text}"
+    );
+    let y = yaml::yaml(
+        &fetch::object(&client, kind, Some("default"), "web")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let text = show(&y);
+    assert!(
+        text.starts_with("apiVersion: apps/v1\nkind: Deployment"),
+        "{text}"
+    );
+    assert!(!text.contains("managedFields"), "{text}");
+    // A missing object and an unknown context say so.
+    let e = fetch::described(&client, ObjectKind::Pod, Some("default"), "nope")
+        .await
+        .unwrap_err();
+    assert_eq!(e, "pod nope not found");
+}

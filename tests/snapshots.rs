@@ -384,9 +384,20 @@ fn a_plain_d_deletes_nothing_ctrl_d_asks_which_pod() {
     let mut s = fixtures::state_with_kube(80, 24);
     open_service(&mut s, "ml-service");
     key(&mut s, KeyCode::Char('d'));
-    assert!(s.dialog.is_none(), "{:?}", s.dialog);
+    // d describes: its picker offers describe entries, never a delete.
+    match &s.dialog {
+        Some(opsboard::app::Dialog::Palette { only, .. }) => {
+            assert_eq!(only.as_deref(), Some("describe "))
+        }
+        other => panic!("{other:?}"),
+    }
     let s = delete_pod_palette(80, 24);
-    assert!(s.dialog.is_some());
+    match &s.dialog {
+        Some(opsboard::app::Dialog::Palette { only, .. }) => {
+            assert_eq!(only.as_deref(), Some("delete pod"))
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// The pod picker of ml-service's delete (Ctrl-D).
@@ -711,3 +722,168 @@ fn logs_with_timestamps_and_a_search_160x48() {
     s.logs.search = "orders/2".into();
     insta::assert_snapshot!(text(&s));
 }
+
+/// A deployment as the API server sends it, for the describe and YAML
+/// views.
+fn api_deployment() -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": "api", "namespace": "shop", "creationTimestamp": "2023-11-14T20:00:00Z",
+            "labels": {"app": "api"},
+            "annotations": {"deployment.kubernetes.io/revision": "3"},
+            "managedFields": [{"manager": "kubectl", "operation": "Update"}]
+        },
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "api"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+            "template": {
+                "metadata": {"labels": {"app": "api"}},
+                "spec": {"containers": [{
+                    "name": "api", "image": "shop/api:1.4.2",
+                    "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                    "env": [{"name": "DB_PASSWORD", "value": "canary-xyz"}, {"name": "LOG_LEVEL", "value": "info"}],
+                    "resources": {"limits": {"memory": "256Mi"}, "requests": {"cpu": "100m"}},
+                    "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}}
+                }]}
+            }
+        },
+        "status": {
+            "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3,
+            "conditions": [
+                {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+                {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}
+            ]
+        }
+    })
+}
+
+/// Answers the open viewer's request with `doc`.
+fn answer(s: &mut State, doc: Result<opsboard::model::document::Document, String>) {
+    let request = s.text_view.as_ref().expect("a viewer is open").request;
+    update(
+        s,
+        Msg::Document {
+            request,
+            result: doc,
+        },
+    );
+}
+
+/// `d` on api in the services list: its deployment described.
+fn describe_view(w: u16, h: u16) -> State {
+    use opsboard::clients::kube::describe::{Described, describe};
+    use opsboard::model::document::ObjectKind;
+    let mut s = fixtures::state_with_kube(w, h);
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "api");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('d'));
+    let d = Described {
+        object: api_deployment(),
+        events: vec![serde_json::json!({
+            "type": "Normal", "reason": "ScalingReplicaSet", "count": 1,
+            "lastTimestamp": "2023-11-14T22:13:00Z",
+            "source": {"component": "deployment-controller"},
+            "message": "Scaled up replica set api-7b4 to 3"
+        })],
+        ..Default::default()
+    };
+    let kind = ObjectKind::Workload(opsboard::model::WorkloadKind::Deployment);
+    answer(&mut s, Ok(describe(kind, &d, fixtures::t(0))));
+    s
+}
+
+both_sizes!(describe_80x24, describe_160x48, describe_view);
+
+/// `y` in the describe view: the same deployment's YAML, searched for
+/// "replicas".
+fn yaml_view(w: u16, h: u16) -> State {
+    let mut s = describe_view(w, h);
+    key(&mut s, KeyCode::Char('y'));
+    answer(
+        &mut s,
+        opsboard::clients::kube::yaml::yaml(&api_deployment()),
+    );
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "replicas");
+    key(&mut s, KeyCode::Enter);
+    s
+}
+
+both_sizes!(yaml_80x24, yaml_160x48, yaml_view);
+
+#[test]
+fn yaml_has_no_managed_fields_and_a_masked_password() {
+    let s = yaml_view(160, 48);
+    let screen = text(&s);
+    assert!(screen.contains("yaml deployment api in shop"), "{screen}");
+    assert!(!screen.contains("managedFields"), "{screen}");
+    assert!(!screen.contains("canary-xyz"), "{screen}");
+    assert!(screen.contains("value: ••••••"), "{screen}");
+}
+
+/// `i` on a container: its inspect, the password masked.
+fn inspect_view(w: u16, h: u16) -> State {
+    use opsboard::model::document::{ObjectRef, Rendering};
+    let mut s = fixtures::state(w, h);
+    let object = ObjectRef::Docker {
+        host: "local".into(),
+        id: "0123456789abcdef".into(),
+        name: "shop-web-1".into(),
+    };
+    opsboard::app::viewer::open(&mut s, object, Rendering::Inspect);
+    let body = serde_json::json!({
+        "Id": "0123456789abcdef", "Name": "/shop-web-1", "RestartCount": 0,
+        "State": {"Status": "running", "StartedAt": "2023-11-14T21:00:00Z",
+                  "Health": {"Status": "healthy", "FailingStreak": 0,
+                             "Log": [{"Start": "2023-11-14T22:13:10Z", "ExitCode": 0, "Output": "ok"}]}},
+        "Config": {"Image": "shop/web:1.4", "Cmd": ["serve", "--port", "8080"], "User": "app",
+                   "WorkingDir": "/srv", "Env": ["DB_PASSWORD=canary-xyz", "PORT=8080"],
+                   "Labels": {"com.docker.compose.project": "shop", "com.docker.compose.service": "web"}},
+        "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}},
+        "Mounts": [{"Type": "volume", "Name": "web-data", "Destination": "/data", "RW": true}],
+        "NetworkSettings": {"Networks": {"shop_default": {"IPAddress": "172.18.0.3", "Gateway": "172.18.0.1"}},
+                            "Ports": {"8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "18080"}]}}
+    });
+    answer(
+        &mut s,
+        Ok(opsboard::clients::docker::inspect_doc::inspect_document(
+            "local", &body,
+        )),
+    );
+    s
+}
+
+both_sizes!(inspect_80x24, inspect_160x48, inspect_view);
+
+/// `?` in the describe view: the viewer's keys in the right column.
+fn help_in_viewer(w: u16, h: u16) -> State {
+    let mut s = describe_view(w, h);
+    key(&mut s, KeyCode::Char('?'));
+    s
+}
+
+both_sizes!(help_in_viewer_80x24, help_in_viewer_160x48, help_in_viewer);
+
+/// A describe the API server refused: the view says why, clearly.
+fn describe_forbidden(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "api");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('d'));
+    answer(
+        &mut s,
+        Err("forbidden (RBAC): deployments.apps \"api\" is forbidden: User \"oncall\" cannot get resource \"deployments\" in API group \"apps\" in the namespace \"shop\"".into()),
+    );
+    s
+}
+
+both_sizes!(
+    describe_forbidden_80x24,
+    describe_forbidden_160x48,
+    describe_forbidden
+);

@@ -23,6 +23,12 @@ impl Action {
                 | Action::Wrap
                 | Action::Previous
                 | Action::Container
+                | Action::Describe
+                | Action::Yaml
+                | Action::Inspect
+                | Action::NextMatch
+                | Action::PrevMatch
+                | Action::Reveal
         )
     }
 

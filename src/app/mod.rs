@@ -20,7 +20,9 @@ pub mod msg;
 pub mod runbook_scope;
 pub mod state;
 mod state_sources;
+pub mod text_view;
 pub mod update;
+pub mod viewer;
 
 pub use keymap::{Action, Keymap};
 pub use list::{Filter, ListPos};

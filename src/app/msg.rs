@@ -75,6 +75,13 @@ pub enum Msg {
         at: SystemTime,
         devices: Result<Vec<crate::model::fleet::QueriedDevice>, String>,
     },
+    /// The document of a describe, YAML or inspect view (`request` tells a
+    /// late answer for a view since closed apart), or why it could not be
+    /// read.
+    Document {
+        request: u64,
+        result: Result<crate::model::document::Document, String>,
+    },
     /// A backup job's directory was (re)read.
     BackupsScanned {
         job: String,
@@ -129,6 +136,11 @@ pub enum OpsEvent {
     },
     /// Writing the audit log failed: actions are stopped until it works.
     AuditFailed(String),
+    /// Revealing the masked values of view `request` is in the audit log:
+    /// they may be shown now.
+    Revealed {
+        request: u64,
+    },
 }
 
 /// Work the reducer asks the runtime to do.
@@ -158,4 +170,18 @@ pub enum Effect {
     Bell,
     /// Fetch Alertmanager alerts and silences now.
     PollAlerts,
+    /// Read `object` for a describe, YAML or inspect view; the answer
+    /// comes back as `Msg::Document` with this `request`.
+    FetchDocument {
+        request: u64,
+        object: crate::model::document::ObjectRef,
+        rendering: crate::model::document::Rendering,
+    },
+    /// The operator asked to see the masked values (`variables`, by name)
+    /// of view `request`: audited first, shown on `OpsEvent::Revealed`.
+    Reveal {
+        request: u64,
+        object: crate::model::document::ObjectRef,
+        variables: Vec<String>,
+    },
 }

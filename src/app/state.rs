@@ -53,6 +53,11 @@ pub enum View {
         service: usize,
         from: Pane,
     },
+    /// The text viewer (`State::text_view`: describe, YAML, inspect),
+    /// opened from `pane`.
+    Text {
+        pane: Pane,
+    },
 }
 
 /// The panes, in tab order.
@@ -110,6 +115,7 @@ impl View {
             View::Nodes => Pane::Nodes,
             View::Fleet | View::FleetInstance { .. } => Pane::Fleet,
             View::Alerts | View::AlertDetail { .. } | View::Targets => Pane::Alerts,
+            View::Text { pane } => pane,
         }
     }
 }
@@ -274,6 +280,12 @@ pub struct State {
     pub logs: super::logs::LogView,
     /// Every instance: pods, nodes, containers, targets, devices.
     pub fleet: super::fleet::FleetState,
+    /// The open describe, YAML or inspect view.
+    pub text_view: Option<super::text_view::TextView>,
+    /// Where Esc in the viewer goes: the view it was opened from.
+    pub viewer_back: View,
+    /// The last request number handed to a viewer.
+    pub next_request: u64,
 }
 
 impl State {
@@ -312,6 +324,9 @@ impl State {
             docker_faults: std::collections::BTreeMap::new(),
             logs: super::logs::LogView::default(),
             fleet: super::fleet::FleetState::default(),
+            text_view: None,
+            viewer_back: View::Services,
+            next_request: 0,
         };
         s.reorder();
         s
@@ -352,6 +367,7 @@ impl State {
             View::Nodes => Context::Nodes,
             View::Fleet | View::FleetInstance { .. } => Context::Fleet,
             View::Alerts | View::AlertDetail { .. } | View::Targets => Context::Alerts,
+            View::Text { .. } => Context::Viewer,
         }
     }
 

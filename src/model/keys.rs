@@ -39,8 +39,8 @@ pub enum Action {
     DeletePod,
     ShowNodes,
     Logs,
-    /// Logs view: timestamps, wrapping, the previous run, the next
-    /// container of multi-container pods.
+    /// Logs view: timestamps, wrapping (also the text viewer), the
+    /// previous run, the next container of multi-container pods.
     Timestamps,
     Wrap,
     Previous,
@@ -56,6 +56,17 @@ pub enum Action {
     /// Fleet pane: the cell to the left / right.
     Left,
     Right,
+    /// `kubectl describe` of the workload, pod or node.
+    Describe,
+    /// The YAML of the workload, pod or node.
+    Yaml,
+    /// A Docker container's inspect.
+    Inspect,
+    /// Text viewer: the next / previous search match.
+    NextMatch,
+    PrevMatch,
+    /// Text viewer: show masked values (audited).
+    Reveal,
 }
 
 /// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).

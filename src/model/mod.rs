@@ -4,6 +4,7 @@ pub mod action;
 pub mod alert;
 pub mod backup;
 pub mod docker;
+pub mod document;
 pub mod fault;
 pub mod fleet;
 pub mod fleet_spec;

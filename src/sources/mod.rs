@@ -3,6 +3,7 @@
 
 pub mod backoff;
 pub mod docker;
+pub mod documents;
 pub mod fleet;
 mod fleet_query;
 pub mod health;

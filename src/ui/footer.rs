@@ -63,6 +63,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ));
         hints.push(("Enter".into(), "keep".into(), 0));
         hints.push(("Esc".into(), "clear".into(), 0));
+    } else if let Some(t) = state.text_view.as_ref().filter(|t| t.editing) {
+        prefix.push(Span::styled(" search: ", theme.key));
+        prefix.push(Span::styled(format!("{}█", t.search), theme.text));
+        hints.push(("Enter".into(), "go to match".into(), 0));
+        hints.push(("Esc".into(), "clear".into(), 0));
     } else if state.help_open {
         hints.push(("?".into(), "close help".into(), 0));
     } else {
@@ -86,6 +91,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         for (i, b) in BINDINGS.iter().enumerate() {
             let Some(hint) = b.hint else { continue };
             if !(b.contexts.contains(&ctx) || b.contexts.contains(&Context::Global)) {
+                continue;
+            }
+            // In the viewer its own keys matter more than switching to
+            // describe or YAML (the help lists those).
+            if ctx == Context::Viewer && matches!(b.action, Action::Describe | Action::Yaml) {
+                continue;
+            }
+            // Nothing to reveal: no hint for it.
+            if b.action == Action::Reveal
+                && !state.text_view.as_ref().is_some_and(|t| {
+                    matches!(&t.doc, crate::app::text_view::DocState::Ready(d) if d.has_secrets())
+                })
+            {
                 continue;
             }
             let rank = match b.action {

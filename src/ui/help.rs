@@ -41,9 +41,11 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
             Span::styled("the panes, as tabbed", theme.text),
         ]));
     }
+    // Describe, YAML and inspect share one line too.
+    let view = |a: Action| matches!(a, Action::Describe | Action::Yaml | Action::Inspect);
     for b in BINDINGS
         .iter()
-        .filter(|b| b.section == section && !pane(b.action))
+        .filter(|b| b.section == section && !pane(b.action) && !view(b.action))
     {
         out.push(Line::from(vec![
             Span::styled(
@@ -54,6 +56,14 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
         ]));
     }
     if section == Section::Lists {
+        let keys: Vec<String> = [Action::Describe, Action::Yaml, Action::Inspect]
+            .iter()
+            .map(|a| state.keymap.keys_label(*a))
+            .collect();
+        out.push(Line::from(vec![
+            Span::styled(format!("  {:<11} ", keys.join(" ")), theme.key),
+            Span::styled("describe, YAML, inspect", theme.text),
+        ]));
         for (key, name) in state.keymap.runbook_keys() {
             out.push(Line::from(vec![
                 Span::styled(format!("  {:<11} ", key.to_string()), theme.key),
@@ -74,6 +84,7 @@ pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         Section::Alerts,
         Section::Fleet,
         Section::Logs,
+        Section::Viewer,
     ] {
         out.extend(section_lines(state, theme, s));
     }
@@ -100,13 +111,19 @@ fn pane_sections(state: &State) -> Vec<Section> {
         Context::Alerts => Some(Section::Alerts),
         Context::Fleet => Some(Section::Fleet),
         Context::Logs => Some(Section::Logs),
+        Context::Viewer => Some(Section::Viewer),
         _ => None,
     };
     let mut out: Vec<Section> = mine.into_iter().collect();
     out.extend(
-        [Section::Alerts, Section::Fleet, Section::Logs]
-            .into_iter()
-            .filter(|s| Some(*s) != mine),
+        [
+            Section::Alerts,
+            Section::Fleet,
+            Section::Logs,
+            Section::Viewer,
+        ]
+        .into_iter()
+        .filter(|s| Some(*s) != mine),
     );
     out
 }
@@ -118,21 +135,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut legend = legend(theme);
     // Borders, the legend and the line that may name what did not fit.
     let rows = (area.height as usize).saturating_sub(legend.len() + 3);
-    let all_fit = left.len() + right.len() + 16 <= rows;
+    let sections: Vec<(Section, Vec<Line>)> = pane_sections(state)
+        .into_iter()
+        .map(|s| (s, section_lines(state, theme, s)))
+        .collect();
+    // In one column on a tall terminal, everything shows.
+    let all_fit =
+        left.len() + right.len() + sections.iter().map(|(_, l)| l.len()).sum::<usize>() <= rows + 1;
     let mut left_out = Vec::new();
-    for section in pane_sections(state) {
-        let lines = section_lines(state, theme, section);
+    for (section, lines) in sections {
         if all_fit || right.len() + lines.len() <= rows.max(left.len()) {
             right.extend(lines);
         } else {
-            left_out.push(section.title());
+            left_out.push(section.title().split(':').next().unwrap_or_default());
         }
     }
     if !left_out.is_empty() {
         legend.insert(
             0,
             Line::styled(
-                format!("{}: press ? there for their keys.", left_out.join(", ")),
+                format!("More keys in the help of the {}.", left_out.join(", the ")),
                 theme.dim,
             ),
         );

@@ -20,6 +20,7 @@ pub mod silence_dialog;
 pub mod sparkline;
 pub mod tabs;
 pub mod text;
+pub mod text_view;
 pub mod theme;
 
 use ratatui::Frame;
@@ -67,6 +68,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
             alerts::render_detail(frame, body, state, row, scroll, theme)
         }
         View::Targets => alerts::render_targets(frame, body, state, theme),
+        View::Text { .. } => text_view::render(frame, body, state, theme),
         View::JobOutput {
             job,
             scroll,

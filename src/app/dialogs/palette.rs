@@ -11,14 +11,24 @@ use crate::app::msg::Effect;
 use crate::app::runbook_scope::runbook_scope;
 use crate::app::state::{Dialog, State, View};
 use crate::model::ActionRequest;
+use crate::model::document::{ObjectKind, ObjectRef, Rendering};
 
 /// One line of the palette.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaletteEntry {
     pub label: String,
     pub detail: String,
-    pub request: ActionRequest,
+    pub request: PaletteAction,
     pub dangerous: bool,
+}
+
+/// What choosing an entry does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaletteAction {
+    /// Plan an action (nothing runs before its confirmation).
+    Plan(ActionRequest),
+    /// Open the describe, YAML or inspect view of an object.
+    View(ObjectRef, Rendering),
 }
 
 /// Opens the palette for the focused service (or the selected backup job's
@@ -92,12 +102,12 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("run {}{on}", r.name),
             detail: r.description.clone().unwrap_or_default(),
-            request: ActionRequest::Runbook {
+            request: PaletteAction::Plan(ActionRequest::Runbook {
                 runbook: r.name.clone(),
                 service: name.clone(),
                 host,
                 scope,
-            },
+            }),
             dangerous: r.dangerous,
         });
     }
@@ -109,9 +119,9 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("restart {}", id.short()),
             detail: "rollout restart: replace every pod".into(),
-            request: ActionRequest::Restart {
+            request: PaletteAction::Plan(ActionRequest::Restart {
                 workload: id.clone(),
-            },
+            }),
             dangerous: false,
         });
         let current: Option<i64> = w.revision.as_ref().and_then(|r| r.parse().ok());
@@ -135,10 +145,10 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                         .map(|c| format!(" · {c}"))
                         .unwrap_or_default()
                 ),
-                request: ActionRequest::Rollback {
+                request: PaletteAction::Plan(ActionRequest::Rollback {
                     workload: id.clone(),
                     to_revision: Some(h.revision),
-                },
+                }),
                 dangerous: false,
             });
         }
@@ -156,13 +166,14 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                         .map(|n| format!(" · {n}"))
                         .unwrap_or_default()
                 ),
-                request: ActionRequest::DeletePod {
+                request: PaletteAction::Plan(ActionRequest::DeletePod {
                     workload: id.clone(),
                     pod: p.name.clone(),
-                },
+                }),
                 dangerous: false,
             });
         }
+        views(&mut out, w);
     }
     if let Some(svc) = service
         .and_then(|i| state.services.get(i))
@@ -176,13 +187,13 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                 } else {
                     "restart the container".into()
                 },
-                request: ActionRequest::DockerRestart { target: t.clone() },
+                request: PaletteAction::Plan(ActionRequest::DockerRestart { target: t.clone() }),
                 dangerous: false,
             });
             out.push(PaletteEntry {
                 label: format!("roll back {}", t.describe()),
                 detail: "recreate with the image it ran before".into(),
-                request: ActionRequest::DockerRollback { target: t },
+                request: PaletteAction::Plan(ActionRequest::DockerRollback { target: t }),
                 dangerous: false,
             });
         }
@@ -200,8 +211,23 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             out.push(PaletteEntry {
                 label: format!("{verb} container {}", c.name),
                 detail: format!("{} · {}", c.state, c.status_text),
-                request,
+                request: PaletteAction::Plan(request),
                 dangerous: verb == "stop",
+            });
+        }
+        for c in &svc.containers {
+            out.push(PaletteEntry {
+                label: format!("inspect container {}", c.name),
+                detail: "config, env, mounts, networks, health".into(),
+                request: PaletteAction::View(
+                    ObjectRef::Docker {
+                        host: c.host.clone(),
+                        id: c.id.clone(),
+                        name: c.name.clone(),
+                    },
+                    Rendering::Inspect,
+                ),
+                dangerous: false,
             });
         }
     }
@@ -212,21 +238,60 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("backup {}", b.name),
             detail: format!("{} backup of {}", b.kind.word(), b.service),
-            request: ActionRequest::Backup {
+            request: PaletteAction::Plan(ActionRequest::Backup {
                 job: b.name.clone(),
-            },
+            }),
             dangerous: false,
         });
         out.push(PaletteEntry {
             label: format!("verify {}", b.name),
             detail: "re-check the newest backup file".into(),
-            request: ActionRequest::Verify {
+            request: PaletteAction::Plan(ActionRequest::Verify {
                 job: b.name.clone(),
-            },
+            }),
             dangerous: false,
         });
     }
     out
+}
+
+/// Describe and YAML of a workload and of each of its pods.
+fn views(out: &mut Vec<PaletteEntry>, w: &crate::model::Workload) {
+    for rendering in [Rendering::Describe, Rendering::Yaml] {
+        out.push(PaletteEntry {
+            label: format!("{} {}", rendering.word(), w.id.short()),
+            detail: format!(
+                "{} in {} ({})",
+                w.id.kind.word(),
+                w.id.namespace,
+                w.id.context
+            ),
+            request: PaletteAction::View(ObjectRef::workload(&w.id), rendering),
+            dangerous: false,
+        });
+        for p in &w.pods {
+            out.push(PaletteEntry {
+                label: format!("{} pod {}", rendering.word(), p.name),
+                detail: format!(
+                    "{} · {}/{} ready · {} restarts",
+                    p.status(),
+                    p.ready_containers,
+                    p.containers,
+                    p.restarts
+                ),
+                request: PaletteAction::View(
+                    ObjectRef::Kube {
+                        context: w.id.context.clone(),
+                        namespace: Some(p.namespace.clone()),
+                        kind: ObjectKind::Pod,
+                        name: p.name.clone(),
+                    },
+                    rendering,
+                ),
+                dangerous: false,
+            });
+        }
+    }
 }
 
 /// Entries matching `query`, best first (ties keep their order).
@@ -270,7 +335,14 @@ pub fn palette_key(
         KeyCode::Enter => {
             let entries = palette_view(state, service, only.as_deref(), &query);
             return match entries.into_iter().nth(selected) {
-                Some(e) => vec![Effect::Plan(e.request)],
+                Some(PaletteEntry {
+                    request: PaletteAction::Plan(r),
+                    ..
+                }) => vec![Effect::Plan(r)],
+                Some(PaletteEntry {
+                    request: PaletteAction::View(object, rendering),
+                    ..
+                }) => crate::app::viewer::open(state, object, rendering),
                 None => {
                     state.flash("nothing matches", false);
                     vec![]

@@ -5,7 +5,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::{actions, alerts, backups, fleet, logs, nodes, services};
+use super::{actions, alerts, backups, fleet, logs, nodes, services, viewer};
 use crate::app::dialogs::{confirm, palette, quit, scale, silence};
 use crate::app::focus::{focused_docker, focused_workload};
 use crate::app::keymap::Action;
@@ -13,6 +13,7 @@ use crate::app::msg::Effect;
 use crate::app::runbook_scope::runbook_scope;
 use crate::app::state::{Dialog, Pane, State, View};
 use crate::model::ActionRequest;
+use crate::model::document::Rendering;
 
 /// Handles one key press (`Msg::Key`).
 pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -40,6 +41,12 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     if state.logs.editing {
         logs::edit_search(state, key);
+        return vec![];
+    }
+    if matches!(state.view, View::Text { .. })
+        && state.text_view.as_ref().is_some_and(|t| t.editing)
+    {
+        crate::app::viewer::edit_search(state, key);
         return vec![];
     }
     if state.help_open {
@@ -78,6 +85,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::Refresh => {
             return match state.view {
                 View::Detail { service, .. } => vec![Effect::PollNow(Some(vec![service]))],
+                View::Text { .. } => crate::app::viewer::reload(state),
                 _ => vec![Effect::PollNow(None)],
             };
         }
@@ -111,9 +119,9 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::GoToService => alerts::go_to_service(state),
         Action::Logs if state.pane() == Pane::Alerts => return alerts::logs_around(state),
         Action::Logs => return logs::open_focused(state),
-        Action::Timestamps | Action::Wrap | Action::Previous | Action::Container => {
-            return logs::on_action(state, action);
-        }
+        Action::Describe => return viewer::describe(state, Rendering::Describe),
+        Action::Yaml => return viewer::describe(state, Rendering::Yaml),
+        Action::Inspect => return viewer::inspect(state),
         Action::Scale => scale::open_scale(state),
         Action::Restart if state.pane() == Pane::Fleet => {
             return fleet::restart(state);
@@ -204,6 +212,9 @@ fn dialog_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 fn pane_key(state: &mut State, action: Action) -> Vec<Effect> {
     if matches!(state.view, View::Logs { .. }) {
         return logs::on_action(state, action);
+    }
+    if matches!(state.view, View::Text { .. }) {
+        return viewer::navigate(state, action);
     }
     match state.pane() {
         Pane::Services => services::navigate(state, action),

@@ -11,3 +11,4 @@ pub mod logs;
 pub mod nav;
 pub mod nodes;
 pub mod services;
+pub mod viewer;

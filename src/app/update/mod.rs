@@ -142,6 +142,10 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
+        Msg::Document { request, result } => {
+            crate::app::viewer::on_document(state, request, result);
+            vec![]
+        }
         Msg::BackupsScanned { job, files } => {
             if let Some(j) = state.backups.iter_mut().find(|j| j.name == job) {
                 match files {

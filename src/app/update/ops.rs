@@ -35,6 +35,9 @@ pub fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
         }
         OpsEvent::Refused { what, reason } => {
             state.flash(safe(&format!("refused {what}: {reason}")), true);
+            if let Some(t) = state.text_view.as_mut() {
+                t.revealing = false;
+            }
         }
         OpsEvent::JobStarted { job, plan, at } => {
             if state.jobs.len() >= JOB_HISTORY
@@ -98,6 +101,7 @@ pub fn on_ops(state: &mut State, event: OpsEvent) -> Vec<Effect> {
                 return vec![Effect::PollAlerts];
             }
         }
+        OpsEvent::Revealed { request } => crate::app::viewer::on_revealed(state, request),
         OpsEvent::AuditFailed(e) => {
             state.flash(safe(&format!("audit log: {e}")), true);
         }

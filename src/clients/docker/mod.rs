@@ -5,6 +5,7 @@
 
 pub mod connect;
 pub mod inspect;
+pub mod inspect_doc;
 pub mod labels;
 
 use std::path::PathBuf;

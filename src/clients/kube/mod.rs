@@ -4,7 +4,10 @@
 //! templates.
 
 pub mod connect;
+pub mod describe;
+pub mod fetch;
 pub mod rollout;
 pub mod template;
+pub mod yaml;
 
 pub use connect::{Clients, ConnectError, Connected, KubeSettings, connect};

@@ -10,6 +10,7 @@ mod job_run;
 mod jobs;
 mod planning;
 mod report;
+mod reveal;
 mod run_loop;
 
 use std::collections::HashMap;
@@ -51,6 +52,14 @@ pub enum Command {
     /// A Docker host's containers as the source saw them: image changes go
     /// into the image history that roll back uses.
     ObserveDocker(Box<crate::model::DockerSnapshot>),
+    /// Record that the operator revealed masked values of an object's
+    /// document (reading is allowed in read-only mode, and always
+    /// audited), then tell the board it may show them.
+    Reveal {
+        request: u64,
+        object: crate::model::document::ObjectRef,
+        variables: Vec<String>,
+    },
     /// Answers once every earlier command is handled (and audited).
     Flush(tokio::sync::oneshot::Sender<()>),
     /// The board is quitting: cancel every running job, give each `grace`

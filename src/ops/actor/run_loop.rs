@@ -92,6 +92,11 @@ impl Actor {
                 let _ = done.send(0);
             }
             Command::DryRun(p) => self.dry_run(&p).await,
+            Command::Reveal {
+                request,
+                object,
+                variables,
+            } => self.reveal(request, &object, &variables).await,
         }
     }
 
