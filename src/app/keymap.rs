@@ -14,7 +14,10 @@ impl Action {
     /// can mean something else elsewhere (`G` groups the fleet, and is
     /// Bottom in every other list).
     fn scoped(self) -> bool {
-        matches!(self, Action::Group | Action::Left | Action::Right)
+        matches!(
+            self,
+            Action::Group | Action::Left | Action::Right | Action::WarningsOnly
+        )
     }
 
     fn contexts(self) -> &'static [Context] {

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod bindings;
 pub mod clusters;
 pub mod dialogs;
+pub mod events;
 pub mod fleet;
 pub mod fleet_grid;
 pub mod fleet_sources;

@@ -51,6 +51,9 @@ pub enum Action {
     /// Fleet pane: the cell to the left / right.
     Left,
     Right,
+    ShowEvents,
+    /// Events pane: only Warning events, or every event.
+    WarningsOnly,
 }
 
 /// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).

@@ -24,6 +24,7 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
                 | Action::ShowBackups
                 | Action::ShowActions
                 | Action::ShowNodes
+                | Action::ShowEvents
         )
     };
     if section == Section::Everywhere {

@@ -5,7 +5,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::{actions, alerts, backups, fleet, nodes, services};
+use super::{actions, alerts, backups, events, fleet, nodes, services};
 use crate::app::dialogs::{confirm, palette, quit, scale, silence};
 use crate::app::focus::{focused_docker, focused_workload};
 use crate::app::keymap::Action;
@@ -32,6 +32,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     if state.fleet.filter.editing {
         fleet::edit_filter(state, key);
+        return vec![];
+    }
+    if state.events.filter.editing {
+        events::edit_filter(state, key);
         return vec![];
     }
     if state.filter.editing {
@@ -97,6 +101,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::ShowBackups => state.view = View::Backups,
         Action::ShowActions => state.view = View::Actions,
         Action::ShowNodes => state.view = View::Nodes,
+        Action::ShowEvents => state.view = View::Events,
         Action::ShowAlerts => state.view = View::Alerts,
         Action::Targets => {
             state.view = if state.view == View::Targets {
@@ -108,6 +113,9 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::Silence => return alerts::silence(state),
         Action::ExpireSilence => return alerts::expire(state),
         Action::GoToService if state.pane() == Pane::Fleet => fleet::go_to(state),
+        Action::GoToService if state.pane() == Pane::Events => {
+            return events::navigate(state, action);
+        }
         Action::GoToService => alerts::go_to_service(state),
         Action::Logs => return services::open_logs(state),
         Action::Timestamps => {
@@ -210,5 +218,6 @@ fn pane_key(state: &mut State, action: Action) -> Vec<Effect> {
         Pane::Nodes => nodes::navigate(state, action),
         Pane::Alerts => alerts::navigate(state, action),
         Pane::Fleet => fleet::navigate(state, action),
+        Pane::Events => events::navigate(state, action),
     }
 }
