@@ -160,7 +160,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         action: Action::Filter,
         keys: &["/"],
-        help: "filter services, instances, events",
+        help: "filter the list",
         hint: Some("filter"),
         contexts: &[Context::List, Context::Fleet, Context::Events],
         section: Section::Lists,

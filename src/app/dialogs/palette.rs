@@ -296,6 +296,11 @@ pub fn palette_view(
     query: &str,
 ) -> Vec<PaletteEntry> {
     let mut entries = palette_entries(state, service);
+    // The panes join the list once something is typed: opened empty, the
+    // palette is the focused service's actions.
+    if query.trim().is_empty() {
+        entries.retain(|e| !matches!(e.request, PaletteAction::Show(_)));
+    }
     if let Some(o) = only {
         entries.retain(|e| e.label.starts_with(o));
     }
