@@ -386,7 +386,11 @@ fn events_filtered(w: u16, h: u16) -> State {
     s
 }
 
-both_sizes!(events_filtered_80x24, events_filtered_160x48, events_filtered);
+both_sizes!(
+    events_filtered_80x24,
+    events_filtered_160x48,
+    events_filtered
+);
 
 /// The scale dialog on api, two replicas up.
 fn scale_dialog(w: u16, h: u16) -> State {
