@@ -2,21 +2,11 @@
 //! newest first, narrowed by the `/` filter and the warnings-only switch,
 //! and where `Enter` on one of them leads (its service, or its node).
 
-use super::list::{Filter, ListPos};
 use super::state::State;
 use crate::model::{ClusterEvent, EventType, Workload, WorkloadKind};
 
-/// Rows of the pane below the table that show the selected event in full.
+/// Rows below the table (at least) that show the selected event in full.
 pub const DETAIL_ROWS: u16 = 3;
-
-/// The Events pane's selection, filter and switch.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EventsView {
-    pub list: ListPos,
-    pub filter: Filter,
-    /// Only Warning events are listed.
-    pub warnings_only: bool,
-}
 
 /// The events the pane lists, newest first: every context's (each already
 /// folded), filtered.

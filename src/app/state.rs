@@ -287,7 +287,7 @@ pub struct State {
     pub backup_list: ListPos,
     pub node_list: ListPos,
     /// The Events pane's selection, filter and warnings-only switch.
-    pub events: super::events::EventsView,
+    pub events: super::events_view::EventsView,
     /// Jobs, oldest first, at most [`JOB_HISTORY`].
     pub jobs: Vec<Job>,
     pub job_list: ListPos,
@@ -339,7 +339,7 @@ impl State {
             backups: Vec::new(),
             backup_list: ListPos::default(),
             node_list: ListPos::default(),
-            events: super::events::EventsView::default(),
+            events: super::events_view::EventsView::default(),
             jobs: Vec::new(),
             job_list: ListPos::default(),
             dialog: None,

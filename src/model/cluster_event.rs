@@ -95,13 +95,15 @@ impl ClusterEvent {
     }
 }
 
+/// Context, namespace, type, reason, object kind and name, message.
+type FoldKey = (String, String, EventType, String, String, String, String);
+
 /// Folds repeated events (same context, namespace, type, reason, object
 /// and message) into one row: counts added up, first seen the oldest, last
 /// seen the newest. Newest first; events without a time last.
 pub fn fold(events: Vec<ClusterEvent>) -> Vec<ClusterEvent> {
     let mut out: Vec<ClusterEvent> = Vec::with_capacity(events.len());
-    let mut index: HashMap<(String, String, EventType, String, String, String, String), usize> =
-        HashMap::new();
+    let mut index: HashMap<FoldKey, usize> = HashMap::new();
     for e in events {
         let key = {
             let (c, n, t, r, k, o, m) = e.fold_key();

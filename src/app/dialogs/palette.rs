@@ -26,7 +26,7 @@ pub struct PaletteEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteAction {
     /// Plans an action (confirmed in the dialog that follows).
-    Plan(ActionRequest),
+    Plan(Box<ActionRequest>),
     /// Switches to a pane.
     Show(Pane),
 }
@@ -138,12 +138,12 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("run {}{on}", r.name),
             detail: r.description.clone().unwrap_or_default(),
-            request: PaletteAction::Plan(ActionRequest::Runbook {
+            request: PaletteAction::Plan(Box::new(ActionRequest::Runbook {
                 runbook: r.name.clone(),
                 service: name.clone(),
                 host,
                 scope,
-            }),
+            })),
             dangerous: r.dangerous,
         });
     }
@@ -155,9 +155,9 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("restart {}", id.short()),
             detail: "rollout restart: replace every pod".into(),
-            request: PaletteAction::Plan(ActionRequest::Restart {
+            request: PaletteAction::Plan(Box::new(ActionRequest::Restart {
                 workload: id.clone(),
-            }),
+            })),
             dangerous: false,
         });
         let current: Option<i64> = w.revision.as_ref().and_then(|r| r.parse().ok());
@@ -181,10 +181,10 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                         .map(|c| format!(" · {c}"))
                         .unwrap_or_default()
                 ),
-                request: PaletteAction::Plan(ActionRequest::Rollback {
+                request: PaletteAction::Plan(Box::new(ActionRequest::Rollback {
                     workload: id.clone(),
                     to_revision: Some(h.revision),
-                }),
+                })),
                 dangerous: false,
             });
         }
@@ -202,10 +202,10 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                         .map(|n| format!(" · {n}"))
                         .unwrap_or_default()
                 ),
-                request: PaletteAction::Plan(ActionRequest::DeletePod {
+                request: PaletteAction::Plan(Box::new(ActionRequest::DeletePod {
                     workload: id.clone(),
                     pod: p.name.clone(),
-                }),
+                })),
                 dangerous: false,
             });
         }
@@ -222,13 +222,15 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                 } else {
                     "restart the container".into()
                 },
-                request: PaletteAction::Plan(ActionRequest::DockerRestart { target: t.clone() }),
+                request: PaletteAction::Plan(Box::new(ActionRequest::DockerRestart {
+                    target: t.clone(),
+                })),
                 dangerous: false,
             });
             out.push(PaletteEntry {
                 label: format!("roll back {}", t.describe()),
                 detail: "recreate with the image it ran before".into(),
-                request: PaletteAction::Plan(ActionRequest::DockerRollback { target: t }),
+                request: PaletteAction::Plan(Box::new(ActionRequest::DockerRollback { target: t })),
                 dangerous: false,
             });
         }
@@ -246,7 +248,7 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             out.push(PaletteEntry {
                 label: format!("{verb} container {}", c.name),
                 detail: format!("{} · {}", c.state, c.status_text),
-                request: PaletteAction::Plan(request),
+                request: PaletteAction::Plan(Box::new(request)),
                 dangerous: verb == "stop",
             });
         }
@@ -258,17 +260,17 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("backup {}", b.name),
             detail: format!("{} backup of {}", b.kind.word(), b.service),
-            request: PaletteAction::Plan(ActionRequest::Backup {
+            request: PaletteAction::Plan(Box::new(ActionRequest::Backup {
                 job: b.name.clone(),
-            }),
+            })),
             dangerous: false,
         });
         out.push(PaletteEntry {
             label: format!("verify {}", b.name),
             detail: "re-check the newest backup file".into(),
-            request: PaletteAction::Plan(ActionRequest::Verify {
+            request: PaletteAction::Plan(Box::new(ActionRequest::Verify {
                 job: b.name.clone(),
-            }),
+            })),
             dangerous: false,
         });
     }
@@ -333,7 +335,7 @@ pub fn palette_key(
                 Some(PaletteEntry {
                     request: PaletteAction::Plan(r),
                     ..
-                }) => vec![Effect::Plan(r)],
+                }) => vec![Effect::Plan(*r)],
                 Some(PaletteEntry {
                     request: PaletteAction::Show(pane),
                     ..
