@@ -226,7 +226,7 @@ fn help_popup_lists_the_keymap_and_toggles() {
         missing.len(),
         missing.join(", ")
     );
-    assert!(screen.contains("filter services, instances"), "{screen}");
+    assert!(screen.contains("filter the list"), "{screen}");
     assert!(
         screen
             .lines()
@@ -235,7 +235,7 @@ fn help_popup_lists_the_keymap_and_toggles() {
     );
     pty.send("?");
     pty.wait_for(TIMEOUT, |s| {
-        !s.contains(title) && !s.contains("filter services, instances") && has_all_demo_services(s)
+        !s.contains(title) && !s.contains("filter the list") && has_all_demo_services(s)
     })
     .expect("the help popup gone after ? again");
 }
