@@ -2,6 +2,7 @@
 //! newest first, narrowed by the `/` filter and the warnings-only switch,
 //! and where `Enter` on one of them leads (its service, or its node).
 
+use super::layout::scroll_to_show;
 use super::state::State;
 use crate::model::{ClusterEvent, EventType, Workload, WorkloadKind};
 
@@ -31,6 +32,23 @@ pub fn rows(state: &State) -> Vec<&ClusterEvent> {
 /// The event under the cursor.
 pub fn selected(state: &State) -> Option<&ClusterEvent> {
     rows(state).get(state.events.list.selected).copied()
+}
+
+/// Puts the cursor back on `was` (the event selected before new events
+/// arrived) so that the row being read does not change under it; the
+/// first row stays the first, following the newest.
+pub fn keep_selected(state: &mut State, was: Option<ClusterEvent>) {
+    let Some(was) = was.filter(|_| state.events.list.selected > 0) else {
+        return;
+    };
+    let rows = rows(state);
+    let len = rows.len();
+    if let Some(i) = rows.iter().position(|e| e.same_event(&was)) {
+        let fit = visible_rows(state);
+        let list = &mut state.events.list;
+        list.selected = i;
+        list.offset = scroll_to_show(i, list.offset, fit, len);
+    }
 }
 
 /// Event rows that fit on screen (for paging): the body less the table

@@ -348,3 +348,36 @@ fn events_of_a_context_go_with_its_snapshot() {
     assert!(rows(&s).iter().all(|e| e.context == "prod"));
     assert_eq!(rows(&s).len(), 9);
 }
+
+#[test]
+fn the_selected_event_stays_selected_as_new_ones_arrive() {
+    let mut s = board();
+    select(&mut s, "Unhealthy");
+    let mut newer = ClusterSnapshot {
+        context: "staging".into(),
+        workloads: vec![],
+        nodes: vec![node("staging", "s1")],
+        events: vec![
+            event("staging", EventType::Warning, "Node", "s1", "Rebooted", 850),
+            event("staging", EventType::Normal, "Node", "s1", "NodeReady", 990),
+            event("staging", EventType::Normal, "Node", "s1", "Starting", 995),
+        ],
+        resources: vec![],
+        error: None,
+    };
+    update(&mut s, Msg::Kube(Box::new(newer.clone())));
+    assert_eq!(selected(&s).map(|e| e.reason.as_str()), Some("Unhealthy"));
+    assert_eq!(s.events.list.selected, 8);
+    // On the first row the cursor follows the newest.
+    update(&mut s, key('g'));
+    newer.events.push(event(
+        "staging",
+        EventType::Normal,
+        "Node",
+        "s1",
+        "Latest",
+        999,
+    ));
+    update(&mut s, Msg::Kube(Box::new(newer)));
+    assert_eq!(selected(&s).map(|e| e.reason.as_str()), Some("Latest"));
+}

@@ -81,6 +81,12 @@ impl ClusterEvent {
             .any(|f| f.to_lowercase().contains(needle))
     }
 
+    /// Whether `other` is the same event (the same row once folded),
+    /// whatever its count and times.
+    pub fn same_event(&self, other: &ClusterEvent) -> bool {
+        self.fold_key() == other.fold_key()
+    }
+
     /// What makes two Events the same event for folding.
     fn fold_key(&self) -> (&str, &str, EventType, &str, &str, &str, &str) {
         (
