@@ -11,6 +11,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{Theme, clock, truncate};
 use crate::app::State;
 use crate::app::events::rows;
+use crate::app::keymap::Action;
 use crate::app::layout::scroll_to_show;
 use crate::model::{ClusterEvent, EventType, ResourceStatus, fmt_duration};
 
@@ -57,7 +58,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 state.events.filter.text
             )
         } else if state.events.warnings_only {
-            "No Warning events in the watched namespaces (w shows every event).".to_string()
+            format!(
+                "No Warning events in the watched namespaces ({} shows every event).",
+                key(state, Action::WarningsOnly)
+            )
         } else {
             "No events in the watched namespaces.".to_string()
         };
@@ -124,9 +128,17 @@ fn filter_line<'a>(state: &State, theme: &Theme) -> Option<Line<'a>> {
         ));
     }
     if ev.warnings_only {
-        spans.push(Span::styled(" only warnings (w: all)", theme.warning));
+        spans.push(Span::styled(
+            format!(" only warnings ({}: all)", key(state, Action::WarningsOnly)),
+            theme.warning,
+        ));
     }
     (!spans.is_empty()).then(|| Line::from(spans))
+}
+
+/// The key of `action` as the keymap has it (`w`, `Enter`).
+fn key(state: &State, action: Action) -> String {
+    state.keymap.primary_key(action).unwrap_or_default()
 }
 
 /// `5s`, `3m`, `2h`, `4d`: kubectl's LAST SEEN.
@@ -282,11 +294,15 @@ fn detail(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, e: &Clust
         ))
         .title(
             Line::styled(
-                if e.object_kind == "Node" {
-                    " Enter: the node "
-                } else {
-                    " Enter: its service "
-                },
+                format!(
+                    " {}: {} ",
+                    key(state, Action::Open),
+                    if e.object_kind == "Node" {
+                        "the node"
+                    } else {
+                        "its service"
+                    }
+                ),
                 theme.dim,
             )
             .right_aligned(),

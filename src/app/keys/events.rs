@@ -19,10 +19,14 @@ pub fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
         Action::WarningsOnly => {
             state.events.warnings_only = !state.events.warnings_only;
             state.events.list.selected = 0;
+            let key = state
+                .keymap
+                .primary_key(Action::WarningsOnly)
+                .unwrap_or_default();
             let what = if state.events.warnings_only {
-                "only Warning events (w: all)"
+                format!("only Warning events ({key}: all)")
             } else {
-                "every event (w: only warnings)"
+                format!("every event ({key}: only warnings)")
             };
             state.flash(what, false);
         }
