@@ -19,8 +19,21 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub theme: Option<String>,
     /// Refuse every action (enforced in the action layer, not just hidden).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, visible_alias = "readonly")]
     pub read_only: bool,
+    /// The kubeconfig to use instead of $KUBECONFIG or ~/.kube/config
+    /// (and of [kubernetes] kubeconfig). The demo has its own.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The pane the board opens on.
+    #[arg(
+        long,
+        short = 'p',
+        global = true,
+        value_name = "NAME",
+        value_parser = clap::builder::PossibleValuesParser::new(crate::app::Pane::ALL.map(crate::app::Pane::name))
+    )]
+    pub pane: Option<String>,
     /// Kubernetes context to show (overrides [kubernetes] contexts); repeat
     /// for several clusters at once.
     #[arg(long, global = true, value_name = "NAME")]

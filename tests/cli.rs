@@ -661,3 +661,74 @@ fn audit_verify_output_ends_with_a_newline() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.ends_with('\n'), "{out:?}");
 }
+
+#[test]
+fn readonly_is_an_alias_of_read_only() {
+    let home = actions_home();
+    let out = home.run(&["--readonly", "do", "backup", "docs", "--yes"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("read-only"), "{out:?}");
+    assert!(home.backups("docs").is_empty());
+    assert_eq!(home.audit_outcomes(), ["refused"]);
+}
+
+#[test]
+fn a_missing_or_broken_kubeconfig_is_an_error_naming_the_path() {
+    let home = actions_home();
+    let missing = home.path().join("no-such-kubeconfig");
+    let missing_s = missing.to_str().unwrap();
+    for args in [
+        vec!["--kubeconfig", missing_s, "check"],
+        vec!["--kubeconfig", missing_s, "snapshot"],
+        vec!["--kubeconfig", missing_s, "do", "backup", "docs", "--yes"],
+    ] {
+        let out = home.run(&args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("--kubeconfig"), "{out:?}");
+        assert!(out.stderr.contains(missing_s), "{out:?}");
+    }
+    assert!(home.backups("docs").is_empty(), "nothing ran");
+    let broken = home.path().join("broken-kubeconfig");
+    std::fs::write(&broken, "clusters: [this is: not, a kubeconfig\n").unwrap();
+    let out = home.run(&["--kubeconfig", broken.to_str().unwrap(), "check"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains(broken.to_str().unwrap()), "{out:?}");
+    // A readable one is used, and the command runs.
+    let good = home.path().join("kubeconfig");
+    std::fs::write(
+        &good,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\nusers:\n- name: u\n  user:\n    token: t\n",
+    )
+    .unwrap();
+    let out = home.run(&[
+        "--kubeconfig",
+        good.to_str().unwrap(),
+        "do",
+        "backup",
+        "docs",
+        "--yes",
+    ]);
+    assert_eq!(out.code, 0, "{out:?}");
+    // `config` reads no cluster: the flag is not its business.
+    let out = home.run(&["--kubeconfig", missing_s, "config", "path"]);
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn a_bad_pane_name_lists_the_panes() {
+    let home = Home::new();
+    let out = home.run(&["--pane", "pods", "demo"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("pods"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("services, fleet, alerts, backups, actions, nodes, events"),
+        "{out:?}"
+    );
+    let out = home.run(&["-p", "Nodes", "demo"]);
+    assert_eq!(out.code, 2, "case matters, as for every value: {out:?}");
+    let help = home.run(&["--help"]);
+    for flag in ["--kubeconfig <PATH>", "--pane <NAME>", "readonly"] {
+        assert!(help.stdout.contains(flag), "{flag}: {help:?}");
+    }
+}

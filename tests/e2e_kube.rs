@@ -92,3 +92,54 @@ fn restart_is_refused_in_read_only_without_a_dialog() {
     p.send("q");
     assert!(p.wait_exit(TIMEOUT).unwrap().success());
 }
+
+/// The Events pane on the demo at 80×24: opened by `--pane events` and by
+/// `7`, Normal and Warning events of the simulated cluster, `/` and `w`
+/// narrow them, Enter goes to the crash-looping pod's service; `:nodes`
+/// switches pane from the palette.
+#[test]
+fn events_pane_lists_filters_and_jumps_to_the_service() {
+    let mut p = Pty::spawn(&["demo", "--pane", "events"], &[], 80, 24);
+    // The cluster's events from its first seconds: Normal ones of pods
+    // scheduled and started, Warnings of the crash loop and the rollout.
+    p.wait_for(TIMEOUT, |s| {
+        s.contains("AGE  TYPE") && s.contains("Normal  ") && s.contains("Warning ")
+    })
+    .unwrap();
+    p.send("1");
+    p.wait_for(TIMEOUT, |s| !s.contains("AGE  TYPE")).unwrap();
+    p.send("7");
+    p.wait_for(TIMEOUT, |s| s.contains("AGE  TYPE")).unwrap();
+    p.send("/ml-service\r");
+    p.send("w");
+    let only = p
+        .wait_for(TIMEOUT, |s| {
+            s.contains("only warnings") && s.contains("/ml-service")
+        })
+        .unwrap();
+    let rows: Vec<&str> = only
+        .lines()
+        .filter(|l| matches!(l.split_whitespace().nth(1), Some("Warning" | "Normal")))
+        .collect();
+    assert!(!rows.is_empty(), "{only}");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains("Warning") && r.contains("ml-service")),
+        "{only}"
+    );
+    // The newest ml-service warning is its crash loop, on the pod.
+    assert!(
+        rows[0].contains("BackOff") && rows[0].contains("pod/ml-service"),
+        "{only}"
+    );
+    p.send("\r");
+    p.wait_for(TIMEOUT, |s| {
+        s.lines().any(|l| l.starts_with(" ml-service ")) && !s.contains("AGE  TYPE")
+    })
+    .unwrap();
+    p.send(":nodes\r");
+    p.wait_for(TIMEOUT, |s| s.contains("KUBELET") && s.contains("node-1"))
+        .unwrap();
+    p.send("q");
+    assert!(p.wait_exit(TIMEOUT).unwrap().success());
+}

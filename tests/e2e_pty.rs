@@ -218,7 +218,9 @@ fn help_popup_lists_the_keymap_and_toggles() {
         .filter(|b| {
             !matches!(
                 b.section,
-                opsboard::app::bindings::Section::Viewer | opsboard::app::bindings::Section::Logs
+                opsboard::app::bindings::Section::Viewer
+                    | opsboard::app::bindings::Section::Logs
+                    | opsboard::app::bindings::Section::Events
             )
         })
         .filter(|b| {

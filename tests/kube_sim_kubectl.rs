@@ -1635,3 +1635,98 @@ async fn describe_deployment_pod_and_node_like_kubectl() {
         .unwrap_err();
     assert_eq!(e, "pod nope not found");
 }
+
+/// The demo world's events, as kubectl lists and follows them: the last
+/// hour of what settled before start (Normal and Warning), the Warnings
+/// alone by field selector, and new events as they happen with `-w`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_events_all_namespaces_warnings_and_watch() {
+    let Some((_sim, k)) = setup(World::demo()).await else {
+        return;
+    };
+    let all = k.ok(&["get", "events", "-A"]).await;
+    let header = all.lines().next().unwrap_or_default();
+    for col in [
+        "NAMESPACE",
+        "LAST SEEN",
+        "TYPE",
+        "REASON",
+        "OBJECT",
+        "MESSAGE",
+    ] {
+        assert!(header.contains(col), "{col}: {header}");
+    }
+    let table = rows(&all);
+    let reasons: Vec<&str> = table
+        .iter()
+        .filter_map(|r| r.get(3).map(String::as_str))
+        .collect();
+    for reason in [
+        "Scheduled",
+        "Pulled",
+        "Created",
+        "Started",
+        "ScalingReplicaSet",
+        "SuccessfulCreate",
+        "BackOff",
+        "ProgressDeadlineExceeded",
+    ] {
+        assert!(reasons.contains(&reason), "{reason}: {all}");
+    }
+    assert!(
+        table
+            .iter()
+            .any(|r| r.get(2).map(String::as_str) == Some("Normal")),
+        "{all}"
+    );
+    // The crash loop's events name the pod in its namespace, folded by count.
+    assert!(
+        all.lines().any(|l| l.starts_with("ml ")
+            && l.contains("BackOff")
+            && l.contains("pod/ml-service-")),
+        "{all}"
+    );
+    let warnings = k
+        .ok(&["get", "events", "-A", "--field-selector", "type=Warning"])
+        .await;
+    let wrows = rows(&warnings);
+    assert!(!wrows.is_empty(), "{warnings}");
+    assert!(
+        wrows
+            .iter()
+            .all(|r| r.get(2).map(String::as_str) == Some("Warning")),
+        "{warnings}"
+    );
+    assert!(warnings.contains("BackOff"), "{warnings}");
+    let normal = k
+        .ok(&["get", "events", "-A", "--field-selector", "type=Normal"])
+        .await;
+    assert!(!normal.contains("Warning"), "{normal}");
+
+    let mut child = k.spawn(&["get", "events", "-n", "default", "-w"]);
+    let mut out = Lines::of(&mut child);
+    assert!(
+        out.until(WAIT, |ls| ls.len() >= 2).await,
+        "initial list: {:?}",
+        out.seen
+    );
+    k.ok(&["scale", "deploy/nginx", "-n", "default", "--replicas=3"])
+        .await;
+    let seen = out
+        .until(WAIT, |ls| {
+            ls.iter()
+                .any(|l| l.contains("ScalingReplicaSet") && l.contains("to 3"))
+        })
+        .await;
+    let _ = child.start_kill();
+    assert!(seen, "the scale-up's event streamed: {:?}", out.seen);
+    assert_eq!(
+        out.seen
+            .iter()
+            .filter(|l| l.starts_with("LAST SEEN"))
+            .count(),
+        1,
+        "one header: {:?}",
+        out.seen
+    );
+}

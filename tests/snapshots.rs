@@ -367,6 +367,31 @@ fn nodes(w: u16, h: u16) -> State {
 
 both_sizes!(nodes_80x24, nodes_160x48, nodes);
 
+/// The Events pane: Warning and Normal events newest first, the selected
+/// one in full below.
+fn events(w: u16, h: u16) -> State {
+    fixtures::state_with_events(w, h)
+}
+
+both_sizes!(events_80x24, events_160x48, events);
+
+/// The Events pane narrowed to Warnings and filtered by `/node`, the
+/// FailedScheduling pod's event selected.
+fn events_filtered(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_events(w, h);
+    key(&mut s, KeyCode::Char('w'));
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "node");
+    key(&mut s, KeyCode::Enter);
+    s
+}
+
+both_sizes!(
+    events_filtered_80x24,
+    events_filtered_160x48,
+    events_filtered
+);
+
 /// The scale dialog on api, two replicas up.
 fn scale_dialog(w: u16, h: u16) -> State {
     let mut s = fixtures::state_with_kube(w, h);

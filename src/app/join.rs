@@ -15,6 +15,7 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
         context,
         workloads,
         nodes,
+        events,
         resources,
         error,
     } = snap;
@@ -82,6 +83,7 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
         context,
         ClusterInfo {
             nodes,
+            events,
             resources,
             error,
         },

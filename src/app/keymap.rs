@@ -29,6 +29,7 @@ impl Action {
                 | Action::NextMatch
                 | Action::PrevMatch
                 | Action::Reveal
+                | Action::WarningsOnly
         )
     }
 

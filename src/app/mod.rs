@@ -5,6 +5,8 @@ pub mod alerts;
 pub mod bindings;
 pub mod clusters;
 pub mod dialogs;
+pub mod events;
+pub mod events_view;
 pub mod fleet;
 pub mod fleet_grid;
 pub mod fleet_sources;

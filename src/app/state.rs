@@ -32,6 +32,8 @@ pub enum View {
         follow: bool,
     },
     Nodes,
+    /// Core/v1 Events of every watched namespace, newest first.
+    Events,
     /// Every instance as a grid.
     Fleet,
     /// The instance under the fleet cursor in full.
@@ -69,16 +71,18 @@ pub enum Pane {
     Backups,
     Actions,
     Nodes,
+    Events,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Services,
         Pane::Fleet,
         Pane::Alerts,
         Pane::Backups,
         Pane::Actions,
         Pane::Nodes,
+        Pane::Events,
     ];
 
     pub fn title(self) -> &'static str {
@@ -89,7 +93,28 @@ impl Pane {
             Pane::Backups => "Backups",
             Pane::Actions => "Actions",
             Pane::Nodes => "Nodes",
+            Pane::Events => "Events",
         }
+    }
+
+    /// Its name on the command line and in the palette: `events`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pane::Services => "services",
+            Pane::Fleet => "fleet",
+            Pane::Alerts => "alerts",
+            Pane::Backups => "backups",
+            Pane::Actions => "actions",
+            Pane::Nodes => "nodes",
+            Pane::Events => "events",
+        }
+    }
+
+    /// The pane named `name` ([`Pane::name`]), case-insensitive.
+    pub fn parse(name: &str) -> Option<Pane> {
+        Pane::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
     }
 
     /// The pane's list view.
@@ -101,6 +126,7 @@ impl Pane {
             Pane::Backups => View::Backups,
             Pane::Actions => View::Actions,
             Pane::Nodes => View::Nodes,
+            Pane::Events => View::Events,
         }
     }
 }
@@ -113,6 +139,7 @@ impl View {
             View::Backups | View::BackupFiles { .. } => Pane::Backups,
             View::Actions | View::JobOutput { .. } => Pane::Actions,
             View::Nodes => Pane::Nodes,
+            View::Events => Pane::Events,
             View::Fleet | View::FleetInstance { .. } => Pane::Fleet,
             View::Alerts | View::AlertDetail { .. } | View::Targets => Pane::Alerts,
             View::Text { pane } => pane,
@@ -252,6 +279,8 @@ pub struct State {
     pub backups: Vec<BackupJob>,
     pub backup_list: ListPos,
     pub node_list: ListPos,
+    /// The Events pane's selection, filter and warnings-only switch.
+    pub events: super::events_view::EventsView,
     /// Jobs, oldest first, at most [`JOB_HISTORY`].
     pub jobs: Vec<Job>,
     pub job_list: ListPos,
@@ -309,6 +338,7 @@ impl State {
             backups: Vec::new(),
             backup_list: ListPos::default(),
             node_list: ListPos::default(),
+            events: super::events_view::EventsView::default(),
             jobs: Vec::new(),
             job_list: ListPos::default(),
             dialog: None,
@@ -365,6 +395,7 @@ impl State {
             View::Backups | View::BackupFiles { .. } => Context::Backups,
             View::Actions | View::JobOutput { .. } => Context::Actions,
             View::Nodes => Context::Nodes,
+            View::Events => Context::Events,
             View::Fleet | View::FleetInstance { .. } => Context::Fleet,
             View::Alerts | View::AlertDetail { .. } | View::Targets => Context::Alerts,
             View::Text { .. } => Context::Viewer,

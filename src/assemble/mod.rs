@@ -47,18 +47,22 @@ pub struct Assembled {
     pub fleet: crate::sources::fleet::FleetPlan,
 }
 
-/// Kubernetes settings from config and the command line.
+/// The Kubernetes settings: config's, with the command line's contexts,
+/// namespace and kubeconfig (`--kubeconfig`) over them.
 pub fn kube_settings(
     config: &Config,
     contexts: &[String],
     namespace: Option<&str>,
+    kubeconfig: Option<&std::path::Path>,
 ) -> Option<crate::clients::kube::KubeSettings> {
     let k = &config.kubernetes;
     if k.disabled {
         return None;
     }
     Some(crate::clients::kube::KubeSettings {
-        kubeconfig: k.kubeconfig.clone(),
+        kubeconfig: kubeconfig
+            .map(std::path::Path::to_path_buf)
+            .or_else(|| k.kubeconfig.clone()),
         contexts: if contexts.is_empty() {
             k.contexts.clone()
         } else {

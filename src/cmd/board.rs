@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use color_eyre::eyre::eyre;
-use opsboard::app::{Banner, Keymap};
+use opsboard::app::{Banner, Keymap, Pane};
 use opsboard::cli::Cli;
 use opsboard::config::{self, Config, ConfigLocation};
 use opsboard::ui::Theme;
@@ -23,8 +23,14 @@ pub async fn board(cli: &Cli, location: &ConfigLocation) -> color_eyre::Result<E
         read_only: cli.read_only || loaded.config.read_only,
         notice: loaded.notice.clone(),
     };
-    let kube = assemble::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
+    let kube = assemble::kube_settings(
+        &loaded.config,
+        &cli.context,
+        cli.namespace.as_deref(),
+        cli.kubeconfig.as_deref(),
+    );
     interactive(
+        &cli.pane,
         &cli.theme,
         loaded.config,
         banner,
@@ -47,12 +53,22 @@ pub async fn demo(cli: &Cli) -> color_eyre::Result<ExitCode> {
     };
     let kube = world.kube_settings();
     let setup = Some(world.cluster_setup());
-    interactive(&cli.theme, config, banner, &world.locations(), kube, setup).await?;
+    interactive(
+        &cli.pane,
+        &cli.theme,
+        config,
+        banner,
+        &world.locations(),
+        kube,
+        setup,
+    )
+    .await?;
     drop(world);
     Ok(ExitCode::SUCCESS)
 }
 
 async fn interactive(
+    pane: &Option<String>,
     theme: &Option<String>,
     config: Config,
     banner: Banner,
@@ -76,6 +92,10 @@ async fn interactive(
     let (mut state, specs, ops) =
         assembled.into_board(Keymap::new(&overrides), banner, SystemTime::now());
     state.generation = 1;
+    // clap has checked the name against the panes.
+    if let Some(p) = pane.as_deref().and_then(Pane::parse) {
+        state.view = p.view();
+    }
     runtime::run(runtime::Board {
         state,
         specs,

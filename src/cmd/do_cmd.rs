@@ -44,8 +44,12 @@ pub async fn run(
         &assemble::Locations::default(),
     )
     .map_err(|e| eyre!(e))?;
-    assembled.kube =
-        assemble::kube_settings(&loaded.config, &cli.context, cli.namespace.as_deref());
+    assembled.kube = assemble::kube_settings(
+        &loaded.config,
+        &cli.context,
+        cli.namespace.as_deref(),
+        cli.kubeconfig.as_deref(),
+    );
     let opts = headless_do::DoOptions {
         yes: flags.yes,
         dry_run: flags.dry_run,

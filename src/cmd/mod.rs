@@ -26,6 +26,17 @@ pub async fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
         Err(_) => None,
     };
     let location = config::locate(cli.config.as_deref());
+    // The demo has its own cluster; `config` and `audit` read none.
+    let reads_kube = !matches!(
+        cli.command,
+        Some(Command::Demo | Command::Config { .. } | Command::Audit { .. })
+    );
+    if let Some(path) = cli.kubeconfig.as_deref().filter(|_| reads_kube)
+        && let Err(e) = opsboard::clients::kube::connect::check_kubeconfig(path)
+    {
+        opsboard::errln!("opsboard: --kubeconfig: {e}");
+        return Ok(ExitCode::from(2));
+    }
     match cli.command.take() {
         Some(Command::Config { command }) => Ok(config_cmd::run(&location, command)),
         Some(Command::Demo) => board::demo(&cli).await,

@@ -67,6 +67,9 @@ pub enum Action {
     PrevMatch,
     /// Text viewer: show masked values (audited).
     Reveal,
+    ShowEvents,
+    /// Events pane: only Warning events, or every event.
+    WarningsOnly,
 }
 
 /// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).

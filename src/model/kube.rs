@@ -308,6 +308,9 @@ pub struct ClusterSnapshot {
     pub context: String,
     pub workloads: Vec<Workload>,
     pub nodes: Vec<NodeInfo>,
+    /// Events of every type, folded, newest first, at most
+    /// [`super::cluster_event::EVENTS_PER_CONTEXT`].
+    pub events: Vec<super::ClusterEvent>,
     /// `(resource, status)` per watched resource type.
     pub resources: Vec<(String, ResourceStatus)>,
     /// Set when the context could not be used at all (bad kubeconfig …).

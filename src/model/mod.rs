@@ -3,6 +3,7 @@
 pub mod action;
 pub mod alert;
 pub mod backup;
+pub mod cluster_event;
 pub mod docker;
 pub mod document;
 pub mod fault;
@@ -30,6 +31,7 @@ pub use alert::{
     SilenceState,
 };
 pub use backup::{BackupFile, BackupJob, BackupKind, LastRun, RpoStatus};
+pub use cluster_event::{ClusterEvent, EventType};
 pub use docker::{
     ComposeLabels, ComposeRef, ContainerHealth, ContainerInfo, ContainerStats, DockerSnapshot,
 };

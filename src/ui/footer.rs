@@ -67,6 +67,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         prefix.push(Span::styled(" search: ", theme.key));
         prefix.push(Span::styled(format!("{}█", t.search), theme.text));
         hints.push(("Enter".into(), "go to match".into(), 0));
+    } else if state.events.filter.editing {
+        prefix.push(Span::styled(" filter events: ", theme.key));
+        prefix.push(Span::styled(
+            format!("{}█", state.events.filter.text),
+            theme.text,
+        ));
+        prefix.push(Span::styled(
+            format!("  {} shown  ", crate::app::events::rows(state).len()),
+            theme.dim,
+        ));
+        hints.push(("Enter".into(), "keep".into(), 0));
         hints.push(("Esc".into(), "clear".into(), 0));
     } else if state.help_open {
         hints.push(("?".into(), "close help".into(), 0));

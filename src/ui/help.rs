@@ -24,6 +24,7 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
                 | Action::ShowBackups
                 | Action::ShowActions
                 | Action::ShowNodes
+                | Action::ShowEvents
         )
     };
     if section == Section::Everywhere {
@@ -83,6 +84,7 @@ pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         Section::Everywhere,
         Section::Alerts,
         Section::Fleet,
+        Section::Events,
         Section::Logs,
         Section::Viewer,
     ] {
@@ -112,6 +114,7 @@ fn pane_sections(state: &State) -> Vec<Section> {
         Context::Fleet => Some(Section::Fleet),
         Context::Logs => Some(Section::Logs),
         Context::Viewer => Some(Section::Viewer),
+        Context::Events => Some(Section::Events),
         _ => None,
     };
     let mut out: Vec<Section> = mine.into_iter().collect();
@@ -119,6 +122,7 @@ fn pane_sections(state: &State) -> Vec<Section> {
         [
             Section::Alerts,
             Section::Fleet,
+            Section::Events,
             Section::Logs,
             Section::Viewer,
         ]

@@ -6,6 +6,7 @@ pub mod backups;
 pub mod columns;
 pub mod detail;
 pub mod dialogs;
+pub mod events;
 pub mod fleet;
 pub mod fleet_detail;
 pub mod footer;
@@ -56,6 +57,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         }
         View::Backups => backups::render(frame, body, state, theme),
         View::Nodes => nodes::render(frame, body, state, theme),
+        View::Events => events::render(frame, body, state, theme),
         View::Fleet => fleet::render(frame, body, state, theme),
         View::FleetInstance { scroll } => fleet_detail::render(frame, body, state, scroll, theme),
         View::Logs { service, .. } => logs::render(frame, body, state, service, theme),

@@ -11,35 +11,22 @@ use crate::app::{Pane, State};
 use crate::model::{Job, Outcome, fmt_bytes, fmt_duration};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let mut spans: Vec<Span> = Vec::new();
-    let current = state.pane();
     let wide = area.width >= 100;
-    for (i, pane) in Pane::ALL.iter().enumerate() {
-        let badge = badge(state, *pane);
-        // Narrow: the current tab padded, the others one space apart, so
-        // the status line keeps some room at 80 columns.
-        let (label, style) = if *pane == current {
-            (
-                format!(" {} {}{badge} ", i + 1, pane.title()),
-                theme.title.add_modifier(Modifier::REVERSED),
-            )
-        } else if wide {
-            (format!(" {} {}{badge} ", i + 1, pane.title()), theme.dim)
-        } else {
-            (format!("{} {}{badge} ", i + 1, pane.title()), theme.dim)
-        };
-        let first = i == 0 && *pane != current;
-        spans.push(Span::styled(
-            if first { format!(" {label}") } else { label },
-            style,
-        ));
-        if wide {
-            spans.push(Span::raw(" "));
-        }
+    let status = status(state, theme);
+    let mut spans = tabs(state, theme, wide, false);
+    let room = |spans: &[Span]| {
+        let used: usize = spans.iter().map(Span::width).sum();
+        (area.width as usize).saturating_sub(used + 2)
+    };
+    // Seven tabs leave little room at 80 columns: when the status line
+    // needs it, the other tabs keep only their number and badge.
+    if let Some((text, _)) = &status
+        && room(&spans) < unicode_width::UnicodeWidthStr::width(text.as_str()).min(40)
+    {
+        spans = tabs(state, theme, wide, true);
     }
-    let used: usize = spans.iter().map(Span::width).sum();
-    let room = (area.width as usize).saturating_sub(used + 2);
-    if let Some((text, style)) = status(state, theme)
+    let room = room(&spans);
+    if let Some((text, style)) = status
         && room > 8
     {
         let text = truncate(&text, room);
@@ -50,11 +37,47 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Line::from(spans), area);
 }
 
+/// The tabs; `compact`: the current one named, the others by number.
+fn tabs<'a>(state: &State, theme: &Theme, wide: bool, compact: bool) -> Vec<Span<'a>> {
+    let mut spans: Vec<Span> = Vec::new();
+    let current = state.pane();
+    for (i, pane) in Pane::ALL.iter().enumerate() {
+        let badge = badge(state, *pane);
+        let title = if compact && *pane != current {
+            ""
+        } else {
+            pane.title()
+        };
+        let sep = if title.is_empty() { "" } else { " " };
+        // Narrow: the current tab padded, the others one space apart, so
+        // the status line keeps some room at 80 columns.
+        let (label, style) = if *pane == current {
+            (
+                format!(" {} {title}{badge} ", i + 1),
+                theme.title.add_modifier(Modifier::REVERSED),
+            )
+        } else if wide {
+            (format!(" {}{sep}{title}{badge} ", i + 1), theme.dim)
+        } else {
+            (format!("{}{sep}{title}{badge} ", i + 1), theme.dim)
+        };
+        let first = i == 0 && *pane != current;
+        spans.push(Span::styled(
+            if first { format!(" {label}") } else { label },
+            style,
+        ));
+        if wide {
+            spans.push(Span::raw(" "));
+        }
+    }
+    spans
+}
+
 /// `⚠2` on Backups when RPOs are breached, `⟳1` on Actions while jobs run,
 /// `✖3` on Fleet while instances are down.
 fn badge(state: &State, pane: Pane) -> String {
     match pane {
-        Pane::Services => String::new(),
+        Pane::Services | Pane::Events => String::new(),
         Pane::Fleet => {
             let down = state.fleet.iter().filter(|(_, i)| i.offline()).count();
             if down > 0 {

@@ -365,8 +365,8 @@ pub fn state_with_actions(width: u16, height: u16) -> State {
 }
 
 use opsboard::model::{
-    ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,
-    RolloutState, Workload, WorkloadKind, WorkloadRef,
+    ClusterEvent, ClusterSnapshot, EventInfo, EventType, HpaInfo, NodeInfo, PodInfo,
+    ResourceStatus, RevisionInfo, RolloutState, Workload, WorkloadKind, WorkloadRef,
 };
 
 fn wref(ns: &str, kind: WorkloadKind, name: &str) -> WorkloadRef {
@@ -582,6 +582,7 @@ pub fn cluster() -> ClusterSnapshot {
             node("node-b", false, &["MemoryPressure"], false, 11),
             node("node-c", true, &[], true, 9),
         ],
+        events: cluster_events(),
         resources: vec![
             ("deployments".into(), ResourceStatus::Ok),
             (
@@ -591,6 +592,177 @@ pub fn cluster() -> ClusterSnapshot {
         ],
         error: None,
     }
+}
+
+/// The `prod` cluster's events, as the source folds them: a crash loop,
+/// a stalled rollout, a pod that cannot be scheduled, a node gone
+/// NotReady, and the Normal events of a rollout and a rescale.
+pub fn cluster_events() -> Vec<ClusterEvent> {
+    let ev = |ty: EventType,
+              reason: &str,
+              ns: &str,
+              kind: &str,
+              name: &str,
+              message: &str,
+              count: u32,
+              first: u64,
+              last: u64| ClusterEvent {
+        context: "prod".into(),
+        namespace: ns.into(),
+        type_: ty,
+        reason: reason.into(),
+        object_kind: kind.into(),
+        object_name: name.into(),
+        message: message.into(),
+        count,
+        first: Some(t(195) - Duration::from_secs(first)),
+        last: Some(t(195) - Duration::from_secs(last)),
+        source: match (kind, reason) {
+            (_, "FailedScheduling" | "Scheduled") => "default-scheduler",
+            ("Pod" | "Node", _) => "kubelet",
+            _ => "deployment-controller",
+        }
+        .into(),
+    };
+    use EventType::{Normal, Warning};
+    vec![
+        ev(
+            Warning,
+            "BackOff",
+            "ml",
+            "Pod",
+            "ml-service-84c6d5f7b9-zz9xq",
+            "Back-off restarting failed container ml-service in pod ml-service-84c6d5f7b9-zz9xq_ml(5f1c2a9e-0b7d-4a51-9a53-c1e2d3f4a5b6)",
+            14,
+            3500,
+            5,
+        ),
+        ev(
+            Warning,
+            "FailedScheduling",
+            "shop",
+            "Pod",
+            "worker-6f7d9c8a1-klmno",
+            "0/3 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }, 1 node(s) were unschedulable, 1 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+            6,
+            900,
+            40,
+        ),
+        ev(
+            Warning,
+            "NodeNotReady",
+            "default",
+            "Node",
+            "node-b",
+            "Node node-b status is now: NodeNotReady",
+            1,
+            300,
+            300,
+        ),
+        ev(
+            Warning,
+            "ProgressDeadlineExceeded",
+            "shop",
+            "Deployment",
+            "worker",
+            "ReplicaSet \"worker-6f7d9c8a1\" has timed out progressing.",
+            1,
+            600,
+            600,
+        ),
+        ev(
+            Normal,
+            "SuccessfulRescale",
+            "shop",
+            "HorizontalPodAutoscaler",
+            "api",
+            "New size: 3; reason: cpu resource utilization (percentage of request) above target",
+            2,
+            1800,
+            720,
+        ),
+        ev(
+            Normal,
+            "SuccessfulCreate",
+            "shop",
+            "ReplicaSet",
+            "worker-6f7d9c8a1",
+            "Created pod: worker-6f7d9c8a1-klmno",
+            1,
+            900,
+            900,
+        ),
+        ev(
+            Normal,
+            "ScalingReplicaSet",
+            "shop",
+            "Deployment",
+            "worker",
+            "Scaled up replica set worker-6f7d9c8a1 to 1",
+            1,
+            900,
+            900,
+        ),
+        ev(
+            Normal,
+            "Started",
+            "shop",
+            "Pod",
+            "api-7c9f8d6b5-4xkqz",
+            "Started container api",
+            1,
+            7190,
+            7190,
+        ),
+        ev(
+            Normal,
+            "Created",
+            "shop",
+            "Pod",
+            "api-7c9f8d6b5-4xkqz",
+            "Created container api",
+            1,
+            7191,
+            7191,
+        ),
+        ev(
+            Normal,
+            "Pulled",
+            "shop",
+            "Pod",
+            "api-7c9f8d6b5-4xkqz",
+            "Container image \"registry.local/shop/api:1.4.2\" already present on machine",
+            1,
+            7192,
+            7192,
+        ),
+        ev(
+            Normal,
+            "Scheduled",
+            "shop",
+            "Pod",
+            "api-7c9f8d6b5-4xkqz",
+            "Successfully assigned shop/api-7c9f8d6b5-4xkqz to node-a",
+            1,
+            7195,
+            7195,
+        ),
+    ]
+}
+
+/// The Events pane on the fixture board with `prod` joined (its events
+/// watched, not refused as in [`cluster`]).
+pub fn state_with_events(width: u16, height: u16) -> State {
+    let mut s = state_with_kube(width, height);
+    if let Some(c) = s.clusters.get_mut("prod") {
+        for (r, status) in &mut c.resources {
+            if r == "events" {
+                *status = ResourceStatus::Ok;
+            }
+        }
+    }
+    crate::support::key(&mut s, crossterm::event::KeyCode::Char('7'));
+    s
 }
 
 /// The fixture board with the `prod` cluster joined: api, worker and

@@ -1,6 +1,7 @@
 //! The `:` command palette: its entries for the focused service (runbooks,
-//! Kubernetes and Docker actions, backups), filtered by the query, and its
-//! keys.
+//! Kubernetes and Docker actions, backups) and the panes by name
+//! (`services` … `events`, and `pods` as k9s users type it), filtered by
+//! the query, and its keys.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -9,7 +10,7 @@ use super::fuzzy::Fuzzy;
 use crate::app::focus::focused_docker_of;
 use crate::app::msg::Effect;
 use crate::app::runbook_scope::runbook_scope;
-use crate::app::state::{Dialog, State, View};
+use crate::app::state::{Dialog, Pane, State, View};
 use crate::model::ActionRequest;
 use crate::model::document::{ObjectKind, ObjectRef, Rendering};
 
@@ -22,13 +23,51 @@ pub struct PaletteEntry {
     pub dangerous: bool,
 }
 
-/// What choosing an entry does.
+/// What choosing a palette entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteAction {
-    /// Plan an action (nothing runs before its confirmation).
-    Plan(ActionRequest),
-    /// Open the describe, YAML or inspect view of an object.
+    /// Plans an action (confirmed in the dialog that follows).
+    Plan(Box<ActionRequest>),
+    /// Switches to a pane.
+    Show(Pane),
+    /// Opens the describe, YAML or inspect view of an object.
     View(ObjectRef, Rendering),
+}
+
+/// The palette's names for the panes: each pane's own ([`Pane::name`]),
+/// and `pods`, which opens Services (where a workload's pods are).
+fn pane_names() -> impl Iterator<Item = (&'static str, Pane)> {
+    Pane::ALL
+        .into_iter()
+        .map(|p| (p.name(), p))
+        .chain([("pods", Pane::Services)])
+}
+
+/// The pane named `name` (`events`, `pods` …), case-insensitive.
+pub fn pane_named(name: &str) -> Option<Pane> {
+    let name = name.trim();
+    pane_names()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, p)| p)
+}
+
+fn pane_entries() -> impl Iterator<Item = PaletteEntry> {
+    pane_names().map(|(name, pane)| {
+        let key = Pane::ALL
+            .iter()
+            .position(|p| *p == pane)
+            .map_or(0, |i| i + 1);
+        PaletteEntry {
+            label: name.to_string(),
+            detail: if name == "pods" {
+                format!("{} pane ({key}): workloads and their pods", pane.title())
+            } else {
+                format!("{} pane ({key})", pane.title())
+            },
+            request: PaletteAction::Show(pane),
+            dangerous: false,
+        }
+    })
 }
 
 /// Opens the palette for the focused service (or the selected backup job's
@@ -102,12 +141,12 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("run {}{on}", r.name),
             detail: r.description.clone().unwrap_or_default(),
-            request: PaletteAction::Plan(ActionRequest::Runbook {
+            request: PaletteAction::Plan(Box::new(ActionRequest::Runbook {
                 runbook: r.name.clone(),
                 service: name.clone(),
                 host,
                 scope,
-            }),
+            })),
             dangerous: r.dangerous,
         });
     }
@@ -119,9 +158,9 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("restart {}", id.short()),
             detail: "rollout restart: replace every pod".into(),
-            request: PaletteAction::Plan(ActionRequest::Restart {
+            request: PaletteAction::Plan(Box::new(ActionRequest::Restart {
                 workload: id.clone(),
-            }),
+            })),
             dangerous: false,
         });
         let current: Option<i64> = w.revision.as_ref().and_then(|r| r.parse().ok());
@@ -145,10 +184,10 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                         .map(|c| format!(" · {c}"))
                         .unwrap_or_default()
                 ),
-                request: PaletteAction::Plan(ActionRequest::Rollback {
+                request: PaletteAction::Plan(Box::new(ActionRequest::Rollback {
                     workload: id.clone(),
                     to_revision: Some(h.revision),
-                }),
+                })),
                 dangerous: false,
             });
         }
@@ -166,10 +205,10 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                         .map(|n| format!(" · {n}"))
                         .unwrap_or_default()
                 ),
-                request: PaletteAction::Plan(ActionRequest::DeletePod {
+                request: PaletteAction::Plan(Box::new(ActionRequest::DeletePod {
                     workload: id.clone(),
                     pod: p.name.clone(),
-                }),
+                })),
                 dangerous: false,
             });
         }
@@ -187,13 +226,15 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                 } else {
                     "restart the container".into()
                 },
-                request: PaletteAction::Plan(ActionRequest::DockerRestart { target: t.clone() }),
+                request: PaletteAction::Plan(Box::new(ActionRequest::DockerRestart {
+                    target: t.clone(),
+                })),
                 dangerous: false,
             });
             out.push(PaletteEntry {
                 label: format!("roll back {}", t.describe()),
                 detail: "recreate with the image it ran before".into(),
-                request: PaletteAction::Plan(ActionRequest::DockerRollback { target: t }),
+                request: PaletteAction::Plan(Box::new(ActionRequest::DockerRollback { target: t })),
                 dangerous: false,
             });
         }
@@ -211,7 +252,7 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             out.push(PaletteEntry {
                 label: format!("{verb} container {}", c.name),
                 detail: format!("{} · {}", c.state, c.status_text),
-                request: PaletteAction::Plan(request),
+                request: PaletteAction::Plan(Box::new(request)),
                 dangerous: verb == "stop",
             });
         }
@@ -238,20 +279,21 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
         out.push(PaletteEntry {
             label: format!("backup {}", b.name),
             detail: format!("{} backup of {}", b.kind.word(), b.service),
-            request: PaletteAction::Plan(ActionRequest::Backup {
+            request: PaletteAction::Plan(Box::new(ActionRequest::Backup {
                 job: b.name.clone(),
-            }),
+            })),
             dangerous: false,
         });
         out.push(PaletteEntry {
             label: format!("verify {}", b.name),
             detail: "re-check the newest backup file".into(),
-            request: PaletteAction::Plan(ActionRequest::Verify {
+            request: PaletteAction::Plan(Box::new(ActionRequest::Verify {
                 job: b.name.clone(),
-            }),
+            })),
             dangerous: false,
         });
     }
+    out.extend(pane_entries());
     out
 }
 
@@ -314,10 +356,23 @@ pub fn palette_view(
     query: &str,
 ) -> Vec<PaletteEntry> {
     let mut entries = palette_entries(state, service);
+    // The panes join the list once something is typed: opened empty, the
+    // palette is the focused service's actions.
+    if query.trim().is_empty() {
+        entries.retain(|e| !matches!(e.request, PaletteAction::Show(_)));
+    }
     if let Some(o) = only {
         entries.retain(|e| e.label.starts_with(o));
     }
-    filtered(entries, query)
+    let mut entries = filtered(entries, query);
+    // A pane's exact name (`events`) comes first, whatever else matches.
+    if let Some(i) = entries.iter().position(|e| {
+        matches!(e.request, PaletteAction::Show(_)) && e.label.eq_ignore_ascii_case(query.trim())
+    }) {
+        let e = entries.remove(i);
+        entries.insert(0, e);
+    }
+    entries
 }
 
 pub fn palette_key(
@@ -338,7 +393,14 @@ pub fn palette_key(
                 Some(PaletteEntry {
                     request: PaletteAction::Plan(r),
                     ..
-                }) => vec![Effect::Plan(r)],
+                }) => vec![Effect::Plan(*r)],
+                Some(PaletteEntry {
+                    request: PaletteAction::Show(pane),
+                    ..
+                }) => {
+                    state.view = pane.view();
+                    vec![]
+                }
                 Some(PaletteEntry {
                     request: PaletteAction::View(object, rendering),
                     ..
@@ -376,4 +438,71 @@ pub fn palette_key(
         only,
     });
     vec![]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::app::{Banner, Keymap, Msg, update};
+
+    fn typed(query: &str) -> State {
+        let mut s = State::new(
+            vec![],
+            Keymap::default(),
+            Banner::default(),
+            SystemTime::now(),
+        );
+        let key = |c| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+        update(&mut s, key(KeyCode::Char(':')));
+        for c in query.chars() {
+            update(&mut s, key(KeyCode::Char(c)));
+        }
+        update(&mut s, key(KeyCode::Enter));
+        s
+    }
+
+    #[test]
+    fn a_pane_name_and_enter_switch_to_that_pane() {
+        for (name, view) in [
+            ("events", View::Events),
+            ("nodes", View::Nodes),
+            ("fleet", View::Fleet),
+            ("alerts", View::Alerts),
+            ("backups", View::Backups),
+            ("actions", View::Actions),
+            ("services", View::Services),
+            ("pods", View::Services),
+        ] {
+            let s = typed(name);
+            assert_eq!(s.view, view, "{name}");
+            assert!(s.dialog.is_none(), "{name}: the palette closes");
+        }
+        assert_eq!(pane_named("Pods"), Some(Pane::Services));
+        assert_eq!(pane_named("deployments"), None);
+    }
+
+    #[test]
+    fn the_exact_pane_name_comes_first() {
+        let mut s = State::new(
+            vec![],
+            Keymap::default(),
+            Banner::default(),
+            SystemTime::now(),
+        );
+        s.runbooks.push(crate::app::RunbookEntry {
+            name: "events-cleanup".into(),
+            description: None,
+            service: None,
+            dangerous: false,
+            uses_host: false,
+        });
+        let entries = palette_view(&s, None, None, "events");
+        assert_eq!(entries[0].label, "events");
+        assert_eq!(entries[0].request, PaletteAction::Show(Pane::Events));
+        assert!(entries.iter().any(|e| e.label == "run events-cleanup"));
+    }
 }

@@ -5,7 +5,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::{actions, alerts, backups, fleet, logs, nodes, services, viewer};
+use super::{actions, alerts, backups, events, fleet, logs, nodes, services, viewer};
 use crate::app::dialogs::{confirm, palette, quit, scale, silence};
 use crate::app::focus::{focused_docker, focused_workload};
 use crate::app::keymap::Action;
@@ -33,6 +33,10 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     }
     if state.fleet.filter.editing {
         fleet::edit_filter(state, key);
+        return vec![];
+    }
+    if state.events.filter.editing {
+        events::edit_filter(state, key);
         return vec![];
     }
     if state.filter.editing {
@@ -105,6 +109,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::ShowBackups => state.view = View::Backups,
         Action::ShowActions => state.view = View::Actions,
         Action::ShowNodes => state.view = View::Nodes,
+        Action::ShowEvents => state.view = View::Events,
         Action::ShowAlerts => state.view = View::Alerts,
         Action::Targets => {
             state.view = if state.view == View::Targets {
@@ -116,6 +121,9 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::Silence => return alerts::silence(state),
         Action::ExpireSilence => return alerts::expire(state),
         Action::GoToService if state.pane() == Pane::Fleet => fleet::go_to(state),
+        Action::GoToService if state.pane() == Pane::Events => {
+            return events::navigate(state, action);
+        }
         Action::GoToService => alerts::go_to_service(state),
         Action::Logs if state.pane() == Pane::Alerts => return alerts::logs_around(state),
         Action::Logs => return logs::open_focused(state),
@@ -223,5 +231,6 @@ fn pane_key(state: &mut State, action: Action) -> Vec<Effect> {
         Pane::Nodes => nodes::navigate(state, action),
         Pane::Alerts => alerts::navigate(state, action),
         Pane::Fleet => fleet::navigate(state, action),
+        Pane::Events => events::navigate(state, action),
     }
 }

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod alerts;
 pub mod backups;
 pub mod dispatch;
+pub mod events;
 pub mod fleet;
 pub mod logs;
 pub mod nav;

@@ -113,7 +113,9 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             crate::app::keys::logs::refresh_targets(state)
         }
         Msg::Kube(snap) => {
+            let was = crate::app::events::selected(state).cloned();
             crate::app::join::apply_cluster(state, *snap);
+            crate::app::events::keep_selected(state, was);
             state.fleet.others_stale = true;
             crate::app::keys::logs::refresh_targets(state)
         }

@@ -134,6 +134,17 @@ fn read_kubeconfig(settings: &KubeSettings) -> Result<Option<Kubeconfig>, Connec
         })
 }
 
+/// Whether the kubeconfig file at `path` can be read and parsed: the
+/// command line checks `--kubeconfig` before the board starts.
+pub fn check_kubeconfig(path: &std::path::Path) -> Result<(), ConnectError> {
+    Kubeconfig::read_from(path)
+        .map(|_| ())
+        .map_err(|error| ConnectError::KubeconfigFile {
+            path: path.to_path_buf(),
+            error,
+        })
+}
+
 /// The contexts to watch and a client for each. With no kubeconfig at all
 /// and no in-cluster service account, the list is empty (not an error):
 /// the board simply has no Kubernetes source.

@@ -1,7 +1,8 @@
 //! Turns a [`World`] into objects: the world's past is replayed through the
 //! real controllers on a frozen, stepped clock (quietly: no watch history,
-//! no Events), so the cluster starts settled with realistic ages, revisions
-//! and restart counts.
+//! no Events but those of the last hour, as a real cluster keeps them), so
+//! the cluster starts settled with realistic ages, revisions, restart
+//! counts and recent events.
 
 use serde_json::{Value, json};
 
@@ -16,6 +17,8 @@ use super::world::{HpaSpec, NodeSpec, Revision, Workload, WorkloadKind, World};
 
 const SETTLE_STEP_MS: i64 = 1000;
 const SETTLE_TICKS: usize = 60;
+/// How long the API server keeps an Event (kube-apiserver's `--event-ttl`).
+const EVENT_TTL_MS: i64 = 3_600_000;
 
 fn node_json(n: &NodeSpec, idx: usize) -> Value {
     let cond =
@@ -241,6 +244,7 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
     store.set_recording(false);
     store.set_history_limit(world.history_limit);
     ctl.quiet = true;
+    ctl.events_from = Some(t0 - EVENT_TTL_MS);
     clock.freeze_at(start);
     let mut namespaces: Vec<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
         .iter()
@@ -340,6 +344,7 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
     }
     store.set_recording(true);
     ctl.quiet = false;
+    ctl.events_from = None;
     clock.run_from(clock.now());
     for w in &world.workloads {
         if let Some(p) = &w.pending {

@@ -3,6 +3,7 @@
 //! stores; a snapshot of the cluster is rebuilt from the stores when they
 //! change (at most every 250 ms) and sent to the board. Watch, don't poll.
 
+pub mod events;
 pub mod snapshot;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,7 @@ impl KubeSource {
                             context: c.context,
                             workloads: vec![],
                             nodes: vec![],
+                            events: vec![],
                             resources: vec![],
                             error: Some(e),
                         };
@@ -278,7 +280,8 @@ async fn watch_context(
     let revisions = watch_all!(ControllerRevision, "controllerrevisions", cfg());
     let pods = watch_all!(Pod, "pods", cfg());
     let hpas = watch_all!(HorizontalPodAutoscaler, "horizontalpodautoscalers", cfg());
-    let events = watch_all!(Event, "events", cfg().fields("type=Warning"));
+    // Every type: Warnings for the workloads' detail, all for the Events pane.
+    let events = watch_all!(Event, "events", cfg());
     let nodes = Stores::<Node>(vec![spawn_watch(
         &mut tasks,
         Api::all(client.clone()),

@@ -1,5 +1,5 @@
 //! From API objects to the board's plain data: workloads with their pods,
-//! history, HPA and warning events; nodes. Pure: objects in, snapshot out.
+//! history, HPA and warning events; nodes; the Events pane's rows. Pure: objects in, snapshot out.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -379,6 +379,7 @@ pub fn build(
         context: context.into(),
         workloads,
         nodes,
+        events: super::events::cluster_events(context, &o.events),
         resources,
         error: None,
     }

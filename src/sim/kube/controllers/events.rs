@@ -27,7 +27,7 @@ pub fn record(
     source: Source<'_>,
     field_path: &str,
 ) {
-    if ctl.quiet {
+    if ctl.quiet && ctl.events_from.is_none_or(|from| now < from) {
         return;
     }
     let ns = if res.namespaced() {

@@ -30,8 +30,12 @@ use super::util;
 /// Controller-side state that is not part of any object.
 #[derive(Default)]
 pub struct Controllers {
-    /// No Events are recorded while the initial world is settled.
+    /// No Events are recorded while the initial world is settled…
     pub quiet: bool,
+    /// …except those of its last hour (from this time on), which a real
+    /// cluster would still hold: the demo starts with the events of what
+    /// settled just before it.
+    pub events_from: Option<SimTime>,
     /// The resourceVersion after the last tick that changed nothing.
     pub(crate) last_rv: u64,
     /// Kubelet cache: pod uid → (pod rv, node rv, next time its status

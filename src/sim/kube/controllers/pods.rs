@@ -112,40 +112,7 @@ pub fn kubelet(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
                         .unwrap_or(new_rv);
                 }
                 if !was_running && util::s(&p, "/status/phase") == "Running" {
-                    if matches!(mode(&p), Mode::NeverReady) {
-                        events::record(
-                            ctl,
-                            store,
-                            now,
-                            &p,
-                            Res::Pods,
-                            true,
-                            "Unhealthy",
-                            "Readiness probe failed: HTTP probe failed with statuscode: 503",
-                            Source {
-                                component: "kubelet",
-                                host: &host,
-                            },
-                            &fp,
-                        );
-                    } else {
-                        let image = util::s(&p, "/spec/containers/0/image").to_string();
-                        events::record(
-                            ctl,
-                            store,
-                            now,
-                            &p,
-                            Res::Pods,
-                            false,
-                            "Started",
-                            &format!("Started container {container} ({image})"),
-                            Source {
-                                component: "kubelet",
-                                host: &host,
-                            },
-                            &fp,
-                        );
-                    }
+                    started(ctl, store, now, &p, &container, &host, &fp);
                 }
             }
         }
@@ -154,4 +121,64 @@ pub fn kubelet(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
     ctl.pod_next.retain(|k, _| seen.contains(k));
     ctl.kubelet_rv = store.resource_version();
     ctl.next_due = ctl.pod_next.values().filter_map(|(_, _, t)| *t).min();
+}
+
+/// What the kubelet records as a container starts: the image at hand,
+/// the container created and started; a pod that never gets ready then
+/// fails its readiness probe.
+fn started(
+    ctl: &mut Controllers,
+    store: &mut Store,
+    now: SimTime,
+    pod: &Value,
+    container: &str,
+    host: &str,
+    field_path: &str,
+) {
+    let image = util::s(pod, "/spec/containers/0/image").to_string();
+    let steps = [
+        (
+            false,
+            "Pulled",
+            format!("Container image \"{image}\" already present on machine"),
+        ),
+        (false, "Created", format!("Created container {container}")),
+        (false, "Started", format!("Started container {container}")),
+    ];
+    for (warning, reason, message) in steps {
+        let source = Source {
+            component: "kubelet",
+            host,
+        };
+        events::record(
+            ctl,
+            store,
+            now,
+            pod,
+            Res::Pods,
+            warning,
+            reason,
+            &message,
+            source,
+            field_path,
+        );
+    }
+    if matches!(mode(pod), Mode::NeverReady) {
+        let source = Source {
+            component: "kubelet",
+            host,
+        };
+        events::record(
+            ctl,
+            store,
+            now,
+            pod,
+            Res::Pods,
+            true,
+            "Unhealthy",
+            "Readiness probe failed: HTTP probe failed with statuscode: 503",
+            source,
+            field_path,
+        );
+    }
 }
