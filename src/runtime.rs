@@ -257,6 +257,13 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                     let _ = out.write_all(b"\x07").and_then(|()| out.flush());
                 }
                 Effect::StopLogs => log_feed = None,
+                Effect::Copy(text) => {
+                    use std::io::Write;
+                    let mut out = std::io::stdout();
+                    let _ = out
+                        .write_all(crate::ui::osc52(&text).as_bytes())
+                        .and_then(|()| out.flush());
+                }
             }
         }
     }

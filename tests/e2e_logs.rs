@@ -65,6 +65,29 @@ fn kube_logs_interleaved_narrowed_and_the_previous_run() {
             .all(|l| l.len() > 9 && l.as_bytes()[2] == b':' && &l[8..10] == "Z ")
     })
     .unwrap();
+    // Ctrl-Y puts the lines shown on the clipboard through OSC 52.
+    p.send("\x19");
+    p.wait_for(TIMEOUT, |s| s.contains("copied the log lines shown"))
+        .unwrap();
+    let raw = p.raw();
+    let start = raw
+        .windows(7)
+        .rposition(|w| w == b"\x1b]52;c;")
+        .expect("an OSC 52 sequence")
+        + 7;
+    let len = raw[start..].iter().position(|b| *b == 0x07).unwrap();
+    use base64::Engine as _;
+    let copied = base64::engine::general_purpose::STANDARD
+        .decode(&raw[start..start + len])
+        .unwrap();
+    let copied = String::from_utf8(copied).unwrap();
+    assert!(
+        copied.lines().count() > 3
+            && copied
+                .lines()
+                .all(|l| !l.contains("orders") && l.contains(" | ")),
+        "the narrowed lines, with their pods: {copied}"
+    );
     // The help opened here lists the logs view's keys.
     p.send("?");
     let help = p

@@ -452,6 +452,14 @@ pub const BINDINGS: &[Binding] = &[
         section: Section::Everywhere,
     },
     Binding {
+        action: Action::Copy,
+        keys: &["ctrl-y"],
+        help: "copy row or view (OSC 52)",
+        hint: None,
+        contexts: &[Context::Global],
+        section: Section::Everywhere,
+    },
+    Binding {
         action: Action::Dismiss,
         keys: &["x"],
         help: "dismiss results",

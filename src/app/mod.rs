@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod bindings;
 pub mod clusters;
+pub mod copy;
 pub mod dialogs;
 pub mod events;
 pub mod events_view;

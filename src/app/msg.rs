@@ -166,6 +166,8 @@ pub enum Effect {
     /// The streams the open logs view shows now (pods came or went).
     LogTargets(Vec<crate::model::LogTarget>),
     StopLogs,
+    /// Put this text on the terminal's clipboard (OSC 52).
+    Copy(String),
     /// A critical alert started firing and the bell is on.
     Bell,
     /// Fetch Alertmanager alerts and silences now.

@@ -67,6 +67,8 @@ pub enum Action {
     PrevMatch,
     /// Text viewer: show masked values (audited).
     Reveal,
+    /// Copy the selected row or the open view as text (OSC 52).
+    Copy,
     ShowEvents,
     /// Events pane: only Warning events, or every event.
     WarningsOnly,

@@ -97,6 +97,16 @@ pub fn popup(area: Rect, width: u16, height: u16) -> Rect {
     r
 }
 
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard (it
+/// works over SSH; tmux passes it on with `set -g set-clipboard on`).
+pub fn osc52(text: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
+}
+
 /// Truncates `s` to `width` display columns, marking the cut with `…`.
 pub fn truncate(s: &str, width: usize) -> String {
     use unicode_width::UnicodeWidthChar;

@@ -163,6 +163,25 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Action::Palette => palette::open_palette(state),
+        Action::Copy => {
+            return match crate::app::copy::text_of(state) {
+                Some((what, text)) => {
+                    let lines = text.lines().count();
+                    state.flash(
+                        format!(
+                            "copied {what} ({lines} line{}) to the clipboard",
+                            if lines == 1 { "" } else { "s" }
+                        ),
+                        false,
+                    );
+                    vec![Effect::Copy(text)]
+                }
+                None => {
+                    state.flash("nothing to copy here", false);
+                    vec![]
+                }
+            };
+        }
         Action::Backup => return backups::backup(state),
         Action::Verify => {
             if let Some(job) = backups::focused_backup(state) {
