@@ -8,13 +8,7 @@
 mod support;
 use support::pty;
 
-use pty::{Pty, TIMEOUT};
-
-fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen
-        .lines()
-        .find(|l| l.split_whitespace().nth(2) == Some(name))
-}
+use pty::{Pty, TIMEOUT, row};
 
 #[test]
 fn describe_yaml_and_search_on_the_demo() {

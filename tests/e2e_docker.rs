@@ -10,7 +10,7 @@ use support::{docker as docker_support, pty};
 use std::time::Duration;
 
 use docker_support::{Project, images, prerequisites};
-use pty::{Pty, TIMEOUT};
+use pty::{Pty, TIMEOUT, row};
 
 const WEB: &str = r#"
 version: "2.4"
@@ -21,13 +21,6 @@ services:
     ports:
       - "127.0.0.1::8080"
 "#;
-
-/// The services-table row of `name`, if on screen.
-fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen
-        .lines()
-        .find(|l| l.split_whitespace().nth(2) == Some(name))
-}
 
 #[test]
 fn scale_a_compose_service_from_the_board() {

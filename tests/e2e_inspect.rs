@@ -12,7 +12,7 @@ use support::{docker as docker_support, pty};
 use std::time::Duration;
 
 use docker_support::{Project, images, prerequisites};
-use pty::{Pty, TIMEOUT};
+use pty::{Pty, TIMEOUT, row};
 
 const CANARY: &str = "canary-xyz";
 
@@ -26,12 +26,6 @@ services:
       DB_PASSWORD: canary-xyz
       GREETING: hello
 "#;
-
-fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen
-        .lines()
-        .find(|l| l.split_whitespace().nth(2) == Some(name))
-}
 
 #[test]
 fn inspect_masks_a_password_until_an_audited_reveal() {

@@ -9,14 +9,7 @@ use support::pty;
 
 use std::time::Duration;
 
-use pty::{Pty, TIMEOUT};
-
-/// The services-table row of `name`, if on screen.
-fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen
-        .lines()
-        .find(|l| l.split_whitespace().nth(2) == Some(name))
-}
+use pty::{Pty, TIMEOUT, row};
 
 #[test]
 fn scale_a_deployment_and_follow_the_rollout() {

@@ -395,3 +395,11 @@ fn lock(m: &Mutex<Output>) -> MutexGuard<'_, Output> {
     // A panicking waiter must not hide the output from the next one.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The services-table row of `name` (its third word, after the status
+/// glyph and badge), if on screen.
+pub fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .find(|l| l.split_whitespace().nth(2) == Some(name))
+}

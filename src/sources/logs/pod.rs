@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
 use tokio::sync::mpsc;
 
+use super::note;
 use super::stamp::split_timestamp;
 use crate::model::{LogEntry, LogSource, LogTarget};
 
@@ -18,17 +19,6 @@ use crate::model::{LogEntry, LogSource, LogTarget};
 pub const TAIL: i64 = 500;
 const RETRY_FIRST: Duration = Duration::from_secs(1);
 const RETRY_MAX: Duration = Duration::from_secs(30);
-
-fn note(target: &LogTarget, line: String) -> LogEntry {
-    LogEntry {
-        prefix: target.prefix.clone(),
-        container: target.container().to_string(),
-        at: Some(SystemTime::now()),
-        line,
-        stderr: true,
-        note: true,
-    }
-}
 
 /// Streams `target`'s lines into `out` until the pod is gone, `out` is
 /// closed, or (for `previous`, which is never followed) the answer ends.

@@ -136,7 +136,7 @@ fn started(
     field_path: &str,
 ) {
     let image = util::s(pod, "/spec/containers/0/image").to_string();
-    let steps = [
+    let mut steps = vec![
         (
             false,
             "Pulled",
@@ -145,6 +145,13 @@ fn started(
         (false, "Created", format!("Created container {container}")),
         (false, "Started", format!("Started container {container}")),
     ];
+    if matches!(mode(pod), Mode::NeverReady) {
+        steps.push((
+            true,
+            "Unhealthy",
+            "Readiness probe failed: HTTP probe failed with statuscode: 503".to_string(),
+        ));
+    }
     for (warning, reason, message) in steps {
         let source = Source {
             component: "kubelet",
@@ -159,24 +166,6 @@ fn started(
             warning,
             reason,
             &message,
-            source,
-            field_path,
-        );
-    }
-    if matches!(mode(pod), Mode::NeverReady) {
-        let source = Source {
-            component: "kubelet",
-            host,
-        };
-        events::record(
-            ctl,
-            store,
-            now,
-            pod,
-            Res::Pods,
-            true,
-            "Unhealthy",
-            "Readiness probe failed: HTTP probe failed with statuscode: 503",
             source,
             field_path,
         );
