@@ -51,7 +51,7 @@ impl LogView {
         // opsboard's own notes (a pod gone, an error) are always shown.
         l.note
             || (self.container.as_ref().is_none_or(|c| l.container == *c)
-                && (needle.is_empty() || l.line.to_lowercase().contains(needle) != invert))
+                && (needle.is_empty() || contains_ci(&l.line, needle) != invert))
     }
 
     /// The lines the view shows, oldest first.
@@ -109,6 +109,20 @@ impl LogView {
         names.dedup();
         if names.len() > 1 { names } else { vec![] }
     }
+}
+
+/// Whether `hay` contains `needle` (already in lower case), ignoring case;
+/// without allocating when the needle is ASCII (it runs over every line of
+/// the buffer while a search is typed).
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    if needle.is_ascii() {
+        let n = needle.as_bytes();
+        return hay
+            .as_bytes()
+            .windows(n.len())
+            .any(|w| w.eq_ignore_ascii_case(n));
+    }
+    hay.to_lowercase().contains(needle)
 }
 
 /// The short name of a pod in a prefix: what follows its workload's name
@@ -217,6 +231,14 @@ mod tests {
         v.search.clear();
         v.container = Some("proxy".into());
         assert_eq!(v.shown().count(), 1);
+    }
+
+    #[test]
+    fn case_is_ignored_with_or_without_ascii() {
+        assert!(contains_ci("GET /Health 200", "health"));
+        assert!(!contains_ci("GET /api", "health"));
+        assert!(contains_ci("ÉCHEC du job", "échec"));
+        assert!(!contains_ci("ab", "abc"));
     }
 
     #[test]

@@ -187,10 +187,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, service: usize, them
     let width = body.width as usize;
     // From the bottom up: skip what is below the view, then take a
     // screenful (the top of the buffer when scrolled past it).
-    let total = if logs.follow && !logs.narrowed() {
-        logs.lines.len()
-    } else {
+    // Following, only the bottom screenful is looked at; paused, the
+    // lines shown are counted to clamp the view at the top.
+    let total = if !logs.follow {
         logs.shown_rev().count()
+    } else if logs.narrowed() {
+        usize::from(logs.shown_rev().next().is_some())
+    } else {
+        logs.lines.len()
     };
     if total == 0 {
         let empty = match logs.request.since {
