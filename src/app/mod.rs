@@ -2,6 +2,7 @@
 //! No IO, no `.await`, no drawing.
 
 pub mod alerts;
+pub mod binding_kinds;
 pub mod bindings;
 pub mod clusters;
 pub mod copy;
