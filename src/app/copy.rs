@@ -22,11 +22,11 @@ pub fn text_of(state: &State) -> Option<(String, String)> {
         }
         View::Services => {
             let s = state.services.get(state.selected_service()?)?;
-            (format!("the {} row", s.name), service_line(state, s))
+            (format!("the {} row", s.name), service_line(s))
         }
         View::Detail { service, .. } => {
             let s = state.services.get(service)?;
-            (format!("{}'s detail", s.name), detail(state, s))
+            (format!("{}'s detail", s.name), detail(s))
         }
         View::Alerts | View::AlertDetail { .. } => {
             let row = match state.view {
@@ -107,8 +107,7 @@ fn logs(state: &State) -> String {
     out
 }
 
-fn service_line(state: &State, s: &crate::model::Service) -> String {
-    let _ = state;
+fn service_line(s: &crate::model::Service) -> String {
     let mut t = format!("{} {}", s.name, s.status().word());
     if let Some(r) = s.reason() {
         let _ = write!(t, ": {r}");
@@ -116,8 +115,8 @@ fn service_line(state: &State, s: &crate::model::Service) -> String {
     t
 }
 
-fn detail(state: &State, s: &crate::model::Service) -> String {
-    let mut t = service_line(state, s);
+fn detail(s: &crate::model::Service) -> String {
+    let mut t = service_line(s);
     t.push('\n');
     for p in &s.probes {
         let _ = write!(t, "probe {} {}", p.target, p.status.word());

@@ -228,12 +228,13 @@ impl Instance {
                     r % 10
                 ),
             },
+            // Each replica takes its own jobs off the queue.
             Profile::Worker => match r % 23 {
                 0 => format!(
                     "ERROR job {} failed: deadline exceeded after 30s; will retry",
-                    8000 + k
+                    self.job(k)
                 ),
-                _ => format!("INFO job {} processed in {}ms", 8000 + k, 20 + r % 400),
+                _ => format!("INFO job {} processed in {}ms", self.job(k), 20 + r % 400),
             },
             Profile::Redis => match k % 2 {
                 0 => "1:M * 100 changes in 300 seconds. Saving...".into(),
@@ -250,6 +251,12 @@ impl Instance {
             },
             Profile::Prometheus => format!("level=info msg=\"ok\" component={}", self.container),
         }
+    }
+
+    /// The id of the `k`th job this replica took: replicas share the queue,
+    /// so no two of them report the same job.
+    fn job(&self, k: i64) -> i64 {
+        100_000 + k * 16 + i64::from(self.seed() % 16)
     }
 
     /// What a dying container writes last.

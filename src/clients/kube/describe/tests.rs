@@ -128,7 +128,7 @@ fn a_deployment_has_kubectls_sections() {
             .any(|c| c != '\n' && crate::model::text::is_unsafe_char(c))
     );
     // Conditions come before the pod template, events last.
-    let at = |s: &str| all.find(s).unwrap();
+    let at = |s: &str| all.find(s).unwrap(); // ok: a test; a missing section fails it here
     assert!(at("Conditions:") < at("Pod Template:"));
     assert!(at("Pod Template:") < at("Events:"));
     let warn = doc
@@ -228,7 +228,7 @@ fn a_node_shows_capacity_taints_and_pods() {
         .lines
         .iter()
         .find(|l| l.text.contains("MemoryPressure"))
-        .unwrap();
+        .unwrap(); // ok: a test; no MemoryPressure line fails it here
     assert_eq!(pressure.kind, LineKind::Warning);
 }
 
