@@ -28,6 +28,7 @@ pub async fn run(assembled: Assembled, request: ActionRequest, opts: DoOptions) 
         kube: assembled.kube,
         docker: assembled.docker,
         image_history: assembled.image_history,
+        handover: None,
     };
     let ops = ops::spawn(ctx, tx);
     ops.send(Command::Plan(request));

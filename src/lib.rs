@@ -10,6 +10,7 @@ pub mod assemble;
 pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod handover;
 pub mod headless;
 pub mod headless_do;
 pub mod logging;

@@ -60,7 +60,15 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let (tx, mut rx) = mpsc::channel::<Msg>(4096);
-    let ops = crate::ops::spawn(ops, tx.clone());
+    // Exec sessions come back here to be given the terminal.
+    let (handover_tx, mut handover_rx) = mpsc::channel::<crate::ops::exec::Session>(1);
+    let ops = crate::ops::spawn(
+        OpsContext {
+            handover: Some(handover_tx),
+            ..ops
+        },
+        tx.clone(),
+    );
     // The connected clusters' clients, for what is asked on demand (logs,
     // describe, exec); empty until the Kubernetes task has connected.
     let (clients_tx, kube_clients) =
@@ -169,6 +177,24 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                 }
             }
             _ = tick.tick() => effects = update(&mut state, Msg::Tick(SystemTime::now())),
+            Some(session) = handover_rx.recv() => {
+                let mut deferred = Vec::new();
+                crate::handover::run(&mut guard, &mut events, session, &mut rx, |m| {
+                    deferred.extend(apply(&mut state, &ops, m));
+                })
+                .await?;
+                // The window may have changed size meanwhile.
+                let size = guard.terminal.size()?;
+                deferred.extend(update(
+                    &mut state,
+                    Msg::Resize {
+                        width: size.width,
+                        height: size.height,
+                    },
+                ));
+                state.dirty = true;
+                effects = deferred;
+            }
             _ = sigterm.recv() => {
                 tracing::info!("SIGTERM: leaving");
                 effects = update(&mut state, Msg::Shutdown);

@@ -324,6 +324,7 @@ async fn ops_board(dir: &Path, host: HostSpec) -> Board {
         kube: None,
         docker: Some(vec![host]),
         image_history: Some(dir.join("images.jsonl")),
+        handover: None,
     };
     let (tx, rx) = mpsc::channel(1024);
     let b = Board {

@@ -259,6 +259,7 @@ fn ops_for(dir: &tempfile::TempDir, sim: &SimCluster) -> (ops::Ops, mpsc::Receiv
         kube: Some(settings(dir, sim, Duration::from_secs(290))),
         docker: None,
         image_history: None,
+        handover: None,
     };
     let (tx, rx) = mpsc::channel(1024);
     (ops::spawn(ctx, tx), rx)

@@ -234,6 +234,7 @@ fn ctx(dir: &tempfile::TempDir, sim: &SimCluster) -> OpsContext {
         kube: Some(settings(dir, sim)),
         docker: None,
         image_history: None,
+        handover: None,
     }
 }
 

@@ -1166,6 +1166,7 @@ command = ["touch", {marker}]
             kube: None,
             docker: None,
             image_history: None,
+            handover: None,
         },
         tx,
     );

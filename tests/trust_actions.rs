@@ -478,6 +478,7 @@ async fn a_ui_that_stops_reading_never_stalls_the_action_layer() {
         kube: None,
         docker: None,
         image_history: None,
+        handover: None,
     };
     // Room for one message, and nobody reads: a UI stuck drawing.
     let (tx, _rx) = tokio::sync::mpsc::channel(1);

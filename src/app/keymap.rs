@@ -59,7 +59,7 @@ impl Keymap {
     /// Defaults, with the listed actions' keys replaced.
     pub fn new(overrides: &BTreeMap<Action, Vec<KeyChord>>) -> Keymap {
         let mut by_action = BTreeMap::new();
-        for b in BINDINGS {
+        for b in BINDINGS.iter() {
             let keys = match overrides.get(&b.action) {
                 Some(k) => k.clone(),
                 None => b
@@ -212,7 +212,7 @@ mod tests {
         // Twice only when one of the two is scoped to contexts the other
         // does not list.
         let mut seen: std::collections::HashMap<&str, &Binding> = Default::default();
-        for b in BINDINGS {
+        for b in BINDINGS.iter().copied() {
             for k in b.keys {
                 if let Some(other) = seen.insert(*k, b) {
                     let (s, o) = if b.action.scoped() {

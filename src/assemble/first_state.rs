@@ -63,6 +63,8 @@ impl Assembled {
             kube: self.kube,
             docker: self.docker,
             image_history: self.image_history,
+            // The runtime connects exec sessions to its terminal.
+            handover: None,
         };
         (state, self.services.specs, ctx)
     }

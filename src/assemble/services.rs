@@ -17,6 +17,7 @@ pub fn plan(config: &Config) -> Result<ServicePlan, String> {
     for (si, sc) in config.services.iter().enumerate() {
         let mut svc = Service::new(sc.name.clone());
         svc.environment = sc.environment.clone();
+        svc.exec = sc.exec.clone();
         svc.kube_binding = sc.kubernetes.as_ref().map(|b| b.0.clone());
         svc.docker_binding = docker_binding(sc);
         svc.origin = ServiceOrigin::Config;

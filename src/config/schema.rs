@@ -277,6 +277,9 @@ pub struct ServiceConfig {
     pub metrics: Option<super::schema_metrics::MetricsConfig>,
     /// PromQL queries for this service's metrics.
     pub prometheus: Option<super::schema_metrics::PromQueriesConfig>,
+    /// What `x` runs in this service's containers (a shell when unset):
+    /// `["/bin/bash", "-l"]`, `["rails", "console"]`.
+    pub exec: Option<Vec<String>>,
 }
 
 /// `project/service`.

@@ -64,6 +64,15 @@ pub(super) fn validate(path: &Path, text: &str, c: &Config) -> Result<(), Config
                 ),
             ));
         }
+        if let Some(argv) = &s.exec
+            && argv.first().is_none_or(|a| a.trim().is_empty())
+        {
+            return Err(fail(
+                Some(("exec", "", 0)),
+                format!("services[{i}].exec"),
+                "exec needs a program to run, e.g. [\"/bin/bash\", \"-l\"]".into(),
+            ));
+        }
         for (j, p) in s.health.iter().enumerate() {
             if p.failure_threshold == Some(0) {
                 return Err(fail(

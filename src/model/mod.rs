@@ -23,8 +23,9 @@ pub mod service;
 pub mod text;
 
 pub use action::{
-    ActionPlan, ActionRequest, Confirmation, DockerTarget, DryRun, FollowUp, FollowUpResult, Job,
-    JobId, JobResult, Outcome, Progress, Risk, RunbookScope, Target, Verb,
+    ActionPlan, ActionRequest, Confirmation, DockerTarget, DryRun, ExecTarget, FollowUp,
+    FollowUpResult, Job, JobId, JobResult, Outcome, Progress, Risk, RunbookScope, Target, Verb,
+    command_label, command_line, default_shell,
 };
 pub use alert::{
     Alert, AlertSource, AlertState, Matcher, RuleHealth, ScrapeTarget, Severity, Silence,

@@ -32,6 +32,8 @@ pub struct Service {
     /// Set while no container of the binding is known and a Docker host
     /// cannot be asked: "no container" would then be a guess, not a fact.
     pub docker_stale: Option<super::Stale>,
+    /// What `x` runs in the service's containers; a shell when `None`.
+    pub exec: Option<Vec<String>>,
 }
 
 /// What a service is bound to on Docker.
@@ -75,6 +77,7 @@ impl Service {
             containers: Vec::new(),
             metrics: None,
             docker_stale: None,
+            exec: None,
         }
     }
 

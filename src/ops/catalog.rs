@@ -89,40 +89,36 @@ impl Catalog {
         &self,
         req: &crate::model::ActionRequest,
     ) -> (Option<String>, Option<String>) {
-        use crate::model::{ActionRequest as R, DockerTarget};
+        use crate::model::ActionRequest as R;
+        match req {
+            R::DockerScale { service, .. } => {
+                self.docker_target_service(&crate::model::DockerTarget::Compose(service.clone()))
+            }
+            R::DockerRestart { target }
+            | R::DockerStop { target }
+            | R::DockerStart { target }
+            | R::DockerRollback { target } => self.docker_target_service(target),
+            _ => (None, None),
+        }
+    }
+
+    /// The configured service a container or Compose service belongs to,
+    /// and its environment.
+    pub fn docker_target_service(
+        &self,
+        target: &crate::model::DockerTarget,
+    ) -> (Option<String>, Option<String>) {
+        use crate::model::{DockerBinding as B, DockerTarget as T};
         let matches = |s: &ServiceInfo| -> bool {
-            match (req, &s.docker) {
-                (
-                    R::DockerScale { service, .. },
-                    Some(crate::model::DockerBinding::Compose {
-                        project,
-                        service: svc,
-                    }),
-                ) => *project == service.project && *svc == service.service,
-                (
-                    R::DockerRestart { target }
-                    | R::DockerStop { target }
-                    | R::DockerStart { target }
-                    | R::DockerRollback { target },
-                    Some(b),
-                ) => match (target, b) {
-                    (
-                        DockerTarget::Compose(c),
-                        crate::model::DockerBinding::Compose { project, service },
-                    ) => c.project == *project && c.service == *service,
-                    (
-                        DockerTarget::Container { name, .. },
-                        crate::model::DockerBinding::Container { name: n },
-                    ) => name == n,
-                    (
-                        DockerTarget::Container { name, .. },
-                        crate::model::DockerBinding::Compose { project, service },
-                    ) => {
-                        name.starts_with(&format!("{project}_{service}_"))
-                            || name.starts_with(&format!("{project}-{service}-"))
-                    }
-                    _ => false,
-                },
+            match (target, &s.docker) {
+                (T::Compose(c), Some(B::Compose { project, service })) => {
+                    c.project == *project && c.service == *service
+                }
+                (T::Container { name, .. }, Some(B::Container { name: n })) => name == n,
+                (T::Container { name, .. }, Some(B::Compose { project, service })) => {
+                    name.starts_with(&format!("{project}_{service}_"))
+                        || name.starts_with(&format!("{project}-{service}-"))
+                }
                 _ => false,
             }
         };

@@ -9,6 +9,7 @@ pub mod backup;
 pub mod catalog;
 pub mod child_env;
 pub mod docker;
+pub mod exec;
 pub mod follow;
 pub mod kube;
 pub mod plan;

@@ -43,6 +43,9 @@ pub fn plan(
         | ActionRequest::DockerRollback { .. } => {
             return Err((None, "Docker requests are planned by ops::docker".into()));
         }
+        ActionRequest::Exec { .. } => {
+            return Err((None, "exec sessions are planned by ops::exec".into()));
+        }
         ActionRequest::Silence { .. } | ActionRequest::ExpireSilence { .. } => {
             super::silence::plan(catalog, request, id)?
         }

@@ -64,6 +64,7 @@ impl DemoWorld {
                     container: None,
                     metrics: self.metrics_of(name),
                     prometheus: None,
+                    exec: None,
                 })
                 .collect(),
             runbooks: vec![runbook(

@@ -69,6 +69,7 @@ impl Board {
             kube: None,
             docker: None,
             image_history: None,
+            handover: None,
         };
         let (tx, rx) = mpsc::channel(1024);
         let ops = ops::actor::spawn_with_ttl(ctx, tx, ttl);

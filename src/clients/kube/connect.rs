@@ -92,13 +92,17 @@ pub struct Connected {
 /// Bounds every request so that nothing waits on a dead API server for
 /// ever: connecting, and any answer (a watch included) silent for longer
 /// than the watch timeout plus a margin, fail and are retried.
-fn bounded(mut cfg: kube::Config, watch_timeout: Duration) -> kube::Config {
+///
+/// `watch_timeout` of `None`: a client for interactive sessions (exec),
+/// whose answers may rightly stay silent for as long as the operator
+/// reads; connecting is still bounded.
+fn bounded(mut cfg: kube::Config, watch_timeout: Option<Duration>) -> kube::Config {
     cfg.connect_timeout = Some(
         cfg.connect_timeout
             .unwrap_or(CONNECT_TIMEOUT)
             .min(CONNECT_TIMEOUT),
     );
-    cfg.read_timeout = Some(watch_timeout + READ_MARGIN);
+    cfg.read_timeout = watch_timeout.map(|w| w + READ_MARGIN);
     cfg.reset_reader_on_write = true;
     cfg
 }
@@ -149,6 +153,16 @@ pub fn check_kubeconfig(path: &std::path::Path) -> Result<(), ConnectError> {
 /// and no in-cluster service account, the list is empty (not an error):
 /// the board simply has no Kubernetes source.
 pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
+    connect_reads(settings, Some(settings.watch_timeout)).await
+}
+
+/// [`connect`] for interactive sessions: no read timeout (a shell may be
+/// quiet for as long as the operator thinks).
+pub async fn connect_for_sessions(settings: &KubeSettings) -> Vec<Connected> {
+    connect_reads(settings, None).await
+}
+
+async fn connect_reads(settings: &KubeSettings, reads: Option<Duration>) -> Vec<Connected> {
     let kubeconfig = match read_kubeconfig(settings) {
         Ok(k) => k,
         Err(e) => {
@@ -167,7 +181,7 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
     let Some(kubeconfig) = kubeconfig else {
         if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
             let client = match kube::Config::incluster() {
-                Ok(cfg) => kube::Client::try_from(bounded(cfg, settings.watch_timeout))
+                Ok(cfg) => kube::Client::try_from(bounded(cfg, reads))
                     .map_err(ConnectError::InClusterClient),
                 Err(e) => Err(ConnectError::InClusterConfig(e)),
             };
@@ -196,29 +210,29 @@ pub async fn connect(settings: &KubeSettings) -> Vec<Connected> {
     let mut out = Vec::new();
     for context in contexts {
         let known = kubeconfig.contexts.iter().any(|c| c.name == context);
-        let client =
-            if !known {
-                Err(ConnectError::UnknownContext {
-                    context: context.clone(),
-                    known: kubeconfig.contexts.iter().map(|c| c.name.clone()).collect(),
-                })
-            } else {
-                let opts = KubeConfigOptions {
-                    context: Some(context.clone()),
-                    ..Default::default()
-                };
-                match kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &opts).await {
-                    Ok(cfg) => kube::Client::try_from(bounded(cfg, settings.watch_timeout))
-                        .map_err(|error| ConnectError::Client {
-                            context: context.clone(),
-                            error,
-                        }),
-                    Err(error) => Err(ConnectError::Context {
+        let client = if !known {
+            Err(ConnectError::UnknownContext {
+                context: context.clone(),
+                known: kubeconfig.contexts.iter().map(|c| c.name.clone()).collect(),
+            })
+        } else {
+            let opts = KubeConfigOptions {
+                context: Some(context.clone()),
+                ..Default::default()
+            };
+            match kube::Config::from_custom_kubeconfig(kubeconfig.clone(), &opts).await {
+                Ok(cfg) => kube::Client::try_from(bounded(cfg, reads)).map_err(|error| {
+                    ConnectError::Client {
                         context: context.clone(),
                         error,
-                    }),
-                }
-            };
+                    }
+                }),
+                Err(error) => Err(ConnectError::Context {
+                    context: context.clone(),
+                    error,
+                }),
+            }
+        };
         out.push(Connected {
             context,
             client,

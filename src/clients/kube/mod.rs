@@ -10,4 +10,4 @@ pub mod rollout;
 pub mod template;
 pub mod yaml;
 
-pub use connect::{Clients, ConnectError, Connected, KubeSettings, connect};
+pub use connect::{Clients, ConnectError, Connected, KubeSettings, connect, connect_for_sessions};

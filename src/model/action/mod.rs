@@ -3,12 +3,14 @@
 //! carry plans out ([`Job`]); the verbs and targets all three name are in
 //! `verb`.
 
+mod exec;
 mod job;
 mod plan;
 mod request;
 pub mod runbook_template;
 mod verb;
 
+pub use exec::{ExecTarget, command_label, command_line, default_shell};
 pub use job::{FollowUpResult, Job, JobId, JobResult, OUTPUT_LINES, Outcome, Progress};
 pub use plan::{ActionPlan, Confirmation, DryRun, FollowUp, RunbookScope};
 pub use request::{ActionRequest, DockerTarget};

@@ -67,6 +67,12 @@ pub enum ActionRequest {
         duration: Duration,
         comment: String,
     },
+    /// Run `command` in a container with the terminal handed over to it
+    /// (`x`: a shell unless configured otherwise).
+    Exec {
+        target: super::ExecTarget,
+        command: Vec<String>,
+    },
     /// Expire an Alertmanager silence now.
     ExpireSilence {
         server: String,
@@ -152,6 +158,9 @@ impl ActionRequest {
             ActionRequest::DockerRollback { .. } => Verb::Rollback { to_revision: None },
             ActionRequest::Silence { .. } => Verb::Silence,
             ActionRequest::ExpireSilence { .. } => Verb::ExpireSilence,
+            ActionRequest::Exec { command, .. } => Verb::Exec {
+                command: super::command_label(command),
+            },
         }
     }
 
@@ -196,6 +205,12 @@ impl ActionRequest {
             ),
             ActionRequest::ExpireSilence { server, id, .. } => {
                 format!("expire silence {id} on {server}")
+            }
+            ActionRequest::Exec { target, command } => {
+                match super::command_label(command).as_str() {
+                    "shell" => format!("shell in {target}"),
+                    c => format!("exec {c} in {target}"),
+                }
             }
         }
     }

@@ -49,6 +49,8 @@ pub enum Verb {
     Silence,
     /// Expire an Alertmanager silence.
     ExpireSilence,
+    /// Run a command in a container, the terminal handed over to it.
+    Exec { command: String },
 }
 
 impl Verb {
@@ -68,6 +70,8 @@ impl Verb {
             Verb::Start => "start".into(),
             Verb::Silence => "silence".into(),
             Verb::ExpireSilence => "expire silence".into(),
+            Verb::Exec { command } if command == "shell" => "shell in".into(),
+            Verb::Exec { command } => format!("exec {command} in"),
         }
     }
 }

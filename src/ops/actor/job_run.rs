@@ -31,7 +31,8 @@ pub(super) async fn run_job(
         | Verb::Rollback { .. }
         | Verb::DeletePod { .. }
         | Verb::Stop
-        | Verb::Start => {
+        | Verb::Start
+        | Verb::Exec { .. } => {
             return failed("a plan without its change (not issued by this layer)".into());
         }
         Verb::Silence | Verb::ExpireSilence => crate::ops::silence::run(catalog, plan).await,
@@ -181,14 +182,17 @@ pub(super) async fn run_docker_job(
 
 /// Sends a job's progress to the board. Lossy on purpose: a full channel
 /// drops an update, never blocks the job.
-fn progress_sink(out: &mpsc::Sender<Msg>, job: JobId) -> impl Fn(Progress) + Send + Sync + use<> {
+pub(super) fn progress_sink(
+    out: &mpsc::Sender<Msg>,
+    job: JobId,
+) -> impl Fn(Progress) + Send + Sync + use<> {
     let out = out.clone();
     move |p: Progress| {
         let _ = out.try_send(Msg::Ops(OpsEvent::JobProgress { job, progress: p }));
     }
 }
 
-fn failed(message: String) -> JobResult {
+pub(super) fn failed(message: String) -> JobResult {
     JobResult {
         outcome: Outcome::Failed,
         message,

@@ -7,14 +7,35 @@ use std::time::{Instant, SystemTime};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::exec::{ExecClient, run_exec_job};
 use super::gate::{Asking, Check};
 use super::job_run::{run_docker_job, run_job, run_kube_job};
 use super::report::record;
-use super::{Actor, Issued};
+use super::{Actor, Backend, Issued};
 use crate::app::{Msg, OpsEvent};
-use crate::model::{ActionPlan, JobId, JobResult, Outcome, Verb};
+use crate::model::{ActionPlan, ExecTarget, JobId, JobResult, Outcome, Verb};
 use crate::ops::audit::AuditOutcome;
 use crate::ops::backup;
+
+/// An issued plan's backend with its client, ready to run off the actor.
+enum Ready {
+    Catalog,
+    Kube(
+        Result<kube::Client, String>,
+        crate::model::WorkloadRef,
+        crate::ops::kube::change::Change,
+    ),
+    Docker(
+        Result<bollard::Docker, String>,
+        crate::ops::docker::DockerChange,
+    ),
+    Exec(
+        ExecClient,
+        ExecTarget,
+        Vec<String>,
+        Option<crate::ops::exec::Handover>,
+    ),
+}
 
 /// A job that ended, as its task reports it to the actor.
 pub(super) struct Done {
@@ -31,13 +52,7 @@ impl Actor {
     /// idle, and the "confirmed" line must be in the audit log.
     pub(super) async fn execute(&mut self, asked: Box<ActionPlan>, typed: Option<String>) {
         let what = asked.summary();
-        let Some(Issued {
-            plan,
-            at,
-            kube,
-            docker,
-        }) = self.take_issued(&asked).await
-        else {
+        let Some(Issued { plan, at, backend }) = self.take_issued(&asked).await else {
             return;
         };
         let checks = [
@@ -78,21 +93,33 @@ impl Actor {
         let catalog = self.catalog.clone();
         let out = self.out.clone();
         let done = self.done_tx.clone();
-        // A Kubernetes job needs its cluster's client (connected on first use).
-        let kube = match kube {
-            Some((w, change)) => Some((self.kube.client(&w.context).await, w, change)),
-            None => None,
+        // Clients are connected on first use, on the actor.
+        let ready = match backend {
+            Backend::Catalog => Ready::Catalog,
+            Backend::Kube(w, change) => Ready::Kube(self.kube.client(&w.context).await, w, change),
+            Backend::Docker(host, change) => Ready::Docker(self.docker.client(&host), change),
+            Backend::Exec(target, command) => {
+                let client = match &target {
+                    ExecTarget::Pod { context, .. } => {
+                        ExecClient::Kube(self.kube.session_client(context).await)
+                    }
+                    ExecTarget::Docker { host, .. } => ExecClient::Docker(self.docker.client(host)),
+                };
+                Ready::Exec(client, target, command, self.handover.clone())
+            }
         };
-        let docker = docker.map(|(host, change)| (self.docker.client(&host), change));
         tokio::spawn(async move {
-            let result = match (kube, docker) {
-                (Some((client, w, change)), _) => {
+            let result = match ready {
+                Ready::Kube(client, w, change) => {
                     run_kube_job(client, &w, &change, job, &out, cancel).await
                 }
-                (None, Some((client, change))) => {
+                Ready::Docker(client, change) => {
                     run_docker_job(client, &change, job, &out, cancel).await
                 }
-                (None, None) => run_job(&catalog, &plan, job, &out, cancel).await,
+                Ready::Exec(client, target, command, handover) => {
+                    run_exec_job(client, &target, command, job, &out, handover).await
+                }
+                Ready::Catalog => run_job(&catalog, &plan, job, &out, cancel).await,
             };
             let _ = done.send(Done {
                 job,

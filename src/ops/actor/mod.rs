@@ -5,6 +5,7 @@
 //! receive loop is in `run_loop`, every refusal goes through `gate`,
 //! planning is in `planning`, running jobs in `jobs` and `job_run`.
 
+mod exec;
 mod gate;
 mod job_run;
 mod jobs;
@@ -26,6 +27,7 @@ use super::policy::Policy;
 use crate::app::Msg;
 use crate::model::{ActionPlan, ActionRequest, JobId, WorkloadRef};
 
+use exec::ExecPlanned;
 use jobs::Done;
 use planning::{DockerPlanned, KubePlanned};
 use report::ToUi;
@@ -98,6 +100,9 @@ pub struct OpsContext {
     pub docker: Option<Vec<crate::clients::docker::HostSpec>>,
     /// Where the record of observed images lives (for roll back).
     pub image_history: Option<std::path::PathBuf>,
+    /// Where exec sessions are handed to the terminal (`None` without
+    /// one: `opsboard do` refuses exec).
+    pub handover: Option<super::exec::Handover>,
 }
 
 /// A plan handed out and not yet used, with what running it sends.
@@ -105,8 +110,18 @@ struct Issued {
     plan: ActionPlan,
     /// When it was handed out: a plan older than [`PLAN_TTL`] is refused.
     at: Instant,
-    kube: Option<(WorkloadRef, super::kube::change::Change)>,
-    docker: Option<(String, super::docker::DockerChange)>,
+    backend: Backend,
+}
+
+/// What running an issued plan does, beyond the catalog's actions.
+enum Backend {
+    /// A silence, backup, verification or runbook: from the catalog.
+    Catalog,
+    Kube(WorkloadRef, super::kube::change::Change),
+    /// On a Docker host.
+    Docker(String, super::docker::DockerChange),
+    /// A session in a container: the command to run.
+    Exec(crate::model::ExecTarget, Vec<String>),
 }
 
 /// The actor's state: what it was given, the plans it handed out, the jobs
@@ -126,6 +141,8 @@ struct Actor {
     docker: super::docker::DockerClients,
     images: Arc<std::sync::Mutex<super::docker::ImageHistory>>,
     docker_planned_tx: mpsc::UnboundedSender<DockerPlanned>,
+    exec_planned_tx: mpsc::UnboundedSender<ExecPlanned>,
+    handover: Option<super::exec::Handover>,
     /// How long an issued plan may wait for its confirmation.
     plan_ttl: std::time::Duration,
     /// Target key → the job running on it.
@@ -153,6 +170,7 @@ pub fn spawn_with_ttl(
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
     let (planned_tx, planned_rx) = mpsc::unbounded_channel::<KubePlanned>();
     let (docker_planned_tx, docker_planned_rx) = mpsc::unbounded_channel::<DockerPlanned>();
+    let (exec_planned_tx, exec_planned_rx) = mpsc::unbounded_channel::<ExecPlanned>();
     let images = ctx
         .image_history
         .clone()
@@ -173,6 +191,8 @@ pub fn spawn_with_ttl(
         docker: super::docker::DockerClients::new(ctx.docker),
         images: Arc::new(std::sync::Mutex::new(images)),
         docker_planned_tx,
+        exec_planned_tx,
+        handover: ctx.handover,
         plan_ttl,
         busy: HashMap::new(),
         running: HashMap::new(),
@@ -186,6 +206,7 @@ pub fn spawn_with_ttl(
         done: done_rx,
         kube_planned: planned_rx,
         docker_planned: docker_planned_rx,
+        exec_planned: exec_planned_rx,
     }));
     Ops { tx }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::gate::{Asking, Check};
 use super::report::record;
-use super::{Actor, Issued};
+use super::{Actor, Backend, Issued};
 use crate::app::OpsEvent;
 use crate::model::{ActionPlan, ActionRequest, Target, Verb, WorkloadRef};
 use crate::ops::audit::AuditOutcome;
@@ -37,7 +37,9 @@ pub(super) struct KubePlanned {
 impl Actor {
     /// Plans `req` as plan `id`, by the backend it acts on.
     pub(super) async fn plan(&mut self, req: ActionRequest, id: u64) {
-        if req.is_docker() {
+        if let ActionRequest::Exec { target, command } = req {
+            self.plan_exec(target, command, id).await;
+        } else if req.is_docker() {
             self.plan_docker(req, id).await;
         } else if req.workload().is_some() {
             self.plan_kube(req, id).await;
@@ -49,21 +51,14 @@ impl Actor {
     /// Hands a plan out: made safe to show (secrets masked, control
     /// characters removed) *before* it is kept, so the plan the operator
     /// confirms is exactly the one that runs.
-    async fn issue(
-        &mut self,
-        id: u64,
-        plan: ActionPlan,
-        kube: Option<(WorkloadRef, kube::change::Change)>,
-        docker: Option<(String, docker::DockerChange)>,
-    ) {
+    pub(super) async fn issue(&mut self, id: u64, plan: ActionPlan, backend: Backend) {
         let plan = plan.made_safe();
         self.issued.insert(
             id,
             Issued {
                 plan: plan.clone(),
                 at: Instant::now(),
-                kube,
-                docker,
+                backend,
             },
         );
         self.emit(OpsEvent::Planned(plan)).await;
@@ -76,7 +71,7 @@ impl Actor {
         match plan::plan(&self.catalog, &self.policy, &req, id) {
             Ok(p) => {
                 if self.gate(Asking::plan(&what, &p), &[Check::Idle]).await {
-                    self.issue(id, p, None, None).await;
+                    self.issue(id, p, Backend::Catalog).await;
                 }
             }
             Err((target, reason)) => {
@@ -164,7 +159,7 @@ impl Actor {
         plan.confirmation = self
             .policy
             .confirmation(&plan.target, plan.confirmation.clone());
-        self.issue(k.id, plan, Some((k.workload, change)), None)
+        self.issue(k.id, plan, Backend::Kube(k.workload, change))
             .await;
     }
 
@@ -189,12 +184,7 @@ impl Actor {
         target.service = service;
         // The bound service's environment or the host's, whichever is
         // stricter: a service cannot loosen its host's protection.
-        let host_env = self
-            .catalog
-            .docker_host_environments
-            .iter()
-            .find(|(h, _)| *h == host)
-            .map(|(_, e)| e.clone());
+        let host_env = self.host_environment(&host);
         target.environment = self
             .policy
             .strictest(environment.into_iter().chain(host_env).collect());
@@ -258,7 +248,8 @@ impl Actor {
         plan.confirmation = self
             .policy
             .confirmation(&plan.target, plan.confirmation.clone());
-        self.issue(d.id, plan, None, Some((d.host, change))).await;
+        self.issue(d.id, plan, Backend::Docker(d.host, change))
+            .await;
     }
 
     /// The operator said no at the confirmation: the plan is used up.

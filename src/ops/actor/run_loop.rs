@@ -17,6 +17,7 @@ pub(super) struct Inbox {
     pub(super) done: mpsc::UnboundedReceiver<Done>,
     pub(super) kube_planned: mpsc::UnboundedReceiver<KubePlanned>,
     pub(super) docker_planned: mpsc::UnboundedReceiver<DockerPlanned>,
+    pub(super) exec_planned: mpsc::UnboundedReceiver<super::exec::ExecPlanned>,
 }
 
 impl Actor {
@@ -39,6 +40,7 @@ impl Actor {
                 Some(done) = inbox.done.recv() => self.finish(done).await,
                 Some(planned) = inbox.kube_planned.recv() => self.kube_planned(planned).await,
                 Some(planned) = inbox.docker_planned.recv() => self.docker_planned(planned).await,
+                Some(planned) = inbox.exec_planned.recv() => self.exec_planned(planned).await,
                 _ = rescan.tick() => self.rescan().await,
             }
         }

@@ -17,13 +17,15 @@ pub mod run;
 
 use std::collections::HashMap;
 
-use crate::clients::kube::{KubeSettings, connect};
+use crate::clients::kube::{KubeSettings, connect, connect_for_sessions};
 use crate::model::{Target, WorkloadRef};
 
-/// Clients per context, connected on first use.
+/// Clients per context, connected on first use: one for requests, one
+/// without a read timeout for exec sessions.
 pub struct KubeClients {
     settings: Option<KubeSettings>,
     clients: HashMap<String, kube::Client>,
+    sessions: HashMap<String, kube::Client>,
 }
 
 impl KubeClients {
@@ -31,11 +33,26 @@ impl KubeClients {
         KubeClients {
             settings,
             clients: HashMap::new(),
+            sessions: HashMap::new(),
         }
     }
 
     pub async fn client(&mut self, context: &str) -> Result<kube::Client, String> {
-        if let Some(c) = self.clients.get(context) {
+        self.connected(context, false).await
+    }
+
+    /// A client for exec sessions: answers may be silent for long.
+    pub async fn session_client(&mut self, context: &str) -> Result<kube::Client, String> {
+        self.connected(context, true).await
+    }
+
+    async fn connected(&mut self, context: &str, session: bool) -> Result<kube::Client, String> {
+        let cache = if session {
+            &self.sessions
+        } else {
+            &self.clients
+        };
+        if let Some(c) = cache.get(context) {
             return Ok(c.clone());
         }
         let Some(settings) = &self.settings else {
@@ -45,10 +62,20 @@ impl KubeClients {
         };
         let mut wanted = settings.clone();
         wanted.contexts = vec![context.to_string()];
-        for c in connect(&wanted).await {
+        let connected = if session {
+            connect_for_sessions(&wanted).await
+        } else {
+            connect(&wanted).await
+        };
+        for c in connected {
             if c.context == context {
                 let client = c.client.map_err(|e| e.to_string())?;
-                self.clients.insert(context.to_string(), client.clone());
+                let cache = if session {
+                    &mut self.sessions
+                } else {
+                    &mut self.clients
+                };
+                cache.insert(context.to_string(), client.clone());
                 return Ok(client);
             }
         }
