@@ -32,19 +32,31 @@ use crate::terminal::TerminalGuard;
 const EXIT_WAIT: Duration = Duration::from_secs(10);
 
 /// Runs `session` on the terminal; `on_msg` applies what the sources
-/// send meanwhile. The board's key reader is replaced by a fresh one.
+/// send meanwhile. The board's key reader, `events`, is stopped first (it
+/// would take keys meant for the session) and a fresh one is returned.
 pub async fn run(
     guard: &mut TerminalGuard,
-    events: &mut EventStream,
+    events: EventStream,
+    session: Session,
+    rx: &mut mpsc::Receiver<Msg>,
+    on_msg: impl FnMut(Msg),
+) -> io::Result<EventStream> {
+    // Dropping the reader wakes its thread, which then lets go of
+    // crossterm's input lock; a new reader takes that lock when it is
+    // made, so it is made only once the session is over.
+    drop(events);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let result = pump(guard, session, rx, on_msg).await;
+    let events = EventStream::new();
+    result.map(|()| events)
+}
+
+async fn pump(
+    guard: &mut TerminalGuard,
     session: Session,
     rx: &mut mpsc::Receiver<Msg>,
     mut on_msg: impl FnMut(Msg),
 ) -> io::Result<()> {
-    // The board's key reader must stop before the session reads keys, or
-    // it would take some of them. A new one starts reading only when the
-    // board polls it again.
-    drop(std::mem::replace(events, EventStream::new()));
-    tokio::time::sleep(Duration::from_millis(30)).await;
     let mut out = tokio::io::stdout();
     crossterm::execute!(
         io::stdout(),
@@ -142,9 +154,18 @@ fn take_back(guard: &mut TerminalGuard) -> io::Result<()> {
     crossterm::execute!(
         o,
         crossterm::terminal::EnterAlternateScreen,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
         crossterm::cursor::Hide
     )?;
-    guard.terminal.clear()
+    // ratatui's own clear asks the terminal where its cursor is, which a
+    // slow link may not answer in time; a blank frame makes its idea of
+    // the screen match the cleared one instead, so the board's next frame
+    // is drawn in full.
+    guard.terminal.autoresize()?;
+    guard
+        .terminal
+        .draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))?;
+    Ok(())
 }
 
 /// Reads the keys typed, on a thread of its own: it looks every 50 ms

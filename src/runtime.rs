@@ -179,7 +179,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
             _ = tick.tick() => effects = update(&mut state, Msg::Tick(SystemTime::now())),
             Some(session) = handover_rx.recv() => {
                 let mut deferred = Vec::new();
-                crate::handover::run(&mut guard, &mut events, session, &mut rx, |m| {
+                events = crate::handover::run(&mut guard, events, session, &mut rx, |m| {
                     deferred.extend(apply(&mut state, &ops, m));
                 })
                 .await?;

@@ -229,6 +229,7 @@ fn help_popup_lists_the_keymap_and_toggles() {
                 opsboard::app::Action::Describe
                     | opsboard::app::Action::Yaml
                     | opsboard::app::Action::Inspect
+                    | opsboard::app::Action::Exec
             )
         })
         .filter_map(|b| {
@@ -246,6 +247,12 @@ fn help_popup_lists_the_keymap_and_toggles() {
         missing.join(", ")
     );
     assert!(screen.contains("filter the list or log"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("  l x") && l.contains("follow logs, shell")),
+        "{screen}"
+    );
     assert!(
         screen
             .lines()

@@ -30,6 +30,7 @@ impl Action {
                 | Action::PrevMatch
                 | Action::Reveal
                 | Action::WarningsOnly
+                | Action::Exec
         )
     }
 
@@ -176,10 +177,10 @@ mod tests {
     #[test]
     fn overrides_replace_defaults() {
         let mut o = BTreeMap::new();
-        o.insert(Action::Quit, vec![KeyChord::parse("x").unwrap()]);
+        o.insert(Action::Quit, vec![KeyChord::parse("Z").unwrap()]);
         let km = Keymap::new(&o);
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
-        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        let x = KeyEvent::new(KeyCode::Char('Z'), KeyModifiers::NONE);
         assert_eq!(km.action_for(&q, Context::List), None);
         assert_eq!(km.action_for(&x, Context::List), Some(Action::Quit));
     }

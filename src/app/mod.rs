@@ -9,6 +9,7 @@ pub mod copy;
 pub mod dialogs;
 pub mod events;
 pub mod events_view;
+pub mod exec;
 pub mod fleet;
 pub mod fleet_grid;
 pub mod fleet_sources;

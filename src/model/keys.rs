@@ -72,6 +72,8 @@ pub enum Action {
     ShowEvents,
     /// Events pane: only Warning events, or every event.
     WarningsOnly,
+    /// A shell (or the configured command) in a pod's or Docker container.
+    Exec,
 }
 
 /// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).

@@ -42,18 +42,33 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
             Span::styled("the panes, as tabbed", theme.text),
         ]));
     }
-    // Describe, YAML and inspect share one line too.
-    let view = |a: Action| matches!(a, Action::Describe | Action::Yaml | Action::Inspect);
+    // Describe, YAML and inspect share one line too, and the shell the
+    // logs' line (the help fits 80×24).
+    let view = |a: Action| {
+        matches!(
+            a,
+            Action::Describe | Action::Yaml | Action::Inspect | Action::Exec
+        )
+    };
     for b in BINDINGS
         .iter()
         .filter(|b| b.section == section && !pane(b.action) && !view(b.action))
     {
+        let (keys, help) = if b.action == Action::Logs {
+            (
+                format!(
+                    "{} {}",
+                    state.keymap.keys_label(b.action),
+                    state.keymap.keys_label(Action::Exec)
+                ),
+                format!("{}, shell", b.help),
+            )
+        } else {
+            (state.keymap.keys_label(b.action), b.help.to_string())
+        };
         out.push(Line::from(vec![
-            Span::styled(
-                format!("  {:<11} ", state.keymap.keys_label(b.action)),
-                theme.key,
-            ),
-            Span::styled(b.help.to_string(), theme.text),
+            Span::styled(format!("  {keys:<11} "), theme.key),
+            Span::styled(help, theme.text),
         ]));
     }
     if section == Section::Lists {

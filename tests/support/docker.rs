@@ -199,7 +199,7 @@ fn build_image(tag: &str, body: &str) {
     std::fs::copy(&busybox, root.join("bin/busybox")).unwrap();
     for applet in [
         "sh", "httpd", "wget", "sleep", "cat", "echo", "rm", "ls", "mkdir", "touch", "true",
-        "timeout", "kill", "date", "seq",
+        "timeout", "kill", "date", "seq", "stty", "hostname",
     ] {
         std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
     }

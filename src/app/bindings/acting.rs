@@ -179,6 +179,14 @@ pub(super) const ROWS: &[Binding] = &[
         section: Section::Lists,
     },
     Binding {
+        action: Action::Exec,
+        keys: &["x"],
+        help: "shell in a pod or container",
+        hint: Some("shell"),
+        contexts: &[Context::List, Context::Detail, Context::Fleet],
+        section: Section::Lists,
+    },
+    Binding {
         action: Action::NextMatch,
         keys: &["n"],
         help: "next search match",

@@ -31,7 +31,7 @@ pub(super) const ROWS: &[Binding] = &[
     },
     Binding {
         action: Action::Dismiss,
-        keys: &["x"],
+        keys: &["X"],
         help: "dismiss results",
         hint: None,
         contexts: &[Context::Global],

@@ -272,6 +272,16 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             });
         }
     }
+    if let Some(svc) = service.and_then(|i| state.services.get(i)) {
+        for c in crate::app::exec::choices(svc) {
+            out.push(PaletteEntry {
+                request: PaletteAction::Plan(Box::new(crate::app::exec::request(svc, &c))),
+                label: c.label,
+                detail: c.detail,
+                dangerous: true,
+            });
+        }
+    }
     for b in &state.backups {
         if name.as_ref().is_some_and(|n| *n != b.service) {
             continue;

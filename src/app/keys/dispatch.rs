@@ -130,6 +130,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
         Action::Describe => return viewer::describe(state, Rendering::Describe),
         Action::Yaml => return viewer::describe(state, Rendering::Yaml),
         Action::Inspect => return viewer::inspect(state),
+        Action::Exec => return super::exec::exec(state),
         Action::Scale => scale::open_scale(state),
         Action::Restart if state.pane() == Pane::Fleet => {
             return fleet::restart(state);

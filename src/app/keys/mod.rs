@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod backups;
 pub mod dispatch;
 pub mod events;
+pub mod exec;
 pub mod fleet;
 pub mod logs;
 pub mod nav;

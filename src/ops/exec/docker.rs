@@ -36,7 +36,10 @@ pub async fn plan(
     let line = command_line(command);
     Ok(Planned {
         what_will_happen: vec![
-            format!("Runs `{line}` in container {shown} on Docker host {host}, {image}."),
+            format!(
+                "{} in container {shown} on Docker host {host}, {image}.",
+                super::doing(command)
+            ),
             "The terminal is handed to the session; the board comes back when the command exits, or at once with Ctrl-].".into(),
             "What is typed runs in the container with its privileges. Start, end, exit code and duration are recorded, not what is typed.".into(),
         ],

@@ -119,8 +119,12 @@ pub async fn plan(
     Ok(Planned {
         what_will_happen: vec![
             format!(
-                "Runs `{line}` in container {} of pod {} (namespace {}, context {}), {image}, running{since}{node}.",
-                at.container, at.pod, at.namespace, at.context
+                "{} in container {} of pod {} (namespace {}, context {}), {image}, running{since}{node}.",
+                super::doing(command),
+                at.container,
+                at.pod,
+                at.namespace,
+                at.context
             ),
             "The terminal is handed to the session; the board comes back when the command exits, or at once with Ctrl-].".into(),
             "What is typed runs in the container with its privileges. Start, end, exit code and duration are recorded, not what is typed.".into(),

@@ -82,3 +82,12 @@ pub fn check_command(argv: &[String]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The plan's first words for `argv`: the default shell by what it does,
+/// any other command by its command line.
+pub fn doing(argv: &[String]) -> String {
+    match crate::model::command_label(argv).as_str() {
+        "shell" => "Opens a shell (bash where the image has it, else sh)".into(),
+        c => format!("Runs `{c}`"),
+    }
+}
