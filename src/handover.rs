@@ -81,6 +81,10 @@ async fn pump(
         let _ = resize.send((w, h));
     }
     let mut winch = signal(SignalKind::window_change())?;
+    // The runtime's own listeners see these too and quit after the
+    // session; the session just ends first.
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     let keys = KeyReader::start();
     let mut keys_rx = keys.rx;
     let mut buf = vec![0u8; 16 * 1024];
@@ -93,7 +97,7 @@ async fn pump(
                         if i > 0 {
                             let _ = input.write_all(&bytes[..i]).await;
                         }
-                        break true;
+                        break Some("left with Ctrl-]");
                     }
                     if input.write_all(&bytes).await.and(input.flush().await).is_err() {
                         // The remote side stopped reading: its output
@@ -101,10 +105,12 @@ async fn pump(
                         input_open = false;
                     }
                 }
-                None => input_open = false,
+                // The terminal is gone (the SSH connection dropped): no one
+                // is left to type, so leave rather than wait for ever.
+                None => break Some("the terminal went away"),
             },
             n = output.read(&mut buf) => match n {
-                Ok(0) | Err(_) => break false,
+                Ok(0) | Err(_) => break None,
                 Ok(n) => {
                     out.write_all(&buf[..n]).await?;
                     out.flush().await?;
@@ -116,10 +122,12 @@ async fn pump(
                 }
             }
             Some(m) = rx.recv() => on_msg(m),
+            _ = hangup.recv() => break Some("the terminal hung up (SIGHUP)"),
+            _ = terminate.recv() => break Some("opsboard was told to stop (SIGTERM)"),
         }
     };
-    let end = if left {
-        SessionEnd::Left
+    let end = if let Some(why) = left {
+        SessionEnd::Left(why.to_string())
     } else {
         match tokio::time::timeout(EXIT_WAIT, exit).await {
             Ok(Ok(code)) => SessionEnd::Exited(code),

@@ -289,9 +289,9 @@ pub(super) async fn run_exec_job(
             follow_up: None,
             exit_code: Some(i32::try_from(code).unwrap_or(i32::MAX)),
         },
-        Ok(SessionEnd::Left) => JobResult {
+        Ok(SessionEnd::Left(why)) => JobResult {
             outcome: Outcome::Cancelled,
-            message: "left with Ctrl-]: the connection was closed".into(),
+            message: format!("{why}: the connection was closed"),
             follow_up: None,
             exit_code: None,
         },

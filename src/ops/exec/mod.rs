@@ -61,8 +61,9 @@ pub struct Planned {
 pub enum SessionEnd {
     /// The command exited with this code.
     Exited(i64),
-    /// The operator left with the escape key; the connection was closed.
-    Left,
+    /// The board left the session before the command ended (Ctrl-], the
+    /// terminal gone, a signal); the connection was closed. Says which.
+    Left(String),
     /// The connection failed or no exit code could be read.
     Failed(String),
 }
