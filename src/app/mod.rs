@@ -20,6 +20,7 @@ pub mod keys;
 pub mod layout;
 pub mod list;
 pub mod logs;
+pub mod modal;
 pub mod msg;
 pub mod runbook_scope;
 pub mod state;

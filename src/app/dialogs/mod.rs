@@ -5,6 +5,7 @@
 pub mod confirm;
 pub mod fuzzy;
 pub mod palette;
+pub mod palette_entry;
 pub mod quit;
 pub mod scale;
 pub mod silence;

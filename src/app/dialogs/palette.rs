@@ -7,32 +7,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::MAX_INPUT;
 use super::fuzzy::Fuzzy;
+pub use super::palette_entry::{PaletteAction, PaletteEntry};
 use crate::app::focus::focused_docker_of;
 use crate::app::msg::Effect;
 use crate::app::runbook_scope::runbook_scope;
 use crate::app::state::{Dialog, Pane, State, View};
 use crate::model::ActionRequest;
 use crate::model::document::{ObjectKind, ObjectRef, Rendering};
-
-/// One line of the palette.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaletteEntry {
-    pub label: String,
-    pub detail: String,
-    pub request: PaletteAction,
-    pub dangerous: bool,
-}
-
-/// What choosing a palette entry does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaletteAction {
-    /// Plans an action (confirmed in the dialog that follows).
-    Plan(Box<ActionRequest>),
-    /// Switches to a pane.
-    Show(Pane),
-    /// Opens the describe, YAML or inspect view of an object.
-    View(ObjectRef, Rendering),
-}
 
 /// The palette's names for the panes: each pane's own ([`Pane::name`]),
 /// and `pods`, which opens Services (where a workload's pods are).
