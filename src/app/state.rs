@@ -241,6 +241,8 @@ pub struct State {
     pub viewer_back: View,
     /// The last request number handed to a viewer.
     pub next_request: u64,
+    /// The Kubernetes scope (`:ctx`, `:ns`); `None` without Kubernetes.
+    pub kube_scope: Option<super::kube_scope::ScopeState>,
 }
 
 impl State {
@@ -283,6 +285,7 @@ impl State {
             text_view: None,
             viewer_back: View::Services,
             next_request: 0,
+            kube_scope: None,
         };
         s.reorder();
         s

@@ -1,5 +1,6 @@
 //! One line of the command palette and what choosing it does.
 
+use crate::app::kube_scope::ScopeChange;
 use crate::app::state::Pane;
 use crate::model::ActionRequest;
 use crate::model::document::{ObjectRef, Rendering};
@@ -22,4 +23,6 @@ pub enum PaletteAction {
     Show(Pane),
     /// Opens the describe, YAML or inspect view of an object.
     View(ObjectRef, Rendering),
+    /// Switches the Kubernetes scope (`:ctx`, `:ns`).
+    Scope(ScopeChange),
 }
