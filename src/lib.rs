@@ -13,6 +13,7 @@ pub mod config;
 pub mod handover;
 pub mod headless;
 pub mod headless_do;
+pub mod kube_watch;
 pub mod logging;
 pub mod model;
 pub mod ops;

@@ -16,10 +16,7 @@ use crate::sources::health::HealthSource;
 use crate::terminal::TerminalGuard;
 use crate::ui::{self, Theme};
 
-/// Work to finish before the Kubernetes source connects (the demo starts
-/// its simulated cluster here); the value is kept alive while the board runs.
-pub type KubeSetup =
-    futures::future::BoxFuture<'static, Result<Box<dyn std::any::Any + Send>, String>>;
+pub use crate::kube_watch::KubeSetup;
 
 /// At most ~60 frames per second.
 const FRAME: Duration = Duration::from_millis(16);
@@ -73,27 +70,9 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
     // describe, exec); empty until the Kubernetes task has connected.
     let (clients_tx, kube_clients) =
         tokio::sync::watch::channel(crate::clients::kube::Clients::default());
-    // Connecting (reading kubeconfig, exec credential plugins) must not
-    // delay the first frame: it happens in its own task.
-    let kube_task = kube.map(|settings| {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let _keep = match kube_setup {
-                Some(setup) => match setup.await {
-                    Ok(guard) => Some(guard),
-                    Err(e) => {
-                        tracing::error!("{e}");
-                        None
-                    }
-                },
-                None => None,
-            };
-            let connected = crate::clients::kube::connect(&settings).await;
-            let _ = clients_tx.send(crate::clients::kube::Clients::from_connected(&connected));
-            let _source =
-                crate::sources::kube::KubeSource::spawn(connected, settings.namespaces(), tx);
-            std::future::pending::<()>().await;
-        })
+    // Connects in its own task, and again on `:ctx` / `:ns`.
+    let kube_watch = kube.map(|settings| {
+        crate::kube_watch::KubeWatch::start(settings, kube_setup, clients_tx, tx.clone())
     });
     let health = HealthSource::spawn(
         specs,
@@ -283,6 +262,11 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                     let _ = out.write_all(b"\x07").and_then(|()| out.flush());
                 }
                 Effect::StopLogs => log_feed = None,
+                Effect::KubeScope { generation, scope } => {
+                    if let Some(k) = &kube_watch {
+                        k.switch(generation, scope);
+                    }
+                }
                 Effect::Copy(text) => {
                     use std::io::Write;
                     let mut out = std::io::stdout();
@@ -294,9 +278,7 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
         }
     }
     drop(health);
-    if let Some(t) = kube_task {
-        t.abort();
-    }
+    drop(kube_watch);
     // Plans on screen or waiting their turn were not run: say so in the
     // audit log.
     if let Some(crate::app::Dialog::Confirm { plan, .. }) = state.dialog.take() {

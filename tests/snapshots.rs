@@ -521,6 +521,168 @@ fn discovered_workload_becomes_a_service_and_leaves_with_it() {
     );
 }
 
+/// `:ctx`: the kubeconfig's contexts, prod watched and current.
+fn palette_contexts(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
+    key(&mut s, KeyCode::Char(':'));
+    typed(&mut s, "ctx");
+    s
+}
+
+both_sizes!(
+    palette_contexts_80x24,
+    palette_contexts_160x48,
+    palette_contexts
+);
+
+/// `:ns`: all namespaces first, then prod's.
+fn palette_namespaces(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
+    key(&mut s, KeyCode::Char(':'));
+    typed(&mut s, "ns");
+    s
+}
+
+both_sizes!(
+    palette_namespaces_80x24,
+    palette_namespaces_160x48,
+    palette_namespaces
+);
+
+/// Right after `:ctx staging`: prod's workloads, nodes and discovered
+/// services are gone, the header names the new scope and the notice says
+/// the board is connecting to it.
+fn switching_context(w: u16, h: u16) -> State {
+    let mut s = fixtures::state_with_kube(w, h);
+    key(&mut s, KeyCode::Char(':'));
+    typed(&mut s, "ctx staging");
+    key(&mut s, KeyCode::Enter);
+    s
+}
+
+both_sizes!(
+    switching_context_80x24,
+    switching_context_160x48,
+    switching_context
+);
+
+/// The Nodes pane while connecting: it says so, rather than "no clusters".
+#[test]
+fn nodes_while_connecting_80x24() {
+    let mut s = switching_context(80, 24);
+    key(&mut s, KeyCode::Char('6'));
+    insta::assert_snapshot!(text(&s));
+}
+
+/// The header line at `w` columns under NO_COLOR.
+fn header_line(s: &State, w: u16) -> String {
+    let mut s = s.clone();
+    s.width = w;
+    let mono = Theme::select(Some("default"), true).unwrap();
+    let t = ui::text::buffer_to_text(&draw(&s, &mono));
+    t.lines().next().unwrap().to_string()
+}
+
+/// What the header says, whatever its wording: each status count and
+/// alert count (`✖2`, `▲5c`), that sources are down (`⚠`), the poll age
+/// (`5s ago`) and the clock.
+fn header_items(h: &str) -> Vec<String> {
+    let chars: Vec<char> = h.chars().collect();
+    let mut out = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        if !matches!(c, '✖' | '◐' | '?' | '●' | '▲' | '⚠') {
+            continue;
+        }
+        let rest: String = chars[i + 1..].iter().collect();
+        let rest = rest.trim_start();
+        let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let kind = match c {
+            '▲' => rest[n.len()..].trim_start().chars().next(),
+            _ => None,
+        };
+        let n = if *c == '⚠' { String::new() } else { n };
+        out.push(format!(
+            "{c}{n}{}",
+            kind.map(String::from).unwrap_or_default()
+        ));
+    }
+    let words: Vec<&str> = h.split_whitespace().collect();
+    if let Some(i) = words.iter().position(|w| w.trim_end_matches(')') == "ago") {
+        out.push(format!("{} ago", words[i - 1].trim_start_matches('(')));
+    }
+    if h.contains("09:03:15Z") {
+        out.push("clock".into());
+    }
+    out
+}
+
+#[test]
+fn the_scope_never_pushes_header_content_out() {
+    // The board, and from how many columns on the scope fits beside it.
+    for (base, shown_from) in [
+        (fixtures::state_with_kube(80, 24), 80),
+        (fixtures::state_with_alerts(80, 24), 80),
+        (fixtures::state(80, 24), 80),
+    ] {
+        for w in [50, 60, 70, 80, 100, 160] {
+            let mut without = base.clone();
+            without.kube_scope = None;
+            let mut with = base.clone();
+            update(&mut with, Msg::KubeScope(fixtures::scope_report()));
+            let before = header_line(&without, w);
+            let after = header_line(&with, w);
+            // Every count, alert, source, the poll age and the clock stay;
+            // only their wording may get terser.
+            assert_eq!(
+                header_items(&before),
+                header_items(&after),
+                "{w} columns:\n{before}\n{after}"
+            );
+            assert!(!header_items(&before).is_empty());
+            if w >= shown_from {
+                assert!(after.contains("⎈ prod/*"), "{w}: {after}");
+            }
+        }
+    }
+}
+
+/// A plan made for prod before `:ctx staging` still names prod in its
+/// confirmation, whenever it arrives.
+#[test]
+fn a_plan_made_before_a_switch_names_its_context() {
+    use opsboard::model::{ActionPlan, Confirmation, Risk, Target, Verb};
+    let mut s = switching_context(100, 30);
+    let plan = ActionPlan {
+        id: 9,
+        target: Target {
+            key: "k8s/prod/shop/deployment/api".into(),
+            name: "api".into(),
+            service: Some("api".into()),
+            environment: None,
+        },
+        verb: Verb::Restart,
+        parameters: [
+            ("context", "prod"),
+            ("namespace", "shop"),
+            ("workload", "deployment/api"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into_iter()
+        .collect(),
+        what_will_happen: vec!["rollout restart deployment/api in shop (prod)".into()],
+        risk: Risk::Medium,
+        confirmation: Confirmation::YesNo,
+        dry_run: None,
+        follow_up: None,
+        cancellable: true,
+    };
+    update(&mut s, Msg::Ops(opsboard::app::OpsEvent::Planned(plan)));
+    let screen = text(&s);
+    assert!(screen.contains("context: prod"), "{screen}");
+    assert!(screen.contains("in shop (prod)"), "{screen}");
+    assert!(screen.contains("⎈ staging/*"), "{screen}");
+}
+
 #[test]
 fn alerts_80x24() {
     let mut s = fixtures::state_with_alerts(80, 24);

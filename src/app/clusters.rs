@@ -7,6 +7,8 @@ pub struct ClusterInfo {
     pub nodes: Vec<crate::model::NodeInfo>,
     /// Its events, folded, newest first (bounded by the source).
     pub events: Vec<crate::model::ClusterEvent>,
+    /// The cluster's namespaces (for `:ns`).
+    pub namespaces: Vec<String>,
     pub resources: Vec<(String, crate::model::ResourceStatus)>,
     pub error: Option<String>,
 }

@@ -161,6 +161,7 @@ fn board() -> State {
             event("prod", Warning, "Node", "n2", "NodeNotReady", 200),
             event("prod", Normal, "Pod", "batch-job-xyz", "Completed", 100),
         ],
+        namespaces: vec![],
         resources: vec![],
         error: None,
     };
@@ -169,6 +170,7 @@ fn board() -> State {
         workloads: vec![],
         nodes: vec![node("staging", "s1")],
         events: vec![event("staging", Warning, "Node", "s1", "Rebooted", 850)],
+        namespaces: vec![],
         resources: vec![],
         error: None,
     };
@@ -342,6 +344,7 @@ fn events_of_a_context_go_with_its_snapshot() {
         workloads: vec![],
         nodes: vec![],
         events: vec![],
+        namespaces: vec![],
         resources: vec![],
         error: Some("kubeconfig: no such context".into()),
     };
@@ -363,6 +366,7 @@ fn the_selected_event_stays_selected_as_new_ones_arrive() {
             event("staging", EventType::Normal, "Node", "s1", "NodeReady", 990),
             event("staging", EventType::Normal, "Node", "s1", "Starting", 995),
         ],
+        namespaces: vec![],
         resources: vec![],
         error: None,
     };

@@ -16,6 +16,7 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
         workloads,
         nodes,
         events,
+        namespaces,
         resources,
         error,
     } = snap;
@@ -84,6 +85,7 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
         ClusterInfo {
             nodes,
             events,
+            namespaces,
             resources,
             error,
         },

@@ -36,6 +36,10 @@ pub enum Msg {
     Docker(Box<crate::model::DockerSnapshot>),
     /// A Kubernetes context's state, rebuilt.
     Kube(Box<crate::model::ClusterSnapshot>),
+    /// The Kubernetes source has (re)connected for a scope: what it
+    /// watches, the kubeconfig's contexts. Snapshots after it are of that
+    /// scope.
+    KubeScope(crate::model::kube_scope::ScopeReport),
     /// A service's metrics: new points (one per scrape, or a backfill from
     /// `query_range`), or why they could not be had.
     Metrics {
@@ -178,6 +182,13 @@ pub enum Effect {
         request: u64,
         object: crate::model::document::ObjectRef,
         rendering: crate::model::document::Rendering,
+    },
+    /// Watch this Kubernetes scope instead (`:ctx`, `:ns`): the source
+    /// starts again with it and answers with `Msg::KubeScope` carrying
+    /// `generation`.
+    KubeScope {
+        generation: u64,
+        scope: crate::model::kube_scope::KubeScope,
     },
     /// The operator asked to see the masked values (`variables`, by name)
     /// of view `request`: audited first, shown on `OpsEvent::Revealed`.

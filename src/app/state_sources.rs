@@ -4,12 +4,15 @@
 use super::state::State;
 
 impl State {
-    /// The notice line: every source that is not working, in words (an API
-    /// server unreachable, a resource forbidden, a daemon gone), then the
-    /// config notice. Sources come first: they are why the board may be
+    /// The notice line: Kubernetes contexts still connecting, every source
+    /// that is not working, in words (an API server unreachable, a
+    /// resource forbidden, a daemon gone), then the config notice. Sources come first: they are why the board may be
     /// showing the past; the config notice is older news.
     pub fn notice(&self) -> Option<String> {
         let mut parts: Vec<String> = Vec::new();
+        // A switched scope (or the first connect) not listed yet: the
+        // panes are not empty, they are waiting.
+        parts.extend(super::scope_switch::connecting_words(self));
         for (context, c) in &self.clusters {
             if let Some(e) = &c.error {
                 parts.push(format!("k8s {context}: {e}"));

@@ -311,6 +311,9 @@ pub struct ClusterSnapshot {
     /// Events of every type, folded, newest first, at most
     /// [`super::cluster_event::EVENTS_PER_CONTEXT`].
     pub events: Vec<super::ClusterEvent>,
+    /// The cluster's namespaces, sorted (its Namespace objects; empty while
+    /// they cannot be listed), for `:ns`.
+    pub namespaces: Vec<String>,
     /// `(resource, status)` per watched resource type.
     pub resources: Vec<(String, ResourceStatus)>,
     /// Set when the context could not be used at all (bad kubeconfig …).

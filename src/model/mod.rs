@@ -12,6 +12,7 @@ pub mod fleet_spec;
 pub mod health;
 pub mod keys;
 pub mod kube;
+pub mod kube_scope;
 pub mod logs;
 pub mod metrics;
 pub mod probe;

@@ -1,5 +1,5 @@
 //! Modal dialogs: the confirm dialog (the plan in words) and the command
-//! palette.
+//! palette (with its `:ctx` and `:ns`).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::{Theme, popup};
 use crate::app::dialogs::palette::palette_view;
+use crate::app::dialogs::scope::{ScopeCommand, scope_command};
 use crate::app::{Dialog, State};
 use crate::model::{ActionPlan, Confirmation, Risk};
 
@@ -254,10 +255,16 @@ fn palette(
     theme: &Theme,
 ) {
     let entries = palette_view(state, service, only, query);
-    let scope = service
-        .and_then(|i| state.services.get(i))
-        .map(|s| format!(" Actions for {} ", s.name))
-        .unwrap_or_else(|| " Actions ".into());
+    let command = scope_command(query).map(|(c, _)| c);
+    let scope = match command {
+        Some(ScopeCommand::Context) => " Kubernetes contexts ".to_string(),
+        Some(ScopeCommand::Namespace) => " Namespaces ".to_string(),
+        None => service
+            .and_then(|i| state.services.get(i))
+            .map(|s| format!(" Actions for {} ", s.name))
+            .unwrap_or_else(|| " Actions ".into()),
+    };
+    let verb = if command.is_some() { "switch" } else { "plan" };
     let height = (entries.len() as u16 + 4).clamp(6, area.height.saturating_sub(2).max(6));
     let width = 72.min(area.width);
     let r = popup(area, width, height);
@@ -267,7 +274,7 @@ fn palette(
         .border_style(theme.border)
         .title(Span::styled(scope, theme.title))
         .title_bottom(Span::styled(
-            " ↑↓ choose · Enter plan · Esc close ",
+            format!(" ↑↓ choose · Enter {verb} · Esc close "),
             theme.dim,
         ))
         .style(theme.popup);
@@ -278,10 +285,29 @@ fn palette(
         Span::styled(format!("{query}█"), theme.text),
     ])];
     if entries.is_empty() {
-        lines.push(Line::styled(
-            "  nothing matches (no runbooks or backups here?)",
-            theme.dim,
-        ));
+        let why = match scope_command(query) {
+            _ if command.is_some() && state.kube_scope.is_none() => {
+                "  no Kubernetes here (no kubeconfig?)".to_string()
+            }
+            // The cluster does not let its namespaces be listed: a name
+            // is taken as typed.
+            Some((ScopeCommand::Namespace, arg))
+                if crate::app::scope_switch::known_namespaces(state).is_empty() =>
+            {
+                format!(
+                    "  Enter watches namespace “{}”",
+                    crate::model::text::safe(arg)
+                )
+            }
+            Some((ScopeCommand::Namespace, arg)) => {
+                format!("  no namespace matches “{}”", crate::model::text::safe(arg))
+            }
+            Some((ScopeCommand::Context, arg)) => {
+                format!("  no context matches “{}”", crate::model::text::safe(arg))
+            }
+            None => "  nothing matches (no runbooks or backups here?)".to_string(),
+        };
+        lines.push(Line::styled(why, theme.dim));
     }
     let visible = inner.height.saturating_sub(1) as usize;
     let first = selected.saturating_sub(visible.saturating_sub(1));

@@ -21,12 +21,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         vertical: 1,
     });
     if state.clusters.is_empty() {
+        let why = super::connecting(state)
+            .map(|c| format!("{c} Its events appear here as they are listed."))
+            .unwrap_or_else(|| "No Kubernetes clusters, so no events. opsboard uses the current kubeconfig context ($KUBECONFIG or ~/.kube/config, or --kubeconfig), or [kubernetes] contexts in the config.".into());
         frame.render_widget(
-            Paragraph::new(Line::styled(
-                "No Kubernetes clusters, so no events. opsboard uses the current kubeconfig context ($KUBECONFIG or ~/.kube/config, or --kubeconfig), or [kubernetes] contexts in the config.",
-                theme.dim,
-            ))
-            .wrap(Wrap { trim: true }),
+            Paragraph::new(Line::styled(why, theme.dim)).wrap(Wrap { trim: true }),
             margin,
         );
         return;

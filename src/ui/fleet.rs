@@ -32,14 +32,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ..area
     };
     if f.is_empty() {
-        let text = " No instances yet: pods, nodes, containers, scrape targets and [[fleet]] devices appear here.";
+        let text = super::connecting(state)
+            .map(|c| format!(" {c} Its pods and nodes appear here as they are listed."))
+            .unwrap_or_else(|| " No instances yet: pods, nodes, containers, scrape targets and [[fleet]] devices appear here.".into());
         let body = Rect {
             y: area.y + 1,
             height: 1,
             ..area
         };
         frame.render_widget(
-            Line::styled(truncate(text, area.width as usize), theme.dim),
+            Line::styled(truncate(&text, area.width as usize), theme.dim),
             body,
         );
         return;

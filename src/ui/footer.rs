@@ -48,9 +48,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 hints.push(("Enter".into(), "plan".into(), 0));
                 hints.push(("Esc".into(), "cancel".into(), 0));
             }
-            Dialog::Palette { .. } => {
+            Dialog::Palette { query, .. } => {
+                let verb = match crate::app::dialogs::scope::scope_command(query) {
+                    Some(_) => "switch",
+                    None => "plan",
+                };
                 hints.push(("↑↓".into(), "choose".into(), 1));
-                hints.push(("Enter".into(), "plan".into(), 0));
+                hints.push(("Enter".into(), verb.into(), 0));
                 hints.push(("Esc".into(), "close".into(), 0));
             }
         }

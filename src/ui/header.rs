@@ -1,14 +1,19 @@
-//! The top bar: mode tags, counts by status, alerts, last poll and the
-//! clock. It degrades in steps on narrow terminals rather than clipping.
+//! The top bar: mode tags, counts by status, alerts, the Kubernetes scope
+//! (`⎈ prod/shop`), last poll and the clock. It degrades in steps on
+//! narrow terminals rather than clipping.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
+use unicode_width::UnicodeWidthStr;
+
 use super::Theme;
 use crate::app::State;
 use crate::model::Health;
+use crate::model::kube_scope::KubeScope;
+use crate::model::text::safe;
 
 /// How much room the counts get.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -55,32 +60,84 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let tag_width: usize = tags.iter().map(Span::width).sum();
     // Prefer the poll age over long count labels; the clock alone is last.
-    let mut candidates = Vec::new();
-    for right in &rights[..rights.len().saturating_sub(1).max(1)] {
-        candidates.push((Density::Words, right));
-        candidates.push((Density::Short, right));
+    let last = rights.len().saturating_sub(1);
+    let mut candidates: Vec<(Density, usize)> = Vec::new();
+    for i in 0..last.max(1).min(rights.len()) {
+        candidates.push((Density::Words, i));
+        candidates.push((Density::Short, i));
     }
-    for right in &rights {
-        candidates.push((Density::Glyphs, right));
+    for i in 0..rights.len() {
+        candidates.push((Density::Glyphs, i));
     }
-    let mut chosen: Option<(Vec<Span>, String)> = None;
-    for (density, right) in candidates {
-        let counts = counts(state, theme, density);
-        let used = tag_width + counts.iter().map(Span::width).sum::<usize>();
-        if used + right.chars().count() < width {
-            chosen = Some((counts, right.clone()));
-            break;
-        }
-    }
-    let (counts, right) =
-        chosen.unwrap_or_else(|| (counts(state, theme, Density::Glyphs), String::new()));
+    // What is left beside the counts and the poll age (one column stays
+    // free), or `None` when they do not fit.
+    let room = |density: Density, right: usize| -> Option<usize> {
+        let counts: usize = counts(state, theme, density).iter().map(Span::width).sum();
+        width.checked_sub(tag_width + counts + rights[right].chars().count() + 1)
+    };
+    let plain = candidates
+        .iter()
+        .copied()
+        .find(|(d, r)| room(*d, *r).is_some());
+    let scoped = plain.and_then(|(_, r)| {
+        let scope = &state.kube_scope.as_ref()?.scope;
+        // The scope may make the counts and the poll age terser, never
+        // drop the poll age (nor a count, an alert or the clock).
+        let allowed: Vec<(Density, usize)> = candidates
+            .iter()
+            .copied()
+            .filter(|(_, i)| r == last || *i != last)
+            .collect();
+        let full = scope_text(scope, usize::MAX)?;
+        let fits_whole = allowed
+            .iter()
+            .find(|(d, i)| room(*d, *i).is_some_and(|n| n >= full.width() + SCOPE_GAP.len()))
+            .map(|(d, i)| (*d, *i, full.clone()));
+        fits_whole.or_else(|| {
+            allowed.iter().find_map(|(d, i)| {
+                let space = room(*d, *i)?.checked_sub(SCOPE_GAP.len())?;
+                scope_text(scope, space).map(|t| (*d, *i, t))
+            })
+        })
+    });
+    let (density, right, scope) = match (scoped, plain) {
+        (Some((d, r, t)), _) => (d, rights[r].clone(), Some(t)),
+        (None, Some((d, r))) => (d, rights[r].clone(), None),
+        (None, None) => (Density::Glyphs, String::new(), None),
+    };
     let mut spans = tags;
-    spans.extend(counts);
+    spans.extend(counts(state, theme, density));
     let used: usize = spans.iter().map(Span::width).sum();
-    let space = width.saturating_sub(used + right.chars().count());
+    let scope_width = scope.as_ref().map_or(0, |s| s.width() + SCOPE_GAP.len());
+    let space = width.saturating_sub(used + scope_width + right.chars().count());
     spans.push(Span::styled(" ".repeat(space), theme.header));
+    if let Some(scope) = scope {
+        spans.push(Span::styled(
+            scope,
+            theme.header.add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(SCOPE_GAP, theme.header));
+    }
     spans.push(Span::styled(right, theme.header));
     frame.render_widget(Line::from(spans).style(theme.header), area);
+}
+
+/// Between the Kubernetes scope and the poll age.
+const SCOPE_GAP: &str = "  ";
+
+/// `⎈ kind-demo/shop` in at most `room` columns, the context cut first
+/// (`⎈ kind-…/shop`); `None` when not even that fits. Names come from the
+/// kubeconfig and the cluster: cleaned.
+pub fn scope_text(scope: &KubeScope, room: usize) -> Option<String> {
+    let contexts = safe(&scope.contexts_label());
+    let namespaces = safe(&scope.namespaces_label());
+    let full = format!("⎈ {contexts}{namespaces}");
+    if full.width() <= room {
+        return Some(full);
+    }
+    let for_context = room.checked_sub("⎈ ".width() + namespaces.width())?;
+    // Fewer than three letters and an ellipsis names nothing.
+    (for_context >= 4).then(|| format!("⎈ {}{namespaces}", super::truncate(&contexts, for_context)))
 }
 
 fn counts<'a>(state: &State, theme: &Theme, density: Density) -> Vec<Span<'a>> {
@@ -147,4 +204,40 @@ fn badge_bg(theme: &Theme) -> Style {
         s = s.bg(bg);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(contexts: &[&str], namespaces: &[&str]) -> KubeScope {
+        KubeScope {
+            contexts: contexts.iter().map(|s| s.to_string()).collect(),
+            namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_scope_fits_whole_then_with_the_context_cut_then_not_at_all() {
+        let s = scope(&["kind-demo"], &["shop"]);
+        assert_eq!(scope_text(&s, 40).as_deref(), Some("⎈ kind-demo/shop"));
+        assert_eq!(scope_text(&s, 16).as_deref(), Some("⎈ kind-demo/shop"));
+        assert_eq!(scope_text(&s, 12).as_deref(), Some("⎈ kind…/shop"));
+        assert_eq!(scope_text(&s, 11).as_deref(), Some("⎈ kin…/shop"));
+        assert_eq!(scope_text(&s, 10), None);
+        assert_eq!(
+            scope_text(&scope(&["prod"], &["a", "b", "c"]), 20).as_deref(),
+            Some("⎈ prod (3 ns)")
+        );
+        assert_eq!(
+            scope_text(&scope(&["prod"], &[]), 8).as_deref(),
+            Some("⎈ prod/*")
+        );
+    }
+
+    #[test]
+    fn names_from_the_kubeconfig_are_cleaned() {
+        let t = scope_text(&scope(&["evil\u{1b}]52;c;x\u{7}"], &["shop"]), 80).unwrap();
+        assert!(!t.chars().any(|c| c.is_control()), "{t:?}");
+    }
 }

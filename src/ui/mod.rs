@@ -85,6 +85,14 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     scrub::scrub(frame.buffer_mut());
 }
 
+/// `Connecting to kind-prod…` while a watched Kubernetes context has not
+/// been listed yet (at start, after `:ctx` or `:ns`): what a pane says
+/// instead of looking empty.
+pub fn connecting(state: &State) -> Option<String> {
+    crate::app::scope_switch::connecting_words(state)
+        .map(|w| w.replacen("connecting", "Connecting", 1))
+}
+
 /// A `width`×`height` rectangle centred in `area` (cut to fit), for a
 /// dialog.
 pub fn popup(area: Rect, width: u16, height: u16) -> Rect {

@@ -12,13 +12,15 @@ use crate::model::ResourceStatus;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.clusters.is_empty() {
+        let why = super::connecting(state)
+            .map(|c| format!("{c} Its nodes appear here as they are listed."))
+            .unwrap_or_else(|| "No Kubernetes clusters. opsboard uses the current kubeconfig context ($KUBECONFIG or ~/.kube/config), or [kubernetes] contexts in the config.".into());
         frame.render_widget(
-            Paragraph::new(Line::styled(
-                "No Kubernetes clusters. opsboard uses the current kubeconfig context ($KUBECONFIG or ~/.kube/config), or [kubernetes] contexts in the config.",
-                theme.dim,
-            ))
-            .wrap(Wrap { trim: true }),
-            area.inner(ratatui::layout::Margin { horizontal: 1, vertical: 1 }),
+            Paragraph::new(Line::styled(why, theme.dim)).wrap(Wrap { trim: true }),
+            area.inner(ratatui::layout::Margin {
+                horizontal: 1,
+                vertical: 1,
+            }),
         );
         return;
     }

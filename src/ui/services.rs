@@ -15,7 +15,9 @@ use crate::model::{RolloutState, Service, fmt_duration};
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.order.is_empty() {
-        let msg = if state.services.is_empty() {
+        let msg = if let Some(c) = super::connecting(state).filter(|_| state.services.is_empty()) {
+            format!("{c} Its workloads appear here as they are listed.")
+        } else if state.services.is_empty() {
             "No services. Add [[services]] to the config file (see config.example.toml), or run `opsboard demo`."
                 .to_string()
         } else {

@@ -583,6 +583,9 @@ pub fn cluster() -> ClusterSnapshot {
             node("node-c", true, &[], true, 9),
         ],
         events: cluster_events(),
+        namespaces: ["default", "kube-system", "ml", "monitoring", "shop"]
+            .map(String::from)
+            .to_vec(),
         resources: vec![
             ("deployments".into(), ResourceStatus::Ok),
             (
@@ -781,8 +784,25 @@ pub fn state_with_kube(width: u16, height: u16) -> State {
             x.kube_binding = Some(w);
         }
     }
+    // The source reports its scope first (the kubeconfig's current
+    // context, every namespace), then the cluster.
+    opsboard::app::update(&mut s, opsboard::app::Msg::KubeScope(scope_report()));
     opsboard::app::update(&mut s, opsboard::app::Msg::Kube(Box::new(cluster())));
     s
+}
+
+/// The `prod` context watched in every namespace; the kubeconfig has
+/// `prod` (current) and `staging`.
+pub fn scope_report() -> opsboard::model::kube_scope::ScopeReport {
+    opsboard::model::kube_scope::ScopeReport {
+        generation: 0,
+        scope: opsboard::model::kube_scope::KubeScope {
+            contexts: vec!["prod".into()],
+            namespaces: vec![],
+        },
+        contexts: vec!["prod".into(), "staging".into()],
+        current: Some("prod".into()),
+    }
 }
 
 use opsboard::app::{MetricsUpdate, Msg};

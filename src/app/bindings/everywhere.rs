@@ -8,7 +8,7 @@ pub(super) const ROWS: &[Binding] = &[
     Binding {
         action: Action::Palette,
         keys: &[":"],
-        help: "runbooks & actions",
+        help: "actions, panes, :ctx :ns",
         hint: Some("actions"),
         contexts: &[Context::Global],
         section: Section::Everywhere,

@@ -5,8 +5,10 @@
 pub mod confirm;
 pub mod fuzzy;
 pub mod palette;
+pub mod palette_entry;
 pub mod quit;
 pub mod scale;
+pub mod scope;
 pub mod silence;
 
 /// Longest text accepted in a dialog input.

@@ -1,38 +1,21 @@
 //! The `:` command palette: its entries for the focused service (runbooks,
-//! Kubernetes and Docker actions, backups) and the panes by name
-//! (`services` … `events`, and `pods` as k9s users type it), filtered by
-//! the query, and its keys.
+//! Kubernetes and Docker actions, backups), the panes by name
+//! (`services` … `events`, and `pods` as k9s users type it) and the
+//! Kubernetes contexts and namespaces (`ctx …`, `ns …`, in `scope`),
+//! filtered by the query, and its keys.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::MAX_INPUT;
 use super::fuzzy::Fuzzy;
+pub use super::palette_entry::{PaletteAction, PaletteEntry};
+use super::scope::{command_view, scope_command, scope_entries};
 use crate::app::focus::focused_docker_of;
 use crate::app::msg::Effect;
 use crate::app::runbook_scope::runbook_scope;
 use crate::app::state::{Dialog, Pane, State, View};
 use crate::model::ActionRequest;
 use crate::model::document::{ObjectKind, ObjectRef, Rendering};
-
-/// One line of the palette.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaletteEntry {
-    pub label: String,
-    pub detail: String,
-    pub request: PaletteAction,
-    pub dangerous: bool,
-}
-
-/// What choosing a palette entry does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PaletteAction {
-    /// Plans an action (confirmed in the dialog that follows).
-    Plan(Box<ActionRequest>),
-    /// Switches to a pane.
-    Show(Pane),
-    /// Opens the describe, YAML or inspect view of an object.
-    View(ObjectRef, Rendering),
-}
 
 /// The palette's names for the panes: each pane's own ([`Pane::name`]),
 /// and `pods`, which opens Services (where a workload's pods are).
@@ -303,6 +286,7 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
             dangerous: false,
         });
     }
+    out.extend(scope_entries(state));
     out.extend(pane_entries());
     out
 }
@@ -365,11 +349,15 @@ pub fn palette_view(
     only: Option<&str>,
     query: &str,
 ) -> Vec<PaletteEntry> {
+    // `ctx …` and `ns …` list only contexts or namespaces.
+    if let Some((command, arg)) = scope_command(query) {
+        return command_view(state, command, arg);
+    }
     let mut entries = palette_entries(state, service);
-    // The panes join the list once something is typed: opened empty, the
-    // palette is the focused service's actions.
+    // The panes, contexts and namespaces join the list once something is
+    // typed: opened empty, the palette is the focused service's actions.
     if query.trim().is_empty() {
-        entries.retain(|e| !matches!(e.request, PaletteAction::Show(_)));
+        entries.retain(|e| !matches!(e.request, PaletteAction::Show(_) | PaletteAction::Scope(_)));
     }
     if let Some(o) = only {
         entries.retain(|e| e.label.starts_with(o));
@@ -399,7 +387,11 @@ pub fn palette_key(
         KeyCode::Esc => return vec![],
         KeyCode::Enter => {
             let entries = palette_view(state, service, only.as_deref(), &query);
-            return match entries.into_iter().nth(selected) {
+            let chosen = entries.into_iter().nth(selected);
+            if let Some((command, arg)) = scope_command(&query) {
+                return super::scope::on_enter(state, command, arg, chosen);
+            }
+            return match chosen {
                 Some(PaletteEntry {
                     request: PaletteAction::Plan(r),
                     ..
@@ -415,6 +407,10 @@ pub fn palette_key(
                     request: PaletteAction::View(object, rendering),
                     ..
                 }) => crate::app::viewer::open(state, object, rendering),
+                Some(PaletteEntry {
+                    request: PaletteAction::Scope(change),
+                    ..
+                }) => super::scope::apply(state, change),
                 None => {
                     state.flash("nothing matches", false);
                     vec![]

@@ -113,11 +113,18 @@ fn handle(state: &mut State, msg: Msg) -> Vec<Effect> {
             crate::app::keys::logs::refresh_targets(state)
         }
         Msg::Kube(snap) => {
+            if !crate::app::scope_switch::accepts(state, &snap.context) {
+                return vec![];
+            }
             let was = crate::app::events::selected(state).cloned();
             crate::app::join::apply_cluster(state, *snap);
             crate::app::events::keep_selected(state, was);
             state.fleet.others_stale = true;
             crate::app::keys::logs::refresh_targets(state)
+        }
+        Msg::KubeScope(report) => {
+            crate::app::scope_switch::on_report(state, report);
+            vec![]
         }
         Msg::DevicePolls {
             fleet,

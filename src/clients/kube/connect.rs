@@ -65,7 +65,7 @@ pub enum ConnectError {
     },
     #[error("kubeconfig has no current-context; set one or list contexts in [kubernetes]")]
     NoCurrentContext,
-    #[error("no context `{context}` in the kubeconfig (has: {})", .known.join(", "))]
+    #[error("{}", crate::model::kube_scope::unknown_context(context, known))]
     UnknownContext { context: String, known: Vec<String> },
     /// The context's settings do not make a configuration.
     #[error("context `{context}`: {error}")]
@@ -147,6 +147,26 @@ pub fn check_kubeconfig(path: &std::path::Path) -> Result<(), ConnectError> {
             path: path.to_path_buf(),
             error,
         })
+}
+
+/// A kubeconfig's contexts, for choosing one (`:ctx`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeconfigContexts {
+    /// Every context, in the file's order.
+    pub names: Vec<String>,
+    /// Its `current-context`.
+    pub current: Option<String>,
+}
+
+/// The contexts of the kubeconfig [`connect`] reads; `None` when there is
+/// no kubeconfig (in a pod, or nothing configured).
+pub fn kubeconfig_contexts(
+    settings: &KubeSettings,
+) -> Result<Option<KubeconfigContexts>, ConnectError> {
+    Ok(read_kubeconfig(settings)?.map(|k| KubeconfigContexts {
+        names: k.contexts.iter().map(|c| c.name.clone()).collect(),
+        current: k.current_context,
+    }))
 }
 
 /// The contexts to watch and a client for each. With no kubeconfig at all

@@ -10,4 +10,7 @@ pub mod rollout;
 pub mod template;
 pub mod yaml;
 
-pub use connect::{Clients, ConnectError, Connected, KubeSettings, connect, connect_for_sessions};
+pub use connect::{
+    Clients, ConnectError, Connected, KubeSettings, KubeconfigContexts, connect,
+    connect_for_sessions, kubeconfig_contexts,
+};

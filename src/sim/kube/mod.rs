@@ -126,6 +126,17 @@ impl SimCluster {
         kubeconfig::write(path, &self.url(), context)
     }
 
+    /// Writes one kubeconfig for several clusters, a context each (named
+    /// as given); the first is the current context.
+    pub fn write_shared_kubeconfig(
+        path: &Path,
+        clusters: &[(&SimCluster, &str)],
+    ) -> std::io::Result<()> {
+        let urls: Vec<(String, &str)> = clusters.iter().map(|(c, n)| (c.url(), *n)).collect();
+        let entries: Vec<(&str, &str)> = urls.iter().map(|(u, n)| (u.as_str(), *n)).collect();
+        kubeconfig::write_many(path, &entries)
+    }
+
     /// Simulated seconds per wall-clock second (1.0 at start).
     pub fn set_time_scale(&self, factor: f64) {
         self.shared.clock.set_scale(factor);

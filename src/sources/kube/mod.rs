@@ -29,6 +29,10 @@ use crate::model::{ClusterSnapshot, Fault, ResourceStatus};
 /// Snapshots are rebuilt at most this often while objects change.
 const DEBOUNCE: Duration = Duration::from_millis(250);
 
+/// The watch of the cluster's namespaces (for `:ns`), kept out of the
+/// resources whose status the board shows.
+const NAMESPACES: &str = "namespaces";
+
 /// Handle to the running watchers; dropping it stops them.
 pub struct KubeSource {
     tasks: JoinSet<()>,
@@ -41,6 +45,13 @@ impl Drop for KubeSource {
 }
 
 impl KubeSource {
+    /// Stops every watcher and waits until each has ended, so that no
+    /// message of this source follows in the board's queue (a scope switch
+    /// relies on it).
+    pub async fn shutdown(mut self) {
+        std::mem::take(&mut self.tasks).shutdown().await;
+    }
+
     /// Watches every connected context. Contexts that failed to connect
     /// report their error once, as a snapshot with `error` set.
     pub fn spawn(
@@ -70,6 +81,7 @@ impl KubeSource {
                             workloads: vec![],
                             nodes: vec![],
                             events: vec![],
+                            namespaces: vec![],
                             resources: vec![],
                             error: Some(e),
                         };
@@ -241,7 +253,7 @@ async fn watch_context(
         ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
     };
     use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-    use k8s_openapi::api::core::v1::{Event, Node, Pod};
+    use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
 
     let mut tasks = JoinSet::new();
     let (ch_tx, mut ch_rx) = mpsc::channel::<Change>(4096);
@@ -290,6 +302,17 @@ async fn watch_context(
         None,
         ch_tx.clone(),
     )]);
+    // Cluster-wide whatever the scope: `:ns` lists them. Not a resource
+    // the board shows, so a refusal is no notice (`:ns` then takes names
+    // as typed).
+    let namespace_objects = Stores::<Namespace>(vec![spawn_watch(
+        &mut tasks,
+        Api::all(client.clone()),
+        cfg(),
+        NAMESPACES,
+        None,
+        ch_tx.clone(),
+    )]);
     drop(ch_tx);
 
     let mut status: BTreeMap<&'static str, ResourceStatus> = [
@@ -313,7 +336,9 @@ async fn watch_context(
         tokio::select! {
             change = ch_rx.recv() => match change {
                 Some((name, Some(s))) => {
-                    status.insert(name, s);
+                    if name != NAMESPACES {
+                        status.insert(name, s);
+                    }
                     dirty = true;
                 }
                 Some((_, None)) => {}
@@ -330,6 +355,7 @@ async fn watch_context(
                     nodes: nodes.state(),
                     hpas: hpas.state(),
                     events: events.state(),
+                    namespaces: namespace_objects.state(),
                 };
                 let resources = status.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
                 let snap = snapshot::build(&context, &objects, resources, SystemTime::now());

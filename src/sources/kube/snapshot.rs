@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::{
     ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
 };
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use crate::clients::kube::rollout;
@@ -31,6 +31,7 @@ pub struct Objects {
     pub nodes: Vec<Arc<Node>>,
     pub hpas: Vec<Arc<HorizontalPodAutoscaler>>,
     pub events: Vec<Arc<Event>>,
+    pub namespaces: Vec<Arc<Namespace>>,
 }
 
 /// Warning events older than this are not shown.
@@ -380,9 +381,21 @@ pub fn build(
         workloads,
         nodes,
         events: super::events::cluster_events(context, &o.events),
+        namespaces: namespace_names(&o.namespaces),
         resources,
         error: None,
     }
+}
+
+/// The namespaces' names, sorted (for `:ns`).
+fn namespace_names(namespaces: &[Arc<Namespace>]) -> Vec<String> {
+    let mut names: Vec<String> = namespaces
+        .iter()
+        .filter_map(|n| n.metadata.name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// uid, namespace and name of an object.
