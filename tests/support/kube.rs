@@ -45,6 +45,17 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// `args` with `--request-timeout=20s` unless given, before a `--` (what
+/// follows it is the command of `kubectl exec`).
+fn with_timeout<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all: Vec<&str> = args.to_vec();
+    if !args.iter().any(|a| a.starts_with("--request-timeout")) {
+        let at = args.iter().position(|a| *a == "--").unwrap_or(args.len());
+        all.insert(at, "--request-timeout=20s");
+    }
+    all
+}
+
 /// Output of one kubectl run.
 #[derive(Debug)]
 pub struct Out {
@@ -99,11 +110,33 @@ impl Kubectl {
 
     /// Runs kubectl (with `--request-timeout=20s` unless given) and waits.
     pub async fn run(&self, args: &[&str]) -> Out {
-        let mut all: Vec<&str> = args.to_vec();
-        if !args.iter().any(|a| a.starts_with("--request-timeout")) {
-            all.push("--request-timeout=20s");
-        }
+        let all = with_timeout(args);
         let out = tokio::time::timeout(Duration::from_secs(90), self.command(&all).output())
+            .await
+            .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish in 90s"))
+            .expect("run kubectl");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs kubectl with `input` on its stdin (closed after it).
+    pub async fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Out {
+        use tokio::io::AsyncWriteExt;
+        let all = with_timeout(args);
+        let mut child = self
+            .command(&all)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn kubectl");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin.write_all(input).await.expect("write kubectl's stdin");
+        drop(stdin);
+        let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
             .await
             .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish in 90s"))
             .expect("run kubectl");

@@ -107,10 +107,24 @@ impl Pty {
         cols: u16,
         rows: u16,
     ) -> Pty {
+        let program = Path::new(env!("CARGO_BIN_EXE_opsboard"));
+        Pty::spawn_program(home, program, args, env, cols, rows)
+    }
+
+    /// Like [`Pty::spawn_in`], for another program (`kubectl` in a
+    /// terminal, say).
+    pub fn spawn_program(
+        home: TempDir,
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cols: u16,
+        rows: u16,
+    ) -> Pty {
         let pair = native_pty_system()
             .openpty(size(cols, rows))
             .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsboard"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.cwd(home.path());
         // Nothing of the caller's environment leaks in (OPSBOARD_CONFIG,
@@ -129,7 +143,7 @@ impl Pty {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = pair.slave.spawn_command(cmd).expect("spawn opsboard");
+        let child = pair.slave.spawn_command(cmd).expect("spawn the program");
         // Our copy of the slave must go, or the reader never sees the end.
         drop(pair.slave);
 

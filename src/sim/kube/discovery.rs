@@ -119,6 +119,13 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
                     "kind": "Scale",
                     "verbs": ["get", "patch", "update"],
                 }),
+                "exec" => json!({
+                    "name": format!("{}/exec", r.plural()),
+                    "singularName": "",
+                    "namespaced": r.namespaced(),
+                    "kind": "PodExecOptions",
+                    "verbs": ["create", "get"],
+                }),
                 "log" => json!({
                     "name": format!("{}/log", r.plural()),
                     "singularName": "",

@@ -139,7 +139,7 @@ impl Res {
             Res::DaemonSets | Res::Hpas | Res::Nodes | Res::Namespaces | Res::Services => {
                 &["status"]
             }
-            Res::Pods => &["log", "status"],
+            Res::Pods => &["exec", "log", "status"],
             Res::Events | Res::ControllerRevisions => &[],
         }
     }

@@ -20,7 +20,7 @@ use super::request::{App, Format, Req};
 use super::resources::Res;
 use super::response::{error_response, json_response};
 use super::state::Shared;
-use super::{discovery, faults, list_watch, logs, objects, openapi};
+use super::{discovery, exec, faults, list_watch, logs, objects, openapi};
 
 pub struct Running {
     pub task: JoinHandle<()>,
@@ -55,6 +55,10 @@ fn parse_query(q: Option<&str>) -> HashMap<String, String> {
 
 async fn handle(State(app): State<App>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    // An exec upgrades the connection: it is served before the body is read.
+    if let Some((ns, pod)) = exec::target(parts.uri.path()) {
+        return exec::serve(&app, parts, &ns, &pod).await;
+    }
     let body = match axum::body::to_bytes(body, 64 << 20).await {
         Ok(b) => b,
         Err(_) => return error_response(&ApiError::bad_request("request body too large")),
