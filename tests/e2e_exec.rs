@@ -157,3 +157,50 @@ fn read_only_refuses_a_shell_below_the_ui() {
     b.send("q");
     assert!(b.wait_exit(TIMEOUT).unwrap().success());
 }
+
+/// `x` on the demo's api (three pods): the picker lists each pod, the
+/// plan names the pod, and the simulated API server's shell answers over
+/// WebSocket; the board comes back on `exit` with the exit code recorded.
+#[test]
+fn a_shell_in_a_demo_pod_over_websocket() {
+    let mut b = Pty::spawn(&["demo"], &[], 80, 24);
+    b.wait_for(TIMEOUT, |s| s.contains("3/3")).unwrap();
+    b.send("/api\r");
+    b.send("x");
+    let picker = b
+        .wait_for(TIMEOUT, |s| s.matches("shell in pod api-").count() == 3)
+        .unwrap();
+    assert!(picker.contains("Running"), "{picker}");
+    b.send("\r");
+    let plan = b.wait_for(TIMEOUT, |s| s.contains("Confirm")).unwrap();
+    assert!(plan.contains("Opens a shell"), "{plan}");
+    // The dialog's first line: `shell in <pod>   risk: high …`.
+    let pod = plan
+        .lines()
+        .find_map(|l| l.split("│shell in ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the plan names the pod")
+        .to_string();
+    assert!(pod.starts_with("api-"), "{plan}");
+    if plan.contains("Protected: type") {
+        b.confirm(&pod);
+        b.send("\r");
+    } else {
+        b.confirm("y");
+    }
+    b.wait_for(TIMEOUT, |s| s.contains("opsboard ▸ shell in container"))
+        .unwrap();
+    b.send("hostname\r");
+    b.wait_for(TIMEOUT, |s| s.lines().any(|l| l.trim() == pod))
+        .unwrap();
+    b.send("exit 4\r");
+    b.wait_for(TIMEOUT, |s| {
+        row(s, "api").is_some_and(|r| r.contains("3/3"))
+    })
+    .unwrap();
+    b.send("5");
+    b.wait_for(TIMEOUT, |s| s.contains("exited with code 4"))
+        .unwrap();
+    b.send("q");
+    assert!(b.wait_exit(TIMEOUT).unwrap().success());
+}

@@ -232,3 +232,74 @@ async fn read_only_a_crash_loop_and_a_missing_container_are_refused() {
     .await;
     assert!(why.contains("is not running"), "{why}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_runs_over_websocket_to_its_exit_code_and_is_audited() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = start(world()).await;
+    let (pod, container) = running_pod(&sim, "web-").await;
+    let mut h = harness(&sim, false, false);
+    let p = h.plan(shell_in(&pod, &container)).await.unwrap();
+    h.ops.send(Command::Execute {
+        plan: Box::new(p),
+        typed: None,
+    });
+    // The test is the terminal: the session arrives, gets a size, keys
+    // and reads what the shell writes.
+    let mut s = tokio::time::timeout(WAIT, h.sessions.recv())
+        .await
+        .unwrap()
+        .expect("a session handed over");
+    assert!(s.title.contains(&format!("pod {pod}")), "{}", s.title);
+    s.resize.send((132, 43)).unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let mut read_until = async |s: &mut Session, seen: &mut String, want: &str| {
+        while !seen.contains(want) {
+            let n = tokio::time::timeout(WAIT, s.output.read(&mut buf))
+                .await
+                .unwrap_or_else(|_| panic!("no {want:?} in {seen:?}"))
+                .unwrap();
+            assert!(n > 0, "output ended before {want:?}: {seen:?}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    s.input.write_all(b"hostname; stty size\r").await.unwrap();
+    read_until(&mut s, &mut seen, "43 132").await;
+    assert!(seen.contains(&pod), "{seen}");
+    s.input.write_all(b"exit 4\r").await.unwrap();
+    // The output ends, then the exit code comes from the status channel.
+    loop {
+        let n = tokio::time::timeout(WAIT, s.output.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+    }
+    let code = tokio::time::timeout(WAIT, s.exit).await.unwrap();
+    assert_eq!(code, Ok(4));
+    s.ended
+        .send(opsboard::ops::exec::SessionEnd::Exited(4))
+        .unwrap();
+    let result = loop {
+        if let Some(Msg::Ops(OpsEvent::JobFinished { result, .. })) =
+            tokio::time::timeout(WAIT, h.rx.recv()).await.unwrap()
+        {
+            break result;
+        }
+    };
+    assert_eq!(result.exit_code, Some(4));
+    assert_eq!(result.message, "exited with code 4");
+    let lines = h.audit();
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["verb"] == "shell in")
+        .map(|l| l["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["confirmed", "failed"]);
+    let end = lines.last().unwrap();
+    assert_eq!(end["parameters"]["pod"], pod.as_str());
+    assert!(end["duration_ms"].as_u64().is_some(), "{end}");
+}

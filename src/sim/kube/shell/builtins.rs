@@ -9,7 +9,20 @@ use super::programs;
 use super::run::{Saved, Sh};
 use super::script::{Command, RedirKind};
 
+/// Names the shell runs itself.
+const BUILTINS: &[&str] = &["cd", "exit", "export", "unset", "exec", ":", "command"];
+
 impl Sh {
+    /// Whether `args` starts an interactive shell: a shell with no script
+    /// (no `-c`, no file operand).
+    fn interactive_shell_call(&self, args: &[String]) -> bool {
+        let distro = self.container.distro();
+        programs::find(distro, &args[0])
+            .and_then(|p| shell_kind(distro, p))
+            .is_some()
+            && !args[1..].iter().any(|a| a == "-c" || !a.starts_with('-'))
+    }
+
     /// Runs the exec'd command itself to its end with `input`: a shell's
     /// `-c` script or script file, or a program. Its stdout, stderr and
     /// exit code.
@@ -78,6 +91,39 @@ impl Sh {
                 return (Ran::default(), None);
             }
             "exec" if args.is_empty() => return (Ran::default(), None),
+            "exec" if self.terminal && self.interactive_shell_call(args) => {
+                // The process becomes that shell, reading the terminal.
+                let distro = self.container.distro();
+                if let Some(kind) =
+                    programs::find(distro, &args[0]).and_then(|p| shell_kind(distro, p))
+                {
+                    self.become_shell(kind, &args[0]);
+                    self.interactive = true;
+                    self.exec_prompt = true;
+                }
+                return (Ran::default(), Some(0));
+            }
+            "command" if args.first().is_some_and(|a| a == "-v" || a == "-V") => {
+                let distro = self.container.distro();
+                let mut out = String::new();
+                let mut code = 0;
+                for name in &args[1..] {
+                    match programs::find(distro, name) {
+                        _ if BUILTINS.contains(&name.as_str()) => {
+                            out.push_str(&format!("{name}\n"));
+                        }
+                        Some(p) => out.push_str(&format!("/usr/bin/{p}\n")),
+                        None => code = 1,
+                    }
+                }
+                return (
+                    Ran {
+                        code,
+                        ..Ran::ok(out)
+                    },
+                    None,
+                );
+            }
             "exec" => {
                 let (ran, exit) = self.invoke(args, input);
                 let code = exit.unwrap_or(ran.code);

@@ -160,9 +160,18 @@ impl Session {
             };
             return Ok((s, out));
         }
-        // Runs to its end now, its input empty (or closed).
+        // Runs to its end now, its input empty (or closed) — unless a
+        // script `exec`s an interactive shell on the terminal
+        // (`sh -c '… exec bash || exec sh'`, as k9s and opsboard open one).
+        s.sh.terminal = streams.stdin && tty;
         let ran = s.sh.run_argv(argv, &[]);
         s.write(&mut out, &ran.0, &ran.1);
+        if std::mem::take(&mut s.sh.exec_prompt) {
+            s.editor = Some(LineEditor::new(true));
+            s.mode = Mode::Prompt;
+            out.stdout.extend_from_slice(s.sh.prompt().as_bytes());
+            return Ok((s, out));
+        }
         out.exit = Some(ran.2);
         Ok((s, out))
     }

@@ -40,6 +40,12 @@ pub struct Sh {
     /// Shells started from this one (`bash` typed at a prompt): what to
     /// return to on their `exit`.
     pub(super) outer: Vec<Saved>,
+    /// stdin is a terminal (`-it`): `exec sh` in a `-c` script makes the
+    /// session an interactive shell, as in a real container.
+    pub terminal: bool,
+    /// Set when a script `exec`'d an interactive shell: the session goes on
+    /// at its prompt rather than ending.
+    pub exec_prompt: bool,
 }
 
 pub(super) struct Saved {
@@ -87,6 +93,8 @@ impl Sh {
             procs: vec![(pid, argv.join(" "))],
             next_pid: pid + 6,
             outer: Vec::new(),
+            terminal: false,
+            exec_prompt: false,
         };
         for (k, v) in env {
             sh.set(&k, &v);

@@ -471,3 +471,35 @@ fn a_closed_terminal_ends_the_shell() {
     let o = s.close_stdin(NOW);
     assert_eq!(o.exit, Some(1), "with the last status");
 }
+
+#[test]
+fn a_script_that_execs_a_shell_on_the_terminal_becomes_that_shell() {
+    // What opsboard's `x` and k9s run: bash where the image has it, else sh.
+    let pick = "command -v bash >/dev/null 2>&1 && exec bash || exec sh";
+    let (s, first) = start(DEBIAN, &["/bin/sh", "-c", pick], true, true);
+    assert_eq!(
+        (text(&first.stdout), first.exit),
+        (format!("root@{POD}:/# "), None)
+    );
+    assert!(!s.ended());
+    let (mut s, first) = start(ALPINE, &["/bin/sh", "-c", pick], true, true);
+    assert_eq!(
+        (text(&first.stdout), first.exit),
+        ("/ # ".to_string(), None)
+    );
+    let o = s.input(b"exit 4\r", NOW);
+    assert_eq!(o.exit, Some(4));
+    // Without a terminal the script runs to its end as before.
+    assert_eq!(
+        run(
+            ALPINE,
+            &["/bin/sh", "-c", "command -v sh; command -v nosuch"]
+        )
+        .2,
+        1
+    );
+    assert_eq!(
+        run(ALPINE, &["/bin/sh", "-c", "command -v cat"]).0,
+        "/usr/bin/cat\n"
+    );
+}
