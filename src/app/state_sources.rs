@@ -9,6 +9,14 @@ impl State {
     /// config notice. Sources come first: they are why the board may be
     /// showing the past; the config notice is older news.
     pub fn notice(&self) -> Option<String> {
+        let mut parts = self.source_problems();
+        parts.extend(self.banner.notice.iter().cloned());
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+
+    /// Every source that is not working, one entry each, in words
+    /// (`Docker local: connection refused`, `Prometheus main: HTTP 503`).
+    pub fn source_problems(&self) -> Vec<String> {
         let mut parts: Vec<String> = Vec::new();
         for (context, c) in &self.clusters {
             if let Some(e) = &c.error {
@@ -22,8 +30,7 @@ impl State {
         }
         parts.extend(self.alerts.errors());
         parts.extend(self.fleet.errors());
-        parts.extend(self.banner.notice.iter().cloned());
-        (!parts.is_empty()).then(|| parts.join(" · "))
+        parts
     }
 
     /// The sources that cannot reach their backend now, as the header
