@@ -2,10 +2,12 @@
 //! failing services and firing alerts; a config of loopback servers that
 //! misbehave (one up, one 500, one garbage, one that never answers, a
 //! Prometheus that fails, an Alertmanager that never answers, a Docker host
-//! and a Kubernetes context that cannot be reached) with an audit
-//! log of a few entries — the table rows, the alerts, the audit section
-//! (verified, then tampered with), what did not answer within the wait,
-//! and the exit code. `HOME` and the XDG dirs are a temp dir.
+//! and a Kubernetes context that cannot be reached) with an audit log of a
+//! few entries — the table rows, the alerts, the audit section (verified,
+//! then tampered with), what did not answer within the wait, and the exit
+//! code; a real Docker engine with a healthy and an unhealthy Compose
+//! service (without a daemon: SKIPPED, a failure under CI=true). `HOME`
+//! and the XDG dirs are a temp dir.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
@@ -400,4 +402,88 @@ async fn markdown_takes_no_screen_size_and_wait_needs_markdown() {
         .await;
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("zero"), "{out:?}");
+}
+
+/// `docker inspect`'s health status of the one container of `service`.
+fn health_of(p: &support::docker::Project, service: &str) -> Option<String> {
+    let id = p.ps_ids(service).into_iter().next()?;
+    let v = support::docker::inspect(&id);
+    v.pointer("/State/Health/Status")?
+        .as_str()
+        .map(String::from)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_docker_host_with_a_healthy_and_an_unhealthy_compose_service() {
+    use support::docker;
+    if docker::prerequisites().is_none() {
+        return;
+    }
+    let _images = docker::images();
+    let p = docker::Project::new(
+        r#"
+version: "2.4"
+services:
+  web:
+    image: opsboard-test/web:1
+    init: true
+  sick:
+    image: opsboard-test/web:1
+    init: true
+    healthcheck:
+      test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/nope"]
+      interval: 1s
+      timeout: 1s
+      retries: 2
+"#,
+    );
+    p.compose(&["up", "-d"]);
+    let settled = docker::poll_until(Duration::from_secs(60), || {
+        (health_of(&p, "web").as_deref() == Some("healthy")
+            && health_of(&p, "sick").as_deref() == Some("unhealthy"))
+        .then_some(())
+    });
+    assert!(settled.is_some(), "web healthy and sick unhealthy");
+    let home = Home::new();
+    std::fs::write(
+        home.config(),
+        format!(
+            "[audit]\npath = '{}'\n[kubernetes]\ndisabled = true\n\
+             [[docker.hosts]]\nname = \"local\"\nendpoint = \"{}\"\n\
+             [[services]]\nname = \"shop-web\"\ncompose = \"{project}/web\"\n\
+             [[services]]\nname = \"shop-sick\"\ncompose = \"{project}/sick\"\n",
+            home.audit_path().display(),
+            docker::socket_endpoint(),
+            project = p.name,
+        ),
+    )
+    .unwrap();
+    let config = home.config().display().to_string();
+    let out = home
+        .run(&[
+            "--config",
+            &config,
+            "snapshot",
+            "--markdown",
+            "--wait",
+            "10s",
+        ])
+        .await;
+    let md = &out.stdout;
+    // Other tests' projects may be on the same daemon: only ours are checked.
+    assert_eq!(out.code, 2, "shop-sick is down: {out:?}");
+    let failing = rows(section(md, "Failing services"));
+    let sick = failing
+        .iter()
+        .find(|r| r[1] == "shop-sick")
+        .unwrap_or_else(|| panic!("shop-sick is failing: {out:?}"));
+    assert_eq!(sick[0], "✖ DOWN");
+    assert!(
+        sick[3].contains("0/1 healthy") && sick[3].contains("unhealthy"),
+        "{sick:?}"
+    );
+    assert!(!failing.iter().any(|r| r[1] == "shop-web"), "{out:?}");
+    let healthy = md.lines().find(|l| l.starts_with("**Healthy")).unwrap();
+    assert!(healthy.contains("shop-web"), "{healthy}");
+    assert!(!section(md, "Sources").contains("Docker local"), "{out:?}");
 }
