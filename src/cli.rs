@@ -63,15 +63,38 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Poll once, then print the board as plain text (for an incident channel).
+    /// Poll once, then print the board as plain text (for an incident
+    /// channel). With --markdown: one round of every source, printed as a
+    /// Markdown incident summary; exit 0 (all up), 1 (degraded) or 2 (down,
+    /// unknown or error), as `check`.
     Snapshot {
-        #[arg(long, default_value_t = 100)]
+        /// Width of the text board (not with --markdown).
+        #[arg(long, default_value_t = 100, conflicts_with = "markdown")]
         width: u16,
-        #[arg(long, default_value_t = 30)]
+        /// Height of the text board (not with --markdown).
+        #[arg(long, default_value_t = 30, conflicts_with = "markdown")]
         height: u16,
         /// Snapshot the simulated demo world instead of the config.
         #[arg(long)]
         demo: bool,
+        /// Ask every source once (health probes, metrics, Prometheus and
+        /// Alertmanager alerts, Docker, Kubernetes, fleets, backups), apply
+        /// the local alert rules, and print a Markdown summary: failing
+        /// services, firing alerts, recent actions from the audit log (and
+        /// whether its chain verifies), healthy services, sources that did
+        /// not answer.
+        #[arg(long)]
+        markdown: bool,
+        /// How long --markdown waits for the sources; one that has not
+        /// answered by then is listed as not answered.
+        #[arg(
+            long,
+            value_name = "DURATION",
+            default_value = "8s",
+            value_parser = crate::model::parse_duration,
+            requires = "markdown"
+        )]
+        wait: std::time::Duration,
     },
     /// Config file tools.
     Config {

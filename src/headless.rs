@@ -1,5 +1,6 @@
-//! One-shot commands: `check` (probe once, report, exit code) and
-//! `snapshot` (probe once, print the board as text).
+//! One-shot commands: `check` (probe once, report, exit code),
+//! `snapshot` (probe once, print the board as text) and `snapshot
+//! --markdown` (one round of every source, an incident summary).
 
 use std::time::SystemTime;
 
@@ -173,4 +174,32 @@ pub fn snapshot(
     term.draw(|f| ui::render(f, &state, theme))
         .map_err(|e| e.to_string())?;
     Ok(ui::text::buffer_to_text(term.backend().buffer()))
+}
+
+/// `snapshot --markdown`: gathers one round of `plan` (at most `wait`),
+/// reads the audit log, and returns the Markdown incident summary of what
+/// `scope` names, with `check`'s exit code.
+pub async fn markdown(
+    plan: crate::headless_gather::GatherPlan,
+    audit: Option<crate::ops::audit::AuditLog>,
+    scope: &str,
+    wait: std::time::Duration,
+) -> Result<(String, i32), String> {
+    use crate::headless_gather::{audit_summary, gather};
+    let g = gather(plan, wait).await?;
+    let now = SystemTime::now();
+    let audit = tokio::task::spawn_blocking(move || audit_summary(audit.as_ref(), now))
+        .await
+        .map_err(|e| format!("reading the audit log: {e}"))?;
+    let text = crate::headless_markdown::render(&crate::headless_markdown::Incident {
+        state: &g.state,
+        now,
+        started: g.started,
+        scope,
+        sources_asked: g.sources_asked,
+        not_answered: &g.not_answered,
+        wait,
+        audit: &audit,
+    });
+    Ok((text, exit_code(&g.state.services)))
 }

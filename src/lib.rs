@@ -13,6 +13,8 @@ pub mod config;
 pub mod handover;
 pub mod headless;
 pub mod headless_do;
+pub mod headless_gather;
+pub mod headless_markdown;
 pub mod kube_watch;
 pub mod logging;
 pub mod model;

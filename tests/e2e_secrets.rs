@@ -1,9 +1,10 @@
 //! One canary secret in every config key that accepts a reference, and a
 //! health endpoint that reflects it back (with terminal escapes) in its
-//! failing body. The real binary runs `check`, `snapshot`, `do … --dry-run`,
-//! `do run` and the board in a pty; the canary must appear nowhere: not in
-//! stdout or stderr, not on screen, not in the log files, not in the audit
-//! log. No escape sequence from outside reaches the terminal either.
+//! failing body. The real binary runs `check`, `snapshot` (and `snapshot
+//! --markdown`), `do … --dry-run`, `do run` and the board in a pty; the
+//! canary must appear nowhere: not in stdout or stderr, not on screen, not
+//! in the log files, not in the audit log. No escape sequence from outside
+//! reaches the terminal either.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on a broken fixture
 
@@ -212,6 +213,12 @@ fn a_canary_secret_appears_nowhere() {
     assert_clean("config check", &out);
     let (_, out) = run(&dir, &cfg, &["audit", "show"]);
     assert_clean("audit show", &out);
+    // The incident summary: the failing check's name and reason, the
+    // failing Prometheus and Alertmanager, the runbook in recent actions.
+    let (code, out) = run(&dir, &cfg, &["snapshot", "--markdown", "--wait", "5s"]);
+    assert_eq!(code, 2, "the service is down:\n{out}");
+    assert!(out.contains("rejected") && out.contains("leak"), "{out}");
+    assert_clean("snapshot --markdown", &out);
 
     // The board itself: the services pane, then the detail with the
     // failing check's name and reason.

@@ -9,6 +9,14 @@ impl State {
     /// resource forbidden, a daemon gone), then the config notice. Sources come first: they are why the board may be
     /// showing the past; the config notice is older news.
     pub fn notice(&self) -> Option<String> {
+        let mut parts = self.source_problems();
+        parts.extend(self.banner.notice.iter().cloned());
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+
+    /// Every source that is not working, one entry each, in words
+    /// (`Docker local: connection refused`, `Prometheus main: HTTP 503`).
+    pub fn source_problems(&self) -> Vec<String> {
         let mut parts: Vec<String> = Vec::new();
         // A switched scope (or the first connect) not listed yet: the
         // panes are not empty, they are waiting.
@@ -25,8 +33,7 @@ impl State {
         }
         parts.extend(self.alerts.errors());
         parts.extend(self.fleet.errors());
-        parts.extend(self.banner.notice.iter().cloned());
-        (!parts.is_empty()).then(|| parts.join(" · "))
+        parts
     }
 
     /// The sources that cannot reach their backend now, as the header

@@ -44,9 +44,16 @@ pub async fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
         Some(Command::Audit { command }) => Ok(ExitCode::from(audit::run(&location, command))),
         Some(Command::Check { json, demo }) => check::check(&location, json, demo).await,
         Some(Command::Snapshot {
+            markdown: true,
+            demo,
+            wait,
+            ..
+        }) => check::snapshot_markdown(&cli, &location, demo, wait).await,
+        Some(Command::Snapshot {
             width,
             height,
             demo,
+            ..
         }) => check::snapshot(&cli, &location, width, height, demo).await,
         None => board::board(&cli, &location).await,
     }

@@ -50,11 +50,7 @@ pub(super) async fn poll_query(
     let mut failing: Option<String> = None;
     loop {
         let started = Instant::now();
-        let devices = client
-            .query(&q.query, None)
-            .await
-            .map(|r| queried_devices(r.series, &q.instance_label, &q.location_label))
-            .map_err(|e| raw_error(&e));
+        let devices = query_devices(&client, &q).await;
         let wait = match &devices {
             Ok(_) => {
                 if failing.take().is_some() {
@@ -81,6 +77,33 @@ pub(super) async fn poll_query(
             () = tokio::time::sleep_until(next) => {}
             () = wake.notified() => {}
         }
+    }
+}
+
+/// One run of the fleet's query: its devices, or the failure's raw text.
+async fn query_devices(
+    client: &PromClient,
+    q: &QueryFleet<ServerSpec>,
+) -> Result<Vec<QueriedDevice>, String> {
+    client
+        .query(&q.query, None)
+        .await
+        .map(|r| queried_devices(r.series, &q.instance_label, &q.location_label))
+        .map_err(|e| raw_error(&e))
+}
+
+/// One run of a query fleet's query, for the one-shot commands: the
+/// message the board's poller sends.
+pub(super) async fn query_once(fleet: usize, q: &QueryFleet<ServerSpec>, generation: u64) -> Msg {
+    let devices = match PromClient::new(&q.server) {
+        Ok(client) => query_devices(&client, q).await,
+        Err(e) => Err(raw_error(&e)),
+    };
+    Msg::FleetQuery {
+        fleet,
+        generation,
+        at: SystemTime::now(),
+        devices,
     }
 }
 

@@ -152,14 +152,109 @@ where
 /// and the feed stays failing.
 async fn unusable(source: AlertSource, server: String, why: String, tx: mpsc::Sender<Msg>) {
     tracing::error!("{} {server}: {why}", source.title());
-    let _ = tx
-        .send(Msg::RemoteAlerts {
-            source,
-            server,
-            at: SystemTime::now(),
-            alerts: Err(why),
-        })
-        .await;
+    let _ = tx.send(unusable_msg(source, &server, why)).await;
+}
+
+/// One poll of a Prometheus server, as the board receives it: its alerts,
+/// then its scrape targets and rule health.
+async fn prometheus_round(c: &PromClient) -> (Msg, Msg) {
+    let server = c.name().to_string();
+    let (alerts, targets, rules) = tokio::join!(c.alerts(), c.targets(), c.rules());
+    let at = SystemTime::now();
+    let a = Msg::RemoteAlerts {
+        source: AlertSource::Prometheus,
+        server: server.clone(),
+        at,
+        alerts: alerts.map_err(|e| e.to_string()),
+    };
+    let t = Msg::PromTargets {
+        server,
+        at,
+        targets: targets.map_err(|e| e.to_string()),
+        rules: rules.map_err(|e| e.to_string()),
+    };
+    (a, t)
+}
+
+/// One poll of an Alertmanager, as the board receives it: its silences,
+/// then its alerts.
+async fn alertmanager_round(c: &AmClient) -> (Msg, Msg) {
+    let server = c.name().to_string();
+    let (alerts, silences) = tokio::join!(c.alerts(), c.silences());
+    let s = Msg::Silences {
+        server: server.clone(),
+        silences: silences.map_err(|e| e.to_string()),
+    };
+    let a = Msg::RemoteAlerts {
+        source: AlertSource::Alertmanager,
+        server,
+        at: SystemTime::now(),
+        alerts: alerts.map_err(|e| e.to_string()),
+    };
+    (s, a)
+}
+
+/// One poll of a Prometheus server, for the one-shot commands: the same
+/// messages as one round of the board's poller (a server whose settings
+/// cannot work is reported as failing, as the board does).
+pub async fn prometheus_once(spec: &ServerSpec) -> Vec<Msg> {
+    match PromClient::new(spec) {
+        Ok(c) => {
+            let (a, t) = prometheus_round(&c).await;
+            vec![a, t]
+        }
+        Err(e) => vec![unusable_msg(
+            AlertSource::Prometheus,
+            &spec.name,
+            e.to_string(),
+        )],
+    }
+}
+
+/// One poll of an Alertmanager, for the one-shot commands.
+pub async fn alertmanager_once(spec: &ServerSpec) -> Vec<Msg> {
+    match AmClient::new(spec) {
+        Ok(c) => {
+            let (s, a) = alertmanager_round(&c).await;
+            vec![s, a]
+        }
+        Err(e) => vec![unusable_msg(
+            AlertSource::Alertmanager,
+            &spec.name,
+            e.to_string(),
+        )],
+    }
+}
+
+/// One round of a service's PromQL against `server`, for the one-shot
+/// commands (no backfill: only the current values).
+pub async fn service_queries_once(
+    server: &ServerSpec,
+    q: &ServiceQueries,
+    generation: u64,
+) -> Vec<Msg> {
+    let update = match PromClient::new(server) {
+        Ok(c) => service::query_round(&c, q).await.0,
+        Err(e) => crate::app::MetricsUpdate {
+            error: Some(e.to_string()),
+            at: Some(SystemTime::now()),
+            ..Default::default()
+        },
+    };
+    vec![Msg::Metrics {
+        service: q.service,
+        generation,
+        update,
+    }]
+}
+
+fn unusable_msg(source: AlertSource, server: &str, why: String) -> Msg {
+    Msg::RemoteAlerts {
+        source,
+        server: server.to_string(),
+        at: SystemTime::now(),
+        alerts: Err(why),
+    }
 }
 
 /// When to poll next: an interval after the last success; after a
@@ -216,26 +311,15 @@ impl Pace {
 }
 
 async fn poll_prometheus(c: PromClient, interval: Duration, tx: mpsc::Sender<Msg>) {
-    let server = c.name().to_string();
-    let mut pace = Pace::new(format!("Prometheus {server}"), interval);
+    let mut pace = Pace::new(format!("Prometheus {}", c.name()), interval);
     loop {
         let started = Instant::now();
-        let (alerts, targets, rules) = tokio::join!(c.alerts(), c.targets(), c.rules());
-        let at = SystemTime::now();
-        let alerts = alerts.map_err(|e| e.to_string());
-        let next = pace.next(started, alerts.as_ref().err().map(String::as_str));
-        let a = Msg::RemoteAlerts {
-            source: AlertSource::Prometheus,
-            server: server.clone(),
-            at,
-            alerts,
+        let (a, t) = prometheus_round(&c).await;
+        let error = match &a {
+            Msg::RemoteAlerts { alerts: Err(e), .. } => Some(e.as_str()),
+            _ => None,
         };
-        let t = Msg::PromTargets {
-            server: server.clone(),
-            at,
-            targets: targets.map_err(|e| e.to_string()),
-            rules: rules.map_err(|e| e.to_string()),
-        };
+        let next = pace.next(started, error);
         if tx.send(a).await.is_err() || tx.send(t).await.is_err() {
             return;
         }
@@ -249,23 +333,15 @@ async fn poll_alertmanager(
     now: Arc<Notify>,
     tx: mpsc::Sender<Msg>,
 ) {
-    let server = c.name().to_string();
-    let mut pace = Pace::new(format!("Alertmanager {server}"), interval);
+    let mut pace = Pace::new(format!("Alertmanager {}", c.name()), interval);
     loop {
         let started = Instant::now();
-        let (alerts, silences) = tokio::join!(c.alerts(), c.silences());
-        let alerts = alerts.map_err(|e| e.to_string());
-        let next = pace.next(started, alerts.as_ref().err().map(String::as_str));
-        let a = Msg::RemoteAlerts {
-            source: AlertSource::Alertmanager,
-            server: server.clone(),
-            at: SystemTime::now(),
-            alerts,
+        let (s, a) = alertmanager_round(&c).await;
+        let error = match &a {
+            Msg::RemoteAlerts { alerts: Err(e), .. } => Some(e.as_str()),
+            _ => None,
         };
-        let s = Msg::Silences {
-            server: server.clone(),
-            silences: silences.map_err(|e| e.to_string()),
-        };
+        let next = pace.next(started, error);
         if tx.send(s).await.is_err() || tx.send(a).await.is_err() {
             return;
         }

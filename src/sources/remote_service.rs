@@ -59,73 +59,7 @@ pub(super) async fn poll_service(
     let mut pace = Pace::new(what, q.interval);
     loop {
         let started = Instant::now();
-        let at = SystemTime::now();
-        let fields = [
-            &q.request_rate,
-            &q.error_ratio,
-            &q.p50,
-            &q.p95,
-            &q.p99,
-            &q.cpu,
-            &q.memory,
-            &q.disk,
-        ];
-        let results = futures::future::join_all(fields.iter().map(|f| run_query(&c, f))).await;
-        let customs =
-            futures::future::join_all(q.custom.iter().map(|(_, query, _)| c.query(query, None)))
-                .await;
-        // Failing when no query got an answer: the server, not a query.
-        let asked = results.iter().flatten().count() + customs.len();
-        let answered = results.iter().flatten().filter(|r| r.is_ok()).count()
-            + customs.iter().filter(|r| r.is_ok()).count();
-        let custom_error = customs
-            .iter()
-            .find_map(|r| r.as_ref().err().map(ToString::to_string));
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        for r in results.iter().flatten() {
-            match r {
-                Ok(qr) => warnings.extend(qr.warnings.iter().cloned()),
-                Err(e) => errors.push(e.clone()),
-            }
-        }
-        let v = |i: usize| results[i].as_ref().map_or(f32::NAN, first_value);
-        let point = MetricPoint {
-            at_s: secs(at),
-            req_rate: v(0),
-            error_ratio: v(1),
-            p50: v(2),
-            p95: v(3),
-            p99: v(4),
-            cpu: v(5),
-            mem: v(6),
-        };
-        let disk = v(7);
-        let custom = q
-            .custom
-            .iter()
-            .zip(customs)
-            .map(|((label, _, unit), r)| CustomValue {
-                label: label.clone(),
-                value: r
-                    .ok()
-                    .and_then(|qr| qr.series.first().and_then(|s| s.points.last()).map(|p| p.1)),
-                unit: unit.clone(),
-            })
-            .collect();
-        errors.dedup();
-        warnings.dedup();
-        let update = MetricsUpdate {
-            points: vec![point],
-            custom: Some(custom),
-            disk_ratio: (!disk.is_nan()).then_some(f64::from(disk)),
-            error: (!errors.is_empty()).then(|| errors.join("; ")),
-            warnings,
-            at: Some(at),
-        };
-        let failed = (asked > 0 && answered == 0)
-            .then(|| errors.first().cloned().or(custom_error))
-            .flatten();
+        let (update, failed) = query_round(&c, &q).await;
         let next = pace.next(started, failed.as_deref());
         let msg = Msg::Metrics {
             service: q.service,
@@ -137,6 +71,82 @@ pub(super) async fn poll_service(
         }
         tokio::time::sleep_until(next).await;
     }
+}
+
+/// One round of a service's queries: what the board is sent, and the
+/// server's error when no query got an answer (the server failing, not a
+/// query).
+pub(super) async fn query_round(
+    c: &PromClient,
+    q: &ServiceQueries,
+) -> (MetricsUpdate, Option<String>) {
+    let at = SystemTime::now();
+    let fields = [
+        &q.request_rate,
+        &q.error_ratio,
+        &q.p50,
+        &q.p95,
+        &q.p99,
+        &q.cpu,
+        &q.memory,
+        &q.disk,
+    ];
+    let results = futures::future::join_all(fields.iter().map(|f| run_query(c, f))).await;
+    let customs =
+        futures::future::join_all(q.custom.iter().map(|(_, query, _)| c.query(query, None))).await;
+    // Failing when no query got an answer: the server, not a query.
+    let asked = results.iter().flatten().count() + customs.len();
+    let answered = results.iter().flatten().filter(|r| r.is_ok()).count()
+        + customs.iter().filter(|r| r.is_ok()).count();
+    let custom_error = customs
+        .iter()
+        .find_map(|r| r.as_ref().err().map(ToString::to_string));
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for r in results.iter().flatten() {
+        match r {
+            Ok(qr) => warnings.extend(qr.warnings.iter().cloned()),
+            Err(e) => errors.push(e.clone()),
+        }
+    }
+    let v = |i: usize| results[i].as_ref().map_or(f32::NAN, first_value);
+    let point = MetricPoint {
+        at_s: secs(at),
+        req_rate: v(0),
+        error_ratio: v(1),
+        p50: v(2),
+        p95: v(3),
+        p99: v(4),
+        cpu: v(5),
+        mem: v(6),
+    };
+    let disk = v(7);
+    let custom = q
+        .custom
+        .iter()
+        .zip(customs)
+        .map(|((label, _, unit), r)| CustomValue {
+            label: label.clone(),
+            value: r
+                .ok()
+                .and_then(|qr| qr.series.first().and_then(|s| s.points.last()).map(|p| p.1)),
+            unit: unit.clone(),
+        })
+        .collect();
+    errors.dedup();
+    warnings.dedup();
+    let update = MetricsUpdate {
+        points: vec![point],
+        custom: Some(custom),
+        disk_ratio: (!disk.is_nan()).then_some(f64::from(disk)),
+        error: (!errors.is_empty()).then(|| errors.join("; ")),
+        warnings,
+        at: Some(at),
+    };
+    let failed = (asked > 0 && answered == 0)
+        .then(|| errors.first().cloned().or(custom_error))
+        .flatten();
+    (update, failed)
 }
 
 /// `query_range` over the last hour for the charted fields.

@@ -13,6 +13,7 @@
 
 mod host;
 mod lost;
+mod once;
 mod reporter;
 pub mod snapshot;
 pub mod stats;
@@ -25,6 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::Msg;
 use crate::clients::docker::HostSpec;
+pub use once::snapshot_once;
 pub use snapshot::snapshot;
 
 /// Handle to the running host watchers; dropping it stops them.

@@ -217,7 +217,7 @@ fn event_container(e: &EventMessage) -> Option<(String, bool)> {
 
 /// A client for `spec`, as the docker CLI would find it, whose reads give
 /// up after [`READ_TIMEOUT`], with an agreed API version.
-async fn connect(spec: &HostSpec) -> Result<Docker, Lost> {
+pub(super) async fn connect(spec: &HostSpec) -> Result<Docker, Lost> {
     let endpoint =
         crate::clients::docker::resolve(spec, &|k| std::env::var(k).ok()).map_err(Lost::setup)?;
     let docker = crate::clients::docker::connect::connect_endpoint(&endpoint)

@@ -4,7 +4,10 @@
 //! change (at most every 250 ms) and sent to the board. Watch, don't poll.
 
 pub mod events;
+mod list_once;
 pub mod snapshot;
+
+pub use list_once::list_once;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;

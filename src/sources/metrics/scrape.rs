@@ -47,13 +47,7 @@ impl MetricsSource {
         max_concurrent: usize,
         tx: mpsc::Sender<Msg>,
     ) -> Result<MetricsSource, String> {
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
-            .no_proxy()
-            .tcp_nodelay(true)
-            .gzip(true)
-            .build()
-            .map_err(|e| format!("cannot build HTTP client: {e}"))?;
+        let client = scrape_client()?;
         let permits = Arc::new(Semaphore::new(max_concurrent.max(1)));
         let mut tasks = JoinSet::new();
         for job in jobs {
@@ -82,6 +76,18 @@ impl MetricsSource {
         }
         Ok(MetricsSource { _tasks: tasks })
     }
+}
+
+/// The HTTP client scrapes go through (the board's source and the
+/// one-shot commands alike).
+pub fn scrape_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .user_agent(concat!("opsboard/", env!("CARGO_PKG_VERSION")))
+        .no_proxy()
+        .tcp_nodelay(true)
+        .gzip(true)
+        .build()
+        .map_err(|e| format!("cannot build HTTP client: {e}"))
 }
 
 async fn run(
