@@ -251,24 +251,26 @@ async fn a_session_runs_over_websocket_to_its_exit_code_and_is_audited() {
         .unwrap()
         .expect("a session handed over");
     assert!(s.title.contains(&format!("pod {pod}")), "{}", s.title);
-    s.resize.send((132, 43)).unwrap();
     let mut seen = String::new();
-    let mut buf = [0u8; 4096];
-    let mut read_until = async |s: &mut Session, seen: &mut String, want: &str| {
-        while !seen.contains(want) {
-            let n = tokio::time::timeout(WAIT, s.output.read(&mut buf))
-                .await
-                .unwrap_or_else(|_| panic!("no {want:?} in {seen:?}"))
-                .unwrap();
-            assert!(n > 0, "output ended before {want:?}: {seen:?}");
-            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    s.input.write_all(b"hostname\r").await.unwrap();
+    let line = format!("{pod}\r\n");
+    read_until(&mut s, &mut seen, |t| t.contains(&line)).await;
+    // The size travels beside the keys, not in order with them: ask until
+    // the shell has it.
+    s.resize.send((132, 43)).unwrap();
+    for _ in 0..50 {
+        let prompts = seen.matches("/ # ").count();
+        s.input.write_all(b"stty size\r").await.unwrap();
+        read_until(&mut s, &mut seen, |t| t.matches("/ # ").count() > prompts).await;
+        if seen.contains("43 132") {
+            break;
         }
-    };
-    s.input.write_all(b"hostname; stty size\r").await.unwrap();
-    read_until(&mut s, &mut seen, "43 132").await;
-    assert!(seen.contains(&pod), "{seen}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen.contains("43 132"), "{seen}");
     s.input.write_all(b"exit 4\r").await.unwrap();
     // The output ends, then the exit code comes from the status channel.
+    let mut buf = [0u8; 4096];
     loop {
         let n = tokio::time::timeout(WAIT, s.output.read(&mut buf))
             .await
@@ -302,4 +304,18 @@ async fn a_session_runs_over_websocket_to_its_exit_code_and_is_audited() {
     let end = lines.last().unwrap();
     assert_eq!(end["parameters"]["pod"], pod.as_str());
     assert!(end["duration_ms"].as_u64().is_some(), "{end}");
+}
+
+/// Reads the session's output into `seen` until `done` holds.
+async fn read_until(s: &mut Session, seen: &mut String, done: impl Fn(&str) -> bool) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    while !done(seen) {
+        let n = tokio::time::timeout(WAIT, s.output.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("nothing more after {seen:?}"))
+            .unwrap();
+        assert!(n > 0, "output ended: {seen:?}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
 }

@@ -261,7 +261,8 @@ pub fn palette_entries(state: &State, service: Option<usize>) -> Vec<PaletteEntr
                 request: PaletteAction::Plan(Box::new(crate::app::exec::request(svc, &c))),
                 label: c.label,
                 detail: c.detail,
-                dangerous: true,
+                // Its plan says "risk: high"; the picker need not shout.
+                dangerous: false,
             });
         }
     }
