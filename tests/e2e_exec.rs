@@ -15,6 +15,10 @@ use std::time::Duration;
 use docker_support::{Labelled, docker, images, prerequisites};
 use pty::{Pty, TIMEOUT, row};
 
+/// For the demo under a loaded CI machine: the first list and each step
+/// of the session.
+const SLOW: Duration = Duration::from_secs(40);
+
 /// A running container of the test image, labelled for cleanup.
 fn container(guard: &Labelled) -> String {
     let name = format!("exec-{}", docker_support::unique_name());
@@ -164,15 +168,15 @@ fn read_only_refuses_a_shell_below_the_ui() {
 #[test]
 fn a_shell_in_a_demo_pod_over_websocket() {
     let mut b = Pty::spawn(&["demo"], &[], 80, 24);
-    b.wait_for(TIMEOUT, |s| s.contains("3/3")).unwrap();
+    b.wait_for(SLOW, |s| s.contains("3/3")).unwrap();
     b.send("/api\r");
     b.send("x");
     let picker = b
-        .wait_for(TIMEOUT, |s| s.matches("shell in pod api-").count() == 3)
+        .wait_for(SLOW, |s| s.matches("shell in pod api-").count() >= 3)
         .unwrap();
     assert!(picker.contains("Running"), "{picker}");
     b.send("\r");
-    let plan = b.wait_for(TIMEOUT, |s| s.contains("Confirm")).unwrap();
+    let plan = b.wait_for(SLOW, |s| s.contains("Confirm")).unwrap();
     assert!(plan.contains("Opens a shell"), "{plan}");
     // The dialog's first line: `shell in <pod>   risk: high …`.
     let pod = plan
@@ -188,18 +192,17 @@ fn a_shell_in_a_demo_pod_over_websocket() {
     } else {
         b.confirm("y");
     }
-    b.wait_for(TIMEOUT, |s| s.contains("opsboard ▸ shell in container"))
+    b.wait_for(SLOW, |s| s.contains("opsboard ▸ shell in container"))
         .unwrap();
     b.send("hostname\r");
-    b.wait_for(TIMEOUT, |s| s.lines().any(|l| l.trim() == pod))
+    b.wait_for(SLOW, |s| s.lines().any(|l| l.trim() == pod))
         .unwrap();
     b.send("exit 4\r");
-    b.wait_for(TIMEOUT, |s| {
-        row(s, "api").is_some_and(|r| r.contains("3/3"))
-    })
-    .unwrap();
+    // Back on the board (its HPA may have scaled api meanwhile).
+    b.wait_for(SLOW, |s| row(s, "api").is_some() && !s.contains("/ #"))
+        .unwrap();
     b.send("5");
-    b.wait_for(TIMEOUT, |s| s.contains("exited with code 4"))
+    b.wait_for(SLOW, |s| s.contains("exited with code 4"))
         .unwrap();
     b.send("q");
     assert!(b.wait_exit(TIMEOUT).unwrap().success());
