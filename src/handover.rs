@@ -63,8 +63,9 @@ async fn pump(
         crossterm::terminal::LeaveAlternateScreen,
         crossterm::cursor::Show
     )?;
+    // Two short lines: they fit 80 columns without wrapping mid-word.
     let banner = format!(
-        "\r\n\x1b[1mopsboard\x1b[0m ▸ {} — exit, or Ctrl-] to return to the board\r\n",
+        "\r\n\x1b[1mopsboard\x1b[0m ▸ {}\r\n\x1b[2mexit, or Ctrl-], returns to the board\x1b[0m\r\n",
         crate::model::text::safe(&session.title)
     );
     out.write_all(banner.as_bytes()).await?;

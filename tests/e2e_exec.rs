@@ -150,7 +150,15 @@ fn read_only_refuses_a_shell_below_the_ui() {
     let name = container(&guard);
     let mut b = board(&name, &["--read-only"]);
     b.send("x");
-    b.wait_for(TIMEOUT, |s| s.contains("read-only")).unwrap();
+    // The refusal on screen (not the header's READ-ONLY tag), and no
+    // session: the board never left its screen.
+    let home = b.home().to_path_buf();
+    let screen = b
+        .wait_for(TIMEOUT, |s| {
+            s.contains("read-only mode") && audit(&home).iter().any(|l| l["outcome"] == "refused")
+        })
+        .unwrap();
+    assert!(!screen.contains("opsboard ▸"), "{screen}");
     let lines = audit(b.home());
     assert!(
         lines
