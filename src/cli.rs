@@ -52,7 +52,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The whole board on a built-in simulated world; nothing to install.
-    Demo,
+    Demo {
+        /// What the board does about the demo's regressing api rollout:
+        /// `suggest` (a RolloutRegressed alert; u rolls back), `act` (it
+        /// rolls back by itself, audited as automatic) or `off`.
+        #[arg(long, value_name = "MODE", default_value = "suggest",
+            value_parser = clap::builder::PossibleValuesParser::new(["suggest", "act", "off"]))]
+        rollback: String,
+    },
     /// Run every probe once, print the result, exit 0 (all up), 1 (degraded)
     /// or 2 (down, unknown or error). For cron and CI.
     Check {

@@ -213,6 +213,15 @@ pub async fn run(board: Board) -> color_eyre::Result<()> {
                     health.poll_now(services.as_deref())
                 }
                 Effect::Plan(request) => ops.send(Command::Plan(request)),
+                Effect::AutoRollback {
+                    workload,
+                    revision,
+                    evidence,
+                } => ops.send(Command::AutoRollback {
+                    workload,
+                    revision,
+                    evidence,
+                }),
                 Effect::Execute { plan, typed } => ops.send(Command::Execute { plan, typed }),
                 Effect::Decline(plan) => ops.send(Command::Decline(plan)),
                 Effect::CancelJob(job) => ops.send(Command::Cancel(job)),

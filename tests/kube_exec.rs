@@ -61,6 +61,7 @@ fn harness(sim: &SimCluster, protected: bool, read_only: bool) -> Harness {
             Environment {
                 protected,
                 read_only: false,
+                automatic_rollback: false,
             },
         )]),
     };

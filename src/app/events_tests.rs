@@ -163,6 +163,7 @@ fn board() -> State {
         ],
         namespaces: vec![],
         resources: vec![],
+        pairs: vec![],
         error: None,
     };
     let staging = ClusterSnapshot {
@@ -172,6 +173,7 @@ fn board() -> State {
         events: vec![event("staging", Warning, "Node", "s1", "Rebooted", 850)],
         namespaces: vec![],
         resources: vec![],
+        pairs: vec![],
         error: None,
     };
     update(&mut s, Msg::Kube(Box::new(prod)));
@@ -346,6 +348,7 @@ fn events_of_a_context_go_with_its_snapshot() {
         events: vec![],
         namespaces: vec![],
         resources: vec![],
+        pairs: vec![],
         error: Some("kubeconfig: no such context".into()),
     };
     update(&mut s, Msg::Kube(Box::new(empty)));
@@ -368,6 +371,7 @@ fn the_selected_event_stays_selected_as_new_ones_arrive() {
         ],
         namespaces: vec![],
         resources: vec![],
+        pairs: vec![],
         error: None,
     };
     update(&mut s, Msg::Kube(Box::new(newer.clone())));

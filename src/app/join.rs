@@ -18,6 +18,7 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
         events,
         namespaces,
         resources,
+        pairs,
         error,
     } = snap;
     for s in &mut state.services {
@@ -25,6 +26,8 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
             s.workload = None;
         }
     }
+    let slots = super::join_pairs::slot_workloads(&pairs);
+    let mut in_pairs = Vec::new();
     // While the workloads cannot be watched, they are the last known state.
     let stale =
         crate::model::kube::workloads_stale_since(&resources).map(|since| crate::model::Stale {
@@ -35,6 +38,14 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
     for mut w in workloads {
         w.stale.clone_from(&stale);
         seen.insert(w.id.clone());
+        let configured = state
+            .services
+            .iter()
+            .any(|s| s.kube_binding.as_ref().is_some_and(|b| b.binds(&w.id)));
+        if slots.contains(&w.id) && !configured {
+            in_pairs.push(w);
+            continue;
+        }
         let target = state
             .services
             .iter()
@@ -56,7 +67,9 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
             }
         }
     }
-    // Discovered services whose workload is gone from this context leave.
+    let paired = super::join_pairs::apply(state, &context, pairs, in_pairs);
+    // Discovered services whose workload (or pair) is gone from this
+    // context leave.
     // They have no probes, so removing them never shifts a probe's index:
     // configured services always come first.
     let mut i = state.services.len();
@@ -65,9 +78,13 @@ pub fn apply_cluster(state: &mut State, snap: ClusterSnapshot) {
         let s = &state.services[i];
         let gone = s.origin == ServiceOrigin::Discovered
             && s.probes.is_empty()
-            && s.kube_binding
+            && (s
+                .kube_binding
                 .as_ref()
-                .is_some_and(|b| b.context == context && !seen.contains(b));
+                .is_some_and(|b| b.context == context && !seen.contains(b))
+                || s.blue_green_binding
+                    .as_ref()
+                    .is_some_and(|b| b.context == context && !paired.contains(b)));
         if gone {
             state.services.remove(i);
             state.view = match state.view {
@@ -134,7 +151,7 @@ pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
     }
     if let Some(fault) = &error {
         if containers.is_empty() {
-            containers = previous;
+            containers = std::mem::take(&mut previous);
         }
         let stale = crate::model::Stale {
             source: format!("docker {host}"),
@@ -192,6 +209,26 @@ pub fn apply_docker(state: &mut State, snap: crate::model::DockerSnapshot) {
         };
         if let Some(b) = &state.services[i].docker_binding {
             seen.insert(b.clone());
+        }
+        if let Some(before) = previous.iter().find(|p| p.name == c.name)
+            && before.image != c.image
+            && error.is_none()
+        {
+            let service = state.services[i].name.clone();
+            state.change_log.record(
+                &service,
+                crate::model::Change {
+                    at: state.now,
+                    kind: crate::model::ChangeKind::Image,
+                    what: format!("{}: {} → {}", c.name, before.image, c.image),
+                    who: None,
+                    release: Some(format!(
+                        "{} changed image to {}",
+                        c.name,
+                        super::timeline::tag(&c.image)
+                    )),
+                },
+            );
         }
         state.services[i].containers.push(c);
     }

@@ -16,6 +16,7 @@ pub mod fleet_sources;
 pub mod fleet_view;
 pub mod focus;
 pub mod join;
+mod join_pairs;
 pub mod keymap;
 pub mod keys;
 pub mod kube_scope;
@@ -29,6 +30,7 @@ pub mod scope_switch;
 pub mod state;
 mod state_sources;
 pub mod text_view;
+pub mod timeline;
 pub mod update;
 pub mod viewer;
 

@@ -155,6 +155,13 @@ pub enum Effect {
     PollNow(Option<Vec<usize>>),
     /// Turn a request into a plan (or a refusal).
     Plan(crate::model::ActionRequest),
+    /// `rollback_on.mode = "act"`: the board asks the action layer to roll
+    /// back `workload`'s `revision` by itself, with the evidence.
+    AutoRollback {
+        workload: crate::model::WorkloadRef,
+        revision: i64,
+        evidence: String,
+    },
     /// The operator confirmed; `typed` is what they typed for a protected
     /// target. The action layer checks it again.
     Execute {

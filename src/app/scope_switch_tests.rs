@@ -101,6 +101,7 @@ fn snapshot(context: &str, workloads: &[(&str, &str)], status: ResourceStatus) -
             .iter()
             .map(|r| (r.to_string(), status.clone()))
             .collect(),
+        pairs: vec![],
         error: None,
     }
 }

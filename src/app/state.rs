@@ -243,6 +243,11 @@ pub struct State {
     pub next_request: u64,
     /// The Kubernetes scope (`:ctx`, `:ns`); `None` without Kubernetes.
     pub kube_scope: Option<super::kube_scope::ScopeState>,
+    /// What the board saw change (images, switches, alerts), per service.
+    pub change_log: super::timeline::ChangeLog,
+    /// `(workload, revision)` the board already asked to roll back by
+    /// itself (`rollback_on` in `act` mode): at most once each.
+    pub auto_rollbacks: std::collections::HashSet<(crate::model::WorkloadRef, i64)>,
 }
 
 impl State {
@@ -286,6 +291,8 @@ impl State {
             viewer_back: View::Services,
             next_request: 0,
             kube_scope: None,
+            change_log: super::timeline::ChangeLog::default(),
+            auto_rollbacks: std::collections::HashSet::new(),
         };
         s.reorder();
         s
@@ -358,6 +365,9 @@ impl State {
         match self.view {
             View::Detail { service, .. } | View::Logs { service, .. } => Some(service),
             View::Services => self.selected_service(),
+            // The alert's service: `u` rolls back what an alert blames.
+            View::Alerts => self.alerts.selected().and_then(|r| r.service),
+            View::AlertDetail { row, .. } => self.alerts.rows.get(row).and_then(|r| r.service),
             _ => None,
         }
     }

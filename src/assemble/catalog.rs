@@ -56,6 +56,7 @@ pub fn build(
                 .collect(),
             kube: s.kubernetes.as_ref().map(|b| b.0.clone()),
             docker: super::services::docker_binding(s),
+            blue_green: s.blue_green.as_ref().map(|b| b.0.clone()),
         });
         for b in &s.backups {
             let dir = b

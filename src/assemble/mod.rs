@@ -99,6 +99,7 @@ pub fn build(config: &Config, read_only: bool, locations: &Locations) -> Result<
                 let env = Environment {
                     protected: e.protected,
                     read_only: e.read_only,
+                    automatic_rollback: e.automatic_rollback,
                 };
                 (name.clone(), env)
             })

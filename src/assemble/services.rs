@@ -19,6 +19,15 @@ pub fn plan(config: &Config) -> Result<ServicePlan, String> {
         svc.environment = sc.environment.clone();
         svc.exec = sc.exec.clone();
         svc.kube_binding = sc.kubernetes.as_ref().map(|b| b.0.clone());
+        svc.blue_green_binding = sc.blue_green.as_ref().map(|b| b.0.clone());
+        let defaults = config
+            .defaults
+            .rollback_on
+            .over(crate::model::RollbackOn::default());
+        svc.rollback_on = sc
+            .rollback_on
+            .as_ref()
+            .map_or(defaults, |r| r.over(defaults));
         svc.docker_binding = docker_binding(sc);
         svc.origin = ServiceOrigin::Config;
         for (pi, pc) in sc.health.iter().enumerate() {

@@ -43,9 +43,14 @@ pub async fn board(cli: &Cli, location: &ConfigLocation) -> color_eyre::Result<E
 }
 
 /// `opsboard demo`: the board on the simulated world.
-pub async fn demo(cli: &Cli) -> color_eyre::Result<ExitCode> {
+pub async fn demo(cli: &Cli, rollback: &str) -> color_eyre::Result<ExitCode> {
     let world = sim::DemoWorld::start().await?;
-    let config = world.config();
+    let mode = match rollback {
+        "act" => opsboard::model::RollbackMode::Act,
+        "off" => opsboard::model::RollbackMode::Off,
+        _ => opsboard::model::RollbackMode::Suggest,
+    };
+    let config = world.config_with_rollback(mode);
     let banner = Banner {
         demo: true,
         read_only: cli.read_only,

@@ -29,7 +29,7 @@ pub async fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
     // The demo has its own cluster; `config` and `audit` read none.
     let reads_kube = !matches!(
         cli.command,
-        Some(Command::Demo | Command::Config { .. } | Command::Audit { .. })
+        Some(Command::Demo { .. } | Command::Config { .. } | Command::Audit { .. })
     );
     if let Some(path) = cli.kubeconfig.as_deref().filter(|_| reads_kube)
         && let Err(e) = opsboard::clients::kube::connect::check_kubeconfig(path)
@@ -39,7 +39,7 @@ pub async fn run(mut cli: Cli) -> color_eyre::Result<ExitCode> {
     }
     match cli.command.take() {
         Some(Command::Config { command }) => Ok(config_cmd::run(&location, command)),
-        Some(Command::Demo) => board::demo(&cli).await,
+        Some(Command::Demo { rollback }) => board::demo(&cli, &rollback).await,
         Some(Command::Do { verb }) => do_cmd::run(&cli, &location, verb).await,
         Some(Command::Audit { command }) => Ok(ExitCode::from(audit::run(&location, command))),
         Some(Command::Check { json, demo }) => check::check(&location, json, demo).await,

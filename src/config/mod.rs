@@ -7,6 +7,7 @@ mod durations;
 pub mod schema;
 pub mod schema_fleet;
 pub mod schema_metrics;
+pub mod schema_release;
 pub mod secret;
 mod validate;
 mod validate_actions;

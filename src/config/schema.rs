@@ -208,6 +208,9 @@ pub struct Defaults {
     /// redirects within a probe's own host are followed anyway.
     #[serde(default)]
     pub follow_redirects_to: Vec<crate::model::RedirectHost>,
+    /// When a rollout counts as regressed, for every service.
+    #[serde(default)]
+    pub rollback_on: super::schema_release::RollbackOnConfig,
 }
 
 impl Default for Defaults {
@@ -219,6 +222,7 @@ impl Default for Defaults {
             max_concurrent_probes: default_concurrency(),
             body_limit_bytes: default_body_limit(),
             follow_redirects_to: Vec::new(),
+            rollback_on: Default::default(),
         }
     }
 }
@@ -251,6 +255,10 @@ pub struct EnvironmentConfig {
     /// Kubernetes contexts whose workloads belong to this environment.
     #[serde(default)]
     pub contexts: Vec<String>,
+    /// A protected environment lets the board roll back a regressed
+    /// rollout by itself (`rollback_on.mode = "act"`) only when this is set.
+    #[serde(default)]
+    pub automatic_rollback: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +288,12 @@ pub struct ServiceConfig {
     /// What `x` runs in this service's containers (a shell when unset):
     /// `["/bin/bash", "-l"]`, `["rails", "console"]`.
     pub exec: Option<Vec<String>>,
+    /// The Kubernetes Service of a blue-green pair behind this service:
+    /// `"context/namespace/service"` (`*` context: any).
+    pub blue_green: Option<super::schema_release::BlueGreenBinding>,
+    /// When a rollout of this service counts as regressed (over
+    /// `[defaults.rollback_on]`).
+    pub rollback_on: Option<super::schema_release::RollbackOnConfig>,
 }
 
 /// `project/service`.

@@ -27,6 +27,13 @@ pub(super) fn validate(path: &Path, text: &str, c: &Config) -> Result<(), Config
         let span = needle.and_then(|(k, v, nth)| find_assignment(text, k, v, nth));
         ConfigError::Invalid(Box::new(Diagnostic::new(path, text, span, Some(key), msg)))
     };
+    if let Some((key, msg)) = c.defaults.rollback_on.problem() {
+        return Err(fail(
+            Some((key, "", 0)),
+            format!("defaults.rollback_on.{key}"),
+            msg,
+        ));
+    }
     let mut seen = std::collections::HashMap::new();
     for (i, s) in c.services.iter().enumerate() {
         if s.name.trim().is_empty() {
@@ -62,6 +69,13 @@ pub(super) fn validate(path: &Path, text: &str, c: &Config) -> Result<(), Config
                     "service `{}` binds both `compose` and `container`: use one",
                     s.name
                 ),
+            ));
+        }
+        if let Some((key, msg)) = s.rollback_on.as_ref().and_then(|r| r.problem()) {
+            return Err(fail(
+                Some((key, "", 0)),
+                format!("services[{i}].rollback_on.{key}"),
+                msg,
             ));
         }
         if let Some(argv) = &s.exec

@@ -276,6 +276,7 @@ fn spawn_contexts(round: &mut Round, settings: KubeSettings, ready: Option<Resul
                 events: vec![],
                 resources: vec![],
                 namespaces: vec![],
+                pairs: vec![],
                 error: Some(e.clone()),
             };
             round.spawn(source, None, move |r| async move {

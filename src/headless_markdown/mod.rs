@@ -11,6 +11,7 @@
 mod actions;
 mod alerts;
 pub mod cell;
+mod changes;
 mod services;
 
 use std::time::SystemTime;
@@ -67,6 +68,13 @@ pub fn render(inc: &Incident<'_>) -> String {
     };
     out.push_str(&format!("\n## Firing alerts ({firing}{extra})\n\n"));
     out.push_str(&alerts::alerts_section(state, inc.now, inc.started));
+    out.push_str(&changes::after_change_lines(state));
+
+    out.push_str(&format!(
+        "\n## What changed (last {}, newest first)\n\n",
+        crate::model::fmt_duration(changes::CHANGES_WINDOW)
+    ));
+    out.push_str(&changes::changes_section(state, inc.now));
 
     out.push_str(&format!(
         "\n## Recent actions (last {}, newest first)\n\n",

@@ -356,6 +356,7 @@ pub const BUILT_IN_RULES: &[&str] = &[
     "ServiceDown",
     "RestartLoop",
     "RolloutStalled",
+    "RolloutRegressed",
     "BackupRpoBreached",
     "FleetGroupOffline",
 ];

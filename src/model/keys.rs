@@ -74,6 +74,8 @@ pub enum Action {
     WarningsOnly,
     /// A shell (or the configured command) in a pod's or Docker container.
     Exec,
+    /// Blue-green: move the Service's traffic to the other slot.
+    Switch,
 }
 
 /// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).

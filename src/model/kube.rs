@@ -179,6 +179,9 @@ pub struct RevisionInfo {
     pub images: Vec<String>,
     pub change_cause: Option<String>,
     pub created: Option<SystemTime>,
+    /// Who made it: the field manager that last wrote the pod template
+    /// (`kubectl-set`, `helm`), when the API server says so.
+    pub by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -316,6 +319,8 @@ pub struct ClusterSnapshot {
     pub namespaces: Vec<String>,
     /// `(resource, status)` per watched resource type.
     pub resources: Vec<(String, ResourceStatus)>,
+    /// Services whose selector picks one of two slot workloads.
+    pub pairs: Vec<super::BlueGreen>,
     /// Set when the context could not be used at all (bad kubeconfig …).
     pub error: Option<String>,
 }
@@ -382,6 +387,15 @@ pub fn resource_problems(context: &str, resources: &[(String, ResourceStatus)]) 
         ));
     }
     out
+}
+
+/// The image's tag (`1.4.2`), else the short image (`api@sha256:…`).
+pub fn image_tag(image: &str) -> &str {
+    let short = short_image(image);
+    match short.rsplit_once(':') {
+        Some((name, t)) if !name.contains('@') => t,
+        _ => short,
+    }
 }
 
 /// `registry.local/team/api:1.4.2` → `api:1.4.2`.

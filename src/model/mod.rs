@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod probe;
 pub mod probe_url;
 pub mod redirect_host;
+pub mod release;
 pub mod secret;
 pub mod selector;
 pub mod service;
@@ -48,6 +49,7 @@ pub use metrics::{CustomValue, METRIC_HISTORY, MetricPoint, ServiceMetrics};
 pub use probe::{HISTORY_LEN, ProbeFailure, ProbeId, ProbeOutcome, ProbeSample, ProbeState};
 pub use probe_url::ProbeUrl;
 pub use redirect_host::RedirectHost;
+pub use release::{BlueGreen, Change, ChangeKind, RollbackMode, RollbackOn, ServiceRef, Slot};
 pub use service::{DockerBinding, Service, ServiceOrigin};
 
 use std::time::Duration;

@@ -34,6 +34,13 @@ pub struct Service {
     pub docker_stale: Option<super::Stale>,
     /// What `x` runs in the service's containers; a shell when `None`.
     pub exec: Option<Vec<String>>,
+    /// Config binding to a blue-green Service (`context/namespace/name`).
+    pub blue_green_binding: Option<super::ServiceRef>,
+    /// The blue-green pair behind the service, as last seen; its live
+    /// slot's workload is `workload`.
+    pub blue_green: Option<super::BlueGreen>,
+    /// When a rollout counts as regressed, and what the board does then.
+    pub rollback_on: super::RollbackOn,
 }
 
 /// What a service is bound to on Docker.
@@ -78,6 +85,9 @@ impl Service {
             metrics: None,
             docker_stale: None,
             exec: None,
+            blue_green_binding: None,
+            blue_green: None,
+            rollback_on: super::RollbackOn::default(),
         }
     }
 

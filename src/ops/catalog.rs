@@ -46,6 +46,8 @@ pub struct ServiceInfo {
     pub kube: Option<crate::model::WorkloadRef>,
     /// The Docker Compose service or container bound in config.
     pub docker: Option<crate::model::DockerBinding>,
+    /// The blue-green Kubernetes Service bound in config.
+    pub blue_green: Option<crate::model::ServiceRef>,
 }
 
 /// A device fleet's hosts and environment.
@@ -142,6 +144,32 @@ impl Catalog {
             .iter()
             .find(|(_, contexts)| contexts.iter().any(|c| c == context))
             .map(|(e, _)| e.clone())
+    }
+
+    /// A blue-green Service's board service and environment: the service
+    /// bound to it, and the stricter of its environment and the one that
+    /// lists the context.
+    pub fn blue_green_of(
+        &self,
+        r: &crate::model::ServiceRef,
+        policy: &super::policy::Policy,
+    ) -> (Option<String>, Option<String>) {
+        let bound = self.services.iter().find(|s| {
+            s.blue_green.as_ref().is_some_and(|b| {
+                (b.context == "*" || b.context == r.context)
+                    && b.namespace == r.namespace
+                    && b.name == r.name
+            })
+        });
+        let context = self.environment_of_context(&r.context);
+        let env = policy.strictest(
+            bound
+                .and_then(|s| s.environment.clone())
+                .into_iter()
+                .chain(context)
+                .collect(),
+        );
+        (bound.map(|s| s.name.clone()), env)
     }
 
     /// A workload's environment: its bound service's or the one that lists

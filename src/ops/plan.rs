@@ -33,7 +33,8 @@ pub fn plan(
         ActionRequest::Scale { .. }
         | ActionRequest::Restart { .. }
         | ActionRequest::Rollback { .. }
-        | ActionRequest::DeletePod { .. } => {
+        | ActionRequest::DeletePod { .. }
+        | ActionRequest::Switch { .. } => {
             return Err((None, "Kubernetes requests are planned by ops::kube".into()));
         }
         ActionRequest::DockerRestart { .. }

@@ -20,6 +20,9 @@ pub struct Environment {
     pub protected: bool,
     /// Every action is refused.
     pub read_only: bool,
+    /// The board may roll back a regressed rollout here by itself even
+    /// though the environment is protected.
+    pub automatic_rollback: bool,
 }
 
 impl Policy {
@@ -65,6 +68,23 @@ impl Policy {
         }
     }
 
+    /// Whether the board may act on `target` by itself (an automatic
+    /// rollback): never in read-only mode (checked by [`Policy::allows`]),
+    /// and in a protected environment only when it allows it.
+    pub fn allows_automatic(&self, target: &Target) -> Result<(), String> {
+        self.allows(target)?;
+        if let Some(env) = &target.environment
+            && let Some(e) = self.environments.get(env)
+            && e.protected
+            && !e.automatic_rollback
+        {
+            return Err(format!(
+                "environment `{env}` is protected and does not allow automatic rollback (automatic_rollback = true under [environments.{env}]); roll back by hand with u"
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks, at execution, that a protected target's name was typed.
     pub fn check_typed(&self, target: &Target, typed: Option<&str>) -> Result<(), String> {
         if self.is_protected(target) && typed != Some(target.name.as_str()) {
@@ -98,6 +118,7 @@ mod tests {
             Environment {
                 protected: true,
                 read_only: false,
+                automatic_rollback: false,
             },
         );
         environments.insert(
@@ -105,6 +126,7 @@ mod tests {
             Environment {
                 protected: false,
                 read_only: true,
+                automatic_rollback: false,
             },
         );
         Policy {
@@ -146,5 +168,24 @@ mod tests {
         assert!(p.check_typed(&t, Some("DB")).is_err());
         assert!(p.check_typed(&t, Some("db")).is_ok());
         assert!(p.check_typed(&target(None), None).is_ok());
+    }
+
+    #[test]
+    fn automatic_actions_need_the_environment_to_allow_them() {
+        let mut p = policy();
+        let prod = target(Some("production"));
+        assert!(
+            p.allows_automatic(&prod)
+                .unwrap_err()
+                .contains("does not allow automatic rollback")
+        );
+        assert!(p.allows_automatic(&target(None)).is_ok());
+        assert!(p.allows_automatic(&target(Some("frozen"))).is_err());
+        if let Some(e) = p.environments.get_mut("production") {
+            e.automatic_rollback = true;
+        }
+        assert!(p.allows_automatic(&prod).is_ok());
+        p.read_only = true;
+        assert!(p.allows_automatic(&prod).unwrap_err().contains("read-only"));
     }
 }

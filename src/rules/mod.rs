@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod derived;
 pub mod lifecycle;
+pub mod release;
 pub mod settings;
 pub mod thresholds;
 
@@ -58,6 +59,9 @@ impl Rules {
         }
         if s.enabled("RolloutStalled") {
             c.extend(derived::rollout_stalled(input.services, s));
+        }
+        if s.enabled(release::RULE) {
+            c.extend(release::regressed(input.services, input.now));
         }
         if s.enabled("FleetGroupOffline") {
             c.extend(derived::fleet_offline(input.fleet, s));

@@ -6,10 +6,11 @@ use crate::config::schema_metrics::{
     CustomFunctionName, CustomMetricConfig, CustomRuleConfig, HttpUrl, MetricsConfig, RulesConfig,
     SelectorText, ThresholdConfig,
 };
+use crate::config::schema_release::{BlueGreenBinding, ModeConfig, RollbackOnConfig};
 use crate::config::{
     BackupJobConfig, Config, Defaults, EnvironmentConfig, ProbeConfig, RunbookConfig, ServiceConfig,
 };
-use crate::model::{BackupKind, ProbeUrl};
+use crate::model::{BackupKind, ProbeUrl, RollbackMode};
 
 use super::metrics::MIB;
 use super::{DEMO_CONTEXT, DemoWorld, MS, S, devices};
@@ -18,6 +19,13 @@ impl DemoWorld {
     /// The config the demo board runs with: fast polling so the scripted
     /// behaviour shows within seconds.
     pub fn config(&self) -> Config {
+        self.config_with_rollback(RollbackMode::Suggest)
+    }
+
+    /// [`DemoWorld::config`] with the board suggesting, performing (and in
+    /// the protected production environment allowed to: `act`) or not
+    /// judging the regressing api rollout.
+    pub fn config_with_rollback(&self, mode: RollbackMode) -> Config {
         let mut environments = std::collections::BTreeMap::new();
         environments.insert(
             "production".to_string(),
@@ -25,6 +33,7 @@ impl DemoWorld {
                 protected: true,
                 read_only: false,
                 contexts: vec![],
+                automatic_rollback: mode == RollbackMode::Act,
             },
         );
         environments.insert("staging".to_string(), EnvironmentConfig::default());
@@ -33,6 +42,11 @@ impl DemoWorld {
                 interval: S(2),
                 timeout: MS(1000),
                 failure_threshold: 2,
+                rollback_on: RollbackOnConfig {
+                    hold_for: Some(S(15)),
+                    mode: Some(ModeConfig(mode)),
+                    ..RollbackOnConfig::default()
+                },
                 ..Defaults::default()
             },
             environments,
@@ -65,7 +79,10 @@ impl DemoWorld {
                     metrics: self.metrics_of(name),
                     prometheus: None,
                     exec: None,
+                    blue_green: None,
+                    rollback_on: None,
                 })
+                .chain([doorbell()])
                 .collect(),
             runbooks: vec![runbook(
                 "disk-usage",
@@ -205,6 +222,28 @@ impl DemoWorld {
 
 /// The default alert bounds, held for less time so the demo's alerts show
 /// within a minute or two.
+/// The blue-green doorbell: no probe of its own, its Service's pair in
+/// the simulated cluster.
+fn doorbell() -> ServiceConfig {
+    ServiceConfig {
+        name: "doorbell".into(),
+        environment: Some("production".into()),
+        health: vec![],
+        backups: vec![],
+        runbooks: vec![],
+        kubernetes: None,
+        compose: None,
+        container: None,
+        metrics: None,
+        prometheus: None,
+        exec: None,
+        blue_green: crate::model::ServiceRef::parse(&format!("{DEMO_CONTEXT}/shop/doorbell"))
+            .ok()
+            .map(BlueGreenBinding),
+        rollback_on: None,
+    }
+}
+
 fn demo_rules() -> RulesConfig {
     let hold = |secs| {
         Some(ThresholdConfig {

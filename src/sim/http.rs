@@ -53,6 +53,15 @@ impl Instance {
         self
     }
 
+    /// Errors follow `release` (see [`super::metrics::BadRelease`]).
+    pub fn with_release(self, release: super::metrics::BadRelease) -> Instance {
+        let meter = self.meter().clone().with_release(release);
+        Instance {
+            meter: Mutex::new(meter),
+            ..self
+        }
+    }
+
     fn meter(&self) -> MutexGuard<'_, TrafficMeter> {
         self.meter.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -66,9 +66,31 @@ const CPU: u64 = 5;
 const MEMORY: u64 = 6;
 const QUEUE: u64 = 7;
 
+/// The share (0–1) of an instance's traffic served by a bad release, set
+/// from outside: the demo's cluster sets it from how many of api's ready
+/// pods run the regressing image, so a rollback brings the errors down.
+#[derive(Debug, Clone, Default)]
+pub struct BadRelease(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+/// Share of requests a bad release fails (with 500), on top of the rest.
+pub const BAD_RELEASE_ERRORS: f64 = 0.16;
+
+impl BadRelease {
+    pub fn set(&self, share: f64) {
+        let permille = (share.clamp(0.0, 1.0) * 1000.0).round() as u32;
+        self.0.store(permille, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn share(&self) -> f64 {
+        f64::from(self.0.load(std::sync::atomic::Ordering::Relaxed)) / 1000.0
+    }
+}
+
 /// The running totals of one instance since it started.
 #[derive(Debug, Clone)]
 pub struct TrafficMeter {
+    /// Set when a release can go bad under this instance.
+    release: Option<BadRelease>,
     traffic: Traffic,
     script: Script,
     seed: u64,
@@ -90,6 +112,7 @@ pub struct TrafficMeter {
 impl TrafficMeter {
     pub fn new(traffic: Traffic, script: Script, seed: u64) -> TrafficMeter {
         TrafficMeter {
+            release: None,
             traffic,
             script,
             seed,
@@ -100,6 +123,12 @@ impl TrafficMeter {
             latency_sum: 0.0,
             cpu_seconds: 0.0,
         }
+    }
+
+    /// The instance's errors follow `release`'s share of bad pods.
+    pub fn with_release(mut self, release: BadRelease) -> TrafficMeter {
+        self.release = Some(release);
+        self
     }
 
     /// Integrates the traffic up to `t` since start (earlier `t` is a no-op).
@@ -152,6 +181,11 @@ impl TrafficMeter {
                 0.0002,
             ),
         };
+        let bad = self
+            .release
+            .as_ref()
+            .map_or(0.0, |r| BAD_RELEASE_ERRORS * r.share());
+        let e500 = e500 + bad;
         [1.0 - not_found - e500 - e503, not_found, e500, e503]
     }
 

@@ -34,7 +34,14 @@ pub struct DemoWorld {
     /// Whether the simulated Kubernetes cluster is part of this world
     /// (it is started by [`DemoWorld::cluster_setup`], after the first frame).
     pub with_cluster: bool,
+    /// How much of api's traffic the regressing release serves: the
+    /// cluster's api pods on [`BAD_API_IMAGE`] set it.
+    api_release: metrics::BadRelease,
 }
+
+/// The api release the demo rolled out a few minutes before it starts,
+/// and that fails 16 % of its requests until it is rolled back.
+pub const BAD_API_IMAGE: &str = "registry.local/api:1.4.3";
 
 impl Drop for DemoWorld {
     fn drop(&mut self) {
@@ -175,13 +182,18 @@ impl DemoWorld {
         let mut instances = Vec::new();
         let mut seed = 1u64;
         let mut scrapes = BTreeMap::new();
+        // The world starts with the bad release live on every api pod.
+        let api_release = metrics::BadRelease::default();
+        api_release.set(1.0);
         for (name, env, replicas) in Self::plan() {
             let mut urls = Vec::new();
             for (script, version, traffic) in replicas {
                 seed += 1;
-                let running = Instance::new(name, script, version, seed, traffic)
-                    .serve()
-                    .await?;
+                let mut instance = Instance::new(name, script, version, seed, traffic);
+                if name == "api" {
+                    instance = instance.with_release(api_release.clone());
+                }
+                let running = instance.serve().await?;
                 urls.push(format!("http://{}/health", running.addr));
                 // One scrape target per service: its first replica.
                 scrapes.entry(name.to_string()).or_insert(ScrapeTarget {
@@ -223,6 +235,7 @@ impl DemoWorld {
             devices: devices_addr,
             dir,
             with_cluster: true,
+            api_release,
         })
     }
 
@@ -245,6 +258,7 @@ impl DemoWorld {
     /// first frame; the returned guard keeps the cluster alive.
     pub fn cluster_setup(&self) -> crate::runtime::KubeSetup {
         let kubeconfig = self.dir.join("kubeconfig");
+        let release = self.api_release.clone();
         Box::pin(async move {
             let cluster = kube::SimCluster::start(kube::World::demo())
                 .await
@@ -252,7 +266,22 @@ impl DemoWorld {
             cluster
                 .write_kubeconfig(&kubeconfig, DEMO_CONTEXT)
                 .map_err(|e| format!("simulated cluster kubeconfig: {e}"))?;
-            Ok(Box::new(cluster) as Box<dyn std::any::Any + Send>)
+            let cluster = std::sync::Arc::new(cluster);
+            let watched = cluster.clone();
+            // api's errors follow how many of its ready pods run the bad
+            // release: a rollback (or a new rollout) brings them down.
+            let follow = tokio::spawn(async move {
+                loop {
+                    if let Some(share) = bad_share(&watched) {
+                        release.set(share);
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            });
+            Ok(Box::new(DemoCluster {
+                _cluster: cluster,
+                follow,
+            }) as Box<dyn std::any::Any + Send>)
         })
     }
 
@@ -263,6 +292,49 @@ impl DemoWorld {
             backup_base: Some(self.dir.join("backups")),
         }
     }
+}
+
+/// The running simulated cluster and the task that ties api's errors to
+/// its pods; dropping it stops both.
+struct DemoCluster {
+    _cluster: std::sync::Arc<kube::SimCluster>,
+    follow: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for DemoCluster {
+    fn drop(&mut self) {
+        self.follow.abort();
+    }
+}
+
+/// The share of api's ready pods that run [`BAD_API_IMAGE`]; `None` while
+/// none is ready (the last share holds).
+fn bad_share(cluster: &kube::SimCluster) -> Option<f64> {
+    let ready: Vec<bool> = cluster
+        .objects("pods", Some("shop"))
+        .iter()
+        .filter(|p| p.pointer("/metadata/labels/app").and_then(|v| v.as_str()) == Some("api"))
+        .filter(|p| p.pointer("/metadata/deletionTimestamp").is_none())
+        .filter(|p| {
+            p.pointer("/status/conditions")
+                .and_then(|c| c.as_array())
+                .is_some_and(|cs| {
+                    cs.iter().any(|c| {
+                        c.get("type").and_then(|t| t.as_str()) == Some("Ready")
+                            && c.get("status").and_then(|t| t.as_str()) == Some("True")
+                    })
+                })
+        })
+        .map(|p| {
+            p.pointer("/spec/containers/0/image")
+                .and_then(|i| i.as_str())
+                == Some(BAD_API_IMAGE)
+        })
+        .collect();
+    if ready.is_empty() {
+        return None;
+    }
+    Some(ready.iter().filter(|b| **b).count() as f64 / ready.len() as f64)
 }
 
 /// A small uploads tree for the demo's `files` backup.

@@ -4,7 +4,7 @@
 //! known state, not a current one.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
@@ -101,6 +101,25 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
         return;
     }
+    // What the selected alert started after, under the list.
+    let area = match board.selected().and_then(|r| change_hint(state, r)) {
+        Some(hint) => {
+            let rows = if hint.chars().count() + 3 > area.width as usize {
+                2
+            } else {
+                1
+            };
+            let [list, below] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(rows)]).areas(area);
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!(" ↳ {hint}"), theme.warning))
+                    .wrap(Wrap { trim: true }),
+                below,
+            );
+            list
+        }
+        None => area,
+    };
     let wide = area.width >= 110;
     let mut header = vec!["SEV", "STATE", "ALERT", "SERVICE", "SUMMARY", "AGE"];
     if wide {
@@ -151,6 +170,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .row_highlight_style(theme.selected);
     let mut ts = TableState::default().with_selected(Some(sel - start));
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// "started 4m after api rolled out 1.4.3 (rev 4) — u rolls back to
+/// 1.4.2", for an alert on a service that changed shortly before.
+pub fn change_hint(state: &State, r: &AlertRow) -> Option<String> {
+    if r.section == RowSection::Resolved {
+        return None;
+    }
+    let s = state.services.get(r.service?)?;
+    crate::app::timeline::after_change(state, s, &r.alert)
 }
 
 fn alert_row<'a>(r: &'a AlertRow, state: &State, theme: &Theme, wide: bool) -> Row<'a> {
@@ -239,6 +268,9 @@ pub fn render_detail(
         ]),
         Line::styled(format!(" {}", a.summary), theme.text),
     ];
+    if let Some(hint) = change_hint(state, r) {
+        lines.push(Line::styled(format!(" ↳ {hint}"), theme.warning));
+    }
     if let Some(stale) = &r.stale {
         lines.push(Line::styled(
             format!(

@@ -409,6 +409,7 @@ fn rev(n: i64, image: &str, cause: Option<&str>, age: u64) -> RevisionInfo {
         images: vec![image.into()],
         change_cause: cause.map(str::to_string),
         created: Some(t(195) - Duration::from_secs(age)),
+        by: (n > 1).then(|| "kubectl-set".into()),
     }
 }
 
@@ -593,6 +594,7 @@ pub fn cluster() -> ClusterSnapshot {
                 ResourceStatus::Forbidden("cannot list events in any namespace (RBAC)".into()),
             ),
         ],
+        pairs: vec![],
         error: None,
     }
 }

@@ -154,6 +154,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
                 })];
             }
         }
+        Action::Switch => return switch(state),
         Action::DeletePod => {
             if let Some(w) = focused_workload(state) {
                 if w.pods.is_empty() {
@@ -253,4 +254,31 @@ fn pane_key(state: &mut State, action: Action) -> Vec<Effect> {
         Pane::Fleet => fleet::navigate(state, action),
         Pane::Events => events::navigate(state, action),
     }
+}
+
+/// `B`: the focused service's blue-green Service to its other slot; the
+/// action layer refuses when that slot is not fully ready.
+fn switch(state: &mut State) -> Vec<Effect> {
+    let Some(i) = state.focused_service() else {
+        return vec![];
+    };
+    let s = &state.services[i];
+    let Some(p) = &s.blue_green else {
+        let why = format!(
+            "{} is not a blue-green pair (a Kubernetes Service over two Deployments that differ only in a slot label)",
+            s.name
+        );
+        state.flash(why, false);
+        return vec![];
+    };
+    vec![Effect::Plan(ActionRequest::Switch {
+        service: crate::model::ServiceRef {
+            context: p.context.clone(),
+            namespace: p.namespace.clone(),
+            name: p.service.clone(),
+        },
+        to: p.idle.workload.clone(),
+        key: p.key.clone(),
+        slot: p.idle.name.clone(),
+    })]
 }

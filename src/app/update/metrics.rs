@@ -179,9 +179,9 @@ fn rebuild(state: &mut State) -> Vec<Effect> {
         };
     }
     state.dirty = true;
+    let mut effects = super::release::after_alerts(state);
     if ring && state.rules.settings.bell {
-        vec![Effect::Bell]
-    } else {
-        vec![]
+        effects.push(Effect::Bell);
     }
+    effects
 }

@@ -5,6 +5,7 @@
 
 pub mod metrics;
 pub mod ops;
+mod release;
 
 use std::time::Duration;
 

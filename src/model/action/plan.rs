@@ -120,6 +120,7 @@ impl ActionPlan {
             ),
             (Verb::Scale { replicas }, _) => format!("scale {} to {replicas}", self.target.name),
             (Verb::DeletePod { pod }, _) => format!("delete pod {pod}"),
+            (Verb::Switch { to }, _) => format!("switch {} to {to}", self.target.name),
             (
                 Verb::Rollback {
                     to_revision: Some(r),

@@ -41,6 +41,14 @@ pub enum ActionRequest {
         workload: crate::model::WorkloadRef,
         pod: String,
     },
+    /// Move a blue-green Service's traffic to the slot `slot` (its
+    /// workload `to`): the selector's `key` label becomes `slot`.
+    Switch {
+        service: crate::model::ServiceRef,
+        to: crate::model::WorkloadRef,
+        key: String,
+        slot: String,
+    },
     /// Restart a container, or roll a Compose service's replicas one by one.
     DockerRestart {
         target: DockerTarget,
@@ -119,6 +127,7 @@ impl ActionRequest {
             | ActionRequest::Restart { workload }
             | ActionRequest::Rollback { workload, .. }
             | ActionRequest::DeletePod { workload, .. } => Some(workload),
+            ActionRequest::Switch { to, .. } => Some(to),
             _ => None,
         }
     }
@@ -149,6 +158,7 @@ impl ActionRequest {
                 to_revision: *to_revision,
             },
             ActionRequest::DeletePod { pod, .. } => Verb::DeletePod { pod: pod.clone() },
+            ActionRequest::Switch { slot, .. } => Verb::Switch { to: slot.clone() },
             ActionRequest::DockerRestart { .. } => Verb::Restart,
             ActionRequest::DockerStop { .. } => Verb::Stop,
             ActionRequest::DockerStart { .. } => Verb::Start,
@@ -190,6 +200,9 @@ impl ActionRequest {
                 to_revision: None,
             } => format!("roll back {}", workload.short()),
             ActionRequest::DeletePod { pod, .. } => format!("delete pod {pod}"),
+            ActionRequest::Switch { service, slot, .. } => {
+                format!("switch service/{} to {slot}", service.name)
+            }
             ActionRequest::DockerRestart { target } => format!("restart {}", target.describe()),
             ActionRequest::DockerStop { target } => format!("stop {}", target.describe()),
             ActionRequest::DockerStart { target } => format!("start {}", target.describe()),

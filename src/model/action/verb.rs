@@ -51,6 +51,8 @@ pub enum Verb {
     ExpireSilence,
     /// Run a command in a container, the terminal handed over to it.
     Exec { command: String },
+    /// Move a blue-green Service's traffic to another slot.
+    Switch { to: String },
 }
 
 impl Verb {
@@ -72,6 +74,7 @@ impl Verb {
             Verb::ExpireSilence => "expire silence".into(),
             Verb::Exec { command } if command == "shell" => "shell in".into(),
             Verb::Exec { command } => format!("exec {command} in"),
+            Verb::Switch { to } => format!("switch to {to}"),
         }
     }
 }

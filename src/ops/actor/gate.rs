@@ -49,6 +49,10 @@ pub(super) enum Check<'a> {
     Fresh(Instant),
     /// The policy allows acting on the target (read-only mode, …).
     Policy,
+    /// The policy allows the board to act on the target by itself (an
+    /// automatic rollback): as `Policy`, and a protected environment must
+    /// allow it.
+    Automatic,
     /// A protected target's name was typed at the confirmation.
     Typed(Option<&'a str>),
     /// No job is running on the target.
@@ -79,6 +83,7 @@ impl Actor {
             )),
             Check::Fresh(_) => Ok(()),
             Check::Policy => self.policy.allows(target),
+            Check::Automatic => self.policy.allows_automatic(target),
             Check::Typed(typed) => self.policy.check_typed(target, *typed),
             Check::Idle => match self.busy.get(&target.key) {
                 Some(job) => Err(format!(

@@ -32,6 +32,7 @@ pub(super) async fn run_job(
         | Verb::DeletePod { .. }
         | Verb::Stop
         | Verb::Start
+        | Verb::Switch { .. }
         | Verb::Exec { .. } => {
             return failed("a plan without its change (not issued by this layer)".into());
         }

@@ -64,6 +64,13 @@ impl Actor {
         if !self.gate(Asking::plan(&what, &plan), &checks).await {
             return;
         }
+        self.start(plan, backend).await;
+    }
+
+    /// Starts a plan that passed the gate: the "confirmed" line first,
+    /// then the job off the actor.
+    pub(super) async fn start(&mut self, plan: ActionPlan, backend: Backend) {
+        let what = plan.summary();
         let job = JobId(self.next_job);
         self.next_job += 1;
         let mut rec = record(

@@ -5,6 +5,7 @@
 //! receive loop is in `run_loop`, every refusal goes through `gate`,
 //! planning is in `planning`, running jobs in `jobs` and `job_run`.
 
+mod automatic;
 mod exec;
 mod gate;
 mod job_run;
@@ -41,6 +42,15 @@ pub const PLAN_TTL: std::time::Duration = std::time::Duration::from_secs(120);
 #[derive(Debug)]
 pub enum Command {
     Plan(ActionRequest),
+    /// Roll back `workload`'s regressed `revision` without asking
+    /// (`rollback_on.mode = "act"`): at most once per revision, never in
+    /// read-only mode, in a protected environment only when it allows
+    /// automatic rollback; audited as automatic with the evidence.
+    AutoRollback {
+        workload: WorkloadRef,
+        revision: i64,
+        evidence: String,
+    },
     Execute {
         plan: Box<ActionPlan>,
         typed: Option<String>,
@@ -152,6 +162,8 @@ struct Actor {
     cancels: HashMap<JobId, CancellationToken>,
     next_plan: u64,
     next_job: u64,
+    /// `(workload, revision)` already rolled back (or refused) by itself.
+    automatic: std::collections::HashSet<(WorkloadRef, i64)>,
     done_tx: mpsc::UnboundedSender<Done>,
 }
 
@@ -199,6 +211,7 @@ pub fn spawn_with_ttl(
         cancels: HashMap::new(),
         next_plan: 1,
         next_job: 1,
+        automatic: Default::default(),
         done_tx,
     };
     tokio::spawn(actor.run(run_loop::Inbox {

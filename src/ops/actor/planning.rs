@@ -32,6 +32,8 @@ pub(super) struct KubePlanned {
     verb: Verb,
     workload: WorkloadRef,
     result: Result<(ActionPlan, kube::change::Change), String>,
+    /// Set when the board asked for this by itself.
+    auto: Option<super::automatic::Auto>,
 }
 
 impl Actor {
@@ -42,7 +44,7 @@ impl Actor {
         } else if req.is_docker() {
             self.plan_docker(req, id).await;
         } else if req.workload().is_some() {
-            self.plan_kube(req, id).await;
+            self.plan_kube(req, id, None).await;
         } else {
             self.plan_catalog(req, id).await;
         }
@@ -95,17 +97,40 @@ impl Actor {
 
     /// Plans a Kubernetes request: the policy first (no network for a
     /// refusal), then the API reads and dry run off the actor.
-    async fn plan_kube(&mut self, req: ActionRequest, id: u64) {
+    pub(super) async fn plan_kube(
+        &mut self,
+        req: ActionRequest,
+        id: u64,
+        auto: Option<super::automatic::Auto>,
+    ) {
         let Some(w) = req.workload().cloned() else {
             return;
         };
         let verb = req.verb();
         let what = req.summary();
-        let environment = self.catalog.environment_of(&w, &self.policy);
-        let mut target = kube::workload_target(&w, environment);
-        target.service = self.catalog.service_of(&w);
+        let target = match &req {
+            ActionRequest::Switch { service, .. } => {
+                let (bound, env) = self.catalog.blue_green_of(service, &self.policy);
+                kube::switch::service_target(service, bound, env)
+            }
+            _ => {
+                let environment = self.catalog.environment_of(&w, &self.policy);
+                let mut t = kube::workload_target(&w, environment);
+                t.service = self.catalog.service_of(&w);
+                t
+            }
+        };
+        let what = match &auto {
+            Some(a) => format!("automatic {what} ({})", a.evidence),
+            None => what,
+        };
         let asking = || Asking::request(&what, &target, &verb);
-        if !self.gate(asking(), &[Check::Policy, Check::Idle]).await {
+        let allowed = if auto.is_some() {
+            Check::Automatic
+        } else {
+            Check::Policy
+        };
+        if !self.gate(asking(), &[allowed, Check::Idle]).await {
             return;
         }
         let client = match self.kube.client(&w.context).await {
@@ -130,6 +155,9 @@ impl Actor {
                 ActionRequest::DeletePod { pod, .. } => {
                     kp::delete_pod(&client, &w, pod, id, t).await
                 }
+                ActionRequest::Switch {
+                    service, key, slot, ..
+                } => kube::switch::plan(&client, service, &w, key, slot, id, t).await,
                 _ => Err("not a Kubernetes request".into()),
             };
             let _ = tx.send(KubePlanned {
@@ -139,6 +167,7 @@ impl Actor {
                 verb,
                 workload: w,
                 result,
+                auto,
             });
         });
     }
@@ -152,6 +181,10 @@ impl Actor {
                 return;
             }
         };
+        if let Some(auto) = &k.auto {
+            self.auto_planned(plan, change, k.workload, auto).await;
+            return;
+        }
         let checks = [Check::DryRunAccepted, Check::Idle];
         if !self.gate(Asking::plan(&k.what, &plan), &checks).await {
             return;

@@ -61,6 +61,11 @@ impl Actor {
                 self.next_plan += 1;
                 self.plan(req, id).await;
             }
+            Command::AutoRollback {
+                workload,
+                revision,
+                evidence,
+            } => self.auto_rollback(workload, revision, evidence).await,
             Command::ObserveDocker(snap) => {
                 let images = self.images.clone();
                 // File IO off the async threads; order does not matter much.

@@ -33,6 +33,11 @@ pub enum Op {
     UndoRevision(Value),
     /// Delete this pod (by name; the precondition pins its uid).
     DeletePod(String),
+    /// Set this Service's selector (a blue-green switch; merge patch).
+    Switch {
+        service: String,
+        selector: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// A planned change and the object it was planned against.
@@ -170,6 +175,7 @@ fn describe(field: &str, then: &Value, now: &Value) -> String {
         "/spec/template" => "its pod template changed".into(),
         "/metadata/annotations" => "its annotations changed".into(),
         "/spec/paused" if now == &Value::Bool(true) => "it has been paused".into(),
+        "/spec/selector" => format!("its selector is {now} now, {then} when planned"),
         other => format!(
             "{} changed",
             other.trim_start_matches('/').replace('/', ".")

@@ -215,6 +215,9 @@ pub async fn follow(
         deadline: Instant::now() + timeout,
         timeout,
     };
+    if let Op::Switch { .. } = &change.op {
+        return super::switch::follow(client, &w.namespace, change, progress, cancel).await;
+    }
     let mut before = String::new();
     if let Op::DeletePod(pod) = &change.op {
         let uid = &change.target.uid;

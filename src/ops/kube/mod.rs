@@ -14,6 +14,7 @@ pub mod plan;
 mod plan_parts;
 pub mod rollback;
 pub mod run;
+pub mod switch;
 
 use std::collections::HashMap;
 

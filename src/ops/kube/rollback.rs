@@ -122,6 +122,14 @@ async fn undo_deployment(
     }
     let annotations = undo_annotations(&d, chosen);
     describe_undo(plan, w, revision, &current, &template, chosen);
+    if let Some(from) = d
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+    {
+        plan.parameters.insert("from_revision".into(), from.clone());
+    }
     let template = serde_json::to_value(template).map_err(|e| e.to_string())?;
     let annotations = serde_json::to_value(annotations).map_err(|e| e.to_string())?;
     let patch = undo_deployment_patch(&template, &annotations, &precondition.uid, None);

@@ -38,6 +38,7 @@ pub async fn apply(
 ) -> Result<String, String> {
     match (&change.op, w.kind) {
         (Op::DeletePod(pod), _) => return delete_pod(client, w, change, pod).await,
+        (Op::Switch { .. }, _) => return super::switch::apply(client, &w.namespace, change).await,
         (Op::Scale(_), WorkloadKind::DaemonSet) => {
             return Err("a daemon set cannot be scaled".into());
         }
@@ -103,6 +104,7 @@ fn done(w: &WorkloadRef, change: &Change) -> String {
         Op::Restart => format!("{} restarted", w.short()),
         Op::UndoDeployment { .. } | Op::UndoRevision(_) => format!("{} rolled back", w.short()),
         Op::DeletePod(pod) => format!("pod {pod} (uid {}) deleted", short_uid(&change.target.uid)),
+        Op::Switch { service, .. } => format!("service/{service} switched"),
     }
 }
 
@@ -155,6 +157,7 @@ async fn send(
             let patch = undo_revision_patch(data, uid, rv);
             strategic(w, &patch, &rollout, deployments, statefulsets, daemonsets).await
         }
+        Op::Switch { .. } => unreachable_switch(),
         Op::DeletePod(pod) => {
             let dp = DeleteParams {
                 preconditions: Some(pod_precondition(uid)),
@@ -243,4 +246,11 @@ async fn delete_pod(
         }
     }
     Err(api_error(&e))
+}
+
+/// A switch is sent by [`super::switch::apply`], never here.
+fn unreachable_switch() -> Result<(), kube::Error> {
+    Err(kube::Error::Service(
+        "a blue-green switch is sent by the switch module".into(),
+    ))
 }

@@ -13,7 +13,7 @@ use k8s_openapi::api::apps::v1::{
     ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
 };
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use k8s_openapi::api::core::v1::{Event, Node, Pod, Service};
 use kube::api::ListParams;
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource};
@@ -36,6 +36,7 @@ pub async fn list_once(connected: Connected, namespaces: &[String]) -> ClusterSn
                 events: vec![],
                 resources: vec![],
                 namespaces: vec![],
+                pairs: vec![],
                 error: Some(e.to_string()),
             };
         }
@@ -54,11 +55,12 @@ pub async fn list_once(connected: Connected, namespaces: &[String]) -> ClusterSn
         namespaced::<ReplicaSet>(c, s, "replicasets"),
         namespaced::<ControllerRevision>(c, s, "controllerrevisions"),
     );
-    let (pods, hpas, events, nodes) = tokio::join!(
+    let (pods, hpas, events, nodes, services) = tokio::join!(
         namespaced::<Pod>(c, s, "pods"),
         namespaced::<HorizontalPodAutoscaler>(c, s, "horizontalpodautoscalers"),
         namespaced::<Event>(c, s, "events"),
         listed(vec![(None, Api::<Node>::all(client.clone()))], "nodes"),
+        namespaced::<Service>(c, s, "services"),
     );
     let resources = vec![
         deployments.1,
@@ -70,6 +72,7 @@ pub async fn list_once(connected: Connected, namespaces: &[String]) -> ClusterSn
         hpas.1,
         events.1,
         nodes.1,
+        services.1,
     ];
     let objects = snapshot::Objects {
         deployments: deployments.0,
@@ -81,6 +84,7 @@ pub async fn list_once(connected: Connected, namespaces: &[String]) -> ClusterSn
         nodes: nodes.0,
         hpas: hpas.0,
         events: events.0,
+        services: services.0,
         // Only `:ns` lists them; a snapshot does not.
         namespaces: vec![],
     };

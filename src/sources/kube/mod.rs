@@ -5,6 +5,7 @@
 
 pub mod events;
 mod list_once;
+pub mod release;
 pub mod snapshot;
 
 pub use list_once::list_once;
@@ -86,6 +87,7 @@ impl KubeSource {
                             events: vec![],
                             namespaces: vec![],
                             resources: vec![],
+                            pairs: vec![],
                             error: Some(e),
                         };
                         let _ = tx.send(Msg::Kube(Box::new(snap))).await;
@@ -256,7 +258,7 @@ async fn watch_context(
         ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
     };
     use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-    use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
+    use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
 
     let mut tasks = JoinSet::new();
     let (ch_tx, mut ch_rx) = mpsc::channel::<Change>(4096);
@@ -297,6 +299,8 @@ async fn watch_context(
     let hpas = watch_all!(HorizontalPodAutoscaler, "horizontalpodautoscalers", cfg());
     // Every type: Warnings for the workloads' detail, all for the Events pane.
     let events = watch_all!(Event, "events", cfg());
+    // For blue-green pairs: which slot each Service's selector picks.
+    let services = watch_all!(Service, "services", cfg());
     let nodes = Stores::<Node>(vec![spawn_watch(
         &mut tasks,
         Api::all(client.clone()),
@@ -328,6 +332,7 @@ async fn watch_context(
         "horizontalpodautoscalers",
         "events",
         "nodes",
+        "services",
     ]
     .into_iter()
     .map(|n| (n, ResourceStatus::Syncing))
@@ -358,6 +363,7 @@ async fn watch_context(
                     nodes: nodes.state(),
                     hpas: hpas.state(),
                     events: events.state(),
+                    services: services.state(),
                     namespaces: namespace_objects.state(),
                 };
                 let resources = status.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();

@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::{
     ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
 };
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
 use crate::clients::kube::rollout;
@@ -31,6 +31,7 @@ pub struct Objects {
     pub nodes: Vec<Arc<Node>>,
     pub hpas: Vec<Arc<HorizontalPodAutoscaler>>,
     pub events: Vec<Arc<Event>>,
+    pub services: Vec<Arc<Service>>,
     pub namespaces: Vec<Arc<Namespace>>,
 }
 
@@ -235,10 +236,12 @@ pub fn build(
                     images: images(rs.spec.as_ref().and_then(|s| s.template.as_ref())),
                     change_cause: a.get("kubernetes.io/change-cause").cloned(),
                     created: time(&rs.metadata.creation_timestamp),
+                    by: None,
                 })
             })
             .collect();
         history.sort_by_key(|h| h.revision);
+        attribute_latest(&mut history, d);
         let status = d.status.clone().unwrap_or_default();
         let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
         let mut names: Vec<String> = pods.iter().map(|p| p.name.clone()).collect();
@@ -376,6 +379,7 @@ pub fn build(
         })
         .collect();
     nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    let pairs = super::release::pairs(context, &o.services, &o.deployments, &workloads);
     ClusterSnapshot {
         context: context.into(),
         workloads,
@@ -383,6 +387,7 @@ pub fn build(
         events: super::events::cluster_events(context, &o.events),
         namespaces: namespace_names(&o.namespaces),
         resources,
+        pairs,
         error: None,
     }
 }
@@ -439,8 +444,26 @@ fn revision_history(revs: Option<&Vec<&ControllerRevision>>) -> Vec<RevisionInfo
                 .as_ref()
                 .and_then(|a| a.get("kubernetes.io/change-cause").cloned()),
             created: time(&r.metadata.creation_timestamp),
+            by: None,
         })
         .collect();
     out.sort_by_key(|r| r.revision);
     out
+}
+
+/// Names who wrote the newest revision: the field manager that last wrote
+/// the Deployment's pod template, when it wrote it no earlier than the
+/// revision appeared (a later scale or annotation write is someone else's).
+fn attribute_latest(history: &mut [RevisionInfo], d: &Deployment) {
+    let Some((manager, at)) = super::release::template_writer(d.metadata.managed_fields.as_ref())
+    else {
+        return;
+    };
+    if let Some(last) = history.last_mut()
+        && last
+            .created
+            .is_none_or(|c| at + Duration::from_secs(5) >= c)
+    {
+        last.by = Some(crate::model::text::safe(&manager));
+    }
 }

@@ -4,6 +4,7 @@
 mod containers;
 pub mod metrics;
 mod probes;
+mod release;
 mod workload;
 
 use ratatui::Frame;
@@ -82,6 +83,7 @@ pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Ve
         ));
     }
     actions_lines(&mut out, s, state, theme);
+    release::blue_green_lines(&mut out, s, theme);
     if !s.containers.is_empty() {
         out.push(Line::raw(""));
         containers::container_lines(&mut out, s, state, theme, width);
@@ -103,6 +105,7 @@ pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Ve
             ),
         ]));
     }
+    release::timeline_lines(&mut out, s, state, theme);
     for (i, p) in s.probes.iter().enumerate() {
         out.push(Line::raw(""));
         probes::probe_lines(&mut out, i, p, state, theme, width);
