@@ -1074,3 +1074,63 @@ both_sizes!(
     describe_forbidden_160x48,
     describe_forbidden
 );
+
+fn release_alerts(w: u16, h: u16) -> State {
+    let mut s = support::release::state_after_release(w, h);
+    s.view = opsboard::app::state::View::Alerts;
+    s
+}
+
+fn release_detail(w: u16, h: u16) -> State {
+    let mut s = support::release::state_after_release(w, h);
+    let api = s.services.iter().position(|x| x.name == "api").unwrap();
+    s.view = opsboard::app::state::View::Detail {
+        service: api,
+        scroll: 0,
+    };
+    s
+}
+
+fn release_detail_scrolled(w: u16, h: u16) -> State {
+    let mut s = release_detail(w, h);
+    // Down to the change timeline.
+    if let opsboard::app::state::View::Detail { scroll, .. } = &mut s.view {
+        *scroll = 14;
+    }
+    s
+}
+
+fn blue_green_detail(w: u16, h: u16) -> State {
+    let mut s = support::release::state_after_release(w, h);
+    let d = s
+        .services
+        .iter()
+        .position(|x| x.name == "doorbell")
+        .unwrap();
+    s.view = opsboard::app::state::View::Detail {
+        service: d,
+        scroll: 0,
+    };
+    s
+}
+
+both_sizes!(
+    release_alert_hint_80x24,
+    release_alert_hint_160x48,
+    release_alerts
+);
+both_sizes!(
+    release_timeline_80x24,
+    release_timeline_160x48,
+    release_detail
+);
+both_sizes!(
+    release_timeline_scrolled_80x24,
+    release_timeline_scrolled_160x48,
+    release_detail_scrolled
+);
+both_sizes!(
+    blue_green_detail_80x24,
+    blue_green_detail_160x48,
+    blue_green_detail
+);

@@ -60,8 +60,13 @@ impl ChangeLog {
                     Change {
                         at: since,
                         kind: ChangeKind::AlertStarted,
-                        what: format!("{} {} started", a.severity.word(), a.name),
-                        who: Some(a.source.word().into()),
+                        what: format!(
+                            "{} fired ({}, {})",
+                            a.name,
+                            a.severity.word(),
+                            a.source.word()
+                        ),
+                        who: None,
                         release: None,
                     },
                 );
@@ -76,7 +81,7 @@ impl ChangeLog {
                         at,
                         kind: ChangeKind::AlertResolved,
                         what: format!("{} resolved", a.name),
-                        who: Some(a.source.word().into()),
+                        who: None,
                         release: None,
                     },
                 );

@@ -27,7 +27,7 @@ pub fn changes_section(state: &State, now: SystemTime) -> String {
     if rows.is_empty() {
         return "none\n".into();
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let more = rows.len().saturating_sub(SHOWN);
     let mut t = Table::new(&["when", "service", "change", "what", "by"]);
     for (at, service, c) in rows.into_iter().take(SHOWN) {

@@ -113,7 +113,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Layout::vertical([Constraint::Min(3), Constraint::Length(rows)]).areas(area);
             frame.render_widget(
                 Paragraph::new(Line::styled(format!(" ↳ {hint}"), theme.warning))
-                    .wrap(Wrap { trim: true }),
+                    .wrap(Wrap { trim: false }),
                 below,
             );
             list

@@ -121,6 +121,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             {
                 continue;
             }
+            if !release_key_applies(state, b.action, ctx) {
+                continue;
+            }
             let rank = match b.action {
                 Action::Quit => 0,
                 Action::Help => 1,
@@ -150,4 +153,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled(format!(" {what} "), theme.footer));
     }
     frame.render_widget(Line::from(spans).style(theme.footer), area);
+}
+
+/// `B` only on a blue-green pair; `u` in the Alerts pane only on an alert
+/// that names a rollback (it started after a release, or a rollout
+/// regressed).
+fn release_key_applies(state: &State, action: Action, ctx: Context) -> bool {
+    let focused = || state.focused_service().and_then(|i| state.services.get(i));
+    match action {
+        Action::Switch => focused().is_some_and(|s| s.blue_green.is_some()),
+        Action::Rollback if ctx == Context::Alerts => state.alerts.selected().is_some_and(|r| {
+            r.alert.name == crate::rules::release::RULE
+                || super::alerts::change_hint(state, r).is_some_and(|h| h.contains("u rolls back"))
+        }),
+        _ => true,
+    }
 }

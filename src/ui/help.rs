@@ -47,24 +47,29 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
     let view = |a: Action| {
         matches!(
             a,
-            Action::Describe | Action::Yaml | Action::Inspect | Action::Exec
+            Action::Describe | Action::Yaml | Action::Inspect | Action::Exec | Action::Switch
         )
     };
+    // A key that shares the line of another: (line's key, joined, the
+    // line's words).
+    const JOINED: &[(Action, Action, &str)] = &[
+        (Action::Logs, Action::Exec, "follow logs, shell"),
+        (Action::Rollback, Action::Switch, "undo, blue-green switch"),
+    ];
     for b in BINDINGS
         .iter()
         .filter(|b| b.section == section && !pane(b.action) && !view(b.action))
     {
-        let (keys, help) = if b.action == Action::Logs {
-            (
+        let (keys, help) = match JOINED.iter().find(|(a, _, _)| *a == b.action) {
+            Some((_, other, words)) => (
                 format!(
                     "{} {}",
                     state.keymap.keys_label(b.action),
-                    state.keymap.keys_label(Action::Exec)
+                    state.keymap.keys_label(*other)
                 ),
-                format!("{}, shell", b.help),
-            )
-        } else {
-            (state.keymap.keys_label(b.action), b.help.to_string())
+                words.to_string(),
+            ),
+            None => (state.keymap.keys_label(b.action), b.help.to_string()),
         };
         out.push(Line::from(vec![
             Span::styled(format!("  {keys:<11} "), theme.key),

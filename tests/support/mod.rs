@@ -15,6 +15,7 @@ pub mod prom;
 pub mod prom_proc;
 pub mod proxy;
 pub mod pty;
+pub mod release;
 pub mod remote_board;
 pub mod servers;
 

@@ -76,6 +76,7 @@ pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Ve
         out.push(Line::styled(format!(" {r}"), theme.status(status)));
     }
     out.extend(metrics::lines(s, theme, state.now));
+    release::timeline_lines(&mut out, s, state, theme, width);
     if s.probes.is_empty() {
         out.push(Line::styled(
             " No health probes configured for this service.",
@@ -105,7 +106,6 @@ pub fn lines<'a>(s: &'a Service, state: &State, theme: &Theme, width: u16) -> Ve
             ),
         ]));
     }
-    release::timeline_lines(&mut out, s, state, theme);
     for (i, p) in s.probes.iter().enumerate() {
         out.push(Line::raw(""));
         probes::probe_lines(&mut out, i, p, state, theme, width);

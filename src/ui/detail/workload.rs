@@ -1,5 +1,5 @@
 //! The Kubernetes part of a service's detail: its workload, rollout, HPA,
-//! pods, revision history and events.
+//! pods and events (its revisions are on the change timeline).
 
 use ratatui::text::{Line, Span};
 
@@ -7,7 +7,7 @@ use super::{age, label};
 use crate::app::State;
 use crate::ui::{Theme, truncate};
 
-/// The workload: counts, rollout, images, HPA, pods, history, events.
+/// The workload: counts, rollout, images, HPA, pods, events.
 pub(super) fn workload_lines(
     out: &mut Vec<Line<'_>>,
     w: &crate::model::Workload,
@@ -166,32 +166,6 @@ pub(super) fn workload_lines(
             theme.dim,
         ));
         out.push(Line::from(spans));
-    }
-    if !w.history.is_empty() {
-        out.push(Line::styled(
-            format!("   {:<4} {:<40} {}", "REV", "IMAGES", "CHANGE-CAUSE"),
-            theme.column_title,
-        ));
-        let current = w.revision.as_deref();
-        for h in w.history.iter().rev() {
-            let mark = if Some(h.revision.to_string().as_str()) == current {
-                "●"
-            } else {
-                " "
-            };
-            out.push(Line::from(vec![
-                Span::styled(format!(" {mark} {:<4} ", h.revision), theme.text),
-                Span::styled(
-                    format!("{:<40} ", truncate(&h.images.join(", "), 40)),
-                    theme.text,
-                ),
-                Span::styled(
-                    h.change_cause.clone().unwrap_or_else(|| "-".into()),
-                    theme.dim,
-                ),
-                Span::styled(format!("  {}", age(state, h.created)), theme.dim),
-            ]));
-        }
     }
     if !w.events.is_empty() {
         out.push(Line::styled("   WARNING EVENTS", theme.column_title));
