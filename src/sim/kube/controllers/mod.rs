@@ -1,10 +1,11 @@
 //! The controllers, run every tick over simulated time: kubelet and
 //! scheduler (pods), ReplicaSet, Deployment, StatefulSet, DaemonSet, HPA,
-//! node lifecycle and garbage collection.
+//! endpoints, node lifecycle and garbage collection.
 
 pub mod daemonset;
 pub mod deployment;
 pub mod deployment_util;
+pub mod endpoints;
 pub mod events;
 pub mod gc;
 pub mod hpa;
@@ -17,7 +18,7 @@ pub mod revisions;
 pub mod scheduler;
 pub mod statefulset;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -51,6 +52,9 @@ pub struct Controllers {
     pub(crate) event_index: HashMap<(String, String, String), Key>,
     pub(crate) hpa: HashMap<String, hpa::HpaState>,
     pub(crate) failed_scheduling: HashMap<String, SimTime>,
+    /// Services seen by the endpoints controller's last pass (a Service
+    /// gone since takes its Endpoints with it).
+    pub(crate) known_services: HashSet<Key>,
 }
 
 /// Events kept at most; older ones are deleted.
@@ -78,6 +82,9 @@ impl Controllers {
             scheduler::schedule(self, store, now);
         }
         pods::kubelet(self, store, now);
+        if full {
+            endpoints::sync_all(self, store);
+        }
         hpa::sync_all(self, store, now);
         let changed = store.resource_version() != start_rv;
         if !changed {
