@@ -26,6 +26,7 @@ mod kubeconfig;
 mod list_watch;
 mod log_lines;
 mod logs;
+mod managed_fields;
 mod materialize;
 mod objects;
 mod openapi;

@@ -1,6 +1,8 @@
 //! The controllers, run every tick over simulated time: kubelet and
 //! scheduler (pods), ReplicaSet, Deployment, StatefulSet, DaemonSet, HPA,
-//! endpoints, node lifecycle and garbage collection.
+//! endpoints, node lifecycle and garbage collection. Their writes are
+//! `kube-controller-manager`'s in managedFields (the kubelet's are
+//! `kubelet`'s, the scheduler's `kube-scheduler`'s).
 
 pub mod daemonset;
 pub mod deployment;
@@ -24,6 +26,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::clock::SimTime;
+use super::managed_fields::Writer;
 use super::resources::Res;
 use super::store::{Key, Store};
 use super::util;
@@ -79,9 +82,13 @@ impl Controllers {
             statefulset::sync_all(self, store, now);
             daemonset::sync_all(self, store, now);
             gc::sync(self, store);
-            scheduler::schedule(self, store, now);
+            store.with_writer(Writer::controller("kube-scheduler"), |store| {
+                scheduler::schedule(self, store, now);
+            });
         }
-        pods::kubelet(self, store, now);
+        store.with_writer(Writer::controller("kubelet"), |store| {
+            pods::kubelet(self, store, now);
+        });
         if full {
             endpoints::sync_all(self, store);
         }
