@@ -206,7 +206,7 @@ pub fn apply_defaults(res: Res, obj: &mut Value) {
             let status = obj_at(obj, "status");
             default(status, "phase", json!("Active"));
         }
-        Res::Nodes | Res::Events | Res::ControllerRevisions => {}
+        Res::Nodes | Res::Events | Res::ControllerRevisions | Res::Endpoints => {}
     }
 }
 

@@ -2,7 +2,10 @@
 //! real controllers on a frozen, stepped clock (quietly: no watch history,
 //! no Events but those of the last hour, as a real cluster keeps them), so
 //! the cluster starts settled with realistic ages, revisions, restart
-//! counts and recent events.
+//! counts and recent events. Its writes are attributed (managedFields) as
+//! real clients would have made them: `kubectl-create`, `kubectl-set` for
+//! rollouts, `kubectl-expose` for a workload's own Service, the nodes by
+//! their kubelet.
 
 use serde_json::{Value, json};
 
@@ -10,6 +13,7 @@ use super::clock::{Clock, SimTime};
 use super::controllers::Controllers;
 use super::controllers::deployment_util::CHANGE_CAUSE;
 use super::defaults;
+use super::managed_fields::Writer;
 use super::resources::Res;
 use super::store::Store;
 use super::util;
@@ -86,9 +90,15 @@ fn pairs(v: &[(String, String)]) -> Value {
     Value::Object(v.iter().map(|(k, v)| (k.clone(), json!(v))).collect())
 }
 
-fn template(w: &Workload, rev: &Revision) -> Value {
-    let mut labels = vec![("app".to_string(), w.name.clone())];
+/// The workload's selector labels, then its other labels.
+fn labels(w: &Workload) -> Vec<(String, String)> {
+    let mut labels = w.selector.clone();
     labels.extend(w.labels.iter().cloned());
+    labels
+}
+
+fn template(w: &Workload, rev: &Revision) -> Value {
+    let labels = labels(w);
     let mut ann = w.template_annotations.clone();
     ann.extend(rev.template_annotations.iter().cloned());
     let mut container = json!({"name": w.name, "image": rev.image,
@@ -104,15 +114,13 @@ fn template(w: &Workload, rev: &Revision) -> Value {
 }
 
 fn workload_json(w: &Workload, rev: &Revision, created: SimTime) -> (Res, Value) {
-    let mut labels = vec![("app".to_string(), w.name.clone())];
-    labels.extend(w.labels.iter().cloned());
-    let mut meta = json!({"name": w.name, "namespace": w.namespace, "labels": pairs(&labels),
+    let mut meta = json!({"name": w.name, "namespace": w.namespace, "labels": pairs(&labels(w)),
         "creationTimestamp": super::clock::format_time(created)});
     if let Some(c) = &rev.change_cause {
         meta["annotations"] = json!({CHANGE_CAUSE: c});
     }
     let mut spec =
-        json!({"selector": {"matchLabels": {"app": w.name}}, "template": template(w, rev)});
+        json!({"selector": {"matchLabels": pairs(&w.selector)}, "template": template(w, rev)});
     if w.min_ready_seconds > 0 {
         spec["minReadySeconds"] = json!(w.min_ready_seconds);
     }
@@ -165,9 +173,14 @@ fn hpa_json(h: &HpaSpec) -> Value {
     v
 }
 
-fn create(store: &mut Store, res: Res, mut obj: Value) {
+/// Creates `obj` as `manager` (a client, as `kubectl create` would).
+fn create(store: &mut Store, manager: &str, res: Res, obj: Value) {
+    create_as(store, Writer::client(manager, None), res, obj);
+}
+
+fn create_as(store: &mut Store, writer: Writer, res: Res, mut obj: Value) {
     defaults::apply_defaults(res, &mut obj);
-    if let Err(e) = store.create(res, obj) {
+    if let Err(e) = store.with_writer(writer, |s| s.create(res, obj)) {
         tracing::warn!(
             "simulated cluster: cannot create {}: {}",
             res.plural(),
@@ -176,7 +189,8 @@ fn create(store: &mut Store, res: Res, mut obj: Value) {
     }
 }
 
-/// Applies a user-style change to a workload: new template and change-cause.
+/// Applies a user-style change to a workload, as `kubectl set image`
+/// would: new template and change-cause.
 fn roll(store: &mut Store, w: &Workload, rev: &Revision) {
     let (res, fresh) = workload_json(w, rev, 0);
     let Some(cur) = store.get(res, &w.namespace, &w.name) else {
@@ -189,15 +203,34 @@ fn roll(store: &mut Store, w: &Workload, rev: &Revision) {
         util::set_annotation(&mut v, CHANGE_CAUSE, c);
     }
     defaults::apply_defaults(res, &mut v);
-    let _ = store.update(res, v);
+    let _ = store.with_writer(Writer::client("kubectl-set", None), |s| s.update(res, v));
 }
 
+/// `kubectl rollout pause`.
 fn set_paused(store: &mut Store, w: &Workload) {
     if let Some(cur) = store.get(Res::Deployments, &w.namespace, &w.name) {
         let mut v = (*cur).clone();
         v["spec"]["paused"] = json!(true);
-        let _ = store.update(Res::Deployments, v);
+        let _ = store.with_writer(Writer::client("kubectl-rollout", None), |s| {
+            s.update(Res::Deployments, v)
+        });
     }
+}
+
+fn service_json(
+    ns: &str,
+    name: &str,
+    selector: &[(String, String)],
+    port: u16,
+    ip: u32,
+    created: SimTime,
+) -> Value {
+    let ip = format!("10.96.{}.{}", ip / 250, ip % 250);
+    json!({
+        "metadata": {"name": name, "namespace": ns, "labels": pairs(selector),
+            "creationTimestamp": super::clock::format_time(created)},
+        "spec": {"selector": pairs(selector), "clusterIP": ip, "clusterIPs": [ip],
+            "ports": [{"name": "http", "port": port, "targetPort": port}]}})
 }
 
 enum Step<'a> {
@@ -205,6 +238,8 @@ enum Step<'a> {
     Roll(&'a Workload, &'a Revision),
     Pause(&'a Workload),
     Hpa(&'a HpaSpec),
+    /// A Service (as `manager` creates it).
+    Service(Value, &'static str),
 }
 
 /// Runs the controllers, jumping the frozen clock from timer to timer
@@ -231,6 +266,47 @@ fn settle(store: &mut Store, ctl: &mut Controllers, clock: &Clock, until: SimTim
     }
 }
 
+/// The creation and rollouts of a workload, in the past: its revisions
+/// spaced evenly over 80 % of its age, or up to `rolled_out_ago`.
+fn workload_steps<'a>(w: &'a Workload, t0: SimTime, steps: &mut Vec<(SimTime, Step<'a>)>) {
+    let age = w.age.as_millis() as i64;
+    let born = t0 - age;
+    let n = w.history.len() as i64 + 1;
+    let last = w
+        .rolled_out_ago
+        .map(|ago| (t0 - ago.as_millis() as i64).max(born + 1000));
+    let spacing = match last {
+        Some(l) if n > 1 => (l - born) / (n - 1),
+        _ => age * 8 / 10 / n,
+    };
+    steps.push((born, Step::Create(w)));
+    if n > 1 {
+        for (i, r) in w.history.iter().skip(1).chain([&w.current]).enumerate() {
+            let at = match last {
+                Some(l) if i as i64 == n - 2 => l,
+                _ => born + (i as i64 + 1) * spacing,
+            };
+            steps.push((at, Step::Roll(w, r)));
+        }
+    }
+    if w.paused {
+        steps.push(((born + n * spacing + 1000).min(t0 - 1000), Step::Pause(w)));
+    }
+}
+
+/// When a Service selecting `selector` in `ns` was made: with the oldest
+/// workload it selects, or a day ago.
+fn service_born(world: &World, ns: &str, selector: &[(String, String)], t0: SimTime) -> SimTime {
+    let age = world
+        .workloads
+        .iter()
+        .filter(|w| w.namespace == ns && selector.iter().all(|l| labels(w).contains(l)))
+        .map(|w| w.age.as_millis() as i64)
+        .max()
+        .unwrap_or(24 * 3_600_000);
+    t0 - age
+}
+
 /// Builds the world into `store`; returns with the clock running from now.
 pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, clock: &Clock) {
     let t0 = clock.now();
@@ -246,17 +322,26 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
     ctl.quiet = true;
     ctl.events_from = Some(t0 - EVENT_TTL_MS);
     clock.freeze_at(start);
-    let mut namespaces: Vec<String> = ["default", "kube-system", "kube-public", "kube-node-lease"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for n in &world.namespaces {
-        if !namespaces.contains(n) {
-            namespaces.push(n.clone());
-        }
+    const BUILT_IN: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+    for ns in BUILT_IN {
+        create(
+            store,
+            "kube-apiserver",
+            Res::Namespaces,
+            json!({"metadata": {"name": ns}}),
+        );
     }
-    for ns in &namespaces {
-        create(store, Res::Namespaces, json!({"metadata": {"name": ns}}));
+    for ns in world
+        .namespaces
+        .iter()
+        .filter(|n| !BUILT_IN.contains(&n.as_str()))
+    {
+        create(
+            store,
+            "kubectl-create",
+            Res::Namespaces,
+            json!({"metadata": {"name": ns}}),
+        );
     }
     for (i, n) in world.nodes.iter().enumerate() {
         let mut node = node_json(n, i);
@@ -270,38 +355,28 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
                 c["lastTransitionTime"] = json!(ts);
             }
         }
-        create(store, Res::Nodes, node);
+        // Nodes register themselves.
+        create_as(store, Writer::controller("kubelet"), Res::Nodes, node);
     }
     let mut steps: Vec<(SimTime, Step)> = Vec::new();
     let mut svc_ip = 10u32;
     for w in &world.workloads {
-        let born = t0 - w.age.as_millis() as i64;
-        let n = w.history.len() as i64 + 1;
-        let spacing = w.age.as_millis() as i64 * 8 / 10 / n;
-        steps.push((born, Step::Create(w)));
-        for (i, r) in w.history.iter().skip(1).chain([&w.current]).enumerate() {
-            if n > 1 {
-                steps.push((born + (i as i64 + 1) * spacing, Step::Roll(w, r)));
-            }
-        }
-        if w.paused {
-            steps.push((born + n * spacing + 1000, Step::Pause(w)));
-        }
+        workload_steps(w, t0, &mut steps);
         if let Some(p) = w.port
             && w.kind != WorkloadKind::DaemonSet
+            && w.own_service
         {
             svc_ip += 1;
-            create(
-                store,
-                Res::Services,
-                json!({
-                "metadata": {"name": w.name, "namespace": w.namespace, "labels": {"app": w.name},
-                    "creationTimestamp": super::clock::format_time(born)},
-                "spec": {"selector": {"app": w.name}, "clusterIP": format!("10.96.{}.{}", svc_ip / 250, svc_ip % 250),
-                    "clusterIPs": [format!("10.96.{}.{}", svc_ip / 250, svc_ip % 250)],
-                    "ports": [{"name": "http", "port": p, "targetPort": p}]}}),
-            );
+            let born = t0 - w.age.as_millis() as i64;
+            let svc = service_json(&w.namespace, &w.name, &w.selector, p, svc_ip, born);
+            steps.push((born, Step::Service(svc, "kubectl-expose")));
         }
+    }
+    for s in &world.services {
+        svc_ip += 1;
+        let born = service_born(world, &s.namespace, &s.selector, t0);
+        let svc = service_json(&s.namespace, &s.name, &s.selector, s.port, svc_ip, born);
+        steps.push((born, Step::Service(svc, "kubectl-create")));
     }
     for h in &world.hpas {
         let age = world
@@ -313,7 +388,7 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
     }
     steps.sort_by_key(|(t, _)| *t);
     for (res, obj) in &world.objects {
-        create(store, *res, obj.clone());
+        create(store, "kubectl-create", *res, obj.clone());
     }
     let mut i = 0;
     while i < steps.len() {
@@ -325,11 +400,12 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
                 Step::Create(w) => {
                     let first = w.history.first().unwrap_or(&w.current);
                     let (res, obj) = workload_json(w, first, t);
-                    create(store, res, obj);
+                    create(store, "kubectl-create", res, obj);
                 }
                 Step::Roll(w, r) => roll(store, w, r),
                 Step::Pause(w) => set_paused(store, w),
-                Step::Hpa(h) => create(store, Res::Hpas, hpa_json(h)),
+                Step::Hpa(h) => create(store, "kubectl-autoscale", Res::Hpas, hpa_json(h)),
+                Step::Service(svc, manager) => create(store, manager, Res::Services, svc.clone()),
             }
             i += 1;
         }

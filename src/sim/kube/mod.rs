@@ -1,9 +1,12 @@
 //! A simulated Kubernetes API server with the controllers that make its
 //! objects move: Deployments roll out through ReplicaSets, pods start,
 //! become ready or crash-loop, StatefulSets and DaemonSets roll, HPAs
-//! scale. It serves real Kubernetes JSON over plain HTTP on loopback, so
-//! `kubectl` and kube-rs work against it unchanged. Used by
-//! `opsboard demo` and by tests.
+//! scale, Services' Endpoints follow their pods. Objects carry
+//! `metadata.managedFields` for Update operations (simplified: see
+//! `managed_fields`); server-side apply, EndpointSlices, RBAC beyond
+//! refusals and admission are not simulated. It serves real Kubernetes
+//! JSON over plain HTTP on loopback, so `kubectl` and kube-rs work against
+//! it unchanged. Used by `opsboard demo` and by tests.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -26,6 +29,7 @@ mod kubeconfig;
 mod list_watch;
 mod log_lines;
 mod logs;
+mod managed_fields;
 mod materialize;
 mod objects;
 mod openapi;
@@ -44,6 +48,7 @@ mod table;
 mod tests;
 mod util;
 mod world;
+mod world_presets;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -59,7 +64,7 @@ pub use controllers::pod_status::{ANN_CRASH, ANN_CRASH_AFTER, ANN_NEVER_READY, A
 pub use kubeconfig::TOKEN;
 pub use logs::ANN_LOG_RATE;
 pub use resources::Res;
-pub use world::{Crash, HpaSpec, NodeSpec, Revision, Workload, WorkloadKind, World};
+pub use world::{Crash, HpaSpec, NodeSpec, Revision, ServiceSpec, Workload, WorkloadKind, World};
 
 use clock::Clock;
 use controllers::Controllers;

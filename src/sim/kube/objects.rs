@@ -93,16 +93,25 @@ pub fn create(app: &App, req: &Req) -> Result<Response, ApiError> {
         util::set(&mut probe, "/metadata/name", json!("generated"));
     }
     defaults::validate(req.res, &probe, None)?;
-    let out = if req.dry_run() {
-        st.store.prepare_create(req.res, obj)?
-    } else {
-        (*st.store.create(req.res, obj)?).clone()
-    };
+    let out = st.store.with_writer(req.writer(), |store| {
+        if req.dry_run() {
+            store.prepare_create(req.res, obj)
+        } else {
+            store.create(req.res, obj).map(|o| (*o).clone())
+        }
+    })?;
     Ok(json_response(201, &out))
 }
 
-/// Defaults, validates and stores `new` as the next state of `old`.
-fn write(
+/// Defaults, validates and stores `new` as the next state of `old`, as
+/// written by `req`.
+fn write(store: &mut Store, req: &Req, old: &Value, new: Value) -> Result<Value, ApiError> {
+    store.with_writer(req.writer(), |store| {
+        write_as(store, req.res, old, new, req.dry_run())
+    })
+}
+
+fn write_as(
     store: &mut Store,
     res: Res,
     old: &Value,
@@ -151,7 +160,7 @@ pub fn update(app: &App, req: &Req) -> Result<Response, ApiError> {
             m.remove("status");
         }
     }
-    let out = write(&mut st.store, req.res, &old, new, req.dry_run())?;
+    let out = write(&mut st.store, req, &old, new)?;
     Ok(json_response(200, &out))
 }
 
@@ -191,7 +200,7 @@ pub fn patch(app: &App, req: &Req) -> Result<Response, ApiError> {
             }
         }
     }
-    let out = write(&mut st.store, req.res, &old, new, req.dry_run())?;
+    let out = write(&mut st.store, req, &old, new)?;
     Ok(json_response(200, &out))
 }
 
@@ -207,11 +216,13 @@ pub fn status(app: &App, req: &Req) -> Result<Response, ApiError> {
     };
     let mut new = old.clone();
     new["status"] = incoming.get("status").cloned().unwrap_or(json!({}));
-    let out = if req.dry_run() {
-        st.store.prepare_update(req.res, &old, new).unwrap_or(old)
-    } else {
-        (*st.store.update(req.res, new)?).clone()
-    };
+    let out = st.store.with_writer(req.writer(), |store| {
+        if req.dry_run() {
+            Ok(store.prepare_update(req.res, &old, new).unwrap_or(old))
+        } else {
+            store.update(req.res, new).map(|o| (*o).clone())
+        }
+    })?;
     Ok(json_response(200, &out))
 }
 
@@ -270,7 +281,7 @@ pub fn scale(app: &App, req: &Req) -> Result<Response, ApiError> {
     preconditions::resource_version(req.res, &old, &wanted, false)?;
     let mut new = old.clone();
     new["spec"]["replicas"] = replicas;
-    let out = write(&mut st.store, req.res, &old, new, req.dry_run())?;
+    let out = write(&mut st.store, req, &old, new)?;
     Ok(json_response(200, &to_scale(&out)))
 }
 

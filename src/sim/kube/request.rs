@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::http::Method;
 use tokio_util::sync::CancellationToken;
 
+use super::managed_fields::Writer;
 use super::resources::Res;
 use super::state::Shared;
 
@@ -59,6 +60,9 @@ pub struct Req {
     pub format: Format,
     pub content_type: String,
     pub body: Bytes,
+    /// The field manager its writes are made by (`fieldManager`, else the
+    /// User-Agent's first word).
+    pub manager: String,
 }
 
 impl Req {
@@ -76,6 +80,11 @@ impl Req {
 
     pub fn ns(&self) -> &str {
         self.ns.as_deref().unwrap_or("")
+    }
+
+    /// Who this request's writes are by, through which subresource.
+    pub fn writer(&self) -> Writer {
+        Writer::client(&self.manager, self.sub.as_deref())
     }
 }
 

@@ -9,6 +9,7 @@ pub enum Res {
     Pods,
     Events,
     Services,
+    Endpoints,
     Deployments,
     ReplicaSets,
     StatefulSets,
@@ -17,12 +18,13 @@ pub enum Res {
     Hpas,
 }
 
-pub const ALL: [Res; 11] = [
+pub const ALL: [Res; 12] = [
     Res::Namespaces,
     Res::Nodes,
     Res::Pods,
     Res::Events,
     Res::Services,
+    Res::Endpoints,
     Res::Deployments,
     Res::ReplicaSets,
     Res::StatefulSets,
@@ -37,7 +39,12 @@ pub const GROUP_VERSIONS: [(&str, &str); 3] = [("", "v1"), ("apps", "v1"), ("aut
 impl Res {
     pub fn group(self) -> &'static str {
         match self {
-            Res::Namespaces | Res::Nodes | Res::Pods | Res::Events | Res::Services => "",
+            Res::Namespaces
+            | Res::Nodes
+            | Res::Pods
+            | Res::Events
+            | Res::Services
+            | Res::Endpoints => "",
             Res::Deployments
             | Res::ReplicaSets
             | Res::StatefulSets
@@ -70,6 +77,7 @@ impl Res {
             Res::Pods => "pods",
             Res::Events => "events",
             Res::Services => "services",
+            Res::Endpoints => "endpoints",
             Res::Deployments => "deployments",
             Res::ReplicaSets => "replicasets",
             Res::StatefulSets => "statefulsets",
@@ -86,6 +94,7 @@ impl Res {
             Res::Pods => "Pod",
             Res::Events => "Event",
             Res::Services => "Service",
+            Res::Endpoints => "Endpoints",
             Res::Deployments => "Deployment",
             Res::ReplicaSets => "ReplicaSet",
             Res::StatefulSets => "StatefulSet",
@@ -110,6 +119,7 @@ impl Res {
             Res::Pods => &["po"],
             Res::Events => &["ev"],
             Res::Services => &["svc"],
+            Res::Endpoints => &["ep"],
             Res::Deployments => &["deploy"],
             Res::ReplicaSets => &["rs"],
             Res::StatefulSets => &["sts"],
@@ -140,7 +150,7 @@ impl Res {
                 &["status"]
             }
             Res::Pods => &["exec", "log", "status"],
-            Res::Events | Res::ControllerRevisions => &[],
+            Res::Events | Res::ControllerRevisions | Res::Endpoints => &[],
         }
     }
 

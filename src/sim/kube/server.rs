@@ -20,7 +20,7 @@ use super::request::{App, Format, Req};
 use super::resources::Res;
 use super::response::{error_response, json_response};
 use super::state::Shared;
-use super::{discovery, exec, faults, list_watch, logs, objects, openapi};
+use super::{discovery, exec, faults, list_watch, logs, managed_fields, objects, openapi};
 
 pub struct Running {
     pub task: JoinHandle<()>,
@@ -152,7 +152,12 @@ async fn route(
     if tail.len() > 2 {
         return Err(ApiError::path_not_found());
     }
+    let manager = managed_fields::manager_of(
+        query.get("fieldManager").map(String::as_str),
+        &header(headers, header::USER_AGENT),
+    );
     let req = Req {
+        manager,
         method,
         res,
         ns: ns.map(str::to_string),

@@ -1,6 +1,8 @@
 //! The object store: every object by resource, namespace and name, one
 //! global resourceVersion counter (like etcd's revision), a bounded history
-//! of watch events and a broadcast of new ones.
+//! of watch events and a broadcast of new ones. Writes keep
+//! `metadata.managedFields` for the current [`Writer`]: the controllers
+//! unless a request is being served ([`Store::with_writer`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use tokio::sync::broadcast;
 
 use super::clock::{Clock, SimTime, format_time};
 use super::errors::ApiError;
+use super::managed_fields::{self, Writer};
 use super::resources::{ALL, Res};
 use super::util::{self, Rng};
 
@@ -48,6 +51,8 @@ pub struct Store {
     recording: bool,
     pub rng: Rng,
     pub clock: Arc<Clock>,
+    /// Who the writes are by (their managedFields manager).
+    writer: Writer,
 }
 
 impl Store {
@@ -67,7 +72,17 @@ impl Store {
             recording: true,
             rng: Rng::new(seed),
             clock,
+            writer: Writer::default(),
         }
+    }
+
+    /// Runs `f` with the store's writes made by `writer` (e.g. a client's
+    /// field manager for one request), then back to the previous writer.
+    pub fn with_writer<T>(&mut self, writer: Writer, f: impl FnOnce(&mut Store) -> T) -> T {
+        let previous = std::mem::replace(&mut self.writer, writer);
+        let out = f(self);
+        self.writer = previous;
+        out
     }
 
     pub fn now(&self) -> SimTime {
@@ -234,6 +249,8 @@ impl Store {
             mm.remove("deletionTimestamp");
             mm.remove("managedFields");
         }
+        let now = format_time(self.clock.now());
+        managed_fields::track(&self.writer, res, None, &mut obj, &now);
         Ok(obj)
     }
 
@@ -265,10 +282,12 @@ impl Store {
                 }
             }
         }
-        if let Some(m) = new["metadata"].as_object_mut() {
-            m.remove("managedFields");
-        }
-        for field in ["deletionTimestamp", "deletionGracePeriodSeconds"] {
+        for field in [
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            // What a client sends is ignored; the write's own are set below.
+            "managedFields",
+        ] {
             match old["metadata"].get(field) {
                 Some(v) => new["metadata"][field] = v.clone(),
                 None => {
@@ -285,6 +304,8 @@ impl Store {
             new["metadata"]["generation"] = json!(util::i(old, "/metadata/generation") + 1);
         }
         new["metadata"]["resourceVersion"] = json!((self.rv + 1).to_string());
+        let now = format_time(self.clock.now());
+        managed_fields::track(&self.writer, res, Some(old), &mut new, &now);
         Some(new)
     }
 

@@ -9,7 +9,7 @@ use super::resources::Res;
 use super::util;
 
 mod printers;
-use printers::{hpa_targets, node_cells, pod_cells};
+use printers::{endpoints_cell, hpa_targets, node_cells, pod_cells};
 
 /// What each row carries besides its cells (`includeObject`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,11 @@ fn col(name: &str, ty: &str, priority: i64) -> Value {
         c["format"] = json!("name");
         c["description"] = json!(
             "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically."
+        );
+    }
+    if name == "Endpoints" {
+        c["description"] = json!(
+            "The set of all endpoints is the union of all subsets. Addresses are placed into subsets according to the IPs they share. A single address with multiple ports, some of which are ready and some of which are not (because they come from different containers) will result in the address being displayed in different subsets for the different ports. No address will appear in both Addresses and NotReadyAddresses in the same subset. Sets of addresses and ports that comprise a service."
         );
     }
     if name == "Age" {
@@ -145,6 +150,11 @@ pub fn columns(res: Res) -> Vec<Value> {
             ("Port(s)", "string", 0),
             ("Age", "string", 0),
             ("Selector", "string", 1),
+        ],
+        Res::Endpoints => &[
+            ("Name", "string", 0),
+            ("Endpoints", "string", 0),
+            ("Age", "string", 0),
         ],
         Res::ControllerRevisions => &[
             ("Name", "string", 0),
@@ -356,6 +366,7 @@ fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
                 json!(sel),
             ]
         }
+        Res::Endpoints => vec![name, json!(endpoints_cell(obj)), json!(age(obj, now))],
         Res::ControllerRevisions => {
             let owner = obj
                 .pointer("/metadata/ownerReferences")
@@ -434,6 +445,25 @@ mod tests {
                 json!({"metadata": {"name": "x", "creationTimestamp": "2024-01-01T00:00:00Z"}});
             assert_eq!(cells(r, &obj, 0).len(), columns(r).len(), "{r:?}");
         }
+    }
+
+    #[test]
+    fn endpoints_column_like_format_endpoints() {
+        let addr = |ip: &str| json!({"ip": ip});
+        let ep = |addrs: Vec<Value>| json!({"subsets": [{"addresses": addrs, "ports": [{"name": "http", "port": 8080}]}]});
+        assert_eq!(endpoints_cell(&json!({})), "<none>");
+        assert_eq!(
+            endpoints_cell(&ep(vec![addr("10.0.0.1"), addr("10.0.0.2")])),
+            "10.0.0.1:8080,10.0.0.2:8080"
+        );
+        let five = (1..=5).map(|n| addr(&format!("10.0.0.{n}"))).collect();
+        assert_eq!(
+            endpoints_cell(&ep(five)),
+            "10.0.0.1:8080,10.0.0.2:8080,10.0.0.3:8080 + 2 more..."
+        );
+        let only_not_ready = json!({"subsets": [{"notReadyAddresses": [addr("10.0.0.1")],
+            "ports": [{"port": 80}]}]});
+        assert_eq!(endpoints_cell(&only_not_ready), "");
     }
 
     #[test]

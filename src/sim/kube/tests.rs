@@ -287,7 +287,8 @@ fn demo_world_is_settled_with_history_crash_loop_and_stall() {
         [
             ("1".to_string(), "registry.local/api:1.4.0".to_string()),
             ("2".to_string(), "registry.local/api:1.4.1".to_string()),
-            ("3".to_string(), "registry.local/api:1.4.2".to_string())
+            ("3".to_string(), "registry.local/api:1.4.2".to_string()),
+            ("4".to_string(), "registry.local/api:1.4.3".to_string())
         ]
     );
     assert!(
@@ -340,6 +341,136 @@ fn demo_world_is_settled_with_history_crash_loop_and_stall() {
         }
     ));
     let _ = Crash::Error;
+}
+
+#[test]
+fn demo_world_has_a_recent_rollout_and_a_blue_green_pair() {
+    let h = Harness::new(World::demo());
+    let now = h.clock.now();
+    let created = |r: &Value| {
+        super::clock::parse_time(util::s(r, "/metadata/creationTimestamp")).unwrap_or(0)
+    };
+    let api_rss = h.store.list(Res::ReplicaSets, Some("shop"));
+    let newest = api_rss
+        .iter()
+        .filter(|r| util::name(r).starts_with("api-"))
+        .max_by_key(|r| created(r))
+        .unwrap();
+    assert_eq!(
+        util::s(newest, "/spec/template/spec/containers/0/image"),
+        "registry.local/api:1.4.3"
+    );
+    let ago = now - created(newest);
+    assert!(
+        (4 * 60_000..4 * 60_000 + 5_000).contains(&ago),
+        "{ago}ms ago"
+    );
+    let api = h.store.get(Res::Deployments, "shop", "api").unwrap();
+    assert_eq!(
+        util::annotation(&api, "kubernetes.io/change-cause"),
+        Some("kubectl set image deployment/api api=registry.local/api:1.4.3")
+    );
+    let managers: Vec<(&str, &str)> = api["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (util::s(e, "/manager"), util::s(e, "/subresource")))
+        .collect();
+    for m in [
+        ("kubectl-create", ""),
+        ("kubectl-set", ""),
+        ("kube-controller-manager", ""),
+        ("kube-controller-manager", "status"),
+    ] {
+        assert!(managers.contains(&m), "{m:?} in {managers:?}");
+    }
+    // Blue-green: no Service per Deployment, one selecting blue.
+    assert!(
+        h.store
+            .get(Res::Services, "shop", "doorbell-blue")
+            .is_none()
+    );
+    assert!(
+        h.store
+            .get(Res::Services, "shop", "doorbell-green")
+            .is_none()
+    );
+    let ips = |slot: &str| {
+        let mut v: Vec<String> = h
+            .store
+            .list(Res::Pods, Some("shop"))
+            .iter()
+            .filter(|p| util::label(p, "slot") == Some(slot) && is_ready(p))
+            .map(|p| util::s(p, "/status/podIP").to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ips("blue").len(), 2);
+    assert_eq!(ips("green").len(), 2);
+    let ep = h.store.get(Res::Endpoints, "shop", "doorbell").unwrap();
+    let mut listed: Vec<String> = ep["subsets"][0]["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| util::s(a, "/ip").to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ips("blue"));
+    assert_eq!(
+        ep["subsets"][0]["ports"],
+        json!([{"name": "http", "port": 8080, "protocol": "TCP"}])
+    );
+    let svc = h.store.get(Res::Services, "shop", "doorbell").unwrap();
+    let blue = h
+        .store
+        .get(Res::Deployments, "shop", "doorbell-blue")
+        .unwrap();
+    assert_eq!(created(&svc), created(&blue));
+    assert_eq!(
+        blue["spec"]["selector"]["matchLabels"],
+        json!({"app": "doorbell", "slot": "blue"})
+    );
+}
+
+#[test]
+fn endpoints_follow_a_service_selector_and_go_with_the_service() {
+    let mut h = Harness::new(
+        World::empty()
+            .node("n1")
+            .deployment("default", "a", 2, "nginx:1")
+            .selector(&[("app", "x"), ("slot", "a")])
+            .deployment("default", "b", 1, "nginx:1")
+            .selector(&[("app", "x"), ("slot", "b")])
+            .service("default", "x", &[("app", "x"), ("slot", "a")], 80),
+    );
+    let count = |s: &Store| {
+        s.get(Res::Endpoints, "default", "x")
+            .and_then(|e| e["subsets"][0]["addresses"].as_array().map(Vec::len))
+            .unwrap_or(0)
+    };
+    assert_eq!(count(&h.store), 2);
+    h.update(Res::Services, "default", "x", |s| {
+        s["spec"]["selector"]["slot"] = json!("b");
+    });
+    h.step(100);
+    assert_eq!(count(&h.store), 1);
+    let rv = util::s(
+        &h.store.get(Res::Endpoints, "default", "x").unwrap(),
+        "/metadata/resourceVersion",
+    )
+    .to_string();
+    h.step(100);
+    h.step(100);
+    let again = h.store.get(Res::Endpoints, "default", "x").unwrap();
+    assert_eq!(
+        util::s(&again, "/metadata/resourceVersion"),
+        rv,
+        "unchanged: not written"
+    );
+    h.store.delete(Res::Services, "default", "x");
+    h.step(100);
+    assert!(h.store.get(Res::Endpoints, "default", "x").is_none());
 }
 
 #[test]

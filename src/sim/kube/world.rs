@@ -13,10 +13,11 @@
 //! # let _ = w;
 //! ```
 //!
-//! Modifiers (`ready_after`, `history`, `crash`, …) apply to the workload
-//! added last. The initial state is settled (pods running, history rolled
-//! out in the past); `rollout_to` and `stalled_rollout` start when the
-//! cluster starts.
+//! Modifiers (`ready_after`, `history`, `crash`, `selector`,
+//! `rolled_out_ago`, …) apply to the workload added last. The initial
+//! state is settled (pods running, history rolled out in the past);
+//! `rollout_to` and `stalled_rollout` start when the cluster starts. The
+//! presets (`World::demo`, `World::scale`) are in `world_presets.rs`.
 
 use std::time::Duration;
 
@@ -108,8 +109,25 @@ pub struct Workload {
     pub strategy: Option<Value>,
     /// A revision rolled out when the cluster starts.
     pub pending: Option<Revision>,
-    /// Container port; also creates a Service.
+    /// Container port; also creates a Service unless `own_service` is off.
     pub port: Option<u16>,
+    /// Whether `port` creates a Service named like the workload.
+    pub own_service: bool,
+    /// The labels identifying its pods: the selector, the pod template's
+    /// and the workload's own labels. `app=<name>` unless set.
+    pub selector: Vec<(String, String)>,
+    /// When the current revision was rolled out, before the cluster
+    /// starts (`None`: spaced evenly with the history, as the others).
+    pub rolled_out_ago: Option<Duration>,
+}
+
+/// A Service selecting pods by `selector` (see [`World::service`]).
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub namespace: String,
+    pub name: String,
+    pub selector: Vec<(String, String)>,
+    pub port: u16,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +149,8 @@ pub struct World {
     pub namespaces: Vec<String>,
     pub workloads: Vec<Workload>,
     pub hpas: Vec<HpaSpec>,
+    /// Services besides the workloads' own.
+    pub services: Vec<ServiceSpec>,
     /// Arbitrary extra objects, created as-is (defaulted) at the start.
     pub objects: Vec<(Res, Value)>,
     /// Watch events kept for resuming watches.
@@ -143,8 +163,8 @@ impl Default for World {
     }
 }
 
-const HOUR: u64 = 3600;
-const DAY: u64 = 24 * HOUR;
+pub(super) const HOUR: u64 = 3600;
+pub(super) const DAY: u64 = 24 * HOUR;
 
 impl World {
     /// No nodes, only the built-in namespaces.
@@ -155,6 +175,7 @@ impl World {
             namespaces: vec![],
             workloads: vec![],
             hpas: vec![],
+            services: vec![],
             objects: vec![],
             history_limit: super::store::DEFAULT_HISTORY,
         }
@@ -216,6 +237,9 @@ impl World {
             strategy: None,
             pending: None,
             port: None,
+            own_service: true,
+            selector: vec![("app".to_string(), name.to_string())],
+            rolled_out_ago: None,
         });
         self
     }
@@ -255,6 +279,24 @@ impl World {
         if let Some(h) = self.hpas.last_mut() {
             h.cpu_utilization = Some(percent);
         }
+        self
+    }
+
+    /// A ClusterIP Service `name` in `ns` on `port` (target port the same)
+    /// selecting pods by `selector`, e.g. one Service in front of a
+    /// blue-green pair of Deployments. It is as old as the oldest workload
+    /// it selects (a day when none).
+    pub fn service(mut self, ns: &str, name: &str, selector: &[(&str, &str)], port: u16) -> World {
+        self = self.namespace(ns);
+        self.services.push(ServiceSpec {
+            namespace: ns.to_string(),
+            name: name.to_string(),
+            selector: selector
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            port,
+        });
         self
     }
 
@@ -344,6 +386,32 @@ impl World {
         self.with(|w| w.port = Some(port))
     }
 
+    /// The workload's `port` gets no Service of its own (see
+    /// [`World::service`]).
+    pub fn without_service(self) -> World {
+        self.with(|w| w.own_service = false)
+    }
+
+    /// The labels identifying the workload's pods, instead of
+    /// `app=<name>`: its selector's `matchLabels`, its pod template's
+    /// labels and its own, e.g. `&[("app", "doorbell"), ("slot", "blue")]`
+    /// for a Deployment `doorbell-blue`.
+    pub fn selector(self, labels: &[(&str, &str)]) -> World {
+        self.with(|w| {
+            w.selector = labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+        })
+    }
+
+    /// The current revision was rolled out `ago` before the cluster
+    /// starts; the earlier ones are spaced evenly between the workload's
+    /// creation and then.
+    pub fn rolled_out_ago(self, ago: Duration) -> World {
+        self.with(|w| w.rolled_out_ago = Some(ago))
+    }
+
     /// Rolls out `image` when the cluster starts.
     pub fn rollout_to(self, image: &str) -> World {
         self.with(|w| w.pending = Some(Revision::new(image)))
@@ -358,93 +426,5 @@ impl World {
                 .push((super::ANN_NEVER_READY.into(), "true".into()));
             w.pending = Some(r);
         })
-    }
-
-    /// Three nodes, namespaces default/shop/ml/monitoring and a dozen
-    /// workloads with history, a crash loop, a stalled rollout and an HPA.
-    pub fn demo() -> World {
-        let h = |n: u64| Duration::from_secs(n * HOUR);
-        let d = |n: u64| Duration::from_secs(n * DAY);
-        World::empty()
-            .seed(7)
-            .node_with("node-1", |n| n.control_plane = true)
-            .node("node-2")
-            .node("node-3")
-            .namespace("default")
-            .namespace("shop")
-            .namespace("ml")
-            .namespace("monitoring")
-            .deployment("shop", "web-client", 2, "registry.local/web-client:2.3.1")
-            .port(8080)
-            .age(d(9))
-            .history(&[("registry.local/web-client:2.3.0", "release 2.3.0")])
-            .change_cause("release 2.3.1")
-            .hpa(2, 6, 70)
-            .deployment("shop", "api", 3, "registry.local/api:1.4.2")
-            .port(8080)
-            .age(d(21))
-            .ready_after(Duration::from_secs(4))
-            .history(&[
-                (
-                    "registry.local/api:1.4.0",
-                    "kubectl create deployment api --image=registry.local/api:1.4.0",
-                ),
-                (
-                    "registry.local/api:1.4.1",
-                    "kubectl set image deployment/api api=registry.local/api:1.4.1",
-                ),
-            ])
-            .change_cause("kubectl set image deployment/api api=registry.local/api:1.4.2")
-            .statefulset("shop", "redis", 1, "redis:7.2.4")
-            .port(6379)
-            .age(d(30))
-            .statefulset("shop", "postgres", 1, "postgres:16.2")
-            .port(5432)
-            .age(d(30))
-            .ready_after(Duration::from_secs(6))
-            .deployment("ml", "ml-service", 1, "registry.local/ml-service:0.9.0")
-            .port(8000)
-            .age(Duration::from_secs(50 * 60))
-            .crash(Crash::OomKilled)
-            .deployment("default", "worker", 2, "registry.local/worker:1.4.2")
-            .age(d(5))
-            .progress_deadline(60)
-            .stalled_rollout("registry.local/worker:1.5.0")
-            .deployment("default", "nginx", 2, "nginx:1.25.3")
-            .port(80)
-            .age(d(12))
-            .deployment("monitoring", "prometheus", 1, "prom/prometheus:v2.45.0")
-            .port(9090)
-            .age(d(30))
-            .deployment("monitoring", "grafana", 1, "grafana/grafana:10.2.0")
-            .port(3000)
-            .age(h(30))
-            .daemonset("monitoring", "node-exporter", "prom/node-exporter:v1.7.0")
-            .port(9100)
-            .age(d(30))
-    }
-
-    /// `deployments` Deployments of `pods_per` pods over `nodes` nodes in ten
-    /// namespaces, settled (all pods running), for benchmarks.
-    pub fn scale(deployments: usize, pods_per: usize, nodes: usize) -> World {
-        let mut w = World::empty().seed(11).history_limit(200_000);
-        for n in 0..nodes {
-            w = w.node_with(&format!("node-{:04}", n + 1), |s| {
-                s.cpu = 32;
-                s.memory_gib = 128;
-            });
-        }
-        for n in 0..deployments {
-            let ns = format!("bench-{:02}", n % 10);
-            w = w
-                .deployment(
-                    &ns,
-                    &format!("app-{:04}", n + 1),
-                    pods_per as i64,
-                    "registry.local/app:1.0.0",
-                )
-                .age(Duration::from_secs(DAY));
-        }
-        w
     }
 }

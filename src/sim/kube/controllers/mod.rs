@@ -1,10 +1,13 @@
 //! The controllers, run every tick over simulated time: kubelet and
 //! scheduler (pods), ReplicaSet, Deployment, StatefulSet, DaemonSet, HPA,
-//! node lifecycle and garbage collection.
+//! endpoints, node lifecycle and garbage collection. Their writes are
+//! `kube-controller-manager`'s in managedFields (the kubelet's are
+//! `kubelet`'s, the scheduler's `kube-scheduler`'s).
 
 pub mod daemonset;
 pub mod deployment;
 pub mod deployment_util;
+pub mod endpoints;
 pub mod events;
 pub mod gc;
 pub mod hpa;
@@ -17,12 +20,13 @@ pub mod revisions;
 pub mod scheduler;
 pub mod statefulset;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::clock::SimTime;
+use super::managed_fields::Writer;
 use super::resources::Res;
 use super::store::{Key, Store};
 use super::util;
@@ -51,6 +55,9 @@ pub struct Controllers {
     pub(crate) event_index: HashMap<(String, String, String), Key>,
     pub(crate) hpa: HashMap<String, hpa::HpaState>,
     pub(crate) failed_scheduling: HashMap<String, SimTime>,
+    /// Services seen by the endpoints controller's last pass (a Service
+    /// gone since takes its Endpoints with it).
+    pub(crate) known_services: HashSet<Key>,
 }
 
 /// Events kept at most; older ones are deleted.
@@ -75,9 +82,16 @@ impl Controllers {
             statefulset::sync_all(self, store, now);
             daemonset::sync_all(self, store, now);
             gc::sync(self, store);
-            scheduler::schedule(self, store, now);
+            store.with_writer(Writer::controller("kube-scheduler"), |store| {
+                scheduler::schedule(self, store, now);
+            });
         }
-        pods::kubelet(self, store, now);
+        store.with_writer(Writer::controller("kubelet"), |store| {
+            pods::kubelet(self, store, now);
+        });
+        if full {
+            endpoints::sync_all(self, store);
+        }
         hpa::sync_all(self, store, now);
         let changed = store.resource_version() != start_rv;
         if !changed {

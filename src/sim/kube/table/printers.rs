@@ -186,3 +186,53 @@ pub(super) fn hpa_targets(obj: &Value) -> String {
         list.join(", ")
     }
 }
+
+/// `formatEndpoints`: `ip:port` of ready addresses per port, three at
+/// most and then `+ N more...`; `<none>` without subsets.
+pub(super) fn endpoints_cell(obj: &Value) -> String {
+    let Some(subsets) = obj.get("subsets").and_then(Value::as_array) else {
+        return "<none>".into();
+    };
+    if subsets.is_empty() {
+        return "<none>".into();
+    }
+    const MAX: usize = 3;
+    let mut list: Vec<String> = Vec::new();
+    let mut more = false;
+    let mut count = 0;
+    let empty = Vec::new();
+    for ss in subsets {
+        let addrs = ss
+            .get("addresses")
+            .and_then(Value::as_array)
+            .unwrap_or(&empty);
+        let ports = ss.get("ports").and_then(Value::as_array).unwrap_or(&empty);
+        // A headless Service may have no ports: bare IPs.
+        let ports: Vec<Option<i64>> = if ports.is_empty() {
+            vec![None]
+        } else {
+            ports.iter().map(|p| Some(util::i(p, "/port"))).collect()
+        };
+        for port in ports {
+            count += addrs.len();
+            for a in addrs {
+                if list.len() == MAX {
+                    more = true;
+                    break;
+                }
+                let ip = util::s(a, "/ip");
+                list.push(match port {
+                    Some(p) if ip.contains(':') => format!("[{ip}]:{p}"),
+                    Some(p) => format!("{ip}:{p}"),
+                    None => ip.to_string(),
+                });
+            }
+        }
+    }
+    let ret = list.join(",");
+    if more {
+        format!("{ret} + {} more...", count - MAX)
+    } else {
+        ret
+    }
+}
