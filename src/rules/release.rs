@@ -1,5 +1,5 @@
-//! `RolloutRegressed`: a service whose latest rollout (within its
-//! `rollback_on.window`) is followed by errors above the threshold, p95
+//! `RolloutRegressed`: a service whose latest rollout (completed, within
+//! its `rollback_on.window`) is followed by errors above the threshold, p95
 //! latency above a multiple of the pre-rollout baseline, or failing
 //! health — the deployment guides' automated-rollback conditions. The
 //! alert names the rollout, the evidence and the key that rolls back.
@@ -28,7 +28,11 @@ pub struct Rollout {
 
 pub fn recent_rollout(s: &Service, now: SystemTime) -> Option<Rollout> {
     let w = s.workload.as_ref()?;
-    if w.stale.is_some() {
+    // Last known state is no evidence; and only a finished rollout is
+    // judged: while one progresses (or stalls, which RolloutStalled
+    // reports) its new pods may not serve at all, and what fails may be
+    // the old ones.
+    if w.stale.is_some() || w.rollout != crate::model::RolloutState::Complete {
         return None;
     }
     let current = w.history.last()?;

@@ -34,7 +34,7 @@ pub fn missing<T>(what: &str) -> Option<T> {
     None
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
+pub fn on_path(name: &str) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("KUBECTL").map(PathBuf::from)
         && p.is_file()
     {
