@@ -229,8 +229,13 @@ fn help_popup_lists_the_keymap_and_toggles() {
                 opsboard::app::Action::Describe
                     | opsboard::app::Action::Yaml
                     | opsboard::app::Action::Inspect
-                    | opsboard::app::Action::Exec
             )
+        })
+        // Keys that share a line: that line, with both keys.
+        .filter(|b| {
+            !opsboard::ui::help::JOINED
+                .iter()
+                .any(|(a, o, _)| *a == b.action || *o == b.action)
         })
         .filter_map(|b| {
             let keys = keymap.keys_label(b.action);
@@ -240,6 +245,15 @@ fn help_popup_lists_the_keymap_and_toggles() {
             (!shown).then(|| format!("{:?} ({keys}: {:?})", b.action, b.help))
         })
         .collect();
+    for (a, o, words) in opsboard::ui::help::JOINED {
+        let keys = format!("{} {}", keymap.keys_label(*a), keymap.keys_label(*o));
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(&format!("  {keys}")) && l.contains(words)),
+            "help lacks `{keys}  {words}`\n{screen}"
+        );
+    }
     assert!(
         missing.is_empty(),
         "help lacks {} binding(s): {}\n{screen}",

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod binding_kinds;
 pub mod bindings;
+pub mod change_log;
 pub mod clusters;
 pub mod copy;
 pub mod dialogs;

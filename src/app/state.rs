@@ -244,7 +244,7 @@ pub struct State {
     /// The Kubernetes scope (`:ctx`, `:ns`); `None` without Kubernetes.
     pub kube_scope: Option<super::kube_scope::ScopeState>,
     /// What the board saw change (images, switches, alerts), per service.
-    pub change_log: super::timeline::ChangeLog,
+    pub change_log: super::change_log::ChangeLog,
     /// `(workload, revision)` the board already asked to roll back by
     /// itself (`rollback_on` in `act` mode): at most once each.
     pub auto_rollbacks: std::collections::HashSet<(crate::model::WorkloadRef, i64)>,
@@ -291,7 +291,7 @@ impl State {
             viewer_back: View::Services,
             next_request: 0,
             kube_scope: None,
-            change_log: super::timeline::ChangeLog::default(),
+            change_log: super::change_log::ChangeLog::default(),
             auto_rollbacks: std::collections::HashSet::new(),
         };
         s.reorder();

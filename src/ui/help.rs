@@ -12,6 +12,13 @@ use crate::app::bindings::{BINDINGS, Context, Section};
 use crate::app::keymap::Action;
 
 /// The lines of one help section: a title, then one line per binding.
+/// Keys that share one help line (the help fits 80×24): (the line's key,
+/// the key joined to it, the line's words).
+pub const JOINED: &[(Action, Action, &str)] = &[
+    (Action::Logs, Action::Exec, "follow logs, shell"),
+    (Action::Rollback, Action::Switch, "undo, blue-green switch"),
+];
+
 pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<Line<'a>> {
     let mut out = vec![Line::styled(section.title().to_string(), theme.title)];
     // The pane keys share one line: `1 2 3 4 5 6  the panes, as tabbed`.
@@ -50,12 +57,7 @@ pub fn section_lines<'a>(state: &State, theme: &Theme, section: Section) -> Vec<
             Action::Describe | Action::Yaml | Action::Inspect | Action::Exec | Action::Switch
         )
     };
-    // A key that shares the line of another: (line's key, joined, the
-    // line's words).
-    const JOINED: &[(Action, Action, &str)] = &[
-        (Action::Logs, Action::Exec, "follow logs, shell"),
-        (Action::Rollback, Action::Switch, "undo, blue-green switch"),
-    ];
+
     for b in BINDINGS
         .iter()
         .filter(|b| b.section == section && !pane(b.action) && !view(b.action))
