@@ -36,7 +36,14 @@ fn the_example_config_loads_and_documents_every_key() {
         .replace("${ORDERS_DATABASE_URL}", "${PATH}")
         .replace("${PROM_TOKEN}", "${PATH}");
     let c = config::parse(Path::new("config.example.toml"), &text).unwrap();
-    assert_eq!(c.services.len(), 6);
+    assert_eq!(c.services.len(), 7);
+    let rb = c.services[0].rollback_on.as_ref().unwrap();
+    assert_eq!(rb.error_rate, Some(0.05));
+    assert_eq!(
+        c.defaults.rollback_on.window,
+        Some(std::time::Duration::from_secs(1800))
+    );
+    assert!(c.services[6].blue_green.is_some());
     assert_eq!(c.services[0].backups[0].name, "api-audit-export");
     assert_eq!(
         c.services[0].runbooks[0].verify_health_within,
@@ -163,6 +170,11 @@ fn the_example_config_loads_and_documents_every_key() {
         "disk",
         "[[services.prometheus.custom]]",
         "query",
+        "[defaults.rollback_on]",
+        "latency_factor",
+        "automatic_rollback",
+        "rollback_on = {",
+        "blue_green",
     ] {
         assert!(
             text.contains(key),
@@ -544,4 +556,35 @@ fn follow_redirects_to_reads_the_list_and_refuses_a_bad_entry_by_its_key() {
     assert!(e.contains("`sso.internal` is not host:port"), "{e}");
     let none = config::parse(path, "").unwrap();
     assert!(none.defaults.follow_redirects_to.is_empty());
+}
+
+#[test]
+fn bad_rollback_settings_name_their_key() {
+    for (toml, key, says) in [
+        (
+            "[defaults.rollback_on]\nerror_rate = 10\n",
+            "defaults.rollback_on.error_rate",
+            "not a share of requests",
+        ),
+        (
+            "[[services]]\nname = \"api\"\nrollback_on = { latency_factor = 0.5 }\n",
+            "services[0].rollback_on.latency_factor",
+            "not a factor above 1",
+        ),
+        (
+            "[[services]]\nname = \"api\"\nrollback_on = { mode = \"auto\" }\n",
+            "mode",
+            "\"off\", \"suggest\" or \"act\"",
+        ),
+        (
+            "[[services]]\nname = \"door\"\nblue_green = \"shop/door\"\n",
+            "blue_green",
+            "context/namespace/service",
+        ),
+    ] {
+        let err = config::parse(Path::new("t.toml"), toml)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key) && err.contains(says), "{toml}: {err}");
+    }
 }

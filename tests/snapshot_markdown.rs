@@ -178,6 +178,20 @@ async fn the_demo_world_shows_its_failing_services_and_firing_alerts() {
     );
     assert!(alerts.iter().any(|r| r[2] == "ServiceDown"), "{out:?}");
     assert!(md.contains("\n**Healthy ("), "{out:?}");
+    // The release four minutes before the demo started: named under the
+    // alerts, and first in api's part of what changed.
+    assert!(
+        md.contains("after api rolled out 1.4.3 (rev 4) — u rolls back to 1.4.2"),
+        "{out:?}"
+    );
+    let changed = rows(section(md, "What changed"));
+    let api = changed
+        .iter()
+        .find(|r| r[1] == "api")
+        .unwrap_or_else(|| panic!("api's rollout is in What changed: {out:?}"));
+    assert_eq!(api[2], "rollout");
+    assert!(api[3].starts_with("rev 4 api:1.4.3"), "{api:?}");
+    assert_eq!(api[4], "kubectl-set");
     assert!(section(md, "Recent actions").contains("none"), "{out:?}");
     assert!(
         section(md, "Sources").contains("sources answered within 8s"),

@@ -1,12 +1,14 @@
 //! "What changed": every service's timeline entries of the last hours,
-//! newest first, in one table; and the line an alert gets when it started
-//! soon after a release (the same words the Alerts pane shows).
+//! newest first, in one table (its alerts are in the alerts section, so
+//! not here); and the line an alert gets when it started soon after a
+//! release (the same words the Alerts pane shows).
 
 use std::time::{Duration, SystemTime};
 
-use super::cell::{Table, cell, since, text};
+use super::cell::{Table, cell, text, utc};
 use crate::app::State;
 use crate::app::timeline::{after_change, timeline};
+use crate::model::ChangeKind;
 
 /// How far back the section looks.
 pub const CHANGES_WINDOW: Duration = Duration::from_secs(6 * 3600);
@@ -23,6 +25,7 @@ pub fn changes_section(state: &State, now: SystemTime) -> String {
                 .map(move |c| (c.at, s.name.clone(), c))
         })
         .filter(|(at, _, _)| now.duration_since(*at).unwrap_or_default() <= CHANGES_WINDOW)
+        .filter(|(_, _, c)| !matches!(c.kind, ChangeKind::AlertStarted | ChangeKind::AlertResolved))
         .collect();
     if rows.is_empty() {
         return "none\n".into();
@@ -32,7 +35,7 @@ pub fn changes_section(state: &State, now: SystemTime) -> String {
     let mut t = Table::new(&["when", "service", "change", "what", "by"]);
     for (at, service, c) in rows.into_iter().take(SHOWN) {
         t.row(vec![
-            since(at, now),
+            ago(at, now),
             cell(&service),
             c.kind.word().to_string(),
             text(&c.what, 200),
@@ -46,16 +49,30 @@ pub fn changes_section(state: &State, now: SystemTime) -> String {
     out
 }
 
-/// Alerts that started soon after a change on their service, one line
-/// each; empty when none did.
+/// `18:22:55Z (4m ago)`.
+fn ago(t: SystemTime, now: SystemTime) -> String {
+    let d = now.duration_since(t).unwrap_or_default();
+    if d.as_secs() == 0 {
+        return format!("{} (just now)", utc(t, now));
+    }
+    format!("{} ({} ago)", utc(t, now), crate::model::fmt_duration(d))
+}
+
+/// Alerts (firing, silenced or pending) that started soon after a change
+/// on their service, one line each; empty when none did.
 pub fn after_change_lines(state: &State) -> String {
     let mut out = String::new();
-    for r in super::alerts::shown(state) {
+    let pending = super::alerts::pending(state);
+    let rows = super::alerts::shown(state)
+        .into_iter()
+        .map(|r| (r, ""))
+        .chain(pending.into_iter().map(|r| (r, " (pending)")));
+    for (r, note) in rows {
         let Some(s) = r.service.and_then(|i| state.services.get(i)) else {
             continue;
         };
         if let Some(line) = after_change(state, s, &r.alert) {
-            out.push_str(&format!("- {}\n", text(&line, 300)));
+            out.push_str(&format!("- {}{note}\n", text(&line, 300)));
         }
     }
     if out.is_empty() {
