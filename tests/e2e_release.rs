@@ -145,15 +145,21 @@ fn confirm(b: &mut Pty, plan: &str, name: &str) {
     }
 }
 
-#[test]
-fn a_regressed_rollout_is_suggested_and_rolled_back_with_one_key() {
-    let mut b = Pty::spawn(&["demo"], &[], 80, 24);
-    // The doorbell row has its pods once the simulated cluster is up.
+/// The demo at 80×24 once its simulated cluster is up (the doorbell row
+/// has its pods), and kubectl on that cluster; `None` without kubectl.
+fn demo(args: &[&str]) -> Option<(Pty, Kubectl)> {
+    let b = Pty::spawn(args, &[], 80, 24);
     b.wait_for(SLOW, |s| {
         row(s, "doorbell").is_some_and(|r| r.contains("2/2"))
     })
     .unwrap();
-    let Some(k) = Kubectl::of_demo(&b) else {
+    let k = Kubectl::of_demo(&b)?;
+    Some((b, k))
+}
+
+#[test]
+fn a_regressed_rollout_is_suggested_and_rolled_back_with_one_key() {
+    let Some((mut b, k)) = demo(&["demo"]) else {
         return;
     };
     assert_eq!(k.api_image(), "registry.local/api:1.4.3");
@@ -207,13 +213,7 @@ fn a_regressed_rollout_is_suggested_and_rolled_back_with_one_key() {
 
 #[test]
 fn in_act_mode_the_board_rolls_back_by_itself_once() {
-    let mut b = Pty::spawn(&["demo", "--rollback", "act"], &[], 80, 24);
-    // The doorbell row has its pods once the simulated cluster is up.
-    b.wait_for(SLOW, |s| {
-        row(s, "doorbell").is_some_and(|r| r.contains("2/2"))
-    })
-    .unwrap();
-    let Some(k) = Kubectl::of_demo(&b) else {
+    let Some((mut b, k)) = demo(&["demo", "--rollback", "act"]) else {
         return;
     };
     b.send("5");
@@ -242,13 +242,7 @@ fn in_act_mode_the_board_rolls_back_by_itself_once() {
 
 #[test]
 fn blue_green_switch_and_back_with_endpoints_following() {
-    let mut b = Pty::spawn(&["demo"], &[], 80, 24);
-    // The doorbell row has its pods once the simulated cluster is up.
-    b.wait_for(SLOW, |s| {
-        row(s, "doorbell").is_some_and(|r| r.contains("2/2"))
-    })
-    .unwrap();
-    let Some(k) = Kubectl::of_demo(&b) else {
+    let Some((mut b, k)) = demo(&["demo"]) else {
         return;
     };
     let (blue, green) = (k.slot_ips("blue"), k.slot_ips("green"));
