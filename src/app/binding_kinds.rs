@@ -40,6 +40,7 @@ pub enum Section {
     Logs,
     Viewer,
     Events,
+    Nodes,
     Everywhere,
 }
 
@@ -52,6 +53,7 @@ impl Section {
             Section::Fleet => "Fleet pane",
             Section::Logs => "Logs view",
             Section::Events => "Events pane",
+            Section::Nodes => "Nodes pane",
             Section::Viewer => "Viewer: / searches, Esc back",
             Section::Everywhere => "Everywhere",
         }

@@ -76,6 +76,10 @@ pub enum Action {
     Exec,
     /// Blue-green: move the Service's traffic to the other slot.
     Switch,
+    /// Nodes pane: cordon the node, or uncordon a cordoned one.
+    Cordon,
+    /// Nodes pane: drain the node (cordon, evict its pods).
+    Drain,
 }
 
 /// A key with modifiers, as written in config (`"ctrl-r"`, `"G"`, `"pgdn"`).

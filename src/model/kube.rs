@@ -103,6 +103,19 @@ impl WorkloadRef {
     }
 }
 
+/// `context/node`: one node in one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct NodeRef {
+    pub context: String,
+    pub name: String,
+}
+
+impl fmt::Display for NodeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/node/{}", self.context, self.name)
+    }
+}
+
 /// Where a rollout stands, in `kubectl rollout status` terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", content = "message", rename_all = "snake_case")]

@@ -41,7 +41,7 @@ pub use docker::{
 pub use fault::{Fault, Stale};
 pub use health::{DependencyCheck, Health, HealthReport};
 pub use kube::{
-    ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, PodInfo, ResourceStatus, RevisionInfo,
+    ClusterSnapshot, EventInfo, HpaInfo, NodeInfo, NodeRef, PodInfo, ResourceStatus, RevisionInfo,
     RolloutState, Workload, WorkloadKind, WorkloadRef,
 };
 pub use logs::{LogEntry, LogRequest, LogSource, LogTarget};

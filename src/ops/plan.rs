@@ -34,7 +34,10 @@ pub fn plan(
         | ActionRequest::Restart { .. }
         | ActionRequest::Rollback { .. }
         | ActionRequest::DeletePod { .. }
-        | ActionRequest::Switch { .. } => {
+        | ActionRequest::Switch { .. }
+        | ActionRequest::Cordon { .. }
+        | ActionRequest::Uncordon { .. }
+        | ActionRequest::Drain { .. } => {
             return Err((None, "Kubernetes requests are planned by ops::kube".into()));
         }
         ActionRequest::DockerRestart { .. }

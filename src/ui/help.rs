@@ -107,6 +107,7 @@ pub fn lines<'a>(state: &State, theme: &Theme) -> Vec<Line<'a>> {
         Section::Alerts,
         Section::Fleet,
         Section::Events,
+        Section::Nodes,
         Section::Logs,
         Section::Viewer,
     ] {
@@ -137,6 +138,7 @@ fn pane_sections(state: &State) -> Vec<Section> {
         Context::Logs => Some(Section::Logs),
         Context::Viewer => Some(Section::Viewer),
         Context::Events => Some(Section::Events),
+        Context::Nodes => Some(Section::Nodes),
         _ => None,
     };
     let mut out: Vec<Section> = mine.into_iter().collect();
@@ -145,6 +147,7 @@ fn pane_sections(state: &State) -> Vec<Section> {
             Section::Alerts,
             Section::Fleet,
             Section::Events,
+            Section::Nodes,
             Section::Logs,
             Section::Viewer,
         ]
@@ -180,7 +183,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         legend.insert(
             0,
             Line::styled(
-                format!("More keys in the help of the {}.", left_out.join(", the ")),
+                format!("More keys in the help of the {}.", left_out.join(", ")),
                 theme.dim,
             ),
         );

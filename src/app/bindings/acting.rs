@@ -234,4 +234,20 @@ pub(super) const ROWS: &[Binding] = &[
         contexts: &[Context::Backups],
         section: Section::Lists,
     },
+    Binding {
+        action: Action::Cordon,
+        keys: &["C"],
+        help: "cordon / uncordon the node",
+        hint: Some("cordon"),
+        contexts: &[Context::Nodes],
+        section: Section::Nodes,
+    },
+    Binding {
+        action: Action::Drain,
+        keys: &["D"],
+        help: "drain the node (evict its pods)",
+        hint: Some("drain"),
+        contexts: &[Context::Nodes],
+        section: Section::Nodes,
+    },
 ];

@@ -155,6 +155,7 @@ pub fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
             }
         }
         Action::Switch => return switch(state),
+        Action::Cordon | Action::Drain => return nodes::act(state, action),
         Action::DeletePod => {
             if let Some(w) = focused_workload(state) {
                 if w.pods.is_empty() {

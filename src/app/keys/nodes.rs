@@ -15,3 +15,27 @@ pub fn navigate(state: &mut State, action: Action) -> Vec<Effect> {
     }
     vec![]
 }
+
+/// `C` (cordon, or uncordon a cordoned node) and `D` (drain) on the
+/// selected node.
+pub fn act(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some((context, n)) = state
+        .clusters
+        .iter()
+        .flat_map(|(context, c)| c.nodes.iter().map(move |n| (context, n)))
+        .nth(state.node_list.selected)
+    else {
+        state.flash("no node selected", false);
+        return vec![];
+    };
+    let node = crate::model::NodeRef {
+        context: context.clone(),
+        name: n.name.clone(),
+    };
+    let request = match action {
+        Action::Drain => crate::model::ActionRequest::Drain { node },
+        _ if n.unschedulable => crate::model::ActionRequest::Uncordon { node },
+        _ => crate::model::ActionRequest::Cordon { node },
+    };
+    vec![Effect::Plan(request)]
+}

@@ -41,6 +41,20 @@ pub enum ActionRequest {
         workload: crate::model::WorkloadRef,
         pod: String,
     },
+    /// `kubectl cordon`: no new pods on the node.
+    Cordon {
+        node: crate::model::NodeRef,
+    },
+    /// `kubectl uncordon`.
+    Uncordon {
+        node: crate::model::NodeRef,
+    },
+    /// `kubectl drain --ignore-daemonsets`: cordon, then evict every pod
+    /// but DaemonSet and mirror pods through the Eviction API (so
+    /// PodDisruptionBudgets hold), and wait for them to go.
+    Drain {
+        node: crate::model::NodeRef,
+    },
     /// Move a blue-green Service's traffic to the slot `slot` (its
     /// workload `to`): the selector's `key` label becomes `slot`.
     Switch {
@@ -132,6 +146,16 @@ impl ActionRequest {
         }
     }
 
+    /// The node this request acts on, if it is one.
+    pub fn node(&self) -> Option<&crate::model::NodeRef> {
+        match self {
+            ActionRequest::Cordon { node }
+            | ActionRequest::Uncordon { node }
+            | ActionRequest::Drain { node } => Some(node),
+            _ => None,
+        }
+    }
+
     /// Whether this request acts on Docker.
     pub fn is_docker(&self) -> bool {
         matches!(
@@ -159,6 +183,9 @@ impl ActionRequest {
             },
             ActionRequest::DeletePod { pod, .. } => Verb::DeletePod { pod: pod.clone() },
             ActionRequest::Switch { slot, .. } => Verb::Switch { to: slot.clone() },
+            ActionRequest::Cordon { .. } => Verb::Cordon,
+            ActionRequest::Uncordon { .. } => Verb::Uncordon,
+            ActionRequest::Drain { .. } => Verb::Drain,
             ActionRequest::DockerRestart { .. } => Verb::Restart,
             ActionRequest::DockerStop { .. } => Verb::Stop,
             ActionRequest::DockerStart { .. } => Verb::Start,
@@ -200,6 +227,9 @@ impl ActionRequest {
                 to_revision: None,
             } => format!("roll back {}", workload.short()),
             ActionRequest::DeletePod { pod, .. } => format!("delete pod {pod}"),
+            ActionRequest::Cordon { node } => format!("cordon node {}", node.name),
+            ActionRequest::Uncordon { node } => format!("uncordon node {}", node.name),
+            ActionRequest::Drain { node } => format!("drain node {}", node.name),
             ActionRequest::Switch { service, slot, .. } => {
                 format!("switch service/{} to {slot}", service.name)
             }

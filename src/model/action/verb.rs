@@ -34,13 +34,19 @@ pub enum Verb {
     /// Run a configured runbook command.
     Runbook(String),
     /// Scale a workload to a replica count.
-    Scale { replicas: i32 },
+    Scale {
+        replicas: i32,
+    },
     /// `kubectl rollout restart`.
     Restart,
     /// `kubectl rollout undo [--to-revision]`.
-    Rollback { to_revision: Option<i64> },
+    Rollback {
+        to_revision: Option<i64>,
+    },
     /// Delete one pod; its controller replaces it.
-    DeletePod { pod: String },
+    DeletePod {
+        pod: String,
+    },
     /// Stop a container.
     Stop,
     /// Start a stopped container.
@@ -50,9 +56,18 @@ pub enum Verb {
     /// Expire an Alertmanager silence.
     ExpireSilence,
     /// Run a command in a container, the terminal handed over to it.
-    Exec { command: String },
+    Exec {
+        command: String,
+    },
     /// Move a blue-green Service's traffic to another slot.
-    Switch { to: String },
+    Switch {
+        to: String,
+    },
+    /// Mark a node unschedulable.
+    Cordon,
+    Uncordon,
+    /// Cordon a node and evict its pods.
+    Drain,
 }
 
 impl Verb {
@@ -75,6 +90,9 @@ impl Verb {
             Verb::Exec { command } if command == "shell" => "shell in".into(),
             Verb::Exec { command } => format!("exec {command} in"),
             Verb::Switch { to } => format!("switch to {to}"),
+            Verb::Cordon => "cordon".into(),
+            Verb::Uncordon => "uncordon".into(),
+            Verb::Drain => "drain".into(),
         }
     }
 }

@@ -33,6 +33,9 @@ pub(super) async fn run_job(
         | Verb::Stop
         | Verb::Start
         | Verb::Switch { .. }
+        | Verb::Cordon
+        | Verb::Uncordon
+        | Verb::Drain
         | Verb::Exec { .. } => {
             return failed("a plan without its change (not issued by this layer)".into());
         }

@@ -35,6 +35,10 @@ enum Ready {
         Vec<String>,
         Option<crate::ops::exec::Handover>,
     ),
+    Node(
+        Result<kube::Client, String>,
+        crate::ops::kube::node::NodeChange,
+    ),
 }
 
 /// A job that ended, as its task reports it to the actor.
@@ -105,6 +109,9 @@ impl Actor {
             Backend::Catalog => Ready::Catalog,
             Backend::Kube(w, change) => Ready::Kube(self.kube.client(&w.context).await, w, change),
             Backend::Docker(host, change) => Ready::Docker(self.docker.client(&host), change),
+            Backend::Node(change) => {
+                Ready::Node(self.kube.client(&change.node.context).await, change)
+            }
             Backend::Exec(target, command) => {
                 let client = match &target {
                     ExecTarget::Pod { context, .. } => {
@@ -125,6 +132,9 @@ impl Actor {
                 }
                 Ready::Exec(client, target, command, handover) => {
                     run_exec_job(client, &target, command, job, &out, handover).await
+                }
+                Ready::Node(client, change) => {
+                    super::node::run_node_job(client, &change, job, &out, cancel).await
                 }
                 Ready::Catalog => run_job(&catalog, &plan, job, &out, cancel).await,
             };

@@ -10,6 +10,7 @@ mod exec;
 mod gate;
 mod job_run;
 mod jobs;
+mod node;
 mod planning;
 mod report;
 mod reveal;
@@ -132,6 +133,8 @@ enum Backend {
     Docker(String, super::docker::DockerChange),
     /// A session in a container: the command to run.
     Exec(crate::model::ExecTarget, Vec<String>),
+    /// A node's cordon, uncordon or drain.
+    Node(super::kube::node::NodeChange),
 }
 
 /// The actor's state: what it was given, the plans it handed out, the jobs
@@ -152,6 +155,7 @@ struct Actor {
     images: Arc<std::sync::Mutex<super::docker::ImageHistory>>,
     docker_planned_tx: mpsc::UnboundedSender<DockerPlanned>,
     exec_planned_tx: mpsc::UnboundedSender<ExecPlanned>,
+    node_planned_tx: mpsc::UnboundedSender<node::NodePlanned>,
     handover: Option<super::exec::Handover>,
     /// How long an issued plan may wait for its confirmation.
     plan_ttl: std::time::Duration,
@@ -183,6 +187,7 @@ pub fn spawn_with_ttl(
     let (planned_tx, planned_rx) = mpsc::unbounded_channel::<KubePlanned>();
     let (docker_planned_tx, docker_planned_rx) = mpsc::unbounded_channel::<DockerPlanned>();
     let (exec_planned_tx, exec_planned_rx) = mpsc::unbounded_channel::<ExecPlanned>();
+    let (node_planned_tx, node_planned_rx) = mpsc::unbounded_channel::<node::NodePlanned>();
     let images = ctx
         .image_history
         .clone()
@@ -204,6 +209,7 @@ pub fn spawn_with_ttl(
         images: Arc::new(std::sync::Mutex::new(images)),
         docker_planned_tx,
         exec_planned_tx,
+        node_planned_tx,
         handover: ctx.handover,
         plan_ttl,
         busy: HashMap::new(),
@@ -220,6 +226,7 @@ pub fn spawn_with_ttl(
         kube_planned: planned_rx,
         docker_planned: docker_planned_rx,
         exec_planned: exec_planned_rx,
+        node_planned: node_planned_rx,
     }));
     Ops { tx }
 }

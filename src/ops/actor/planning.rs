@@ -41,6 +41,8 @@ impl Actor {
     pub(super) async fn plan(&mut self, req: ActionRequest, id: u64) {
         if let ActionRequest::Exec { target, command } = req {
             self.plan_exec(target, command, id).await;
+        } else if req.node().is_some() {
+            self.plan_node(req, id).await;
         } else if req.is_docker() {
             self.plan_docker(req, id).await;
         } else if req.workload().is_some() {

@@ -18,6 +18,7 @@ pub(super) struct Inbox {
     pub(super) kube_planned: mpsc::UnboundedReceiver<KubePlanned>,
     pub(super) docker_planned: mpsc::UnboundedReceiver<DockerPlanned>,
     pub(super) exec_planned: mpsc::UnboundedReceiver<super::exec::ExecPlanned>,
+    pub(super) node_planned: mpsc::UnboundedReceiver<super::node::NodePlanned>,
 }
 
 impl Actor {
@@ -41,6 +42,7 @@ impl Actor {
                 Some(planned) = inbox.kube_planned.recv() => self.kube_planned(planned).await,
                 Some(planned) = inbox.docker_planned.recv() => self.docker_planned(planned).await,
                 Some(planned) = inbox.exec_planned.recv() => self.exec_planned(planned).await,
+                Some(planned) = inbox.node_planned.recv() => self.node_planned(planned).await,
                 _ = rescan.tick() => self.rescan().await,
             }
         }

@@ -9,7 +9,9 @@
 //! against (see [`change`]): a target changed since the plan is refused.
 
 pub mod change;
+pub mod drain;
 pub mod follow;
+pub mod node;
 pub mod plan;
 mod plan_parts;
 pub mod rollback;
