@@ -143,6 +143,7 @@ pub async fn disruption_budgets(client: &kube::Client, evict: &[Evictee]) -> Vec
     namespaces.sort_unstable();
     namespaces.dedup();
     let mut out = Vec::new();
+    let mut unread: Vec<(&str, String)> = Vec::new();
     for ns in namespaces {
         let pdbs = match Api::<PodDisruptionBudget>::namespaced(client.clone(), ns)
             .list(&ListParams::default())
@@ -150,10 +151,7 @@ pub async fn disruption_budgets(client: &kube::Client, evict: &[Evictee]) -> Vec
         {
             Ok(l) => l.items,
             Err(e) => {
-                out.push(format!(
-                    "PodDisruptionBudgets in {ns} could not be read ({}): the API server still enforces them",
-                    api_error(&e)
-                ));
+                unread.push((ns, api_error(&e)));
                 continue;
             }
         };
@@ -179,6 +177,13 @@ pub async fn disruption_budgets(client: &kube::Client, evict: &[Evictee]) -> Vec
                 over.join(", ")
             ));
         }
+    }
+    if let Some((_, why)) = unread.first() {
+        let where_: Vec<&str> = unread.iter().map(|(ns, _)| *ns).collect();
+        out.push(format!(
+            "PodDisruptionBudgets in {} could not be read ({why}): the API server still enforces them",
+            where_.join(", ")
+        ));
     }
     out
 }
