@@ -21,6 +21,7 @@ mod clock;
 mod controllers;
 mod defaults;
 mod discovery;
+mod disruption_budget;
 mod errors;
 mod exec;
 mod exec_stream;
