@@ -23,6 +23,7 @@ mod defaults;
 mod discovery;
 mod disruption_budget;
 mod errors;
+mod eviction;
 mod exec;
 mod exec_stream;
 mod faults;
