@@ -206,7 +206,7 @@ pub fn apply_defaults(res: Res, obj: &mut Value) {
             let status = obj_at(obj, "status");
             default(status, "phase", json!("Active"));
         }
-        Res::Nodes | Res::Events | Res::ControllerRevisions | Res::Endpoints => {}
+        Res::Nodes | Res::Events | Res::ControllerRevisions | Res::Endpoints | Res::Pdbs => {}
     }
 }
 
@@ -379,6 +379,9 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
                 format!("Invalid value: {max}: must be greater than or equal to `minReplicas`"),
             ));
         }
+    }
+    if res == Res::Pdbs {
+        causes.extend(super::disruption_budget::validate(obj));
     }
     if causes.is_empty() {
         Ok(())

@@ -126,6 +126,15 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
                     "kind": "PodExecOptions",
                     "verbs": ["create", "get"],
                 }),
+                "eviction" => json!({
+                    "name": format!("{}/eviction", r.plural()),
+                    "singularName": "",
+                    "namespaced": r.namespaced(),
+                    "group": "policy",
+                    "version": "v1",
+                    "kind": "Eviction",
+                    "verbs": ["create"],
+                }),
                 "log" => json!({
                     "name": format!("{}/log", r.plural()),
                     "singularName": "",
@@ -174,7 +183,7 @@ mod tests {
         assert_eq!(scale["group"], "autoscaling");
         assert_eq!(scale["kind"], "Scale");
         assert!(resource_list("apps", "v2").is_none());
-        assert_eq!(group_list()["groups"].as_array().unwrap().len(), 2);
+        assert_eq!(group_list()["groups"].as_array().unwrap().len(), 3);
         assert!(group("apps").is_some());
         assert!(
             resource_list("", "v1").unwrap()["resources"]

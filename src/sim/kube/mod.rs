@@ -1,12 +1,15 @@
 //! A simulated Kubernetes API server with the controllers that make its
 //! objects move: Deployments roll out through ReplicaSets, pods start,
 //! become ready or crash-loop, StatefulSets and DaemonSets roll, HPAs
-//! scale, Services' Endpoints follow their pods. Objects carry
+//! scale, Services' Endpoints follow their pods, PodDisruptionBudgets
+//! guard evictions (`pods/eviction`, so `kubectl drain` works; the
+//! scheduler respects cordons and spreads each app's pods). Objects carry
 //! `metadata.managedFields` for Update operations (simplified: see
 //! `managed_fields`); server-side apply, EndpointSlices, RBAC beyond
-//! refusals and admission are not simulated. It serves real Kubernetes
-//! JSON over plain HTTP on loopback, so `kubectl` and kube-rs work against
-//! it unchanged. Used by `opsboard demo` and by tests.
+//! refusals, admission and protobuf request bodies (so typed creates like
+//! `kubectl create pdb` are refused with 415) are not simulated. It
+//! serves real Kubernetes JSON over plain HTTP on loopback, so `kubectl`
+//! and kube-rs work against it unchanged. Used by `opsboard demo` and by tests.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -21,7 +24,9 @@ mod clock;
 mod controllers;
 mod defaults;
 mod discovery;
+mod disruption_budget;
 mod errors;
+mod eviction;
 mod exec;
 mod exec_stream;
 mod faults;
@@ -48,6 +53,7 @@ mod table;
 mod tests;
 mod util;
 mod world;
+mod world_pdb;
 mod world_presets;
 
 use std::net::SocketAddr;

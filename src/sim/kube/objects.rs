@@ -301,7 +301,7 @@ fn delete_options(req: &Req) -> Result<Value, ApiError> {
 
 /// Deletes one object the way the API server does for `res`; returns the
 /// response body.
-fn delete_one(store: &mut Store, res: Res, obj: &Value, opts: &Value) -> Value {
+pub(super) fn delete_one(store: &mut Store, res: Res, obj: &Value, opts: &Value) -> Value {
     let ns = util::namespace(obj).to_string();
     let name = util::name(obj).to_string();
     match res {

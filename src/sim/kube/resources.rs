@@ -16,9 +16,10 @@ pub enum Res {
     DaemonSets,
     ControllerRevisions,
     Hpas,
+    Pdbs,
 }
 
-pub const ALL: [Res; 12] = [
+pub const ALL: [Res; 13] = [
     Res::Namespaces,
     Res::Nodes,
     Res::Pods,
@@ -31,10 +32,16 @@ pub const ALL: [Res; 12] = [
     Res::DaemonSets,
     Res::ControllerRevisions,
     Res::Hpas,
+    Res::Pdbs,
 ];
 
 /// Group versions served, in discovery order.
-pub const GROUP_VERSIONS: [(&str, &str); 3] = [("", "v1"), ("apps", "v1"), ("autoscaling", "v2")];
+pub const GROUP_VERSIONS: [(&str, &str); 4] = [
+    ("", "v1"),
+    ("apps", "v1"),
+    ("autoscaling", "v2"),
+    ("policy", "v1"),
+];
 
 impl Res {
     pub fn group(self) -> &'static str {
@@ -51,6 +58,7 @@ impl Res {
             | Res::DaemonSets
             | Res::ControllerRevisions => "apps",
             Res::Hpas => "autoscaling",
+            Res::Pdbs => "policy",
         }
     }
 
@@ -84,6 +92,7 @@ impl Res {
             Res::DaemonSets => "daemonsets",
             Res::ControllerRevisions => "controllerrevisions",
             Res::Hpas => "horizontalpodautoscalers",
+            Res::Pdbs => "poddisruptionbudgets",
         }
     }
 
@@ -101,6 +110,7 @@ impl Res {
             Res::DaemonSets => "DaemonSet",
             Res::ControllerRevisions => "ControllerRevision",
             Res::Hpas => "HorizontalPodAutoscaler",
+            Res::Pdbs => "PodDisruptionBudget",
         }
     }
 
@@ -126,6 +136,7 @@ impl Res {
             Res::DaemonSets => &["ds"],
             Res::ControllerRevisions => &[],
             Res::Hpas => &["hpa"],
+            Res::Pdbs => &["pdb"],
         }
     }
 
@@ -149,7 +160,8 @@ impl Res {
             Res::DaemonSets | Res::Hpas | Res::Nodes | Res::Namespaces | Res::Services => {
                 &["status"]
             }
-            Res::Pods => &["exec", "log", "status"],
+            Res::Pdbs => &["status"],
+            Res::Pods => &["eviction", "exec", "log", "status"],
             Res::Events | Res::ControllerRevisions | Res::Endpoints => &[],
         }
     }
@@ -163,7 +175,12 @@ impl Res {
     pub fn tracks_generation(self) -> bool {
         matches!(
             self,
-            Res::Deployments | Res::ReplicaSets | Res::StatefulSets | Res::DaemonSets | Res::Hpas
+            Res::Deployments
+                | Res::ReplicaSets
+                | Res::StatefulSets
+                | Res::DaemonSets
+                | Res::Hpas
+                | Res::Pdbs
         )
     }
 

@@ -23,7 +23,21 @@ pub fn bytes_response(code: u16, body: Vec<u8>) -> Response {
 }
 
 pub fn error_response(e: &ApiError) -> Response {
-    json_response(e.code, &e.to_status())
+    let mut r = json_response(e.code, &e.to_status());
+    // As the real server: a suggested delay becomes a Retry-After header,
+    // which client-go honours by retrying by itself.
+    let after = e
+        .details
+        .as_ref()
+        .and_then(|d| d.get("retryAfterSeconds"))
+        .and_then(Value::as_i64)
+        .filter(|s| *s > 0);
+    if let Some(s) = after
+        && let Ok(v) = header::HeaderValue::from_str(&s.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 pub fn body_response(code: u16, content_type: &'static str, body: Body) -> Response {

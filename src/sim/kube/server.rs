@@ -20,7 +20,9 @@ use super::request::{App, Format, Req};
 use super::resources::Res;
 use super::response::{error_response, json_response};
 use super::state::Shared;
-use super::{discovery, exec, faults, list_watch, logs, managed_fields, objects, openapi};
+use super::{
+    discovery, eviction, exec, faults, list_watch, logs, managed_fields, objects, openapi,
+};
 
 pub struct Running {
     pub task: JoinHandle<()>,
@@ -233,6 +235,7 @@ async fn dispatch(app: &App, req: Req) -> Result<Response, ApiError> {
             _ => not_allowed(),
         },
         (true, Some("log")) if req.method == Method::GET => logs::log(app, &req),
+        (true, Some("eviction")) if req.method == Method::POST => eviction::create(app, &req),
         _ => not_allowed(),
     }
 }

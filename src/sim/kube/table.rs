@@ -8,7 +8,9 @@ use super::clock::{SimTime, human_duration, parse_time};
 use super::resources::Res;
 use super::util;
 
+mod pdb;
 mod printers;
+use pdb::pdb_cells;
 use printers::{endpoints_cell, hpa_targets, node_cells, pod_cells};
 
 /// What each row carries besides its cells (`includeObject`).
@@ -160,6 +162,13 @@ pub fn columns(res: Res) -> Vec<Value> {
             ("Name", "string", 0),
             ("Controller", "string", 0),
             ("Revision", "integer", 0),
+            ("Age", "string", 0),
+        ],
+        Res::Pdbs => &[
+            ("Name", "string", 0),
+            ("Min Available", "string", 0),
+            ("Max Unavailable", "string", 0),
+            ("Allowed Disruptions", "integer", 0),
             ("Age", "string", 0),
         ],
     };
@@ -367,6 +376,7 @@ fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
             ]
         }
         Res::Endpoints => vec![name, json!(endpoints_cell(obj)), json!(age(obj, now))],
+        Res::Pdbs => pdb_cells(obj, now),
         Res::ControllerRevisions => {
             let owner = obj
                 .pointer("/metadata/ownerReferences")

@@ -7,8 +7,11 @@ use super::world::{Crash, DAY, HOUR, World};
 impl World {
     /// Three nodes, namespaces default/shop/ml/monitoring and a dozen
     /// workloads with history (api's last rollout 4 minutes old), a crash
-    /// loop, a stalled rollout, an HPA and a blue-green pair behind one
-    /// Service (`shop/doorbell`, selecting the blue slot).
+    /// loop, a stalled rollout, an HPA, a blue-green pair behind one
+    /// Service (`shop/doorbell`, selecting the blue slot) and a
+    /// PodDisruptionBudget keeping 2 of api's 3 pods. The scheduler spreads
+    /// each workload's pods, so every node (node-3, the one worth draining,
+    /// included) runs an api pod, a node-exporter and others.
     pub fn demo() -> World {
         let h = |n: u64| Duration::from_secs(n * HOUR);
         let d = |n: u64| Duration::from_secs(n * DAY);
@@ -47,6 +50,7 @@ impl World {
             ])
             .change_cause("kubectl set image deployment/api api=registry.local/api:1.4.3")
             .rolled_out_ago(Duration::from_secs(4 * 60))
+            .pdb("shop", "api", &[("app", "api")], "2")
             .statefulset("shop", "redis", 1, "redis:7.2.4")
             .port(6379)
             .age(d(30))

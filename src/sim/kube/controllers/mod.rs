@@ -1,12 +1,14 @@
 //! The controllers, run every tick over simulated time: kubelet and
 //! scheduler (pods), ReplicaSet, Deployment, StatefulSet, DaemonSet, HPA,
-//! endpoints, node lifecycle and garbage collection. Their writes are
+//! endpoints, disruption (PodDisruptionBudgets), node lifecycle and
+//! garbage collection. Their writes are
 //! `kube-controller-manager`'s in managedFields (the kubelet's are
 //! `kubelet`'s, the scheduler's `kube-scheduler`'s).
 
 pub mod daemonset;
 pub mod deployment;
 pub mod deployment_util;
+pub mod disruption;
 pub mod endpoints;
 pub mod events;
 pub mod gc;
@@ -91,6 +93,7 @@ impl Controllers {
         });
         if full {
             endpoints::sync_all(self, store);
+            disruption::sync_all(self, store, now);
         }
         hpa::sync_all(self, store, now);
         let changed = store.resource_version() != start_rv;

@@ -1,7 +1,10 @@
-//! The scheduler: binds pending pods round-robin to Ready, schedulable
-//! nodes that match their nodeSelector, and reports FailedScheduling with
-//! the real scheduler's wording otherwise.
+//! The scheduler: binds pending pods to Ready, schedulable nodes that
+//! match their nodeSelector, spreading them (like the default
+//! PodTopologySpread and least-allocated scoring): the node with the fewest
+//! pods of the same controller, then the fewest pods, then round-robin. Reports FailedScheduling with the real
+//! scheduler's wording otherwise. Resources are not simulated.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -50,7 +53,36 @@ fn unfit(node: &Value, pod: &Value) -> Option<String> {
     None
 }
 
-/// Binds unscheduled pods round-robin to Ready, schedulable nodes.
+/// A node's (sibling pods, pods, round-robin offset) for a pod.
+type Score = (usize, usize, usize);
+
+/// What makes pods siblings for spreading: the same controller (as the
+/// default topology spread constraints select by the owning ReplicaSet's
+/// or StatefulSet's selector), else the same namespace and labels.
+fn app_key(pod: &Value) -> String {
+    if let Some(uid) = util::controller_uid(pod) {
+        return uid.to_string();
+    }
+    let labels = pod
+        .pointer("/metadata/labels")
+        .map(util::selector_string)
+        .unwrap_or_default();
+    format!("{}/{labels}", util::namespace(pod))
+}
+
+/// The pods running or about to on each node, by node name.
+fn pods_on_nodes(store: &Store) -> HashMap<String, Vec<String>> {
+    let mut m: HashMap<String, Vec<String>> = HashMap::new();
+    for p in store.list(Res::Pods, None) {
+        let node = util::s(&p, "/spec/nodeName");
+        if !node.is_empty() && super::podutil::is_active(&p) {
+            m.entry(node.to_string()).or_default().push(app_key(&p));
+        }
+    }
+    m
+}
+
+/// Binds unscheduled pods to Ready, schedulable nodes, spreading them.
 pub fn schedule(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
     let pending: Vec<Arc<Value>> = store
         .list(Res::Pods, None)
@@ -61,20 +93,31 @@ pub fn schedule(ctl: &mut Controllers, store: &mut Store, now: SimTime) {
         return;
     }
     let nodes = store.list(Res::Nodes, None);
+    let mut placed = pods_on_nodes(store);
     for pod in pending {
         let mut reasons: Vec<String> = Vec::new();
-        let mut chosen: Option<String> = None;
+        let key = app_key(&pod);
+        // The best node so far and its score: the lowest wins.
+        let mut best: Option<(Score, &Arc<Value>)> = None;
         for n in 0..nodes.len() {
             let node = &nodes[(ctl.round_robin + n) % nodes.len()];
             match unfit(node, &pod) {
                 None => {
-                    chosen = Some(util::name(node).to_string());
-                    ctl.round_robin = (ctl.round_robin + n + 1) % nodes.len();
-                    break;
+                    let on = placed.get(util::name(node)).map_or(&[][..], Vec::as_slice);
+                    let score = (on.iter().filter(|k| **k == key).count(), on.len(), n);
+                    if best.as_ref().is_none_or(|(b, _)| score < *b) {
+                        best = Some((score, node));
+                    }
                 }
                 Some(r) => reasons.push(r),
             }
         }
+        let chosen = best.map(|((_, _, n), node)| {
+            ctl.round_robin = (ctl.round_robin + n + 1) % nodes.len();
+            let name = util::name(node).to_string();
+            placed.entry(name.clone()).or_default().push(key.clone());
+            name
+        });
         let ts = format_time(now);
         let ns = util::namespace(&pod).to_string();
         let name = util::name(&pod).to_string();
