@@ -16,9 +16,11 @@ pub enum Res {
     DaemonSets,
     ControllerRevisions,
     Hpas,
+    Jobs,
+    CronJobs,
 }
 
-pub const ALL: [Res; 12] = [
+pub const ALL: [Res; 14] = [
     Res::Namespaces,
     Res::Nodes,
     Res::Pods,
@@ -31,10 +33,17 @@ pub const ALL: [Res; 12] = [
     Res::DaemonSets,
     Res::ControllerRevisions,
     Res::Hpas,
+    Res::Jobs,
+    Res::CronJobs,
 ];
 
 /// Group versions served, in discovery order.
-pub const GROUP_VERSIONS: [(&str, &str); 3] = [("", "v1"), ("apps", "v1"), ("autoscaling", "v2")];
+pub const GROUP_VERSIONS: [(&str, &str); 4] = [
+    ("", "v1"),
+    ("apps", "v1"),
+    ("autoscaling", "v2"),
+    ("batch", "v1"),
+];
 
 impl Res {
     pub fn group(self) -> &'static str {
@@ -51,6 +60,7 @@ impl Res {
             | Res::DaemonSets
             | Res::ControllerRevisions => "apps",
             Res::Hpas => "autoscaling",
+            Res::Jobs | Res::CronJobs => "batch",
         }
     }
 
@@ -84,6 +94,8 @@ impl Res {
             Res::DaemonSets => "daemonsets",
             Res::ControllerRevisions => "controllerrevisions",
             Res::Hpas => "horizontalpodautoscalers",
+            Res::Jobs => "jobs",
+            Res::CronJobs => "cronjobs",
         }
     }
 
@@ -101,6 +113,8 @@ impl Res {
             Res::DaemonSets => "DaemonSet",
             Res::ControllerRevisions => "ControllerRevision",
             Res::Hpas => "HorizontalPodAutoscaler",
+            Res::Jobs => "Job",
+            Res::CronJobs => "CronJob",
         }
     }
 
@@ -126,6 +140,8 @@ impl Res {
             Res::DaemonSets => &["ds"],
             Res::ControllerRevisions => &[],
             Res::Hpas => &["hpa"],
+            Res::Jobs => &[],
+            Res::CronJobs => &["cj"],
         }
     }
 
@@ -139,6 +155,8 @@ impl Res {
                 | Res::StatefulSets
                 | Res::DaemonSets
                 | Res::Hpas
+                | Res::Jobs
+                | Res::CronJobs
         )
     }
 
@@ -149,6 +167,7 @@ impl Res {
             Res::DaemonSets | Res::Hpas | Res::Nodes | Res::Namespaces | Res::Services => {
                 &["status"]
             }
+            Res::Jobs | Res::CronJobs => &["status"],
             Res::Pods => &["exec", "log", "status"],
             Res::Events | Res::ControllerRevisions | Res::Endpoints => &[],
         }
@@ -163,7 +182,13 @@ impl Res {
     pub fn tracks_generation(self) -> bool {
         matches!(
             self,
-            Res::Deployments | Res::ReplicaSets | Res::StatefulSets | Res::DaemonSets | Res::Hpas
+            Res::Deployments
+                | Res::ReplicaSets
+                | Res::StatefulSets
+                | Res::DaemonSets
+                | Res::Hpas
+                | Res::Jobs
+                | Res::CronJobs
         )
     }
 
@@ -225,5 +250,7 @@ mod tests {
         assert_eq!(Res::parse("v1/deployments"), None);
         assert_eq!(Res::Deployments.qualified(), "deployments.apps");
         assert_eq!(Res::Pods.api_version(), "v1");
+        assert_eq!(Res::parse("cj"), Some(Res::CronJobs));
+        assert_eq!(Res::parse("batch/v1/jobs"), Some(Res::Jobs));
     }
 }

@@ -8,7 +8,9 @@ use super::clock::{SimTime, human_duration, parse_time};
 use super::resources::Res;
 use super::util;
 
+mod batch;
 mod printers;
+use batch::{CRONJOB_COLUMNS, JOB_COLUMNS, cronjob_cells, job_cells};
 use printers::{endpoints_cell, hpa_targets, node_cells, pod_cells};
 
 /// What each row carries besides its cells (`includeObject`).
@@ -162,6 +164,8 @@ pub fn columns(res: Res) -> Vec<Value> {
             ("Revision", "integer", 0),
             ("Age", "string", 0),
         ],
+        Res::Jobs => JOB_COLUMNS,
+        Res::CronJobs => CRONJOB_COLUMNS,
     };
     cols.iter().map(|(n, t, p)| col(n, t, *p)).collect()
 }
@@ -383,6 +387,8 @@ fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
                 .unwrap_or_else(|| "<none>".into());
             vec![name, json!(owner), i("/revision"), json!(age(obj, now))]
         }
+        Res::Jobs => job_cells(obj, now),
+        Res::CronJobs => cronjob_cells(obj, now),
     }
 }
 
