@@ -39,6 +39,7 @@ mod objects;
 mod openapi;
 mod patch;
 mod preconditions;
+mod protobuf;
 mod request;
 mod resources;
 mod response;

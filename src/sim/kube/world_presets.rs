@@ -7,8 +7,11 @@ use super::world::{Crash, DAY, HOUR, World};
 impl World {
     /// Three nodes, namespaces default/shop/ml/monitoring and a dozen
     /// workloads with history (api's last rollout 4 minutes old), a crash
-    /// loop, a stalled rollout, an HPA and a blue-green pair behind one
-    /// Service (`shop/doorbell`, selecting the blue slot).
+    /// loop, a stalled rollout, an HPA, a blue-green pair behind one
+    /// Service (`shop/doorbell`, selecting the blue slot) and the nightly
+    /// `shop/pg-backup` CronJob whose last success is 30 hours old (a 26h
+    /// RPO breached): its 02:00 run since was missed, and its
+    /// `startingDeadlineSeconds` keeps the controller from starting it late.
     pub fn demo() -> World {
         let h = |n: u64| Duration::from_secs(n * HOUR);
         let d = |n: u64| Duration::from_secs(n * DAY);
@@ -91,6 +94,23 @@ impl World {
                 &[("app", "doorbell"), ("slot", "blue")],
                 8080,
             )
+            .cronjob("shop", "pg-backup", "0 2 * * *", "postgres:16.2")
+            .cronjob_label("app.kubernetes.io/name", "pg-backup")
+            .cronjob_label("app.kubernetes.io/component", "backup")
+            .job_command(&[
+                "/bin/sh",
+                "-c",
+                "pg_dump --verbose --format=custom --file=/backups/orders-$(date -u +%Y%m%dT%H%M%SZ).dump orders && du -h /backups/orders-*.dump | tail -n 1",
+            ])
+            .job_env("PGHOST", "postgres")
+            .job_env("PGUSER", "backup")
+            .job_volume("pg-backups", "/backups")
+            .job_runs_for(Duration::from_secs(40))
+            .backoff_limit(2)
+            .concurrency_policy("Forbid")
+            .starting_deadline(600)
+            .cronjob_age(d(30))
+            .last_success_ago(h(30))
     }
 
     /// `deployments` Deployments of `pods_per` pods over `nodes` nodes in ten
