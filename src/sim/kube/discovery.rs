@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(scale["group"], "autoscaling");
         assert_eq!(scale["kind"], "Scale");
         assert!(resource_list("apps", "v2").is_none());
-        assert_eq!(group_list()["groups"].as_array().unwrap().len(), 3);
+        assert_eq!(group_list()["groups"].as_array().unwrap().len(), 4);
         assert!(group("apps").is_some());
         assert!(
             resource_list("", "v1").unwrap()["resources"]

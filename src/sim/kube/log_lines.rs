@@ -1,7 +1,8 @@
 //! What a simulated container writes: believable lines for its kind of
 //! program (an HTTP server's requests, the ML service's GPU trouble, a
 //! worker's jobs, Redis saves, PostgreSQL checkpoints), made up from the
-//! container instance and the time alone, so any window of its log can be
+//! container instance and the time alone (a Job's run: a finite script, see
+//! `log_lines_batch`), so any window of its log can be
 //! produced at once, the same every time it is asked for.
 
 use super::clock::SimTime;
@@ -71,6 +72,9 @@ pub struct Instance {
     pub ended: Option<(SimTime, String)>,
     /// Lines per second instead of the profile's own pace (a chatty pod).
     pub rate: Option<u32>,
+    /// A run to completion (a Job's pod) planned to end then: its log is a
+    /// finite script (`log_lines_batch`).
+    pub run_to: Option<SimTime>,
 }
 
 /// A line: when it was written, whether to stderr, and its text.
@@ -88,7 +92,7 @@ impl Instance {
         }
     }
 
-    fn seed(&self) -> u32 {
+    pub(super) fn seed(&self) -> u32 {
         fnv32a(format!("{}/{}/{}", self.pod, self.container, self.started).as_bytes())
     }
 
@@ -104,6 +108,9 @@ impl Instance {
     /// The lines written in `(after, until]`, oldest first, at most the
     /// last `KEPT` of the instance's life.
     pub fn between(&self, after: SimTime, until: SimTime) -> Vec<Written> {
+        if let Some(end) = self.run_to {
+            return super::log_lines_batch::between(self, end, after, until);
+        }
         let until = until.min(self.end());
         let mut out = Vec::new();
         if until < self.started {
@@ -276,7 +283,7 @@ impl Instance {
 }
 
 /// A stable pseudo-random number from a seed and an index.
-fn mix(seed: u32, k: u32) -> u32 {
+pub(super) fn mix(seed: u32, k: u32) -> u32 {
     let mut x = seed ^ k.wrapping_mul(0x9e37_79b9);
     x ^= x >> 16;
     x = x.wrapping_mul(0x7feb_352d);
@@ -298,6 +305,7 @@ mod tests {
             started: 1_000_000,
             ended: ended.map(|(t, r)| (t, r.to_string())),
             rate: None,
+            run_to: None,
         }
     }
 

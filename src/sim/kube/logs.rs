@@ -86,7 +86,9 @@ fn instance(pod: &Value, req: &Req) -> Result<Instance, ApiError> {
         started: 0,
         ended: None,
         rate: util::annotation(pod, ANN_LOG_RATE).and_then(|r| r.parse().ok()),
+        run_to: None,
     };
+    let run_ms = super::controllers::pod_completion::run_ms(pod);
     let dead = |(s, e, reason): (SimTime, SimTime, String)| Instance {
         started: s,
         ended: Some((e, reason)),
@@ -104,9 +106,24 @@ fn instance(pod: &Value, req: &Req) -> Result<Instance, ApiError> {
         ))
     };
     let previous = req.flag("previous");
+    // A run to completion that ended: its whole (finite) log.
+    if let (Some(s), Some(e), false) = (
+        time("/state/terminated/startedAt"),
+        time("/state/terminated/finishedAt"),
+        previous,
+    ) {
+        let reason = util::s(&status, "/state/terminated/reason").to_string();
+        return Ok(Instance {
+            started: s,
+            ended: Some((e, reason)),
+            run_to: run_ms.map(|_| e),
+            ..base.clone()
+        });
+    }
     match (time("/state/running/startedAt"), last, previous) {
         (Some(started), _, false) => Ok(Instance {
             started,
+            run_to: run_ms.map(|r| started + r),
             ..base.clone()
         }),
         (Some(_), Some(last), true) => Ok(dead(last)),
@@ -180,6 +197,20 @@ fn still_running(store: &Store, ns: &str, inst: &Instance) -> bool {
         == Some(inst.started)
 }
 
+/// How the run `inst` ended, if it has: `(finishedAt, reason)`.
+fn ended_run(store: &Store, ns: &str, inst: &Instance) -> Option<(SimTime, String)> {
+    let pod = store.get(super::resources::Res::Pods, ns, &inst.pod)?;
+    let c = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|c| util::s(c, "/name") == inst.container)?;
+    (parse_time(util::s(c, "/state/terminated/startedAt")) == Some(inst.started)).then(|| {
+        let end = parse_time(util::s(c, "/state/terminated/finishedAt")).unwrap_or(inst.started);
+        (end, util::s(c, "/state/terminated/reason").to_string())
+    })
+}
+
 pub fn log(app: &App, req: &Req) -> Result<Response, ApiError> {
     let (inst, now) = {
         let st = app.shared.lock();
@@ -227,6 +258,16 @@ pub fn log(app: &App, req: &Req) -> Result<Response, ApiError> {
             }
             let now = shared.clock.now();
             if !still_running(&shared.lock().store, &ns, &inst) {
+                // A Job's run ends with its last words.
+                let ended = ended_run(&shared.lock().store, &ns, &inst);
+                if let Some(end) = ended.filter(|_| inst.run_to.is_some()) {
+                    let done = Instance {
+                        ended: Some(end),
+                        ..inst.clone()
+                    };
+                    let new = done.between(last, SimTime::MAX);
+                    let _ = tx.send(shape.render(&new).into()).await;
+                }
                 return;
             }
             let new = inst.between(last, now);

@@ -18,6 +18,7 @@ use super::resources::Res;
 use super::store::Store;
 use super::util;
 use super::world::{HpaSpec, NodeSpec, Revision, Workload, WorkloadKind, World};
+use super::world_cron::CronJobSpec;
 
 const SETTLE_STEP_MS: i64 = 1000;
 const SETTLE_TICKS: usize = 60;
@@ -240,6 +241,9 @@ enum Step<'a> {
     Hpa(&'a HpaSpec),
     /// A Service (as `manager` creates it).
     Service(Value, &'static str),
+    CronJob(&'a CronJobSpec),
+    /// A CronJob's run replayed in the past (`materialize_batch`).
+    CronRun(&'a CronJobSpec),
 }
 
 /// Runs the controllers, jumping the frozen clock from timer to timer
@@ -314,6 +318,7 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
         .workloads
         .iter()
         .map(|w| w.age.as_millis() as i64)
+        .chain(world.cronjobs.iter().map(|c| c.age.as_millis() as i64))
         .max()
         .unwrap_or(0);
     let start = t0 - oldest - 3_600_000;
@@ -386,6 +391,13 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
             .map_or(0, |w| w.age.as_millis() as i64);
         steps.push((t0 - age + 60_000, Step::Hpa(h)));
     }
+    for c in &world.cronjobs {
+        let (born, run) = super::materialize_batch::times(c, t0);
+        steps.push((born, Step::CronJob(c)));
+        if let Some(at) = run {
+            steps.push((at, Step::CronRun(c)));
+        }
+    }
     steps.sort_by_key(|(t, _)| *t);
     for (res, obj) in &world.objects {
         create(store, "kubectl-create", *res, obj.clone());
@@ -406,6 +418,11 @@ pub fn materialize(world: &World, store: &mut Store, ctl: &mut Controllers, cloc
                 Step::Pause(w) => set_paused(store, w),
                 Step::Hpa(h) => create(store, "kubectl-autoscale", Res::Hpas, hpa_json(h)),
                 Step::Service(svc, manager) => create(store, manager, Res::Services, svc.clone()),
+                Step::CronJob(c) => {
+                    let cj = super::materialize_batch::cronjob_json(c, t);
+                    create(store, "kubectl-create", Res::CronJobs, cj);
+                }
+                Step::CronRun(c) => super::materialize_batch::run(store, ctl, c, t),
             }
             i += 1;
         }

@@ -20,8 +20,10 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod clock;
 mod controllers;
+mod cron;
 mod defaults;
 mod discovery;
 mod disruption_budget;
@@ -33,13 +35,16 @@ mod faults;
 mod kubeconfig;
 mod list_watch;
 mod log_lines;
+mod log_lines_batch;
 mod logs;
 mod managed_fields;
 mod materialize;
+mod materialize_batch;
 mod objects;
 mod openapi;
 mod patch;
 mod preconditions;
+mod protobuf;
 mod request;
 mod resources;
 mod response;
@@ -53,6 +58,7 @@ mod table;
 mod tests;
 mod util;
 mod world;
+mod world_cron;
 mod world_pdb;
 mod world_presets;
 
@@ -66,11 +72,13 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use controllers::hpa::ANN_CPU as ANN_CPU_UTILIZATION;
+pub use controllers::pod_completion::{ANN_EXIT_CODE, ANN_RUN_FOR};
 pub use controllers::pod_status::{ANN_CRASH, ANN_CRASH_AFTER, ANN_NEVER_READY, ANN_READY_AFTER};
 pub use kubeconfig::TOKEN;
 pub use logs::ANN_LOG_RATE;
 pub use resources::Res;
 pub use world::{Crash, HpaSpec, NodeSpec, Revision, ServiceSpec, Workload, WorkloadKind, World};
+pub use world_cron::CronJobSpec;
 
 use clock::Clock;
 use controllers::Controllers;

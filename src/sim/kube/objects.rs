@@ -19,6 +19,11 @@ fn parse_body(req: &Req) -> Result<Value, ApiError> {
     if req.body.is_empty() {
         return Ok(json!({}));
     }
+    if req.content_type.contains("protobuf")
+        && let Ok(obj) = super::protobuf::decode(&req.body)
+    {
+        return Ok(obj);
+    }
     if req.content_type.contains("protobuf") || req.content_type.contains("cbor") {
         return Err(ApiError {
             code: 415,

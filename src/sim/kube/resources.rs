@@ -17,9 +17,11 @@ pub enum Res {
     ControllerRevisions,
     Hpas,
     Pdbs,
+    Jobs,
+    CronJobs,
 }
 
-pub const ALL: [Res; 13] = [
+pub const ALL: [Res; 15] = [
     Res::Namespaces,
     Res::Nodes,
     Res::Pods,
@@ -33,14 +35,17 @@ pub const ALL: [Res; 13] = [
     Res::ControllerRevisions,
     Res::Hpas,
     Res::Pdbs,
+    Res::Jobs,
+    Res::CronJobs,
 ];
 
 /// Group versions served, in discovery order.
-pub const GROUP_VERSIONS: [(&str, &str); 4] = [
+pub const GROUP_VERSIONS: [(&str, &str); 5] = [
     ("", "v1"),
     ("apps", "v1"),
     ("autoscaling", "v2"),
     ("policy", "v1"),
+    ("batch", "v1"),
 ];
 
 impl Res {
@@ -59,6 +64,7 @@ impl Res {
             | Res::ControllerRevisions => "apps",
             Res::Hpas => "autoscaling",
             Res::Pdbs => "policy",
+            Res::Jobs | Res::CronJobs => "batch",
         }
     }
 
@@ -93,6 +99,8 @@ impl Res {
             Res::ControllerRevisions => "controllerrevisions",
             Res::Hpas => "horizontalpodautoscalers",
             Res::Pdbs => "poddisruptionbudgets",
+            Res::Jobs => "jobs",
+            Res::CronJobs => "cronjobs",
         }
     }
 
@@ -111,6 +119,8 @@ impl Res {
             Res::ControllerRevisions => "ControllerRevision",
             Res::Hpas => "HorizontalPodAutoscaler",
             Res::Pdbs => "PodDisruptionBudget",
+            Res::Jobs => "Job",
+            Res::CronJobs => "CronJob",
         }
     }
 
@@ -137,6 +147,8 @@ impl Res {
             Res::ControllerRevisions => &[],
             Res::Hpas => &["hpa"],
             Res::Pdbs => &["pdb"],
+            Res::Jobs => &[],
+            Res::CronJobs => &["cj"],
         }
     }
 
@@ -150,6 +162,8 @@ impl Res {
                 | Res::StatefulSets
                 | Res::DaemonSets
                 | Res::Hpas
+                | Res::Jobs
+                | Res::CronJobs
         )
     }
 
@@ -162,6 +176,7 @@ impl Res {
             }
             Res::Pdbs => &["status"],
             Res::Pods => &["eviction", "exec", "log", "status"],
+            Res::Jobs | Res::CronJobs => &["status"],
             Res::Events | Res::ControllerRevisions | Res::Endpoints => &[],
         }
     }
@@ -181,6 +196,8 @@ impl Res {
                 | Res::DaemonSets
                 | Res::Hpas
                 | Res::Pdbs
+                | Res::Jobs
+                | Res::CronJobs
         )
     }
 
@@ -242,5 +259,7 @@ mod tests {
         assert_eq!(Res::parse("v1/deployments"), None);
         assert_eq!(Res::Deployments.qualified(), "deployments.apps");
         assert_eq!(Res::Pods.api_version(), "v1");
+        assert_eq!(Res::parse("cj"), Some(Res::CronJobs));
+        assert_eq!(Res::parse("batch/v1/jobs"), Some(Res::Jobs));
     }
 }

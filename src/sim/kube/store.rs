@@ -249,6 +249,9 @@ impl Store {
             mm.remove("deletionTimestamp");
             mm.remove("managedFields");
         }
+        if res == Res::Jobs {
+            super::batch::generate_selector(&mut obj);
+        }
         let now = format_time(self.clock.now());
         managed_fields::track(&self.writer, res, None, &mut obj, &now);
         Ok(obj)

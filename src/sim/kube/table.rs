@@ -8,8 +8,10 @@ use super::clock::{SimTime, human_duration, parse_time};
 use super::resources::Res;
 use super::util;
 
+mod batch;
 mod pdb;
 mod printers;
+use batch::{CRONJOB_COLUMNS, JOB_COLUMNS, cronjob_cells, job_cells};
 use pdb::pdb_cells;
 use printers::{endpoints_cell, hpa_targets, node_cells, pod_cells};
 
@@ -171,6 +173,8 @@ pub fn columns(res: Res) -> Vec<Value> {
             ("Allowed Disruptions", "integer", 0),
             ("Age", "string", 0),
         ],
+        Res::Jobs => JOB_COLUMNS,
+        Res::CronJobs => CRONJOB_COLUMNS,
     };
     cols.iter().map(|(n, t, p)| col(n, t, *p)).collect()
 }
@@ -393,6 +397,8 @@ fn cells(res: Res, obj: &Value, now: SimTime) -> Vec<Value> {
                 .unwrap_or_else(|| "<none>".into());
             vec![name, json!(owner), i("/revision"), json!(age(obj, now))]
         }
+        Res::Jobs => job_cells(obj, now),
+        Res::CronJobs => cronjob_cells(obj, now),
     }
 }
 

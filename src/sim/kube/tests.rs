@@ -313,9 +313,17 @@ fn demo_world_is_settled_with_history_crash_loop_and_stall() {
     assert_eq!(worker.len(), 3, "two old pods and one never-ready new one");
     assert_eq!(worker.iter().filter(|p| is_ready(p)).count(), 2);
     for ns in ["shop", "monitoring"] {
-        for p in h.store.list(Res::Pods, Some(ns)) {
+        // The backup CronJob's last run is over: its pod is Completed.
+        let (done, running): (Vec<_>, Vec<_>) = h
+            .store
+            .list(Res::Pods, Some(ns))
+            .into_iter()
+            .partition(|p| util::s(p, "/status/phase") == "Succeeded");
+        for p in running {
             assert!(is_ready(&p), "{} not ready", util::name(&p));
         }
+        let backups = usize::from(ns == "shop");
+        assert_eq!(done.len(), backups, "{ns}: completed pods");
     }
     assert_eq!(
         h.store

@@ -17,7 +17,9 @@
 //! `rolled_out_ago`, …) apply to the workload added last. The initial
 //! state is settled (pods running, history rolled out in the past);
 //! `rollout_to` and `stalled_rollout` start when the cluster starts. The
-//! presets (`World::demo`, `World::scale`) are in `world_presets.rs`.
+//! presets (`World::demo`, `World::scale`) are in `world_presets.rs`,
+//! CronJobs (`cronjob`, `last_success_ago`, `suspended` …) in
+//! `world_cron.rs`.
 
 use std::time::Duration;
 
@@ -151,6 +153,8 @@ pub struct World {
     pub hpas: Vec<HpaSpec>,
     /// Services besides the workloads' own.
     pub services: Vec<ServiceSpec>,
+    /// CronJobs (see `world_cron.rs`).
+    pub cronjobs: Vec<super::world_cron::CronJobSpec>,
     /// Arbitrary extra objects, created as-is (defaulted) at the start.
     pub objects: Vec<(Res, Value)>,
     /// Watch events kept for resuming watches.
@@ -176,6 +180,7 @@ impl World {
             workloads: vec![],
             hpas: vec![],
             services: vec![],
+            cronjobs: vec![],
             objects: vec![],
             history_limit: super::store::DEFAULT_HISTORY,
         }

@@ -8,10 +8,14 @@ impl World {
     /// Three nodes, namespaces default/shop/ml/monitoring and a dozen
     /// workloads with history (api's last rollout 4 minutes old), a crash
     /// loop, a stalled rollout, an HPA, a blue-green pair behind one
-    /// Service (`shop/doorbell`, selecting the blue slot) and a
-    /// PodDisruptionBudget keeping 2 of api's 3 pods. The scheduler spreads
-    /// each workload's pods, so every node (node-3, the one worth draining,
-    /// included) runs an api pod, a node-exporter and others.
+    /// Service (`shop/doorbell`, selecting the blue slot), a
+    /// PodDisruptionBudget keeping 2 of api's 3 pods (the scheduler spreads
+    /// each workload's pods, so every node — node-3, the one worth
+    /// draining, included — runs an api pod, a node-exporter and others)
+    /// and the nightly
+    /// `shop/pg-backup` CronJob whose last success is 30 hours old (a 26h
+    /// RPO breached): its 02:00 run since was missed, and its
+    /// `startingDeadlineSeconds` keeps the controller from starting it late.
     pub fn demo() -> World {
         let h = |n: u64| Duration::from_secs(n * HOUR);
         let d = |n: u64| Duration::from_secs(n * DAY);
@@ -95,6 +99,23 @@ impl World {
                 &[("app", "doorbell"), ("slot", "blue")],
                 8080,
             )
+            .cronjob("shop", "pg-backup", "0 2 * * *", "postgres:16.2")
+            .cronjob_label("app.kubernetes.io/name", "pg-backup")
+            .cronjob_label("app.kubernetes.io/component", "backup")
+            .job_command(&[
+                "/bin/sh",
+                "-c",
+                "pg_dump --verbose --format=custom --file=/backups/orders-$(date -u +%Y%m%dT%H%M%SZ).dump orders && du -h /backups/orders-*.dump | tail -n 1",
+            ])
+            .job_env("PGHOST", "postgres")
+            .job_env("PGUSER", "backup")
+            .job_volume("pg-backups", "/backups")
+            .job_runs_for(Duration::from_secs(40))
+            .backoff_limit(2)
+            .concurrency_policy("Forbid")
+            .starting_deadline(600)
+            .cronjob_age(d(30))
+            .last_success_ago(h(30))
     }
 
     /// `deployments` Deployments of `pods_per` pods over `nodes` nodes in ten

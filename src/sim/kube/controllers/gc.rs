@@ -10,13 +10,20 @@ use crate::sim::kube::resources::Res;
 use crate::sim::kube::store::Store;
 use crate::sim::kube::util;
 
-const OWNERS: [Res; 4] = [
+const OWNERS: [Res; 6] = [
     Res::Deployments,
     Res::ReplicaSets,
     Res::StatefulSets,
     Res::DaemonSets,
+    Res::Jobs,
+    Res::CronJobs,
 ];
-const DEPENDENTS: [Res; 3] = [Res::ReplicaSets, Res::ControllerRevisions, Res::Pods];
+const DEPENDENTS: [Res; 4] = [
+    Res::ReplicaSets,
+    Res::ControllerRevisions,
+    Res::Pods,
+    Res::Jobs,
+];
 
 pub fn sync(_ctl: &mut Controllers, store: &mut Store) {
     let mut uids: HashSet<String> = HashSet::new();

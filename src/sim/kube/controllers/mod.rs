@@ -1,10 +1,11 @@
 //! The controllers, run every tick over simulated time: kubelet and
-//! scheduler (pods), ReplicaSet, Deployment, StatefulSet, DaemonSet, HPA,
-//! endpoints, disruption (PodDisruptionBudgets), node lifecycle and
-//! garbage collection. Their writes are
+//! scheduler (pods), ReplicaSet, Deployment, StatefulSet, DaemonSet, Job,
+//! CronJob, HPA, endpoints, disruption (PodDisruptionBudgets), node
+//! lifecycle and garbage collection. Their writes are
 //! `kube-controller-manager`'s in managedFields (the kubelet's are
 //! `kubelet`'s, the scheduler's `kube-scheduler`'s).
 
+pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod deployment_util;
@@ -13,7 +14,9 @@ pub mod endpoints;
 pub mod events;
 pub mod gc;
 pub mod hpa;
+pub mod job;
 pub mod nodes;
+pub mod pod_completion;
 pub mod pod_status;
 pub mod pods;
 pub mod podutil;
@@ -60,6 +63,7 @@ pub struct Controllers {
     /// Services seen by the endpoints controller's last pass (a Service
     /// gone since takes its Endpoints with it).
     pub(crate) known_services: HashSet<Key>,
+    pub(crate) cron: cronjob::CronState,
 }
 
 /// Events kept at most; older ones are deleted.
@@ -83,6 +87,8 @@ impl Controllers {
             replicaset::sync_all(self, store, now);
             statefulset::sync_all(self, store, now);
             daemonset::sync_all(self, store, now);
+            job::sync_all(self, store, now);
+            cronjob::sync_all(self, store, now);
             gc::sync(self, store);
             store.with_writer(Writer::controller("kube-scheduler"), |store| {
                 scheduler::schedule(self, store, now);

@@ -7,7 +7,9 @@
 //! - `sim.opsboard.dev/crash: "oom" | "error"`: runs for
 //!   `sim.opsboard.dev/crash-after` (default 3s), then is killed, and is
 //!   restarted with the kubelet's back-off (10s doubling up to 5m):
-//!   CrashLoopBackOff with a growing restartCount.
+//!   CrashLoopBackOff with a growing restartCount;
+//! - pods of Jobs (or with `sim.opsboard.dev/run-for`) run to completion:
+//!   see `pod_completion`.
 
 use serde_json::{Value, json};
 
@@ -27,13 +29,13 @@ const DEFAULT_CRASH_AFTER_MS: i64 = 3000;
 /// period).
 pub(super) const TERMINATE_MS: i64 = 2000;
 
-fn hex64(seed: &str) -> String {
+pub(super) fn hex64(seed: &str) -> String {
     (0..8)
         .map(|n| format!("{:08x}", util::fnv32a(format!("{seed}/{n}").as_bytes())))
         .collect()
 }
 
-fn image_id(image: &str) -> String {
+pub(super) fn image_id(image: &str) -> String {
     let repo = image.split('@').next().unwrap_or(image);
     let repo = match repo.rsplit_once(':') {
         Some((r, tag)) if !tag.contains('/') => r,
@@ -125,7 +127,7 @@ fn go_duration(ms: i64) -> String {
     }
 }
 
-fn cond(ty: &str, ok: bool, at: SimTime, reason: &str, message: &str) -> Value {
+pub(super) fn cond(ty: &str, ok: bool, at: SimTime, reason: &str, message: &str) -> Value {
     let mut c = json!({"type": ty, "status": if ok { "True" } else { "False" },
         "lastProbeTime": null, "lastTransitionTime": format_time(at)});
     if !ok && !reason.is_empty() {
@@ -209,6 +211,9 @@ pub(super) fn compute_status(
             cond("PodScheduled", true, sched, "", ""),
         ]);
         return (status, Some(start));
+    }
+    if let Some(run) = super::pod_completion::run_ms(pod) {
+        return super::pod_completion::status(pod, status, start, now, run, ip);
     }
     status["phase"] = json!("Running");
     status["podIP"] = json!(ip);
