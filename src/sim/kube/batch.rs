@@ -9,7 +9,6 @@
 use serde_json::{Map, Value, json};
 
 use super::cron;
-use super::defaults;
 use super::resources::Res;
 use super::util;
 
@@ -31,7 +30,11 @@ fn object<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Map<String, Value>>
     v.get_mut(key)?.as_object_mut()
 }
 
-fn default_template(spec: &mut Value) {
+/// Defaults a pod spec (the server's `SetDefaults_PodSpec`, passed in by
+/// the defaulting of every resource).
+pub type PodSpecDefaults = fn(&mut Value);
+
+fn default_template(spec: &mut Value, pod_spec: PodSpecDefaults) {
     let Some(t) = object(spec, "template") else {
         return;
     };
@@ -39,10 +42,10 @@ fn default_template(spec: &mut Value) {
     if let Some(md) = md.as_object_mut() {
         md.retain(|_, v| !v.is_null());
     }
-    defaults::default_pod_spec(t.entry("spec").or_insert_with(|| json!({})));
+    pod_spec(t.entry("spec").or_insert_with(|| json!({})));
 }
 
-fn default_job_spec(spec: &mut Value) {
+fn default_job_spec(spec: &mut Value, pod_spec: PodSpecDefaults) {
     if let Some(m) = spec.as_object_mut() {
         let has = |m: &Map<String, Value>, k: &str| m.get(k).is_some_and(|v| !v.is_null());
         if !has(m, "completions") && !has(m, "parallelism") {
@@ -56,15 +59,15 @@ fn default_job_spec(spec: &mut Value) {
             default(m, "podReplacementPolicy", json!("TerminatingOrFailed"));
         }
     }
-    default_template(spec);
+    default_template(spec, pod_spec);
 }
 
 /// `SetDefaults_Job` / `SetDefaults_CronJob` and the pod template's.
-pub fn apply_defaults(res: Res, obj: &mut Value) {
+pub fn apply_defaults(res: Res, obj: &mut Value, pod_spec: PodSpecDefaults) {
     match res {
         Res::Jobs => {
             object(obj, "spec");
-            default_job_spec(&mut obj["spec"]);
+            default_job_spec(&mut obj["spec"], pod_spec);
         }
         Res::CronJobs => {
             let Some(spec) = object(obj, "spec") else {
@@ -81,7 +84,7 @@ pub fn apply_defaults(res: Res, obj: &mut Value) {
             if !jt.get("spec").is_some_and(Value::is_object) {
                 jt["spec"] = json!({});
             }
-            default_template(&mut jt["spec"]);
+            default_template(&mut jt["spec"], pod_spec);
         }
         _ => {}
     }
@@ -248,7 +251,11 @@ mod tests {
     #[test]
     fn job_defaults_and_generated_selector() {
         let mut j = job();
-        apply_defaults(Res::Jobs, &mut j);
+        apply_defaults(
+            Res::Jobs,
+            &mut j,
+            crate::sim::kube::defaults::default_pod_spec,
+        );
         assert_eq!(j["spec"]["completions"], 1);
         assert_eq!(j["spec"]["parallelism"], 1);
         assert_eq!(j["spec"]["backoffLimit"], 6);
@@ -275,7 +282,11 @@ mod tests {
         );
         let mut cj = json!({"metadata": {"name": "b"}, "spec": {"schedule": "61 * * * *",
             "jobTemplate": {"spec": {"template": job()["spec"]["template"].clone()}}}});
-        apply_defaults(Res::CronJobs, &mut cj);
+        apply_defaults(
+            Res::CronJobs,
+            &mut cj,
+            crate::sim::kube::defaults::default_pod_spec,
+        );
         assert_eq!(cj["spec"]["successfulJobsHistoryLimit"], 3);
         let c = validate(Res::CronJobs, &cj, None);
         assert_eq!(c.len(), 1, "{c:?}");

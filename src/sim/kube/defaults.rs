@@ -206,7 +206,7 @@ pub fn apply_defaults(res: Res, obj: &mut Value) {
             let status = obj_at(obj, "status");
             default(status, "phase", json!("Active"));
         }
-        Res::Jobs | Res::CronJobs => super::batch::apply_defaults(res, obj),
+        Res::Jobs | Res::CronJobs => super::batch::apply_defaults(res, obj, default_pod_spec),
         Res::Nodes | Res::Events | Res::ControllerRevisions | Res::Endpoints | Res::Pdbs => {}
     }
 }
@@ -382,7 +382,7 @@ pub fn validate(res: Res, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
         }
     }
     if res == Res::Pdbs {
-        causes.extend(super::disruption_budget::validate(obj));
+        causes.extend(super::pdb_rules::validate(obj));
     }
     causes.extend(super::batch::validate(res, obj, old));
     if causes.is_empty() {

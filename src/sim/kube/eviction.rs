@@ -20,8 +20,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::clock::{SimTime, format_time};
+use super::controllers::budget;
 use super::controllers::podutil::is_ready;
-use super::disruption_budget as budget;
 use super::errors::ApiError;
 use super::managed_fields::Writer;
 use super::objects;

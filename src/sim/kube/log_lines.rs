@@ -5,6 +5,9 @@
 //! `log_lines_batch`), so any window of its log can be
 //! produced at once, the same every time it is asked for.
 
+#[path = "log_lines_batch.rs"]
+mod batch;
+
 use super::clock::SimTime;
 use super::util::fnv32a;
 
@@ -109,7 +112,7 @@ impl Instance {
     /// last `KEPT` of the instance's life.
     pub fn between(&self, after: SimTime, until: SimTime) -> Vec<Written> {
         if let Some(end) = self.run_to {
-            return super::log_lines_batch::between(self, end, after, until);
+            return batch::between(self, end, after, until);
         }
         let until = until.min(self.end());
         let mut out = Vec::new();

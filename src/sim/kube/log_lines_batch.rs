@@ -6,8 +6,8 @@
 
 use chrono::DateTime;
 
-use super::clock::SimTime;
-use super::log_lines::{Instance, Profile, Written, mix};
+use super::super::clock::SimTime;
+use super::{Instance, Profile, Written, mix};
 
 const TABLES: [&str; 7] = [
     "public.customers",

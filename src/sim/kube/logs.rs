@@ -88,7 +88,7 @@ fn instance(pod: &Value, req: &Req) -> Result<Instance, ApiError> {
         rate: util::annotation(pod, ANN_LOG_RATE).and_then(|r| r.parse().ok()),
         run_to: None,
     };
-    let run_ms = super::controllers::pod_completion::run_ms(pod);
+    let run_ms = super::controllers::pod_status::completion::run_ms(pod);
     let dead = |(s, e, reason): (SimTime, SimTime, String)| Instance {
         started: s,
         ended: Some((e, reason)),

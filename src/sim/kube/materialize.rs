@@ -17,8 +17,8 @@ use super::managed_fields::Writer;
 use super::resources::Res;
 use super::store::Store;
 use super::util;
+use super::world::CronJobSpec;
 use super::world::{HpaSpec, NodeSpec, Revision, Workload, WorkloadKind, World};
-use super::world_cron::CronJobSpec;
 
 const SETTLE_STEP_MS: i64 = 1000;
 const SETTLE_TICKS: usize = 60;

@@ -7,10 +7,10 @@ use serde_json::{Map, Value, json};
 use super::clock::{SimTime, format_time};
 use super::controllers::Controllers;
 use super::controllers::cronjob;
-use super::controllers::pod_completion::{ANN_EXIT_CODE, ANN_RUN_FOR};
+use super::controllers::pod_status::completion::{ANN_EXIT_CODE, ANN_RUN_FOR};
 use super::resources::Res;
 use super::store::Store;
-use super::world_cron::CronJobSpec;
+use super::world::CronJobSpec;
 
 /// How long before its completion a replayed run is started: pod start,
 /// run and the controllers' passes.

@@ -21,6 +21,10 @@
 //! CronJobs (`cronjob`, `last_success_ago`, `suspended` …) in
 //! `world_cron.rs`.
 
+#[path = "world_cron.rs"]
+mod cron;
+pub use cron::CronJobSpec;
+
 use std::time::Duration;
 
 use serde_json::Value;
@@ -154,7 +158,7 @@ pub struct World {
     /// Services besides the workloads' own.
     pub services: Vec<ServiceSpec>,
     /// CronJobs (see `world_cron.rs`).
-    pub cronjobs: Vec<super::world_cron::CronJobSpec>,
+    pub cronjobs: Vec<cron::CronJobSpec>,
     /// Arbitrary extra objects, created as-is (defaulted) at the start.
     pub objects: Vec<(Res, Value)>,
     /// Watch events kept for resuming watches.

@@ -22,7 +22,7 @@
 
 use std::time::Duration;
 
-use super::world::{DAY, World};
+use super::{DAY, World};
 
 #[derive(Debug, Clone)]
 pub struct CronJobSpec {

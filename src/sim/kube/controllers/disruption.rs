@@ -2,11 +2,11 @@
 //! (`expectedPods`, `currentHealthy`, `desiredHealthy`,
 //! `disruptionsAllowed`, `disruptedPods`, `observedGeneration`, the
 //! `DisruptionAllowed` condition) in step with the pods it covers. The
-//! arithmetic is in `disruption_budget`.
+//! arithmetic is in `budget`.
 
 use super::Controllers;
+use super::budget;
 use crate::sim::kube::clock::SimTime;
-use crate::sim::kube::disruption_budget as budget;
 use crate::sim::kube::resources::Res;
 use crate::sim::kube::store::Store;
 use crate::sim::kube::util;

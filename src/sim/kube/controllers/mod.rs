@@ -5,6 +5,7 @@
 //! `kube-controller-manager`'s in managedFields (the kubelet's are
 //! `kubelet`'s, the scheduler's `kube-scheduler`'s).
 
+pub mod budget;
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
@@ -16,7 +17,6 @@ pub mod gc;
 pub mod hpa;
 pub mod job;
 pub mod nodes;
-pub mod pod_completion;
 pub mod pod_status;
 pub mod pods;
 pub mod podutil;

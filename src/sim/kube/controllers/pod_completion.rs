@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::pod_status::{cond, hex64, image_id};
+use super::{cond, hex64, image_id};
 use crate::sim::kube::clock::{SimTime, format_time, parse_go_duration, parse_time};
 use crate::sim::kube::util;
 

@@ -11,6 +11,9 @@
 //! - pods of Jobs (or with `sim.opsboard.dev/run-for`) run to completion:
 //!   see `pod_completion`.
 
+#[path = "pod_completion.rs"]
+pub mod completion;
+
 use serde_json::{Value, json};
 
 use crate::sim::kube::clock::{SimTime, format_time, parse_go_duration, parse_time};
@@ -212,8 +215,8 @@ pub(super) fn compute_status(
         ]);
         return (status, Some(start));
     }
-    if let Some(run) = super::pod_completion::run_ms(pod) {
-        return super::pod_completion::status(pod, status, start, now, run, ip);
+    if let Some(run) = completion::run_ms(pod) {
+        return completion::status(pod, status, start, now, run, ip);
     }
     status["phase"] = json!("Running");
     status["podIP"] = json!(ip);

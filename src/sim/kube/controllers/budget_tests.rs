@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::sim::kube::clock::Clock;
+use crate::sim::kube::pdb_rules::validate;
 
 fn pod(name: &str, ready: bool) -> Arc<Value> {
     Arc::new(
