@@ -9,37 +9,18 @@
 mod support;
 use support::pty;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use pty::{Pty, row};
+use support::demo::{Kubectl, SLOW, audit, confirm, start};
 
-const SLOW: Duration = Duration::from_secs(120);
-
-struct Kubectl {
-    bin: PathBuf,
-    kubeconfig: PathBuf,
+/// What these tests ask kubectl.
+trait Asks {
+    fn node_status(&self, node: &str) -> String;
+    fn pods_on(&self, node: &str) -> Vec<String>;
 }
 
-impl Kubectl {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.bin)
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--request-timeout=20s")
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .output()
-            .expect("run kubectl");
-        assert!(
-            out.status.success(),
-            "kubectl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
+impl Asks for Kubectl {
     /// `kubectl get nodes`' STATUS of one node.
     fn node_status(&self, node: &str) -> String {
         self.run(&["get", "node", node, "--no-headers"])
@@ -65,42 +46,12 @@ impl Kubectl {
 /// The demo once its cluster is up, on the Nodes pane with node-3
 /// selected; kubectl on that cluster (`None`: skipped without kubectl).
 fn demo_on_node_3() -> Option<(Pty, Kubectl)> {
-    let mut b = Pty::spawn(&["demo"], &[], 80, 24);
-    b.wait_for(SLOW, |s| {
-        row(s, "doorbell").is_some_and(|r| r.contains("2/2"))
-    })
-    .unwrap();
-    let Some(bin) = support::kube::on_path("kubectl") else {
-        return support::missing("kubectl not found on PATH (set KUBECTL to override)");
-    };
-    let kubeconfig = std::env::temp_dir()
-        .join(format!("opsboard-demo-{}", b.pid()))
-        .join("kubeconfig");
+    let (mut b, k) = start(&["demo"])?;
     b.send("6");
     b.wait_for(SLOW, |s| row(s, "node-3").is_some()).unwrap();
     b.send("G");
     std::thread::sleep(Duration::from_millis(300));
-    Some((b, Kubectl { bin, kubeconfig }))
-}
-
-fn audit(board: &Pty) -> Vec<serde_json::Value> {
-    let path = std::env::temp_dir()
-        .join(format!("opsboard-demo-{}", board.pid()))
-        .join("audit.jsonl");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn confirm(b: &mut Pty, plan: &str, name: &str) {
-    if plan.contains("Protected: type") {
-        b.confirm(name);
-        b.send("\r");
-    } else {
-        b.confirm("y");
-    }
+    Some((b, k))
 }
 
 #[test]

@@ -13,56 +13,18 @@
 mod support;
 use support::pty;
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use pty::{Pty, row};
+use support::demo::{Kubectl, SLOW, audit, confirm, start};
 
-/// Alerts hold for a while before they fire, and a rollout takes seconds.
-const SLOW: Duration = Duration::from_secs(90);
-
-/// kubectl against the demo's simulated cluster, or `None` (skipped;
-/// a failure in CI) without kubectl.
-struct Kubectl {
-    bin: PathBuf,
-    kubeconfig: PathBuf,
+/// What these tests ask kubectl.
+trait Asks {
+    fn api_image(&self) -> String;
+    fn slot_ips(&self, slot: &str) -> Vec<String>;
+    fn endpoint_ips(&self) -> Vec<String>;
 }
 
-impl Kubectl {
-    fn of_demo(board: &Pty) -> Option<Kubectl> {
-        let Some(bin) = support::kube::on_path("kubectl") else {
-            return support::missing("kubectl not found on PATH (set KUBECTL to override)");
-        };
-        let kubeconfig = std::env::temp_dir()
-            .join(format!("opsboard-demo-{}", board.pid()))
-            .join("kubeconfig");
-        Some(Kubectl { bin, kubeconfig })
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.bin)
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--request-timeout=20s")
-            .args(args)
-            .env_remove("KUBECONFIG")
-            .output()
-            .expect("run kubectl");
-        assert!(
-            out.status.success(),
-            "kubectl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        serde_json::from_str(&self.run(&a)).expect("kubectl's JSON")
-    }
-
+impl Asks for Kubectl {
     /// api's container image as kubectl sees it.
     fn api_image(&self) -> String {
         self.run(&[
@@ -123,43 +85,9 @@ fn eventually<T>(within: Duration, mut check: impl FnMut() -> (bool, T)) -> T {
     }
 }
 
-/// The demo's audit log entries.
-fn audit(board: &Pty) -> Vec<serde_json::Value> {
-    let path = std::env::temp_dir()
-        .join(format!("opsboard-demo-{}", board.pid()))
-        .join("audit.jsonl");
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// Types the protected target's name when the plan asks for it, else `y`.
-fn confirm(b: &mut Pty, plan: &str, name: &str) {
-    if plan.contains("Protected: type") {
-        b.confirm(name);
-        b.send("\r");
-    } else {
-        b.confirm("y");
-    }
-}
-
-/// The demo at 80×24 once its simulated cluster is up (the doorbell row
-/// has its pods), and kubectl on that cluster; `None` without kubectl.
-fn demo(args: &[&str]) -> Option<(Pty, Kubectl)> {
-    let b = Pty::spawn(args, &[], 80, 24);
-    b.wait_for(SLOW, |s| {
-        row(s, "doorbell").is_some_and(|r| r.contains("2/2"))
-    })
-    .unwrap();
-    let k = Kubectl::of_demo(&b)?;
-    Some((b, k))
-}
-
 #[test]
 fn a_regressed_rollout_is_suggested_and_rolled_back_with_one_key() {
-    let Some((mut b, k)) = demo(&["demo"]) else {
+    let Some((mut b, k)) = start(&["demo"]) else {
         return;
     };
     assert_eq!(k.api_image(), "registry.local/api:1.4.3");
@@ -213,7 +141,7 @@ fn a_regressed_rollout_is_suggested_and_rolled_back_with_one_key() {
 
 #[test]
 fn in_act_mode_the_board_rolls_back_by_itself_once() {
-    let Some((mut b, k)) = demo(&["demo", "--rollback", "act"]) else {
+    let Some((mut b, k)) = start(&["demo", "--rollback", "act"]) else {
         return;
     };
     b.send("5");
@@ -242,7 +170,7 @@ fn in_act_mode_the_board_rolls_back_by_itself_once() {
 
 #[test]
 fn blue_green_switch_and_back_with_endpoints_following() {
-    let Some((mut b, k)) = demo(&["demo"]) else {
+    let Some((mut b, k)) = start(&["demo"]) else {
         return;
     };
     let (blue, green) = (k.slot_ips("blue"), k.slot_ips("green"));

@@ -5,6 +5,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod demo;
 pub mod docker;
 pub mod docker_proxy;
 pub mod fixtures;
